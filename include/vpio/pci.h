@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Finding PCI devices (sysfs) and opening them into a device handle that
+ * drivers use: BAR pointers, config space, reset, detach.  The same handle
+ * stands for a real device opened through VFIO ("0000:00:03.0") and for a
+ * software-emulated one ("emu:nvme0"): drivers cannot tell them apart.
+ */
+#ifndef VPIO_PCI_H
+#define VPIO_PCI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vpio_pci_addr {
+	uint32_t domain;
+	uint8_t bus;
+	uint8_t dev;
+	uint8_t func;
+};
+#define VPIO_PCI_ADDR_STRLEN 16 /* "dddd:bb:dd.f" + NUL */
+
+/* "0000:00:03.0" or "00:03.0" (domain 0).  -EINVAL on anything else. */
+int vpio_pci_addr_parse(struct vpio_pci_addr *addr, const char *str);
+/* Writes "dddd:bb:dd.f"; buf needs VPIO_PCI_ADDR_STRLEN bytes. */
+void vpio_pci_addr_fmt(char *buf, size_t len, const struct vpio_pci_addr *addr);
+int vpio_pci_addr_cmp(const struct vpio_pci_addr *a, const struct vpio_pci_addr *b);
+
+#define VPIO_PCI_CLASS_NVME 0x010802u /* mass storage, NVM, NVMe I/O */
+#define VPIO_PCI_ANY_ID 0xffffu
+
+struct vpio_pci_info {
+	struct vpio_pci_addr addr;
+	uint16_t vendor_id;
+	uint16_t device_id;
+	uint16_t subvendor_id;
+	uint16_t subdevice_id;
+	uint32_t class_code; /* base << 16 | sub << 8 | prog-if */
+	int numa_node;	     /* -1 when unknown */
+	int iommu_group;     /* -1 when the device has none */
+	char driver[64];     /* bound driver, "" when none */
+};
+
+/* Root of sysfs (default "/sys"; NULL restores it).  Tests point it at a
+ * fake tree. */
+void vpio_pci_set_sysfs_root(const char *root);
+const char *vpio_pci_sysfs_root(void);
+
+/* Read one device's facts from sysfs.  -ENODEV when it does not exist. */
+int vpio_pci_get_info(const struct vpio_pci_addr *addr, struct vpio_pci_info *info);
+
+/* Calls cb for every device, in address order; a non-zero return from cb
+ * stops the walk and is returned. */
+typedef int (*vpio_pci_enum_cb)(void *ctx, const struct vpio_pci_info *info);
+int vpio_pci_enumerate(vpio_pci_enum_cb cb, void *ctx);
+
+/* A match: VPIO_PCI_ANY_ID / class_mask 0 / addr NULL accept anything. */
+struct vpio_pci_match {
+	uint16_t vendor_id;
+	uint16_t device_id;
+	uint32_t class_code;
+	uint32_t class_mask;
+	const struct vpio_pci_addr *addr;
+};
+bool vpio_pci_match(const struct vpio_pci_match *m, const struct vpio_pci_info *info);
+
+/* ------------------------------------------------------- device handle */
+
+#define VPIO_PCI_BAR_MAX 6
+
+struct vpio_pci_bar {
+	volatile void *addr; /* mapped registers, NULL when not mapped */
+	uint64_t len;
+};
+
+struct vpio_pci_device;
+
+/* What stands behind a handle: VFIO, or an emulator. */
+struct vpio_pci_device_ops {
+	int (*cfg_read)(struct vpio_pci_device *dev, void *buf, size_t len, uint32_t off);
+	int (*cfg_write)(struct vpio_pci_device *dev, const void *buf, size_t len, uint32_t off);
+	/* Function-level reset (or what the device supports); -ENOTSUP if none. */
+	int (*reset)(struct vpio_pci_device *dev);
+	/* Unmap BARs, release the device, free dev. */
+	void (*detach)(struct vpio_pci_device *dev);
+};
+
+struct vpio_pci_device {
+	char name[64];		/* "0000:00:03.0" or "emu:nvme0" */
+	struct vpio_pci_info info;
+	struct vpio_pci_bar bar[VPIO_PCI_BAR_MAX];
+	bool emulated;
+	const struct vpio_pci_device_ops *ops;
+	void *priv;		/* the backend's state */
+};
+
+/*
+ * Open a device by name: a PCI address goes through VFIO (the device must
+ * be bound to vfio-pci); "emu:KIND[N][?opts]" creates or opens an emulated
+ * device (see doc/emu.md).  BARs are mapped, memory space and bus
+ * mastering are enabled, and the device is reset when it supports it.
+ */
+int vpio_pci_device_open(const char *name, struct vpio_pci_device **dev);
+/* Reset (if supported) and release the device; frees dev. */
+void vpio_pci_device_close(struct vpio_pci_device *dev);
+int vpio_pci_device_reset(struct vpio_pci_device *dev);
+
+int vpio_pci_cfg_read(struct vpio_pci_device *dev, void *buf, size_t len, uint32_t off);
+int vpio_pci_cfg_write(struct vpio_pci_device *dev, const void *buf, size_t len, uint32_t off);
+
+/* true for "emu:..." names. */
+bool vpio_pci_name_is_emulated(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
