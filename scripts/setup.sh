@@ -1,0 +1,762 @@
+#!/usr/bin/env bash
+# setup.sh - prepare a Linux machine for vpio (run as root).
+#
+#   scripts/setup.sh [config|reset|status|help]      (default: config)
+#
+# config  load vfio-pci; hand NVMe controllers (PCI class 0x010802) and Xilinx
+#         devices (vendor 0x10ee, e.g. XDMA) to vfio-pci via driver_override,
+#         skipping devices in use and refusing non-viable IOMMU groups;
+#         reserve HUGEMEM MiB of 2 MiB hugepages split across NUMA nodes and
+#         mount hugetlbfs on /dev/hugepages.  Each device's previous driver
+#         and the previous hugepage counts are remembered in /run/vpio/setup.
+# reset   give every device back to the driver it had, free the hugepages
+#         (or restore the counts config found).
+# status  devices, hugepages, IOMMU, interrupt remapping, DMA coherency.
+#
+# Environment: HUGEMEM (MiB, default 2048; 0 leaves hugepages alone),
+# PCI_ALLOWED / PCI_BLOCKED (space-separated PCI addresses), NOIOMMU=yes,
+# TARGET_USER (see usage() and doc/setup.md), SYSFS_ROOT (default /sys, for
+# tests).  Exit status: 0 on success, 1 with a one-line reason otherwise.
+set -uo pipefail
+
+PROG=setup.sh
+SYS=${SYSFS_ROOT:-/sys}
+STATE=/run/vpio/setup
+LIMITS_DIR=/etc/security/limits.d
+HUGE_MNT=/dev/hugepages
+HUGEMEM=${HUGEMEM:-2048}
+PCI_ALLOWED=${PCI_ALLOWED:-}
+PCI_BLOCKED=${PCI_BLOCKED:-}
+NOIOMMU=${NOIOMMU:-no}
+TARGET_USER=${TARGET_USER:-}
+VFIO_DRV=vfio-pci
+CLASS_NVME=0x010802
+VENDOR_XILINX=0x10ee
+
+usage() {
+	cat <<'EOF'
+usage: scripts/setup.sh [config|reset|status|help]        (run as root)
+
+  config  (default) bind NVMe controllers (class 0x010802) and Xilinx devices
+          (vendor 0x10ee, e.g. XDMA) to vfio-pci, reserve hugepages, mount
+          hugetlbfs on /dev/hugepages.  Devices in use (mounted, swap, held by
+          LVM/md/dm) are skipped; devices whose IOMMU group holds other
+          devices on non-vfio drivers are refused.
+  reset   give the devices back to the drivers they had before config, free
+          the hugepages config reserved
+  status  devices, drivers, block devices and mounts, hugepages per NUMA
+          node, IOMMU, interrupt remapping, DMA coherency
+  help    this text
+
+Environment:
+  HUGEMEM=MiB        hugepage memory to reserve, split across NUMA nodes,
+                     2 MiB pages (default 2048; 0 = leave hugepages alone)
+  PCI_ALLOWED="BDF ..."  only these devices (e.g. "0000:01:00.0 02:00.0")
+  PCI_BLOCKED="BDF ..."  never these devices
+  NOIOMMU=yes        if the machine has no IOMMU, turn on VFIO's unsafe
+                     no-IOMMU mode (no DMA isolation; root only; needs a
+                     kernel with CONFIG_VFIO_NOIOMMU)
+  TARGET_USER=NAME   let NAME run vpio unprivileged: chown /dev/vfio/N to
+                     NAME and set NAME's memlock limit to unlimited in
+                     /etc/security/limits.d/vpio-NAME.conf
+Exit status 0 on success; 1 with a one-line reason on stderr otherwise.
+See doc/setup.md.
+EOF
+}
+
+info() { echo "$PROG: $*"; }
+warn() { echo "$PROG: warning: $*" >&2; }
+die() {
+	echo "$PROG: error: $*" >&2
+	exit 1
+}
+
+# rd VAR FILE: first line of FILE into VAR (empty when unreadable).
+rd() {
+	local -n _rd=$1
+	_rd=
+	[[ -r $2 ]] && IFS= read -r _rd <"$2"
+	return 0
+}
+
+# Name of the driver bound to PCI device $1 (empty when none).
+driver_of() {
+	local l
+	l=$(readlink "$SYS/bus/pci/devices/$1/driver" 2>/dev/null) || return 0
+	echo "${l##*/}"
+}
+
+# IOMMU group number of PCI device $1 (empty when none).
+group_of() {
+	local l
+	l=$(readlink "$SYS/bus/pci/devices/$1/iommu_group" 2>/dev/null) || return 0
+	echo "${l##*/}"
+}
+
+# /dev/vfio node of a group: N, or noiommu-N for no-IOMMU groups.
+group_node() {
+	local g=$1 n
+	[[ -n $g ]] || return 0
+	for n in "/dev/vfio/$g" "/dev/vfio/noiommu-$g"; do
+		[[ -e $n ]] && { echo "$n"; return 0; }
+	done
+	echo "/dev/vfio/$g"
+}
+
+# Accept "0000:01:00.0" or "01:00.0"; print the full lower-case form.
+norm_bdf() {
+	local b=${1,,}
+	[[ $b =~ ^[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$ ]] && b="0000:$b"
+	[[ $b =~ ^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$ ]] || return 1
+	echo "$b"
+}
+
+ALLOWED=() BLOCKED=()
+parse_bdf_lists() {
+	local b n
+	for b in $PCI_ALLOWED; do
+		n=$(norm_bdf "$b") || die "PCI_ALLOWED: '$b' is not a PCI address like 0000:01:00.0"
+		ALLOWED+=("$n")
+	done
+	for b in $PCI_BLOCKED; do
+		n=$(norm_bdf "$b") || die "PCI_BLOCKED: '$b' is not a PCI address like 0000:01:00.0"
+		BLOCKED+=("$n")
+	done
+}
+
+in_list() {
+	local x=$1
+	shift
+	local e
+	for e in "$@"; do [[ $e == "$x" ]] && return 0; done
+	return 1
+}
+
+# Is $1 a device setup.sh manages (NVMe controller or Xilinx device)?
+is_candidate() {
+	local d=$SYS/bus/pci/devices/$1 class vendor
+	rd class "$d/class"
+	rd vendor "$d/vendor"
+	[[ $class == "$CLASS_NVME" || $vendor == "$VENDOR_XILINX" ]]
+}
+
+# Does PCI_ALLOWED / PCI_BLOCKED select $1?
+selected() {
+	in_list "$1" "${BLOCKED[@]}" && return 1
+	((${#ALLOWED[@]} == 0)) && return 0
+	in_list "$1" "${ALLOWED[@]}"
+}
+
+# All managed devices present, in PCI order.
+CANDIDATES=()
+find_candidates() {
+	local d b
+	CANDIDATES=()
+	for d in "$SYS"/bus/pci/devices/*; do
+		[[ -e $d ]] || continue
+		b=${d##*/}
+		is_candidate "$b" && CANDIDATES+=("$b")
+	done
+	for b in "${ALLOWED[@]}"; do
+		if [[ ! -e $SYS/bus/pci/devices/$b ]]; then
+			warn "PCI_ALLOWED names $b, which does not exist; ignored"
+		elif ! is_candidate "$b"; then
+			warn "PCI_ALLOWED names $b, which is neither an NVMe controller nor a Xilinx device; ignored"
+		fi
+	done
+}
+
+# --------------------------------------------------- block devices and use
+MOUNTS=() # "MAJ:MIN MOUNTPOINT" from /proc/self/mountinfo
+SWAPS=()  # swap device paths from /proc/swaps
+load_usage_tables() {
+	local devno mnt rest name
+	MOUNTS=()
+	SWAPS=()
+	while read -r _ _ devno _ mnt rest; do
+		MOUNTS+=("$devno $mnt")
+	done </proc/self/mountinfo
+	while read -r name rest; do
+		[[ $name == Filename ]] || SWAPS+=("$name")
+	done </proc/swaps
+}
+
+# Block devices (namespaces) of the NVMe controller at $1.  With native NVMe
+# multipath the controller holds the hidden path device nvmeXcYnZ; the block
+# device users see is the head nvmeXnZ.
+block_devs() {
+	local c n name out=()
+	for c in "$SYS/bus/pci/devices/$1"/nvme/nvme*; do
+		[[ -d $c ]] || continue
+		for n in "$c"/nvme*n*; do
+			[[ -d $n ]] || continue
+			name=${n##*/}
+			[[ $name =~ ^nvme([0-9]+)c[0-9]+n([0-9]+)$ ]] &&
+				name="nvme${BASH_REMATCH[1]}n${BASH_REMATCH[2]}"
+			[[ -e $SYS/class/block/$name ]] && ! in_list "$name" "${out[@]}" && out+=("$name")
+		done
+	done
+	echo "${out[*]}"
+}
+
+# Why the block devices of $1 are in use ("" when they are not): mounted
+# filesystems, swap, holders (LVM, md, dm-crypt, multipath...).
+usage_of() {
+	local bdf=$1 b p name devno m h hname why=()
+	for b in $(block_devs "$bdf"); do
+		for p in "$SYS/class/block/$b" "$SYS/class/block/$b/$b"*; do
+			[[ -d $p ]] || continue
+			name=${p##*/}
+			rd devno "$p/dev"
+			for m in "${MOUNTS[@]}"; do
+				[[ ${m%% *} == "$devno" ]] && why+=("/dev/$name mounted on ${m#* }")
+			done
+			in_list "/dev/$name" "${SWAPS[@]}" && why+=("/dev/$name is swap")
+			for h in "$p"/holders/*; do
+				[[ -e $h ]] || continue
+				hname=${h##*/}
+				local dmname=""
+				rd dmname "$SYS/class/block/$hname/dm/name"
+				why+=("/dev/$name is held by $hname${dmname:+ ($dmname)}")
+			done
+		done
+	done
+	local IFS=';'
+	echo "${why[*]}"
+}
+
+# PIDs (with command names) that have /dev/vfio node $1 open.
+openers() {
+	local node=$1 f pid comm out=()
+	[[ -e $node ]] || return 0
+	while IFS= read -r f; do
+		pid=${f#/proc/}
+		pid=${pid%%/*}
+		rd comm "/proc/$pid/comm"
+		in_list "$pid ($comm)" "${out[@]}" || out+=("$pid ($comm)")
+	done < <(find /proc/[0-9]*/fd -maxdepth 1 -lname "$node" 2>/dev/null)
+	echo "${out[*]}"
+}
+
+# ----------------------------------------------------------------- IOMMU
+iommu_groups_count() {
+	local n=0 g
+	for g in "$SYS"/kernel/iommu_groups/*; do [[ -e $g ]] && n=$((n + 1)); done
+	echo "$n"
+}
+
+iommu_units() {
+	local u out=()
+	for u in "$SYS"/class/iommu/*; do [[ -e $u ]] && out+=("${u##*/}"); done
+	echo "${out[*]}"
+}
+
+has_virtio_iommu() {
+	local v
+	for v in "$SYS"/bus/virtio/drivers/virtio_iommu/virtio*; do
+		[[ -e $v ]] && return 0
+	done
+	return 1
+}
+
+# Interrupt remapping is in effect when MSIs go through an IR-* irq domain.
+intr_remap_on() { grep -q 'IR-' /proc/interrupts 2>/dev/null; }
+
+# Describe whether the IOMMU enforces cache coherency (snooping) for device
+# DMA, which is what VFIO_CHECK_EXTENSION(VFIO_DMA_CC_IOMMU) reports once a
+# group is attached: Intel VT-d when every unit has ecap.SC (bit 7), AMD-Vi
+# always, virtio-iommu never.
+iommu_cc() {
+	local u ecap no=() n=0
+	for u in "$SYS"/class/iommu/dmar*; do
+		[[ -e $u/intel-iommu/ecap ]] || continue
+		n=$((n + 1))
+		rd ecap "$u/intel-iommu/ecap"
+		[[ $ecap =~ ^[0-9a-fA-F]+$ ]] || continue
+		(((0x$ecap >> 7) & 1)) || no+=("${u##*/}")
+	done
+	if ((n > 0)); then
+		if ((${#no[@]})); then echo "no (VT-d ecap.SC=0 on ${no[*]})"; else echo "yes (VT-d ecap.SC=1)"; fi
+	elif compgen -G "$SYS/class/iommu/ivhd*" >/dev/null; then
+		echo "yes (AMD-Vi)"
+	elif has_virtio_iommu; then
+		echo "no (virtio-iommu cannot enforce snooping)"
+	else
+		echo "n/a (no IOMMU)"
+	fi
+}
+
+# Warn when vfio_iommu_type1 will refuse groups for lack of interrupt
+# remapping (typical with virtio-iommu).
+check_intr_remap() {
+	local unsafe=""
+	(($(iommu_groups_count) > 0)) || return 0
+	intr_remap_on && return 0
+	rd unsafe "$SYS/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts"
+	[[ $unsafe == Y ]] && return 0
+	local what="the IOMMU"
+	has_virtio_iommu && what="virtio-iommu"
+	warn "$what provides no interrupt remapping, so vfio will refuse to attach groups (\"No interrupt remapping support\"); if you accept that risk: echo Y > /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts (or boot with vfio_iommu_type1.allow_unsafe_interrupts=1)"
+}
+
+# Non-vfio drivers may not be bound to another device of the group; these
+# are fine (no driver, vfio drivers, pci-stub, PCIe port services).
+group_blockers() { # BDF PLANNED...: print "BDF[driver]" of blocking members
+	local bdf=$1 g m mb drv out=()
+	shift
+	g=$(group_of "$bdf")
+	[[ -n $g ]] || return 0
+	for m in "$SYS/kernel/iommu_groups/$g/devices"/*; do
+		[[ -e $m ]] || continue
+		mb=${m##*/}
+		[[ $mb == "$bdf" ]] && continue
+		in_list "$mb" "$@" && continue
+		drv=$(driver_of "$mb")
+		case "$drv" in "" | vfio* | pci-stub | pcieport) continue ;; esac
+		out+=("$mb [$drv]")
+	done
+	local IFS=,
+	echo "${out[*]}"
+}
+
+# ------------------------------------------------------------- hugepages
+HP_KB=2048
+NODES=() # NUMA nodes with memory (empty on kernels without NUMA sysfs)
+find_nodes() {
+	local n list="" r a b i
+	NODES=()
+	rd list "$SYS/devices/system/node/has_memory"
+	if [[ -z $list ]]; then
+		for n in "$SYS"/devices/system/node/node[0-9]*; do
+			[[ -d $n/hugepages ]] && NODES+=("${n##*node}")
+		done
+		return 0
+	fi
+	# A list like "0-1,3".
+	local IFS=,
+	for r in $list; do
+		a=${r%-*}
+		b=${r#*-}
+		for ((i = a; i <= b; i++)); do NODES+=("$i"); done
+	done
+}
+
+hp_file() { # NODE|"" FILE: path of the hugepage counter for a node or global
+	if [[ -n $1 ]]; then
+		echo "$SYS/devices/system/node/node$1/hugepages/hugepages-${HP_KB}kB/$2"
+	else
+		echo "$SYS/kernel/mm/hugepages/hugepages-${HP_KB}kB/$2"
+	fi
+}
+
+hugetlbfs_mounted() { # MOUNTPOINT
+	local mnt rest
+	while read -r _ _ _ _ mnt rest; do
+		[[ $mnt == "$1" && $rest == *" - hugetlbfs "* ]] && return 0
+	done </proc/self/mountinfo
+	return 1
+}
+
+hugepages_config() {
+	[[ $HUGEMEM =~ ^[0-9]+$ ]] || die "HUGEMEM must be a number of MiB (got '$HUGEMEM')"
+	((HUGEMEM > 0)) || { info "HUGEMEM=0: hugepages left alone"; return 0; }
+	[[ -d $SYS/kernel/mm/hugepages/hugepages-${HP_KB}kB ]] ||
+		die "the kernel offers no 2 MiB hugepages ($SYS/kernel/mm/hugepages/hugepages-${HP_KB}kB missing)"
+	local pages=$(((HUGEMEM + 1) / 2)) nodes=() n i want got f short=() rep=()
+	find_nodes
+	if ((${#NODES[@]})); then nodes=("${NODES[@]}"); else nodes=(""); fi
+	local cnt=${#nodes[@]}
+	for ((i = 0; i < cnt; i++)); do
+		n=${nodes[i]}
+		want=$((pages / cnt + (i < pages % cnt ? 1 : 0)))
+		f=$(hp_file "$n" nr_hugepages)
+		rd got "$f"
+		# Remember what was there before the first config, for reset.
+		[[ -e $STATE/hugepages-node${n:-all} ]] || echo "$got" >"$STATE/hugepages-node${n:-all}"
+		echo "$want" >"$f" 2>/dev/null || die "cannot write $f"
+		rd got "$f"
+		rep+=("${n:+node$n }$got")
+		((got < want)) && short+=("${n:+node$n: }$got of $want")
+	done
+	info "hugepages (2 MiB): ${rep[*]} (HUGEMEM=$HUGEMEM MiB)"
+	if ! hugetlbfs_mounted "$HUGE_MNT"; then
+		{ mkdir -p "$HUGE_MNT" && mount -t hugetlbfs -o pagesize=2M nodev "$HUGE_MNT"; } ||
+			die "cannot mount hugetlbfs on $HUGE_MNT"
+		info "mounted hugetlbfs on $HUGE_MNT"
+	fi
+	if ((${#short[@]})); then
+		FAILURES+=("only ${short[*]} hugepages could be reserved (memory fragmented: free memory, lower HUGEMEM, or boot with hugepages=N)")
+	fi
+}
+
+hugepages_reset() {
+	local f n v nodes=() i
+	for f in "$STATE"/hugepages-node*; do
+		[[ -e $f ]] || continue
+		n=${f##*hugepages-node}
+		[[ $n == all ]] && n=""
+		rd v "$f"
+		[[ $v =~ ^[0-9]+$ ]] || v=0
+		echo "$v" >"$(hp_file "$n" nr_hugepages)" 2>/dev/null || warn "cannot restore hugepages${n:+ on node $n}"
+		rm -f "$f"
+		nodes+=("${n:+node$n }$v")
+	done
+	if ((${#nodes[@]} == 0)); then
+		# Nothing recorded (config not run since boot): free them all.
+		find_nodes
+		if ((${#NODES[@]})); then
+			for i in "${NODES[@]}"; do
+				echo 0 >"$(hp_file "$i" nr_hugepages)" 2>/dev/null
+				nodes+=("node$i 0")
+			done
+		else
+			echo 0 >"$(hp_file "" nr_hugepages)" 2>/dev/null
+			nodes+=("0")
+		fi
+	fi
+	local total free
+	rd total "$(hp_file "" nr_hugepages)"
+	rd free "$(hp_file "" free_hugepages)"
+	info "hugepages (2 MiB) set back to: ${nodes[*]}"
+	if [[ -n $total ]] && ((total > 0 && free < total)); then
+		warn "$((total - free)) hugepages are still in use (files in $HUGE_MNT or a running process); they are freed when released"
+	fi
+}
+
+# ------------------------------------------------------------------ config
+FAILURES=()
+
+load_module() { # MODULE [PARAMS]: modprobe unless /sys/module has it
+	[[ -d $SYS/module/${1//-/_} ]] && return 0
+	modprobe "$@" 2>/dev/null
+}
+
+enable_noiommu() {
+	local p=$SYS/module/vfio/parameters/enable_unsafe_noiommu_mode v
+	load_module vfio enable_unsafe_noiommu_mode=1 ||
+		die "cannot load the vfio module (modprobe vfio)"
+	[[ -e $p ]] ||
+		die "this kernel has no VFIO no-IOMMU mode (CONFIG_VFIO_NOIOMMU is not set; Debian's kernels lack it): enable the IOMMU instead"
+	rd v "$p"
+	if [[ $v != Y ]]; then
+		echo Y >"$p" 2>/dev/null || die "cannot write Y to $p"
+	fi
+	warn "VFIO no-IOMMU mode is on (NOIOMMU=yes): devices can DMA anywhere in memory, vpio must run as root and use physical addresses"
+}
+
+explain_no_iommu() {
+	echo "$PROG: no IOMMU: $SYS/kernel/iommu_groups is empty, so vfio-pci cannot take $1. Either:" >&2
+	echo "$PROG:   - enable VT-d / AMD-Vi in the firmware and boot with intel_iommu=on (Intel) or amd_iommu=on (AMD), then re-run; or" >&2
+	echo "$PROG:   - NOIOMMU=yes $0 config: VFIO's unsafe no-IOMMU mode (no DMA isolation, root only, kernel needs CONFIG_VFIO_NOIOMMU)" >&2
+	die "no IOMMU for $1: enable it (intel_iommu=on / amd_iommu=on) or set NOIOMMU=yes"
+}
+
+# Record the driver $1 had before config (only the first time).
+remember_driver() {
+	local f=$STATE/dev-$1
+	[[ -e $f ]] || echo "${2:--}" >"$f"
+}
+
+wait_for() { # PATH TENTHS: wait until PATH exists
+	local i
+	for ((i = 0; i < $2; i++)); do
+		[[ -e $1 ]] && return 0
+		sleep 0.1
+	done
+	[[ -e $1 ]]
+}
+
+bind_vfio() {
+	local bdf=$1 d=$SYS/bus/pci/devices/$1 cur g node
+	cur=$(driver_of "$bdf")
+	if [[ $cur == "$VFIO_DRV" ]]; then
+		g=$(group_of "$bdf")
+		info "$bdf: already on $VFIO_DRV ($(group_node "$g"))"
+		BOUND_NODES+=("$(group_node "$g")")
+		return 0
+	fi
+	remember_driver "$bdf" "$cur"
+	if ! echo "$VFIO_DRV" >"$d/driver_override" 2>/dev/null; then
+		FAILURES+=("$bdf: cannot write $d/driver_override")
+		return 1
+	fi
+	if [[ -n $cur ]] && ! echo "$bdf" >"$d/driver/unbind" 2>/dev/null; then
+		FAILURES+=("$bdf: cannot unbind it from $cur")
+		return 1
+	fi
+	# drivers_probe fails when no driver takes the device; checked below.
+	echo "$bdf" >"$SYS/bus/pci/drivers_probe" 2>/dev/null
+	if [[ $(driver_of "$bdf") != "$VFIO_DRV" ]]; then
+		echo "$bdf" >"$SYS/bus/pci/drivers/$VFIO_DRV/bind" 2>/dev/null
+	fi
+	cur=$(driver_of "$bdf")
+	if [[ $cur != "$VFIO_DRV" ]]; then
+		FAILURES+=("$bdf: $VFIO_DRV did not take it (now: ${cur:-no driver}); see dmesg")
+		return 1
+	fi
+	g=$(group_of "$bdf")
+	node=$(group_node "$g")
+	if ! wait_for "$node" 50; then
+		FAILURES+=("$bdf: on $VFIO_DRV but $node did not appear (udev?)")
+		return 1
+	fi
+	BOUND_NODES+=("$node")
+	info "$bdf: ${2:-?} -> $VFIO_DRV ($node)"
+}
+
+setup_target_user() {
+	local u=$TARGET_USER node f mode
+	local uid
+	uid=$(id -u "$u" 2>/dev/null) || die "TARGET_USER: no user '$u'"
+	for node in "${BOUND_NODES[@]}"; do
+		chown "$u" "$node" 2>/dev/null || FAILURES+=("cannot chown $node to $u")
+	done
+	f=$LIMITS_DIR/vpio-$u.conf
+	local want="# written by vpio scripts/setup.sh: vfio pins DMA memory against RLIMIT_MEMLOCK
+$u soft memlock unlimited
+$u hard memlock unlimited"
+	if [[ ! -f $f || $(<"$f") != "$want" ]]; then
+		{ mkdir -p "$LIMITS_DIR" && echo "$want" >"$f"; } 2>/dev/null ||
+			FAILURES+=("cannot write $f (memlock limit for $u)")
+	fi
+	if hugetlbfs_mounted "$HUGE_MNT"; then
+		mode=$(stat -c %a "$HUGE_MNT")
+		if (((8#$mode & 8#002) == 0)) && [[ $(stat -c %u "$HUGE_MNT") != "$uid" ]]; then
+			chmod 1777 "$HUGE_MNT" && info "made $HUGE_MNT world-writable (mode 1777, like /tmp) for $u"
+		fi
+	fi
+	info "TARGET_USER $u: owns ${BOUND_NODES[*]:-no /dev/vfio node}; memlock unlimited in $f (applies from $u's next login)"
+	[[ $NOIOMMU == yes ]] && (($(iommu_groups_count) == 0)) &&
+		warn "no-IOMMU mode needs CAP_SYS_RAWIO: $u cannot use it unprivileged"
+	return 0
+}
+
+cmd_config() {
+	local b why plan=() changed g bl iommu_n
+	((EUID == 0)) || die "config needs root: sudo $0 config"
+	parse_bdf_lists
+	mkdir -p "$STATE" || die "cannot create $STATE"
+	exec 8>"$STATE/.lock" && flock 8
+
+	find_candidates
+	load_usage_tables
+	for b in "${CANDIDATES[@]}"; do
+		selected "$b" || continue
+		why=$(usage_of "$b")
+		if [[ -n $why ]]; then
+			info "skip $b: in use: ${why//;/, } (stop using it, or add it to PCI_BLOCKED)"
+			continue
+		fi
+		plan+=("$b")
+	done
+
+	iommu_n=$(iommu_groups_count)
+	if ((${#plan[@]})); then
+		if ((iommu_n == 0)); then
+			[[ $NOIOMMU == yes ]] || explain_no_iommu "${plan[*]}"
+			enable_noiommu
+		elif [[ $NOIOMMU == yes ]]; then
+			info "NOIOMMU=yes ignored: the IOMMU is on ($iommu_n groups)"
+		fi
+		# Drop devices whose group is not viable; repeat because dropping
+		# one can make a group partner non-viable.
+		changed=1
+		while ((changed)); do
+			changed=0
+			for b in "${plan[@]}"; do
+				if ((iommu_n > 0)) && [[ -z $(group_of "$b") ]]; then
+					FAILURES+=("$b has no IOMMU group (not behind the IOMMU); use another slot")
+				else
+					bl=$(group_blockers "$b" "${plan[@]}")
+					[[ -z $bl ]] && continue
+					g=$(group_of "$b")
+					FAILURES+=("refused $b: IOMMU group $g is not viable, it also holds ${bl//,/, }; unbind those (or give them to vfio-pci) or use a slot with its own group")
+				fi
+				local keep=() x
+				for x in "${plan[@]}"; do [[ $x == "$b" ]] || keep+=("$x"); done
+				plan=("${keep[@]}")
+				changed=1
+				break
+			done
+		done
+	fi
+
+	if ((${#plan[@]})); then
+		load_module "$VFIO_DRV" || die "cannot load $VFIO_DRV (modprobe $VFIO_DRV failed; kernel without CONFIG_VFIO_PCI?)"
+		((iommu_n > 0)) && { load_module vfio_iommu_type1 || warn "cannot load vfio_iommu_type1"; }
+	fi
+	BOUND_NODES=()
+	for b in "${plan[@]}"; do bind_vfio "$b" "$(driver_of "$b")"; done
+	((${#CANDIDATES[@]})) || info "no NVMe controller or Xilinx device found"
+	((${#plan[@]})) && ((iommu_n > 0)) && check_intr_remap
+
+	hugepages_config
+	[[ -n $TARGET_USER ]] && setup_target_user
+
+	if ((${#FAILURES[@]})); then
+		local f
+		for f in "${FAILURES[@]}"; do echo "$PROG: $f" >&2; done
+		die "config incomplete: ${FAILURES[0]}${FAILURES[1]:+ (and $((${#FAILURES[@]} - 1)) more, above)}"
+	fi
+	return 0
+}
+
+# ------------------------------------------------------------------- reset
+reset_dev() { # BDF PREVIOUS-DRIVER ("-" or "" when none)
+	local bdf=$1 prev=${2#-} d=$SYS/bus/pci/devices/$1 cur g node who
+	cur=$(driver_of "$bdf")
+	if [[ $cur == "$VFIO_DRV" ]]; then
+		g=$(group_of "$bdf")
+		node=$(group_node "$g")
+		who=$(openers "$node")
+		if [[ -n $who ]]; then
+			FAILURES+=("$bdf: $node is open by $who; stop it first (unbinding would block until it exits)")
+			return 1
+		fi
+	fi
+	echo >"$d/driver_override" 2>/dev/null
+	if [[ -n $cur && $cur != "$prev" ]]; then
+		echo "$bdf" >"$d/driver/unbind" 2>/dev/null || { FAILURES+=("$bdf: cannot unbind it from $cur"); return 1; }
+	fi
+	if [[ -n $prev && $cur != "$prev" ]]; then
+		load_module "$prev" || warn "cannot load $prev (modprobe $prev)"
+		echo "$bdf" >"$SYS/bus/pci/drivers/$prev/bind" 2>/dev/null ||
+			echo "$bdf" >"$SYS/bus/pci/drivers_probe" 2>/dev/null
+	elif [[ -z $prev ]]; then
+		echo "$bdf" >"$SYS/bus/pci/drivers_probe" 2>/dev/null
+	fi
+	cur=$(driver_of "$bdf")
+	if [[ -n $prev && $cur != "$prev" ]]; then
+		FAILURES+=("$bdf: $prev did not take it back (now: ${cur:-no driver}); see dmesg")
+		return 1
+	fi
+	rm -f "$STATE/dev-$bdf"
+	info "$bdf: -> ${cur:-no driver}"
+}
+
+cmd_reset() {
+	local f b prev done_=()
+	((EUID == 0)) || die "reset needs root: sudo $0 reset"
+	parse_bdf_lists
+	mkdir -p "$STATE" || die "cannot create $STATE"
+	exec 8>"$STATE/.lock" && flock 8
+	for f in "$STATE"/dev-*; do
+		[[ -e $f ]] || continue
+		b=${f##*/dev-}
+		selected "$b" || continue
+		rd prev "$f"
+		done_+=("$b")
+		if [[ ! -e $SYS/bus/pci/devices/$b ]]; then
+			info "$b: gone; forgotten"
+			rm -f "$f"
+			continue
+		fi
+		reset_dev "$b" "$prev"
+	done
+	# Devices on vfio-pci that config did not record (bound before a reboot,
+	# or by hand): let the kernel pick their default driver.
+	find_candidates
+	for b in "${CANDIDATES[@]}"; do
+		selected "$b" || continue
+		in_list "$b" "${done_[@]}" && continue
+		[[ $(driver_of "$b") == "$VFIO_DRV" ]] || continue
+		reset_dev "$b" ""
+	done
+	hugepages_reset
+	if ((${#FAILURES[@]})); then
+		for f in "${FAILURES[@]}"; do echo "$PROG: $f" >&2; done
+		die "reset incomplete: ${FAILURES[0]}"
+	fi
+	return 0
+}
+
+# ------------------------------------------------------------------ status
+cmd_status() {
+	local d b vendor device class numa g drv prev devs use list=() fmt
+	parse_bdf_lists
+	for d in "$SYS"/bus/pci/devices/*; do
+		[[ -e $d ]] || continue
+		b=${d##*/}
+		if is_candidate "$b" || [[ $(driver_of "$b") == vfio* ]]; then list+=("$b"); fi
+	done
+	load_usage_tables
+	fmt="%-13s %-9s %-8s %-4s %-5s %-16s %-16s %s\n"
+	# shellcheck disable=SC2059  # fmt is our own format
+	printf "$fmt" BDF VEN:DEV CLASS NUMA GROUP DRIVER BLOCK IN-USE
+	for b in "${list[@]}"; do
+		d=$SYS/bus/pci/devices/$b
+		rd vendor "$d/vendor"
+		rd device "$d/device"
+		rd class "$d/class"
+		rd numa "$d/numa_node"
+		[[ -z $numa || $numa == -1 ]] && numa=-
+		g=$(group_of "$b")
+		drv=$(driver_of "$b")
+		prev=""
+		rd prev "$STATE/dev-$b"
+		[[ -n $prev ]] && drv="${drv:--}(was ${prev})"
+		devs=$(block_devs "$b")
+		use=$(usage_of "$b")
+		# shellcheck disable=SC2059
+		printf "$fmt" "$b" "${vendor#0x}:${device#0x}" "${class#0x}" "$numa" "${g:--}" \
+			"${drv:--}" "${devs// /,}" "${use:--}"
+	done
+	((${#list[@]})) || echo "(no NVMe controller, Xilinx device or vfio-bound device)"
+	echo
+
+	# Hugepages.
+	local n t f line=()
+	find_nodes
+	for n in "${NODES[@]}"; do
+		rd t "$(hp_file "$n" nr_hugepages)"
+		rd f "$(hp_file "$n" free_hugepages)"
+		line+=("node$n ${t:-0} (${f:-0} free)")
+	done
+	if ((${#NODES[@]} == 0)); then
+		rd t "$(hp_file "" nr_hugepages)"
+		rd f "$(hp_file "" free_hugepages)"
+		line+=("${t:-0} (${f:-0} free)")
+	fi
+	echo "hugepages 2 MiB: ${line[*]}"
+	if hugetlbfs_mounted "$HUGE_MNT"; then echo "hugetlbfs: mounted on $HUGE_MNT"; else echo "hugetlbfs: not mounted on $HUGE_MNT (config mounts it)"; fi
+
+	# IOMMU, VFIO, interrupt remapping, coherency.
+	local ng units v noi="" unsafe="" ir
+	ng=$(iommu_groups_count)
+	units=$(iommu_units)
+	has_virtio_iommu && units="${units:+$units }(virtio-iommu)"
+	if ((ng > 0)); then
+		echo "IOMMU: on ($ng groups; units: ${units:-?})"
+	else
+		echo "IOMMU: off ($SYS/kernel/iommu_groups is empty${units:+; units: $units}): enable VT-d/AMD-Vi (intel_iommu=on / amd_iommu=on) or use NOIOMMU=yes"
+	fi
+	v="not loaded"
+	[[ -d $SYS/bus/pci/drivers/vfio-pci ]] && v="vfio-pci loaded"
+	rd noi "$SYS/module/vfio/parameters/enable_unsafe_noiommu_mode"
+	rd unsafe "$SYS/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts"
+	if [[ -d $SYS/module/vfio && ! -e $SYS/module/vfio/parameters/enable_unsafe_noiommu_mode ]]; then
+		noi="unavailable (no CONFIG_VFIO_NOIOMMU)"
+	fi
+	echo "VFIO: $v; no-IOMMU mode: ${noi:-off}; type1 allow_unsafe_interrupts: ${unsafe:-n/a (vfio_iommu_type1 not loaded)}"
+	if ((ng == 0)); then
+		ir="n/a (no IOMMU)"
+	elif intr_remap_on; then
+		ir="on (IR- interrupt domains in /proc/interrupts)"
+	else
+		ir="off: vfio attaches groups only with vfio_iommu_type1.allow_unsafe_interrupts=1"
+	fi
+	echo "interrupt remapping: $ir"
+	case "$HOSTTYPE" in
+	x86_64 | i?86) echo "DMA coherency: coherent (x86: PCIe DMA snoops CPU caches); IOMMU-enforced snooping, which vpio reads as VFIO_CHECK_EXTENSION(VFIO_DMA_CC_IOMMU): $(iommu_cc)" ;;
+	*) echo "DMA coherency: not known from sysfs on $HOSTTYPE; vpio reads VFIO_CHECK_EXTENSION(VFIO_DMA_CC_IOMMU); IOMMU-enforced snooping: $(iommu_cc)" ;;
+	esac
+	return 0
+}
+
+case "${1:-config}" in
+config) cmd_config ;;
+reset) cmd_reset ;;
+status) cmd_status ;;
+help | -h | --help) usage ;;
+*) die "unknown command '$1' (config, reset, status or help; see $0 help)" ;;
+esac
