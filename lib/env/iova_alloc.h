@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IOVA allocator: hands out ranges of the IOMMU's valid IOVA space for
+ * memory whose virtual address cannot be its IOVA (IOVA != VA).  A sorted
+ * array of free intervals; first fit from the lowest address; frees
+ * coalesce.  Not thread safe: the registry serializes calls.
+ */
+#ifndef VPIO_IOVA_ALLOC_H
+#define VPIO_IOVA_ALLOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct vpio_iova_free_range; /* [start, end), private */
+
+struct vpio_iova_alloc {
+	struct vpio_iova_free_range *free;
+	size_t n;
+	size_t cap;
+};
+
+/* The lowest IOVA ever handed out: IOVA 0 and the first 2 MiB are kept
+ * back so that no device ever sees a NULL-looking address. */
+#define VPIO_IOVA_ALLOC_MIN 0x200000ULL
+
+/* ranges: inclusive [start, end] pairs as VFIO reports them. */
+int vpio_iova_alloc_init(struct vpio_iova_alloc *a, const uint64_t (*ranges)[2], size_t n);
+void vpio_iova_alloc_fini(struct vpio_iova_alloc *a);
+/* size and align: multiples of 4 KiB, align a power of two.  -ENOSPC when
+ * no free interval fits. */
+int vpio_iova_alloc(struct vpio_iova_alloc *a, uint64_t size, uint64_t align, uint64_t *iova);
+/* Take exactly [iova, iova + size); -EBUSY if any of it is not free. */
+int vpio_iova_alloc_fixed(struct vpio_iova_alloc *a, uint64_t iova, uint64_t size);
+/* Give [iova, iova + size) back; -EINVAL if any of it is already free. */
+int vpio_iova_free(struct vpio_iova_alloc *a, uint64_t iova, uint64_t size);
+uint64_t vpio_iova_alloc_free_bytes(const struct vpio_iova_alloc *a);
+uint64_t vpio_iova_alloc_largest_free(const struct vpio_iova_alloc *a);
+size_t vpio_iova_alloc_fragments(const struct vpio_iova_alloc *a);
+
+#endif

@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Memory maps: virtual address -> 64-bit translation, per 4 KiB page.
+ *
+ * Three levels over the 48-bit virtual address space:
+ *   L1: 2^18 slots, one per GiB, each NULL or a pointer to an L2 table;
+ *   L2: 512 entries, one per 2 MiB page;
+ *   L3: 512 entries, one per 4 KiB page, only where a 2 MiB page is mapped
+ *       in pieces (plain heap memory, unaligned registrations).
+ * An L2/L3 entry is 0 (unmapped), TRANSLATION | ENT_VALID (the translation
+ * of the first byte of the page), or, in L2 only, L3_POINTER | ENT_TABLE.
+ * A lookup is at most three dependent loads and takes no lock: tables are
+ * published with release stores after they are filled, and L3 tables that
+ * become unused go to a free list of the map (reused, freed with the map),
+ * so a racing reader never touches freed memory.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "env_internal.h"
+
+#define VA_BITS 48
+#define L1_SHIFT 30
+#define L2_SHIFT 21
+#define L3_SHIFT 12
+#define L1_SLOTS (1ULL << (VA_BITS - L1_SHIFT))
+#define TBL_ENTRIES 512
+#define PAGE_2M (1ULL << L2_SHIFT)
+#define PAGE_4K (1ULL << L3_SHIFT)
+
+#define ENT_VALID 0x1ULL
+#define ENT_TABLE 0x2ULL
+#define ENT_FLAGS 0x3ULL
+
+struct tbl {
+	uint64_t e[TBL_ENTRIES];
+};
+
+struct vpio_mem_map {
+	uint64_t default_translation;
+	struct tbl **l1; /* L1_SLOTS pointers, mmap'ed: untouched pages cost nothing */
+	pthread_mutex_t lock;
+	struct vpio_mem_map_ops ops;
+	void *ctx;
+	size_t n_l2;
+	size_t n_l3;
+	struct tbl *free_l3; /* chained through e[0] */
+	struct vpio_mem_map *next; /* in the registry's list */
+};
+
+static inline uint64_t load_ent(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline void store_ent(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+static inline struct tbl *ent_tbl(uint64_t e)
+{
+	return (struct tbl *)(uintptr_t)(e & ~ENT_FLAGS);
+}
+
+struct vpio_mem_map *vpio_mem_map_create(uint64_t default_translation, const struct vpio_mem_map_ops *ops, void *ctx)
+{
+	struct vpio_mem_map *map = calloc(1, sizeof(*map));
+
+	if (map == NULL) {
+		VPIO_ERR("env", "cannot allocate a memory map: out of memory");
+		return NULL;
+	}
+	map->l1 = mmap(NULL, L1_SLOTS * sizeof(struct tbl *), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (map->l1 == MAP_FAILED) {
+		VPIO_ERR("env", "cannot reserve %llu KiB for a memory map's top table: %s",
+			 (unsigned long long)(L1_SLOTS * sizeof(void *) >> 10), strerror(errno));
+		free(map);
+		return NULL;
+	}
+	map->default_translation = default_translation;
+	if (ops != NULL)
+		map->ops = *ops;
+	map->ctx = ctx;
+	pthread_mutex_init(&map->lock, NULL);
+	return map;
+}
+
+void vpio_mem_map_destroy(struct vpio_mem_map *map)
+{
+	struct tbl *t;
+
+	for (uint64_t i = 0; i < L1_SLOTS; i++) {
+		struct tbl *l2 = map->l1[i];
+
+		if (l2 == NULL)
+			continue;
+		for (int j = 0; j < TBL_ENTRIES; j++) {
+			if (l2->e[j] & ENT_TABLE)
+				free(ent_tbl(l2->e[j]));
+		}
+		free(l2);
+	}
+	while ((t = map->free_l3) != NULL) {
+		map->free_l3 = (struct tbl *)(uintptr_t)t->e[0];
+		free(t);
+	}
+	munmap(map->l1, L1_SLOTS * sizeof(struct tbl *));
+	pthread_mutex_destroy(&map->lock);
+	free(map);
+}
+
+struct vpio_mem_map *vpio_mem_map_next(struct vpio_mem_map *map)
+{
+	return map->next;
+}
+
+void vpio_mem_map_set_next(struct vpio_mem_map *map, struct vpio_mem_map *next)
+{
+	map->next = next;
+}
+
+int vpio_mem_map_notify(struct vpio_mem_map *map, enum vpio_mem_map_action action, void *vaddr, size_t len)
+{
+	if (map->ops.notify == NULL)
+		return 0;
+	return map->ops.notify(map->ctx, map, action, vaddr, len);
+}
+
+/* ---------------------------------------------------------- updates */
+
+static struct tbl *l3_get(struct vpio_mem_map *map)
+{
+	struct tbl *t = map->free_l3;
+
+	if (t != NULL) {
+		map->free_l3 = (struct tbl *)(uintptr_t)t->e[0];
+		memset(t, 0, sizeof(*t));
+	} else {
+		t = aligned_alloc(sizeof(*t), sizeof(*t));
+		if (t == NULL)
+			return NULL;
+		memset(t, 0, sizeof(*t));
+	}
+	map->n_l3++;
+	return t;
+}
+
+static void l3_put(struct vpio_mem_map *map, struct tbl *t)
+{
+	t->e[0] = (uint64_t)(uintptr_t)map->free_l3;
+	map->free_l3 = t;
+	map->n_l3--;
+}
+
+/* The L2 entry slot of vaddr, creating the L2 table when create is set. */
+static uint64_t *l2_slot(struct vpio_mem_map *map, uint64_t vaddr, bool create)
+{
+	struct tbl **pl2 = &map->l1[vaddr >> L1_SHIFT];
+	struct tbl *l2 = *pl2;
+
+	if (l2 == NULL) {
+		if (!create)
+			return NULL;
+		l2 = aligned_alloc(sizeof(*l2), sizeof(*l2));
+		if (l2 == NULL)
+			return NULL;
+		memset(l2, 0, sizeof(*l2));
+		__atomic_store_n(pl2, l2, __ATOMIC_RELEASE);
+		map->n_l2++;
+	}
+	return &l2->e[(vaddr >> L2_SHIFT) & (TBL_ENTRIES - 1)];
+}
+
+/* An L3 table that holds what *slot describes now (unmapped or one 2 MiB
+ * translation), not yet published. */
+static struct tbl *l3_split(struct vpio_mem_map *map, uint64_t slot_val)
+{
+	struct tbl *t = l3_get(map);
+
+	if (t != NULL && (slot_val & ENT_VALID)) {
+		uint64_t base = slot_val & ~ENT_FLAGS;
+
+		for (int i = 0; i < TBL_ENTRIES; i++)
+			t->e[i] = (base + (uint64_t)i * PAGE_4K) | ENT_VALID;
+	}
+	return t;
+}
+
+/* If an L3 table is all unmapped or one contiguous 2 MiB run, the single
+ * L2 entry that replaces it; else 1 (keep the table). */
+static uint64_t l3_collapse(const struct tbl *t)
+{
+	uint64_t first = t->e[0];
+
+	for (int i = 1; i < TBL_ENTRIES; i++) {
+		uint64_t want = first == 0 ? 0 : first + (uint64_t)i * PAGE_4K;
+
+		if (t->e[i] != want)
+			return 1;
+	}
+	return first;
+}
+
+/* Set (val != 0: translation of vaddr | ENT_VALID) or clear (val == 0)
+ * [vaddr, vaddr + n) inside one 2 MiB page. */
+static int update_2m_page(struct vpio_mem_map *map, uint64_t vaddr, uint64_t n, uint64_t val)
+{
+	uint64_t *slot = l2_slot(map, vaddr, val != 0);
+	uint64_t cur, collapsed;
+	struct tbl *t;
+	bool fresh = false;
+
+	if (slot == NULL)
+		return val != 0 ? -ENOMEM : 0;
+	cur = *slot;
+	if (n == PAGE_2M) {
+		store_ent(slot, val);
+		if (cur & ENT_TABLE)
+			l3_put(map, ent_tbl(cur));
+		return 0;
+	}
+	if (cur & ENT_TABLE) {
+		t = ent_tbl(cur);
+	} else {
+		if (cur == 0 && val == 0)
+			return 0;
+		t = l3_split(map, cur);
+		if (t == NULL)
+			return -ENOMEM;
+		fresh = true;
+	}
+	for (uint64_t off = 0; off < n; off += PAGE_4K) {
+		uint64_t *e = &t->e[((vaddr + off) >> L3_SHIFT) & (TBL_ENTRIES - 1)];
+
+		store_ent(e, val == 0 ? 0 : val + off);
+	}
+	collapsed = l3_collapse(t);
+	if (collapsed != 1) {
+		store_ent(slot, collapsed);
+		l3_put(map, t);
+	} else if (fresh) {
+		store_ent(slot, (uint64_t)(uintptr_t)t | ENT_TABLE);
+	}
+	return 0;
+}
+
+static int check_range(const char *what, uint64_t vaddr, uint64_t size, uint64_t translation)
+{
+	if (size == 0 || !VPIO_IS_ALIGNED(vaddr | size | translation, PAGE_4K)) {
+		VPIO_ERR("env", "%s: vaddr 0x%llx, size 0x%llx and translation 0x%llx must be 4 KiB aligned and size > 0",
+			 what, (unsigned long long)vaddr, (unsigned long long)size, (unsigned long long)translation);
+		return -EINVAL;
+	}
+	if (vaddr >= (1ULL << VA_BITS) || size > (1ULL << VA_BITS) - vaddr) {
+		VPIO_ERR("env", "%s: range 0x%llx+0x%llx is beyond the %d-bit virtual address space", what,
+			 (unsigned long long)vaddr, (unsigned long long)size, VA_BITS);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int update_range(struct vpio_mem_map *map, uint64_t vaddr, uint64_t size, uint64_t translation, bool set)
+{
+	uint64_t cur = vaddr, end = vaddr + size;
+	int rc = 0;
+
+	pthread_mutex_lock(&map->lock);
+	while (cur < end && rc == 0) {
+		uint64_t page_end = VPIO_ALIGN_DOWN(cur, PAGE_2M) + PAGE_2M;
+		uint64_t n = VPIO_MIN(page_end, end) - cur;
+		uint64_t val = set ? (translation + (cur - vaddr)) | ENT_VALID : 0;
+
+		rc = update_2m_page(map, cur, n, val);
+		cur += n;
+	}
+	pthread_mutex_unlock(&map->lock);
+	if (rc != 0)
+		VPIO_ERR("env", "memory map update of 0x%llx+0x%llx failed: out of memory", (unsigned long long)vaddr,
+			 (unsigned long long)size);
+	return rc;
+}
+
+int vpio_mem_map_set_translation(struct vpio_mem_map *map, uint64_t vaddr, uint64_t size, uint64_t translation)
+{
+	int rc = check_range("set_translation", vaddr, size, translation);
+
+	return rc != 0 ? rc : update_range(map, vaddr, size, translation, true);
+}
+
+int vpio_mem_map_clear_translation(struct vpio_mem_map *map, uint64_t vaddr, uint64_t size)
+{
+	int rc = check_range("clear_translation", vaddr, size, 0);
+
+	return rc != 0 ? rc : update_range(map, vaddr, size, 0, false);
+}
+
+/* ---------------------------------------------------------- lookups */
+
+/* The entry covering vaddr (0 when unmapped) and the size of its page. */
+static inline uint64_t lookup(const struct vpio_mem_map *map, uint64_t vaddr, uint64_t *pgsize)
+{
+	const struct tbl *l2;
+	uint64_t e;
+
+	if (vaddr >= (1ULL << VA_BITS))
+		return 0;
+	l2 = __atomic_load_n(&map->l1[vaddr >> L1_SHIFT], __ATOMIC_ACQUIRE);
+	if (l2 == NULL)
+		return 0;
+	e = load_ent(&l2->e[(vaddr >> L2_SHIFT) & (TBL_ENTRIES - 1)]);
+	*pgsize = PAGE_2M;
+	if (e & ENT_TABLE) {
+		e = load_ent(&ent_tbl(e)->e[(vaddr >> L3_SHIFT) & (TBL_ENTRIES - 1)]);
+		*pgsize = PAGE_4K;
+	}
+	return e;
+}
+
+uint64_t vpio_mem_map_translate(const struct vpio_mem_map *map, uint64_t vaddr, uint64_t *size)
+{
+	uint64_t pg = 0, e = lookup(map, vaddr, &pg), tr, have, want;
+
+	if (!(e & ENT_VALID)) {
+		if (size != NULL)
+			*size = 0;
+		return map->default_translation;
+	}
+	tr = (e & ~ENT_FLAGS) + (vaddr & (pg - 1));
+	if (size == NULL)
+		return tr;
+	want = *size;
+	have = pg - (vaddr & (pg - 1));
+	while (have < want) {
+		uint64_t next = lookup(map, vaddr + have, &pg);
+
+		if (!(next & ENT_VALID) || (next & ~ENT_FLAGS) != tr + have)
+			break;
+		have += pg;
+	}
+	*size = VPIO_MIN(have, want);
+	return tr;
+}
+
+size_t vpio_mem_map_footprint(const struct vpio_mem_map *map)
+{
+	return sizeof(*map) + (map->n_l2 + map->n_l3) * sizeof(struct tbl);
+}
+
+size_t vpio_mem_map_l3_tables(const struct vpio_mem_map *map)
+{
+	return map->n_l3;
+}

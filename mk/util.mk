@@ -1,0 +1,3 @@
+lib util
+src lib/util/log.c
+src lib/util/file.c
