@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# guest-test.sh - vpio's VM test.  Runs as root inside a test/vm/vm.sh guest
+# (two QEMU NVMe controllers, serials vpionvme0/vpionvme1, on the kernel nvme
+# driver; vIOMMU), cwd = the project tree (read-only, with the host's build
+# dir).  Steps, each printing "ok:", "FAIL:" or "skip:":
+#   1. find the controllers by serial; scripts/setup.sh status;
+#   2. setup.sh config skips a controller in use (swap on its namespace);
+#   3. setup.sh config: both controllers on vfio-pci, /dev/vfio/N, hugepages,
+#      hugetlbfs, TARGET_USER; config again is a no-op;
+#   4. vpio binaries from the build dir (each only if built, see REQUIRED);
+#   5. setup.sh reset: both back on nvme, block devices back, hugepages freed;
+#   6. read back what vpio wrote through the kernel's block device;
+#   7. setup.sh status.
+# Exit status 0 when no step failed.
+# SC2015: "A && ok || fail" is safe, ok() always succeeds.
+# shellcheck disable=SC2015
+set -uo pipefail
+
+BUILD=${VPIO_BUILD_DIR:-build}
+# Binaries whose absence fails the test once they exist in the tree, i.e.
+# once a mk/*.mk fragment declares them ("app NAME" / "test NAME"); before
+# that a missing one is only skipped.  Extend as tools land.
+REQUIRED="bin/vpio-identify test/func_nvme"
+# Binaries run only when built.
+OPTIONAL="test/vm_mem test/nvme_pattern bin/vpio-perf"
+# vpio-perf's arguments; empty = not run yet (its interface is not settled).
+PERF_ARGS=""
+# 1 = the unprivileged vpio-identify run (TARGET_USER) fails the test.
+UNPRIV_FATAL=0
+SERIALS=(vpionvme0 vpionvme1)
+HUGEMEM_MB=256
+# type1's DMA mapping limit while vm_mem runs (the default, 65535, would take
+# minutes to exceed under TCG); vm_mem reads it from sysfs.
+VM_MEM_DMA_LIMIT=1024
+# Pattern written with vpio and read back through the kernel (step 6).
+PAT_LBA=2048
+PAT_COUNT=256
+PAT_SEED=$$
+
+NOK=0 NFAIL=0 NSKIP=0
+class="" serial="" hp="" bs="" old_lim="" # set by rd
+ok() { echo "ok: $*"; NOK=$((NOK + 1)); }
+fail() { echo "FAIL: $*"; NFAIL=$((NFAIL + 1)); }
+skip() { echo "skip: $*"; NSKIP=$((NSKIP + 1)); }
+note() { echo "  $*"; }
+now() { echo "${EPOCHREALTIME/[.,]/}"; }                   # microseconds
+secs() { awk -v us="$(($(now) - $1))" 'BEGIN { printf "%.1f", us / 1e6 }'; }
+
+# run LOGFILE CMD...: run CMD with its output indented and kept in LOGFILE;
+# return its status.
+run() {
+	local log=$1 rc
+	shift
+	"$@" >"$log" 2>&1
+	rc=$?
+	sed 's/^/  | /' "$log"
+	return $rc
+}
+
+# step DESCRIPTION CMD...: run CMD; ok or FAIL with its exit status and time.
+step() {
+	local what=$1 t rc
+	shift
+	t=$(now)
+	run /tmp/step.log "$@"
+	rc=$?
+	if ((rc == 0)); then ok "$what ($(secs "$t") s)"; else fail "$what: exit $rc"; fi
+	return $rc
+}
+
+rd() { local -n _v=$1; _v=; [[ -r $2 ]] && IFS= read -r _v <"$2"; return 0; }
+driver_of() { local l; l=$(readlink "/sys/bus/pci/devices/$1/driver") && echo "${l##*/}"; }
+
+# Block device (nvmeXnY) of the first namespace of the controller at $1.
+blockdev_of() {
+	local n name
+	for n in /sys/bus/pci/devices/"$1"/nvme/nvme*/nvme*n*; do
+		[[ -d $n ]] || continue
+		name=${n##*/}
+		[[ $name =~ ^nvme([0-9]+)c[0-9]+n([0-9]+)$ ]] && name="nvme${BASH_REMATCH[1]}n${BASH_REMATCH[2]}"
+		[[ -b /dev/$name ]] && { echo "$name"; return 0; }
+	done
+	return 1
+}
+
+# is_declared bin/NAME|test/NAME: does a mk/*.mk fragment build it?
+is_declared() {
+	local kind=${1%%/*} name=${1##*/}
+	[[ $kind == bin ]] && kind=app
+	cat mk/*.mk 2>/dev/null | grep -qE "^[[:space:]]*${kind}[[:space:]]+${name}[[:space:]]*\$"
+}
+
+# have BIN: is $BUILD/BIN built?  Prints skip/FAIL when it is not.
+have() {
+	[[ -x $BUILD/$1 ]] && return 0
+	if [[ " $REQUIRED " == *" $1 "* ]] && is_declared "$1"; then
+		fail "$BUILD/$1 not built (required: mk/ declares it)"
+	else
+		skip "$BUILD/$1 not built"
+	fi
+	return 1
+}
+
+T_ALL=$(now)
+echo "guest-test: kernel $(uname -r), iommu ${VPIO_VM_IOMMU:-?}, build dir $BUILD"
+for b in $REQUIRED $OPTIONAL; do [[ -x $BUILD/$b ]] && note "built: $BUILD/$b"; done
+
+# --- 1. the controllers, status ------------------------------------------
+declare -A BDF=() GROUP=() BLK=()
+for d in /sys/bus/pci/devices/*; do
+	rd class "$d/class"
+	[[ $class == 0x010802 ]] || continue
+	for c in "$d"/nvme/nvme*; do
+		rd serial "$c/serial"
+		serial=${serial%"${serial##*[! ]}"} # trailing blanks
+		for s in "${SERIALS[@]}"; do [[ $serial == "$s" ]] && BDF[$s]=${d##*/}; done
+	done
+done
+for s in "${SERIALS[@]}"; do
+	b=${BDF[$s]:-}
+	if [[ -z $b ]]; then
+		fail "no NVMe controller with serial $s"
+		continue
+	fi
+	g=$(readlink "/sys/bus/pci/devices/$b/iommu_group") && GROUP[$s]=${g##*/}
+	BLK[$s]=$(blockdev_of "$b")
+	note "$s: $b, driver $(driver_of "$b"), IOMMU group ${GROUP[$s]:-none}, /dev/${BLK[$s]:-?}"
+	[[ -n ${GROUP[$s]:-} ]] || fail "$s ($b) has no IOMMU group"
+	[[ -n ${BLK[$s]} ]] || fail "$s ($b) has no block device"
+done
+if ((NFAIL)); then
+	echo "guest-test: cannot go on without both controllers"
+	exit 1
+fi
+A0=${BDF[${SERIALS[0]}]}
+A1=${BDF[${SERIALS[1]}]}
+
+if step "setup.sh status" scripts/setup.sh status; then
+	grep -q '^IOMMU: on' /tmp/step.log && ok "status reports the IOMMU on" || fail "status does not say 'IOMMU: on'"
+	grep -q "^$A0 .*nvme" /tmp/step.log && ok "status lists $A0 on nvme" || fail "status does not list $A0 on nvme"
+fi
+
+# --- 2. a controller in use is skipped -------------------------------------
+S1=/dev/${BLK[${SERIALS[1]}]}
+if command -v mkswap >/dev/null && command -v swapon >/dev/null; then
+	if mkswap -q "$S1" >/dev/null 2>&1 && swapon "$S1"; then
+		if step "setup.sh config skips $A1 (swap on $S1)" env PCI_ALLOWED="$A1" HUGEMEM=0 scripts/setup.sh config; then
+			grep -q "skip $A1: in use: $S1 is swap" /tmp/step.log && ok "config said why it skipped $A1" ||
+				fail "config did not say '$A1: in use: $S1 is swap'"
+			[[ $(driver_of "$A1") == nvme ]] && ok "$A1 stayed on nvme" || fail "$A1 left nvme while in use"
+		fi
+		swapoff "$S1" || fail "swapoff $S1"
+	else
+		skip "in-use check: cannot make $S1 a swap device"
+	fi
+else
+	skip "in-use check: no mkswap/swapon"
+fi
+
+# --- 3. config ---------------------------------------------------------------
+# Let config mount hugetlbfs itself; give TARGET_USER a writable limits.d (the
+# host root is read-only here).
+umount /dev/hugepages 2>/dev/null
+TU=()
+if [[ -d /etc/security/limits.d ]] && id nobody >/dev/null 2>&1 &&
+	mount -t tmpfs -o mode=755 tmpfs /etc/security/limits.d; then
+	TU=(TARGET_USER=nobody)
+fi
+if ! step "setup.sh config (HUGEMEM=$HUGEMEM_MB ${TU[*]})" env HUGEMEM=$HUGEMEM_MB "${TU[@]}" scripts/setup.sh config; then
+	echo "guest-test: config failed; trying reset"
+	scripts/setup.sh reset
+	exit 1
+fi
+for s in "${SERIALS[@]}"; do
+	b=${BDF[$s]}
+	node=/dev/vfio/${GROUP[$s]}
+	drv=$(driver_of "$b")
+	[[ $drv == vfio-pci ]] && ok "$s ($b) on vfio-pci" || fail "$s ($b) on '${drv:-no driver}', not vfio-pci"
+	[[ -c $node ]] && ok "$node exists" || fail "$node missing"
+	[[ ! -e /dev/${BLK[$s]} ]] && ok "/dev/${BLK[$s]} gone" || fail "/dev/${BLK[$s]} still there"
+	if ((${#TU[@]})); then
+		[[ $(stat -c %U "$node" 2>/dev/null) == nobody ]] && ok "$node owned by nobody" || fail "$node not owned by nobody"
+	fi
+done
+rd hp /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+((hp == HUGEMEM_MB / 2)) && ok "$hp hugepages reserved" || fail "$hp hugepages reserved, expected $((HUGEMEM_MB / 2))"
+grep -q ' /dev/hugepages hugetlbfs ' /proc/mounts && ok "hugetlbfs on /dev/hugepages" || fail "hugetlbfs not mounted on /dev/hugepages"
+if ((${#TU[@]})); then
+	grep -qs 'nobody hard memlock unlimited' /etc/security/limits.d/vpio-nobody.conf &&
+		ok "memlock limit for nobody written" || fail "no memlock limit in /etc/security/limits.d/vpio-nobody.conf"
+fi
+if step "setup.sh config again" env HUGEMEM=$HUGEMEM_MB scripts/setup.sh config; then
+	[[ $(grep -c 'already on vfio-pci' /tmp/step.log) == 2 ]] && ok "second config left both alone" ||
+		fail "second config did not report both controllers already on vfio-pci"
+fi
+
+# --- 4. vpio -----------------------------------------------------------------
+if have bin/vpio-identify; then
+	if step "vpio-identify" "$BUILD/bin/vpio-identify"; then
+		for b in "$A0" "$A1"; do
+			grep -q "$b" /tmp/step.log && ok "vpio-identify lists $b" || fail "vpio-identify does not list $b"
+		done
+	fi
+	step "vpio-identify -a $A0" "$BUILD/bin/vpio-identify" -a "$A0"
+	if ((${#TU[@]})) && command -v setpriv >/dev/null && command -v prlimit >/dev/null; then
+		t=$(now)
+		if run /tmp/step.log prlimit --memlock=unlimited:unlimited setpriv --reuid=nobody --regid=nogroup \
+			--clear-groups -- "$BUILD/bin/vpio-identify" -a "$A0"; then
+			ok "vpio-identify -a $A0 as nobody ($(secs "$t") s)"
+		elif ((UNPRIV_FATAL)); then
+			fail "vpio-identify -a $A0 as nobody (TARGET_USER=nobody)"
+		else
+			echo "warn: vpio-identify -a $A0 fails as nobody (TARGET_USER=nobody); not fatal (UNPRIV_FATAL=0)"
+		fi
+	fi
+fi
+have test/func_nvme && step "func_nvme -a $A0 -a $A1" "$BUILD/test/func_nvme" -a "$A0" -a "$A1"
+if have test/vm_mem; then
+	lim=/sys/module/vfio_iommu_type1/parameters/dma_entry_limit
+	rd old_lim "$lim"
+	echo "$VM_MEM_DMA_LIMIT" >"$lim" && note "dma_entry_limit $old_lim -> $VM_MEM_DMA_LIMIT"
+	step "vm_mem -a $A1" "$BUILD/test/vm_mem" -a "$A1"
+	[[ -n $old_lim ]] && echo "$old_lim" >"$lim"
+fi
+if have bin/vpio-perf; then
+	if [[ -n $PERF_ARGS ]]; then
+		# shellcheck disable=SC2086  # word list on purpose
+		step "vpio-perf -a $A0 $PERF_ARGS" "$BUILD/bin/vpio-perf" -a "$A0" $PERF_ARGS
+	else
+		skip "vpio-perf: no PERF_ARGS in test/vm/guest-test.sh yet"
+	fi
+fi
+PAT_WRITTEN=0
+if have test/nvme_pattern; then
+	step "nvme_pattern -a $A0 --write --lba $PAT_LBA --count $PAT_COUNT --seed $PAT_SEED" \
+		"$BUILD/test/nvme_pattern" -a "$A0" --write --lba $PAT_LBA --count $PAT_COUNT --seed $PAT_SEED &&
+		PAT_WRITTEN=1
+fi
+
+# --- 5. reset ------------------------------------------------------------------
+step "setup.sh reset" scripts/setup.sh reset
+for s in "${SERIALS[@]}"; do
+	b=${BDF[$s]}
+	drv=$(driver_of "$b")
+	[[ $drv == nvme ]] && ok "$s ($b) back on nvme" || fail "$s ($b) on '${drv:-no driver}', not nvme"
+	t=$(now)
+	for ((i = 0; i < 100; i++)); do
+		BLK[$s]=$(blockdev_of "$b") && break
+		sleep 0.1
+	done
+	[[ -n ${BLK[$s]} ]] && ok "$s: /dev/${BLK[$s]} back ($(secs "$t") s)" || fail "$s: no block device 10 s after reset"
+	[[ ! -e /dev/vfio/${GROUP[$s]} ]] || fail "/dev/vfio/${GROUP[$s]} still there after reset"
+done
+rd hp /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+((hp == 0)) && ok "hugepages freed" || fail "$hp hugepages left after reset"
+
+# --- 6. what vpio wrote, read through the kernel -------------------------------
+if ((PAT_WRITTEN)) && [[ -n ${BLK[${SERIALS[0]}]} ]]; then
+	dev=/dev/${BLK[${SERIALS[0]}]}
+	rd bs "/sys/class/block/${dev#/dev/}/queue/logical_block_size"
+	# The image starts at LBA 0, so byte offset = LBA * block size, as in
+	# the block device itself.
+	if step "dd $PAT_COUNT blocks at LBA $PAT_LBA from $dev" \
+		dd if="$dev" of=/tmp/pattern.img bs="$bs" count=$((PAT_LBA + PAT_COUNT)) iflag=direct status=none; then
+		step "nvme_pattern --check-file (written by vpio, read by the kernel)" \
+			"$BUILD/test/nvme_pattern" --check-file /tmp/pattern.img --lba $PAT_LBA --count $PAT_COUNT \
+			--seed $PAT_SEED --block-size "$bs"
+	fi
+fi
+
+# --- 7. status -------------------------------------------------------------------
+if step "setup.sh status" scripts/setup.sh status; then
+	grep -q "^$A0 .* nvme " /tmp/step.log && ok "status lists $A0 on nvme again" || fail "status does not list $A0 on nvme"
+fi
+
+echo "guest-test: $NOK ok, $NFAIL failed, $NSKIP skipped in $(secs "$T_ALL") s"
+((NFAIL == 0))
