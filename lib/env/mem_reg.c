@@ -216,6 +216,10 @@ static int set_translations(const struct mapping *m)
 			rc = vpio_mem_map_set_translation(g.iova_map, m->iova, m->len, m->va);
 		return rc;
 	}
+	/* VFIO does not pin in no-IOMMU mode: keep the pages where they are. */
+	if (mlock((void *)(uintptr_t)m->va, m->len) != 0)
+		VPIO_WARN(MOD, "cannot mlock 0x%llx+0x%llx: the kernel may move it while devices use its physical address",
+			  (unsigned long long)m->va, (unsigned long long)m->len);
 	for (uint64_t off = 0; off < m->len; off += VPIO_PAGE_SIZE_4K) {
 		uint64_t pa = vpio_pagemap_vtophys((void *)(uintptr_t)(m->va + off));
 
@@ -280,8 +284,11 @@ static int mapping_activate(const struct mapping *m)
 	unsigned i;
 	int rc = 0;
 
-	for (i = 0; i < g.n_targets && rc == 0; i++)
+	for (i = 0; i < g.n_targets; i++) {
 		rc = target_map(&g.targets[i], m);
+		if (rc != 0)
+			break;
+	}
 	if (rc == 0)
 		rc = set_translations(m);
 	if (rc != 0) {
@@ -623,6 +630,19 @@ static int reassign_iovas(void)
 	return 0;
 }
 
+/* IOVAs already chosen must be valid in a further target too. */
+static int check_iovas(const struct vpio_dma_target_desc *desc)
+{
+	for (size_t i = 0; i < g.mappings.n; i++) {
+		if (!in_ranges(desc, MAPPING(i)->iova, MAPPING(i)->len)) {
+			VPIO_ERR(MOD, "%s cannot use IOVA 0x%llx chosen earlier; put all devices in one container",
+				 desc->name, (unsigned long long)MAPPING(i)->iova);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 int vpio_mem_dma_target_add(const struct vpio_dma_target_ops *ops, void *ctx, const struct vpio_dma_target_desc *desc)
 {
 	struct target *t;
@@ -644,29 +664,27 @@ int vpio_mem_dma_target_add(const struct vpio_dma_target_ops *ops, void *ctx, co
 				clear_translations(MAPPING(i));
 			g.mode = VPIO_IOVA_PA;
 			for (i = 0; i < g.mappings.n; i++) {
-				mlock((void *)(uintptr_t)MAPPING(i)->va, MAPPING(i)->len);
 				rc = rc ? rc : set_translations(MAPPING(i));
 			}
-		} else {
+		} else if (!g.have_alloc) {
 			rc = alloc_from_desc(desc);
 			if (rc == 0)
 				rc = reassign_iovas();
+		} else {
+			rc = check_iovas(desc);
 		}
 	} else {
-		for (i = 0; i < g.mappings.n && rc == 0; i++) {
-			if (!in_ranges(desc, MAPPING(i)->iova, MAPPING(i)->len)) {
-				VPIO_ERR(MOD, "%s cannot use IOVA 0x%llx chosen for an earlier container; put all devices in one container",
-					 desc->name, (unsigned long long)MAPPING(i)->iova);
-				rc = -EINVAL;
-			}
-		}
+		rc = check_iovas(desc);
 	}
 	t = &g.targets[g.n_targets];
 	t->ops = *ops;
 	t->ctx = ctx;
 	t->desc = *desc;
-	for (i = 0; i < g.mappings.n && rc == 0; i++)
+	for (i = 0; i < g.mappings.n && rc == 0; i++) {
 		rc = target_map(t, MAPPING(i));
+		if (rc != 0)
+			break;
+	}
 	if (rc != 0) {
 		while (i-- > 0)
 			target_unmap(t, MAPPING(i));

@@ -1,0 +1,5 @@
+# lib/vfio: containers, groups, devices, DMA map/unmap, IOMMU facts
+lib vfio
+src lib/vfio/container.c
+src lib/vfio/group.c
+src lib/vfio/device.c
