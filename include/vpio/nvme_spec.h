@@ -201,6 +201,16 @@ enum vpio_nvme_log {
 	VPIO_NVME_LOG_FIRMWARE_SLOT = 0x03,
 };
 
+/* Create I/O CQ/SQ: CDW10 = QSIZE (0-based) << 16 | QID; CDW11 below */
+#define VPIO_NVME_CREATE_Q_CDW10(qid, qsize) ((((uint32_t)(qsize)-1) << 16) | (uint32_t)(qid))
+#define VPIO_NVME_CREATE_Q_PC (1u << 0)		/* physically contiguous */
+#define VPIO_NVME_CREATE_CQ_IEN (1u << 1)	/* interrupts enabled */
+#define VPIO_NVME_CREATE_SQ_CQID(cqid) ((uint32_t)(cqid) << 16)
+/* Abort: CDW10 = CID << 16 | SQID; bit 0 of the completion's CDW0 is set
+ * when the command was not aborted */
+#define VPIO_NVME_ABORT_CDW10(sqid, cid) (((uint32_t)(cid) << 16) | (uint32_t)(sqid))
+#define VPIO_NVME_ABORT_NOT_ABORTED(cdw0) ((cdw0) & 0x1u)
+
 /* CDW12 of read/write/compare/write zeroes */
 #define VPIO_NVME_RW_FUA (1u << 30)
 #define VPIO_NVME_RW_LR (1u << 31)
@@ -288,6 +298,13 @@ enum vpio_nvme_media_error_sc {
 	VPIO_NVME_SC_COMPARE_FAILURE = 0x85,
 	VPIO_NVME_SC_ACCESS_DENIED = 0x86,
 	VPIO_NVME_SC_DEALLOCATED_OR_UNWRITTEN_BLOCK = 0x87,
+};
+
+enum vpio_nvme_path_sc {
+	VPIO_NVME_SC_INTERNAL_PATH_ERROR = 0x00,
+	VPIO_NVME_SC_CONTROLLER_PATH_ERROR = 0x60,
+	VPIO_NVME_SC_HOST_PATH_ERROR = 0x70,
+	VPIO_NVME_SC_ABORTED_BY_HOST = 0x71,
 };
 
 /* -------------------------------------------------- identify structures */
