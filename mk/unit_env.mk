@@ -7,3 +7,6 @@ src test/unit/env/iova_alloc_ut.c
 
 test unit_env_mem_reg
 src test/unit/env/mem_reg_ut.c
+
+test unit_env
+src test/unit/env/env_ut.c

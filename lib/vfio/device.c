@@ -26,14 +26,15 @@ int vpio_vfio_device_open(const struct vpio_pci_addr *addr, struct vpio_vfio_dev
 		return -ENOMEM;
 	dev->addr = *addr;
 	vpio_pci_addr_fmt(dev->name, sizeof(dev->name), addr);
-	rc = vpio_vfio_container_get(&c);
-	if (rc != 0)
-		goto err;
+	/* The group first: with the IOMMU off, that is the error to report. */
 	id = vpio_vfio_iommu_group_of(addr, dev->name);
 	if (id < 0) {
 		rc = id;
 		goto err;
 	}
+	rc = vpio_vfio_container_get(&c);
+	if (rc != 0)
+		goto err;
 	rc = vpio_vfio_group_get(c, id, &dev->group);
 	if (rc != 0)
 		goto err;
