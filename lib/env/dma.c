@@ -21,28 +21,26 @@ static bool dma_ready(size_t align)
 	return true;
 }
 
-void *vpio_dma_malloc(size_t size, size_t align)
+static void *dma_alloc(size_t size, size_t align, bool zero)
 {
 	void *p;
 
 	if (!dma_ready(align))
 		return NULL;
-	p = rte_malloc(NULL, size, (unsigned)align);
+	p = zero ? rte_zmalloc(NULL, size, (unsigned)align) : rte_malloc(NULL, size, (unsigned)align);
 	if (p == NULL)
 		VPIO_ERR(MOD, "out of DMA memory: %zu bytes (raise vpio_env_opts.mem_size_mb or reserve more hugepages)", size);
 	return p;
 }
 
+void *vpio_dma_malloc(size_t size, size_t align)
+{
+	return dma_alloc(size, align, false);
+}
+
 void *vpio_dma_zmalloc(size_t size, size_t align)
 {
-	void *p;
-
-	if (!dma_ready(align))
-		return NULL;
-	p = rte_zmalloc(NULL, size, (unsigned)align);
-	if (p == NULL)
-		VPIO_ERR(MOD, "out of DMA memory: %zu bytes (raise vpio_env_opts.mem_size_mb or reserve more hugepages)", size);
-	return p;
+	return dma_alloc(size, align, true);
 }
 
 void *vpio_dma_realloc(void *buf, size_t size, size_t align)
