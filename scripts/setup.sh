@@ -213,7 +213,7 @@ usage_of() {
 			done
 			in_list "/dev/$name" "${SWAPS[@]}" && why+=("/dev/$name is swap")
 			for h in "$p"/holders/*; do
-				[[ -e $h ]] || continue
+				[[ -e $h || -L $h ]] || continue
 				hname=${h##*/}
 				local dmname=""
 				rd dmname "$SYS/class/block/$hname/dm/name"
@@ -593,12 +593,16 @@ cmd_config() {
 	hugepages_config
 	[[ -n $TARGET_USER ]] && setup_target_user
 
-	if ((${#FAILURES[@]})); then
-		local f
-		for f in "${FAILURES[@]}"; do echo "$PROG: $f" >&2; done
-		die "config incomplete: ${FAILURES[0]}${FAILURES[1]:+ (and $((${#FAILURES[@]} - 1)) more, above)}"
-	fi
-	return 0
+	report_failures config
+}
+
+# One line per problem; the last line sums up (exit 1).
+report_failures() {
+	local n=${#FAILURES[@]} i
+	((n == 0)) && return 0
+	((n == 1)) && die "${FAILURES[0]}"
+	for ((i = 1; i < n; i++)); do echo "$PROG: error: ${FAILURES[i]}" >&2; done
+	die "$1 incomplete: ${FAILURES[0]} (and $((n - 1)) more problems, above)"
 }
 
 # ------------------------------------------------------------------- reset
@@ -663,11 +667,7 @@ cmd_reset() {
 		reset_dev "$b" ""
 	done
 	hugepages_reset
-	if ((${#FAILURES[@]})); then
-		for f in "${FAILURES[@]}"; do echo "$PROG: $f" >&2; done
-		die "reset incomplete: ${FAILURES[0]}"
-	fi
-	return 0
+	report_failures reset
 }
 
 # ------------------------------------------------------------------ status
@@ -680,7 +680,7 @@ cmd_status() {
 		if is_candidate "$b" || [[ $(driver_of "$b") == vfio* ]]; then list+=("$b"); fi
 	done
 	load_usage_tables
-	fmt="%-13s %-9s %-8s %-4s %-5s %-16s %-16s %s\n"
+	fmt="%-13s %-9s %-7s %-4s %-5s %-20s %-16s %s\n"
 	# shellcheck disable=SC2059  # fmt is our own format
 	printf "$fmt" BDF VEN:DEV CLASS NUMA GROUP DRIVER BLOCK IN-USE
 	for b in "${list[@]}"; do
@@ -697,9 +697,10 @@ cmd_status() {
 		[[ -n $prev ]] && drv="${drv:--}(was ${prev})"
 		devs=$(block_devs "$b")
 		use=$(usage_of "$b")
+		use=${use:--}
 		# shellcheck disable=SC2059
 		printf "$fmt" "$b" "${vendor#0x}:${device#0x}" "${class#0x}" "$numa" "${g:--}" \
-			"${drv:--}" "${devs// /,}" "${use:--}"
+			"${drv:--}" "${devs// /,}" "${use//;/, }"
 	done
 	((${#list[@]})) || echo "(no NVMe controller, Xilinx device or vfio-bound device)"
 	echo
@@ -742,8 +743,12 @@ cmd_status() {
 		ir="n/a (no IOMMU)"
 	elif intr_remap_on; then
 		ir="on (IR- interrupt domains in /proc/interrupts)"
+	elif [[ $unsafe == Y ]]; then
+		ir="off (vfio_iommu_type1.allow_unsafe_interrupts=Y, so vfio accepts groups anyway)"
 	else
 		ir="off: vfio attaches groups only with vfio_iommu_type1.allow_unsafe_interrupts=1"
+		dmesg 2>/dev/null | grep -q 'No interrupt remapping support' &&
+			ir+=" (dmesg: vfio already refused a group for this)"
 	fi
 	echo "interrupt remapping: $ir"
 	case "$HOSTTYPE" in
