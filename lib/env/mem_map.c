@@ -22,6 +22,17 @@
 
 #include "env_internal.h"
 
+/* LeakSanitizer does not scan mmap'ed memory: tell it the top tables hold
+ * pointers, or every L2 table looks leaked. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#define LSAN_ROOT(p, n) __lsan_register_root_region((p), (n))
+#define LSAN_UNROOT(p, n) __lsan_unregister_root_region((p), (n))
+#else
+#define LSAN_ROOT(p, n) ((void)0)
+#define LSAN_UNROOT(p, n) ((void)0)
+#endif
+
 #define VA_BITS 48
 #define L1_SHIFT 30
 #define L2_SHIFT 21
@@ -82,6 +93,7 @@ struct vpio_mem_map *vpio_mem_map_create(uint64_t default_translation, const str
 		free(map);
 		return NULL;
 	}
+	LSAN_ROOT(map->l1, L1_SLOTS * sizeof(struct tbl *));
 	map->default_translation = default_translation;
 	if (ops != NULL)
 		map->ops = *ops;
@@ -109,6 +121,7 @@ void vpio_mem_map_destroy(struct vpio_mem_map *map)
 		map->free_l3 = (struct tbl *)(uintptr_t)t->e[0];
 		free(t);
 	}
+	LSAN_UNROOT(map->l1, L1_SLOTS * sizeof(struct tbl *));
 	munmap(map->l1, L1_SLOTS * sizeof(struct tbl *));
 	pthread_mutex_destroy(&map->lock);
 	free(map);
