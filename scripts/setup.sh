@@ -446,9 +446,9 @@ enable_noiommu() {
 
 explain_no_iommu() {
 	echo "$PROG: no IOMMU: $SYS/kernel/iommu_groups is empty, so vfio-pci cannot take $1. Either:" >&2
-	echo "$PROG:   - enable VT-d / AMD-Vi in the firmware and boot with intel_iommu=on (Intel) or amd_iommu=on (AMD), then re-run; or" >&2
+	echo "$PROG:   - enable VT-d / AMD-Vi in the firmware and boot with intel_iommu=on (Intel; AMD kernels turn AMD-Vi on by themselves unless amd_iommu=off), then re-run; or" >&2
 	echo "$PROG:   - NOIOMMU=yes $0 config: VFIO's unsafe no-IOMMU mode (no DMA isolation, root only, kernel needs CONFIG_VFIO_NOIOMMU)" >&2
-	die "no IOMMU for $1: enable it (intel_iommu=on / amd_iommu=on) or set NOIOMMU=yes"
+	die "no IOMMU for $1: enable VT-d/AMD-Vi in the firmware (+ intel_iommu=on) or set NOIOMMU=yes"
 }
 
 # Record the driver $1 had before config (only the first time).
@@ -729,7 +729,7 @@ cmd_status() {
 	if ((ng > 0)); then
 		echo "IOMMU: on ($ng groups; units: ${units:-?})"
 	else
-		echo "IOMMU: off ($SYS/kernel/iommu_groups is empty${units:+; units: $units}): enable VT-d/AMD-Vi (intel_iommu=on / amd_iommu=on) or use NOIOMMU=yes"
+		echo "IOMMU: off ($SYS/kernel/iommu_groups is empty${units:+; units: $units}): enable VT-d/AMD-Vi in the firmware (+ intel_iommu=on on Intel) or use NOIOMMU=yes"
 	fi
 	v="not loaded"
 	[[ -d $SYS/bus/pci/drivers/vfio-pci ]] && v="vfio-pci loaded"

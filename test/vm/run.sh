@@ -85,8 +85,10 @@ for v in "${VARIANTS[@]}"; do
 		fi
 		echo "vm: $v: FAIL ($reason; $el s)"
 		if ((!VERBOSE)); then
-			echo "---- $v: last lines of $out/console.log ----"
-			tail -n 30 "$out/console.log"
+			log=$out/console.log
+			[[ -s $log ]] || log=$out/vm.log
+			echo "---- $v: last lines of $log ----"
+			tail -n 30 "$log"
 			echo "----"
 		fi
 		failed=$((failed + 1))
