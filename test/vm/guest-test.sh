@@ -22,7 +22,7 @@ BUILD=${VPIO_BUILD_DIR:-build}
 # that a missing one is only skipped.  Extend as tools land.
 REQUIRED="bin/vpio-identify test/func_nvme"
 # Binaries run only when built.
-OPTIONAL="test/vm_mem test/nvme_pattern bin/vpio-perf"
+OPTIONAL="bin/vpio-envinfo test/vm_mem test/nvme_pattern bin/vpio-perf"
 # vpio-perf's arguments; empty = not run yet (its interface is not settled).
 PERF_ARGS=""
 # 1 = the unprivileged vpio-identify run (TARGET_USER) fails the test.
@@ -195,6 +195,7 @@ if step "setup.sh config again" env HUGEMEM=$HUGEMEM_MB scripts/setup.sh config;
 fi
 
 # --- 4. vpio -----------------------------------------------------------------
+have bin/vpio-envinfo && step "vpio-envinfo -a $A0" "$BUILD/bin/vpio-envinfo" -a "$A0"
 if have bin/vpio-identify; then
 	if step "vpio-identify" "$BUILD/bin/vpio-identify"; then
 		for b in "$A0" "$A1"; do
