@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Emulated devices: "emu:KIND[N][?opts]" names and dispatch on KIND. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "emu_internal.h"
+
+#define EMU_PREFIX "emu:"
+#define EMU_KINDS "nvme"
+
+struct emu_kind {
+	const char *name;
+	int (*open)(const char *canon, unsigned idx, const char *opts, struct vpio_pci_device **dev);
+	int (*destroy)(const char *canon);
+	void (*destroy_all)(void);
+};
+
+static const struct emu_kind g_kinds[] = {
+	{ "nvme", emu_nvme_open, emu_nvme_destroy, emu_nvme_destroy_all },
+};
+
+uint64_t emu_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int emu_parse_name(const char *name, char *kind, size_t kind_len, unsigned *idx, const char **opts)
+{
+	const char *p, *k;
+	size_t n = 0;
+	unsigned v = 0;
+
+	if (name == NULL || strncmp(name, EMU_PREFIX, strlen(EMU_PREFIX)) != 0) {
+		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "'%s' is not an emulated device name (expected emu:KIND[N][?opts], KIND one of: %s)",
+			 name ? name : "(null)", EMU_KINDS);
+		return -EINVAL;
+	}
+	k = p = name + strlen(EMU_PREFIX);
+	while (*p >= 'a' && *p <= 'z') {
+		p++;
+		n++;
+	}
+	while (*p >= '0' && *p <= '9') {
+		v = v * 10 + (unsigned)(*p - '0');
+		if (v > EMU_MAX_INDEX)
+			break;
+		p++;
+	}
+	if (n == 0 || n >= kind_len || v > EMU_MAX_INDEX || (*p != '\0' && *p != '?')) {
+		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "malformed emulated device name '%s' (expected emu:KIND[N][?k=v&k=v], KIND one of: %s, N in 0..%d)",
+			 name, EMU_KINDS, EMU_MAX_INDEX);
+		return -EINVAL;
+	}
+	memcpy(kind, k, n);
+	kind[n] = '\0';
+	*idx = v;
+	*opts = *p == '?' ? p + 1 : NULL;
+	return 0;
+}
+
+static const struct emu_kind *find_kind(const char *name, const char *kind)
+{
+	for (size_t i = 0; i < VPIO_ARRAY_SIZE(g_kinds); i++) {
+		if (strcmp(g_kinds[i].name, kind) == 0)
+			return &g_kinds[i];
+	}
+	vpio_log(VPIO_LOG_ERROR, EMU_MOD, "'%s': no emulated device of kind '%s' (kinds: %s)", name, kind, EMU_KINDS);
+	return NULL;
+}
+
+static int lookup(const char *name, const struct emu_kind **k, char *canon, unsigned *idx, const char **opts)
+{
+	char kind[EMU_KIND_LEN];
+	int rc = emu_parse_name(name, kind, sizeof(kind), idx, opts);
+
+	if (rc != 0)
+		return rc;
+	*k = find_kind(name, kind);
+	if (*k == NULL)
+		return -ENODEV;
+	snprintf(canon, EMU_NAME_LEN, EMU_PREFIX "%s%u", kind, *idx);
+	return 0;
+}
+
+int vpio_emu_device_open(const char *name, struct vpio_pci_device **dev)
+{
+	const struct emu_kind *k;
+	char canon[EMU_NAME_LEN];
+	const char *opts;
+	unsigned idx;
+	int rc;
+
+	if (dev == NULL) {
+		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "cannot open '%s': no place for the device handle (dev is NULL)",
+			 name ? name : "(null)");
+		return -EINVAL;
+	}
+	*dev = NULL;
+	rc = lookup(name, &k, canon, &idx, &opts);
+	if (rc != 0)
+		return rc;
+	return k->open(canon, idx, opts, dev);
+}
+
+int vpio_emu_destroy(const char *name)
+{
+	const struct emu_kind *k;
+	char canon[EMU_NAME_LEN];
+	const char *opts;
+	unsigned idx;
+	int rc;
+
+	rc = lookup(name, &k, canon, &idx, &opts);
+	if (rc != 0)
+		return rc;
+	return k->destroy(canon);
+}
+
+void vpio_emu_destroy_all(void)
+{
+	for (size_t i = 0; i < VPIO_ARRAY_SIZE(g_kinds); i++)
+		g_kinds[i].destroy_all();
+}
