@@ -401,22 +401,15 @@ hugepages_reset() {
 		rm -f "$f"
 		nodes+=("${n:+node$n }$v")
 	done
-	if ((${#nodes[@]} == 0)); then
-		# Nothing recorded (config not run since boot): free them all.
-		find_nodes
-		if ((${#NODES[@]})); then
-			for i in "${NODES[@]}"; do
-				echo 0 >"$(hp_file "$i" nr_hugepages)" 2>/dev/null
-				nodes+=("node$i 0")
-			done
-		else
-			echo 0 >"$(hp_file "" nr_hugepages)" 2>/dev/null
-			nodes+=("0")
-		fi
-	fi
 	local total free
 	rd total "$(hp_file "" nr_hugepages)"
 	rd free "$(hp_file "" free_hugepages)"
+	if ((${#nodes[@]} == 0)); then
+		# config did not reserve any since boot: these belong to someone else
+		# (e.g. hugepages=N on the kernel command line).
+		info "hugepages (2 MiB): config reserved none since boot; left at ${total:-0} (free them: echo 0 > /proc/sys/vm/nr_hugepages)"
+		return 0
+	fi
 	info "hugepages (2 MiB) set back to: ${nodes[*]}"
 	if [[ -n $total ]] && ((total > 0 && free < total)); then
 		warn "$((total - free)) hugepages are still in use (files in $HUGE_MNT or a running process); they are freed when released"
