@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vpio's polled NVMe driver.
+ *
+ * Model (doc/nvme.md has the long version):
+ *  - A controller is attached by name ("0000:00:03.0" for a device bound to
+ *    vfio-pci, "emu:nvme0?..." for an emulated one) or found by
+ *    vpio_nvme_probe().  Attach brings it up, reads its identify data and
+ *    its active namespaces.
+ *  - I/O goes through queue pairs.  A qpair belongs to one thread at a time
+ *    and is never locked: submit with vpio_nvme_ns_cmd_*(), and call
+ *    vpio_nvme_qpair_process_completions() to reap completions and run the
+ *    callbacks.  Nothing happens behind your back: there are no interrupts
+ *    and no driver threads.
+ *  - Submission never allocates and never makes a system call.  When the
+ *    qpair is full it returns -EAGAIN.
+ *  - Admin commands (identify, features, log pages, ...) are synchronous
+ *    helpers, safe to call from any thread (the admin queue has a lock).
+ *  - Every function returns 0 (or a count) on success and a negative errno on
+ *    failure, after logging one line that says what failed and why.
+ */
+#ifndef VPIO_NVME_H
+#define VPIO_NVME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include <vpio/nvme_spec.h>
+#include <vpio/pci.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vpio_nvme_ctrlr;
+struct vpio_nvme_ns;
+struct vpio_nvme_qpair;
+
+/*
+ * Completion callback.  cpl->status holds the NVMe status field (see
+ * vpio_nvme_cpl_is_error() and vpio_nvme_status_fmt()); requests that the
+ * driver itself ends (controller failed, removed, reset or detached) complete
+ * with VPIO_NVME_SCT_PATH / VPIO_NVME_SC_ABORTED_BY_HOST.  A request split
+ * into several commands completes once, with the first error of its parts.
+ */
+typedef void (*vpio_nvme_cmd_cb)(void *arg, const struct vpio_nvme_cpl *cpl);
+
+/* ------------------------------------------------------------ controllers */
+
+struct vpio_nvme_ctrlr_opts {
+	uint32_t num_io_queues;	   /* I/O queue pairs to ask for (default 64) */
+	uint32_t admin_queue_size; /* admin SQ/CQ entries (default 32) */
+	uint32_t admin_timeout_ms; /* synchronous admin commands (default 10000) */
+	uint32_t max_xfer_size;	   /* bytes per command, 0 = what MDTS allows;
+				    * larger requests are split */
+	bool no_shadow_doorbells;  /* do not use Doorbell Buffer Config */
+	bool no_reset_on_timeout;  /* a timed-out command is aborted, never
+				    * escalated to a controller reset */
+};
+void vpio_nvme_ctrlr_opts_init(struct vpio_nvme_ctrlr_opts *opts);
+
+/* Open the device by name, bring the controller up and read its namespaces.
+ * opts may be NULL (defaults). */
+int vpio_nvme_ctrlr_attach(const char *name, const struct vpio_nvme_ctrlr_opts *opts,
+			   struct vpio_nvme_ctrlr **ctrlr);
+/*
+ * Shut the controller down (CC.SHN, bounded wait) and release it.  Qpairs
+ * that are still allocated stay valid as handles: their outstanding requests
+ * complete with ABORTED_BY_HOST on their owner's next call, which then
+ * returns -ENODEV; free them with vpio_nvme_ctrlr_free_io_qpair().  No
+ * thread may be inside a call on one of them while detach runs.
+ */
+int vpio_nvme_ctrlr_detach(struct vpio_nvme_ctrlr *ctrlr);
+
+/*
+ * Probe every NVMe controller (class 0x010802) bound to vfio-pci.  probe_cb
+ * decides for each (it may change the opts); accepted ones are attached and
+ * handed to attach_cb.  probe_cb NULL accepts all.  Returns the number
+ * attached, or a negative errno.
+ */
+typedef bool (*vpio_nvme_probe_cb)(void *ctx, const struct vpio_pci_info *info, struct vpio_nvme_ctrlr_opts *opts);
+typedef void (*vpio_nvme_attach_cb)(void *ctx, const struct vpio_pci_info *info, struct vpio_nvme_ctrlr *ctrlr);
+int vpio_nvme_probe(vpio_nvme_probe_cb probe_cb, vpio_nvme_attach_cb attach_cb, void *ctx);
+
+enum vpio_nvme_ctrlr_state {
+	VPIO_NVME_CTRLR_READY,	   /* enabled, usable */
+	VPIO_NVME_CTRLR_RESETTING, /* vpio_nvme_ctrlr_reset() is running */
+	VPIO_NVME_CTRLR_FAILED,	   /* CSTS.CFS or a failed reset: reset it */
+	VPIO_NVME_CTRLR_REMOVED,   /* registers read all ones */
+	VPIO_NVME_CTRLR_DETACHED,
+};
+enum vpio_nvme_ctrlr_state vpio_nvme_ctrlr_get_state(const struct vpio_nvme_ctrlr *ctrlr);
+const char *vpio_nvme_ctrlr_state_str(enum vpio_nvme_ctrlr_state state);
+
+/*
+ * Reset: disable the controller (a PCI function reset when disabling does
+ * not work), bring it up again and re-read its data.  Outstanding requests
+ * complete with ABORTED_BY_HOST; every I/O qpair re-creates its queues on
+ * its owner's next call (submit or process_completions), so qpair handles
+ * stay valid.  Safe from any thread.
+ */
+int vpio_nvme_ctrlr_reset(struct vpio_nvme_ctrlr *ctrlr);
+
+struct vpio_nvme_ctrlr_info {
+	char name[64];		 /* what attach was given (without options) */
+	uint64_t cap;		 /* CAP register */
+	uint32_t vs;		 /* VS register: major << 16 | minor << 8 */
+	uint32_t page_size;	 /* memory page size in use (CC.MPS) */
+	uint32_t doorbell_stride;/* bytes between doorbells (4 << CAP.DSTRD) */
+	uint32_t max_queue_size; /* CAP.MQES + 1 */
+	uint32_t max_io_queues;	 /* granted by Set Features Number of Queues */
+	uint32_t max_xfer_size;	 /* bytes per command (MDTS and opts) */
+	uint32_t num_ns;	 /* NN: namespace ids 1..NN */
+	uint32_t num_active_ns;
+	bool sgl_supported;
+	bool shadow_doorbells;	 /* Doorbell Buffer Config in use */
+};
+void vpio_nvme_ctrlr_get_info(const struct vpio_nvme_ctrlr *ctrlr, struct vpio_nvme_ctrlr_info *info);
+/* Identify Controller data, read at attach (and at each reset). */
+const struct vpio_nvme_ctrlr_data *vpio_nvme_ctrlr_get_data(const struct vpio_nvme_ctrlr *ctrlr);
+/* The device behind the controller (BARs, config space, emulator access). */
+struct vpio_pci_device *vpio_nvme_ctrlr_get_pci_device(const struct vpio_nvme_ctrlr *ctrlr);
+
+struct vpio_nvme_ctrlr_stats {
+	uint64_t resets;	/* successful resets */
+	uint64_t timeouts;	/* I/O commands that timed out */
+	uint64_t aborts_sent;	/* Abort commands sent for them */
+	uint64_t admin_cmds;	/* admin commands submitted */
+	uint64_t failures;	/* times the controller was found failed/removed */
+};
+void vpio_nvme_ctrlr_get_stats(const struct vpio_nvme_ctrlr *ctrlr, struct vpio_nvme_ctrlr_stats *st);
+
+/* ------------------------------------------------------------- namespaces */
+
+/* Active namespaces: first/next return 0 at the end. */
+uint32_t vpio_nvme_ctrlr_first_active_ns(const struct vpio_nvme_ctrlr *ctrlr);
+uint32_t vpio_nvme_ctrlr_next_active_ns(const struct vpio_nvme_ctrlr *ctrlr, uint32_t prev_nsid);
+/* -EINVAL for nsid 0 or > NN, -ENOENT for an inactive one. */
+int vpio_nvme_ctrlr_get_ns(struct vpio_nvme_ctrlr *ctrlr, uint32_t nsid, struct vpio_nvme_ns **ns);
+
+uint32_t vpio_nvme_ns_get_id(const struct vpio_nvme_ns *ns);
+uint32_t vpio_nvme_ns_get_sector_size(const struct vpio_nvme_ns *ns); /* bytes per logical block */
+uint64_t vpio_nvme_ns_get_num_sectors(const struct vpio_nvme_ns *ns); /* NSZE */
+uint64_t vpio_nvme_ns_get_size(const struct vpio_nvme_ns *ns);	      /* bytes */
+uint32_t vpio_nvme_ns_get_md_size(const struct vpio_nvme_ns *ns);     /* metadata bytes per block */
+uint32_t vpio_nvme_ns_get_max_io_xfer_size(const struct vpio_nvme_ns *ns);
+const struct vpio_nvme_ns_data *vpio_nvme_ns_get_data(const struct vpio_nvme_ns *ns);
+struct vpio_nvme_ctrlr *vpio_nvme_ns_get_ctrlr(const struct vpio_nvme_ns *ns);
+
+/* ---------------------------------------------------------------- qpairs */
+
+enum vpio_nvme_sgl_mode {
+	VPIO_NVME_SGL_AUTO = 0, /* PRPs; SGLs only for vectors PRPs cannot describe */
+	VPIO_NVME_SGL_NEVER,	/* PRPs only: such vectors fail with -EINVAL */
+	VPIO_NVME_SGL_ALWAYS,	/* SGLs for every transfer (needs controller support) */
+};
+
+struct vpio_nvme_qpair_opts {
+	uint32_t queue_size;	/* SQ/CQ entries (default 256, at most CAP.MQES + 1);
+				 * queue_size - 1 commands can be outstanding */
+	bool delay_doorbell;	/* default true: submissions only write the SQ; the
+				 * SQ doorbell is rung once per batch, by
+				 * process_completions() or vpio_nvme_qpair_flush() */
+	uint32_t timeout_ms;	/* command timeout (default 30000, 0 = none): Abort,
+				 * then a controller reset if that does not help */
+	enum vpio_nvme_sgl_mode sgl_mode;
+	bool check_thread;	/* fail calls from a thread other than the first
+				 * user with -EPERM (default: on with -DVPIO_DEBUG) */
+};
+void vpio_nvme_qpair_opts_init(struct vpio_nvme_qpair_opts *opts);
+
+/* Create an I/O SQ/CQ pair in DMA memory.  opts may be NULL. */
+int vpio_nvme_ctrlr_alloc_io_qpair(struct vpio_nvme_ctrlr *ctrlr, const struct vpio_nvme_qpair_opts *opts,
+				   struct vpio_nvme_qpair **qp);
+/* Delete the queues; outstanding requests complete with ABORTED_BY_HOST. */
+int vpio_nvme_ctrlr_free_io_qpair(struct vpio_nvme_qpair *qp);
+
+/*
+ * Reap up to max completions (0 = up to the queue depth) and run their
+ * callbacks; rings the SQ doorbell for delayed submissions first, and the CQ
+ * head doorbell once at the end.  Returns the number of requests completed,
+ * -ENXIO when the controller failed (reset it), -ENODEV when it is removed
+ * or detached; outstanding requests have then been completed with errors.
+ */
+int vpio_nvme_qpair_process_completions(struct vpio_nvme_qpair *qp, uint32_t max);
+/* Ring the SQ doorbell now for submissions made with delay_doorbell. */
+int vpio_nvme_qpair_flush(struct vpio_nvme_qpair *qp);
+uint16_t vpio_nvme_qpair_get_id(const struct vpio_nvme_qpair *qp);
+uint32_t vpio_nvme_qpair_get_depth(const struct vpio_nvme_qpair *qp);	    /* queue_size - 1 */
+uint32_t vpio_nvme_qpair_get_outstanding(const struct vpio_nvme_qpair *qp); /* commands in flight */
+
+struct vpio_nvme_qpair_stats {
+	uint64_t submitted;	 /* commands written to the SQ */
+	uint64_t completed;	 /* commands completed by the device */
+	uint64_t polls;		 /* process_completions calls */
+	uint64_t sq_doorbells;	 /* SQ tail MMIO writes */
+	uint64_t cq_doorbells;	 /* CQ head MMIO writes */
+	uint64_t shadow_skipped; /* doorbell writes saved by EventIdx */
+	uint64_t bogus_cpls;	 /* completions rejected (cid, sqid) */
+	uint64_t bad_sqhd;	 /* completions with an impossible SQ head */
+	uint64_t timeouts;	 /* commands that timed out */
+	uint64_t host_aborted;	 /* requests ended by the driver */
+	uint64_t reconnects;	 /* queues re-created after a reset */
+};
+void vpio_nvme_qpair_get_stats(const struct vpio_nvme_qpair *qp, struct vpio_nvme_qpair_stats *st);
+
+/* ------------------------------------------------------------ I/O commands */
+
+/* io_flags of read/write/compare/write zeroes */
+#define VPIO_NVME_IO_FUA VPIO_NVME_RW_FUA /* force unit access */
+#define VPIO_NVME_IO_LR VPIO_NVME_RW_LR	  /* limited retry */
+
+/*
+ * buf must be DMA memory (vpio_dma_malloc) or registered with
+ * vpio_mem_register(), 4-byte aligned, lba_count * sector size bytes long.
+ * Requests larger than the controller's transfer size are split into several
+ * commands (all or nothing: -EAGAIN when the qpair cannot take them all).
+ * Errors: -EINVAL bad length/alignment/flags, -ERANGE beyond the namespace,
+ * -EFAULT buffer not registered, -EAGAIN qpair full, -ENXIO controller
+ * failed, -ENODEV removed/detached, -ENOTSUP command not supported, -EPERM
+ * wrong thread (check_thread).
+ */
+int vpio_nvme_ns_cmd_read(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, void *buf, uint64_t lba,
+			  uint32_t lba_count, vpio_nvme_cmd_cb cb, void *cb_arg, uint32_t io_flags);
+int vpio_nvme_ns_cmd_write(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const void *buf, uint64_t lba,
+			   uint32_t lba_count, vpio_nvme_cmd_cb cb, void *cb_arg, uint32_t io_flags);
+int vpio_nvme_ns_cmd_compare(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const void *buf, uint64_t lba,
+			     uint32_t lba_count, vpio_nvme_cmd_cb cb, void *cb_arg, uint32_t io_flags);
+/* Vectored: the elements' total length must be a multiple of the sector
+ * size; it gives the block count.  The iovec array need only live until the
+ * call returns. */
+int vpio_nvme_ns_cmd_readv(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const struct iovec *iov, int iovcnt,
+			   uint64_t lba, vpio_nvme_cmd_cb cb, void *cb_arg, uint32_t io_flags);
+int vpio_nvme_ns_cmd_writev(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const struct iovec *iov, int iovcnt,
+			    uint64_t lba, vpio_nvme_cmd_cb cb, void *cb_arg, uint32_t io_flags);
+int vpio_nvme_ns_cmd_comparev(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const struct iovec *iov,
+			      int iovcnt, uint64_t lba, vpio_nvme_cmd_cb cb, void *cb_arg, uint32_t io_flags);
+int vpio_nvme_ns_cmd_write_zeroes(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, uint64_t lba,
+				  uint32_t lba_count, vpio_nvme_cmd_cb cb, void *cb_arg, uint32_t io_flags);
+int vpio_nvme_ns_cmd_flush(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, vpio_nvme_cmd_cb cb, void *cb_arg);
+/* Dataset Management / deallocate ("trim") of up to 256 ranges (host memory,
+ * copied). */
+int vpio_nvme_ns_cmd_deallocate(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp,
+				const struct vpio_nvme_dsm_range *ranges, uint16_t num_ranges, vpio_nvme_cmd_cb cb,
+				void *cb_arg);
+/* Any I/O command: cmd's cid, PSDT and data pointer are filled in by the
+ * driver; buf (len bytes, at most the max transfer size) as for read. */
+int vpio_nvme_qpair_cmd_raw(struct vpio_nvme_qpair *qp, const struct vpio_nvme_cmd *cmd, void *buf, uint32_t len,
+			    vpio_nvme_cmd_cb cb, void *cb_arg);
+
+/* ----------------------------------------------------------- admin commands */
+
+/* Synchronous helpers: any buffer (they bounce through DMA memory), any
+ * thread.  An error status is logged and returned as a negative errno
+ * (vpio_nvme_status_to_errno); -ETIMEDOUT after admin_timeout_ms. */
+int vpio_nvme_ctrlr_identify(struct vpio_nvme_ctrlr *ctrlr, uint8_t cns, uint32_t nsid, void *buf, size_t len);
+int vpio_nvme_ctrlr_set_feature(struct vpio_nvme_ctrlr *ctrlr, uint8_t fid, uint32_t cdw11, uint32_t cdw12,
+				void *buf, size_t len, uint32_t *cdw0);
+int vpio_nvme_ctrlr_get_feature(struct vpio_nvme_ctrlr *ctrlr, uint8_t fid, uint32_t cdw11, void *buf, size_t len,
+				uint32_t *cdw0);
+int vpio_nvme_ctrlr_get_log_page(struct vpio_nvme_ctrlr *ctrlr, uint8_t lid, uint32_t nsid, void *buf, size_t len,
+				 uint64_t offset);
+int vpio_nvme_ctrlr_get_health_log(struct vpio_nvme_ctrlr *ctrlr, struct vpio_nvme_health_log *log);
+/* Up to n entries (at most ELPE + 1). */
+int vpio_nvme_ctrlr_get_error_log(struct vpio_nvme_ctrlr *ctrlr, struct vpio_nvme_error_log_entry *entries,
+				  uint32_t n);
+/* Abort command cid on queue sqid; *aborted tells whether it was. */
+int vpio_nvme_ctrlr_abort(struct vpio_nvme_ctrlr *ctrlr, uint16_t sqid, uint16_t cid, bool *aborted);
+/* Passthrough: cmd's cid, PSDT and data pointer are filled in; cpl may be
+ * NULL.  Returns 0 even for an error status when cpl is given. */
+int vpio_nvme_ctrlr_admin_passthru(struct vpio_nvme_ctrlr *ctrlr, const struct vpio_nvme_cmd *cmd, void *buf,
+				   size_t len, struct vpio_nvme_cpl *cpl);
+/* Asynchronous passthrough: buf must be registered DMA memory; the callback
+ * runs from vpio_nvme_ctrlr_process_admin_completions() (or any synchronous
+ * admin helper). */
+int vpio_nvme_ctrlr_cmd_admin_raw(struct vpio_nvme_ctrlr *ctrlr, const struct vpio_nvme_cmd *cmd, void *buf,
+				  uint32_t len, vpio_nvme_cmd_cb cb, void *cb_arg);
+int vpio_nvme_ctrlr_process_admin_completions(struct vpio_nvme_ctrlr *ctrlr);
+
+/* ----------------------------------------------------------------- status */
+
+static inline bool vpio_nvme_cpl_is_error(const struct vpio_nvme_cpl *cpl)
+{
+	return (cpl->status & 0x0ffeu) != 0; /* SC or SCT set */
+}
+/* "GENERIC", "COMMAND SPECIFIC", ... */
+const char *vpio_nvme_sct_str(uint32_t sct);
+/* "INVALID FIELD", "LBA OUT OF RANGE", ... ("UNKNOWN" when not known) */
+const char *vpio_nvme_sc_str(uint32_t sct, uint32_t sc);
+/* "LBA OUT OF RANGE (sct 0x0, sc 0x80, dnr)" into buf; returns buf. */
+char *vpio_nvme_status_fmt(char *buf, size_t len, uint16_t status);
+#define VPIO_NVME_STATUS_STRLEN 96
+/* 0 for success, else a negative errno in the spirit of the status. */
+int vpio_nvme_status_to_errno(uint16_t status);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

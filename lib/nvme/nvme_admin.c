@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The admin queue: an ordinary qpair (qid 0, PRPs only, doorbell rung per
+ * command) behind a recursive lock, since any thread may send admin
+ * commands.  Synchronous helpers submit, then poll until their callback
+ * ran, the controller failed, or admin_timeout_ms passed.  Their data goes
+ * through a DMA bounce buffer, so callers may pass any memory.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvme_internal.h"
+
+#define NVME_ADMIN_QUEUE_MAX 4096u
+
+struct sync_ctx {
+	_Atomic bool done;
+	struct vpio_nvme_cpl cpl;
+};
+
+static int admin_alloc_mem(struct vpio_nvme_qpair *qp, uint32_t n, uint32_t align)
+{
+	size_t sq_len = (size_t)n * sizeof(struct vpio_nvme_cmd), cq_len = (size_t)n * sizeof(struct vpio_nvme_cpl);
+	uint32_t i;
+
+	qp->sq_mem = vpio_dma_zmalloc(sq_len, align);
+	qp->cq_mem = vpio_dma_zmalloc(cq_len, align);
+	qp->list_mem = vpio_dma_zmalloc((size_t)(n - 1u) * NVME_LIST_BYTES, NVME_LIST_BYTES);
+	qp->reqs = aligned_alloc(64, (size_t)(n - 1u) * sizeof(struct nvme_req));
+	if (!qp->sq_mem || !qp->cq_mem || !qp->list_mem || !qp->reqs)
+		return -ENOMEM;
+	qp->sq_iova = vpio_vtophys(qp->sq_mem, NULL);
+	qp->cq_iova = vpio_vtophys(qp->cq_mem, NULL);
+	if (qp->sq_iova == VPIO_VTOPHYS_ERROR || qp->cq_iova == VPIO_VTOPHYS_ERROR)
+		return -EFAULT;
+	nvme_qpair_init_rings(qp, (uint16_t)n, qp->sq_mem, qp->cq_mem, qp->reqs);
+	for (i = 0; i < qp->num_reqs; i++) {
+		qp->reqs[i].list = (uint8_t *)qp->list_mem + (size_t)i * NVME_LIST_BYTES;
+		qp->reqs[i].list_iova = vpio_vtophys(qp->reqs[i].list, NULL);
+	}
+	return 0;
+}
+
+int nvme_admin_qpair_create(struct vpio_nvme_ctrlr *c)
+{
+	uint32_t n = c->opts.admin_queue_size;
+	struct vpio_nvme_qpair *qp;
+	int rc;
+
+	if (n > NVME_ADMIN_QUEUE_MAX)
+		n = NVME_ADMIN_QUEUE_MAX;
+	if (n > c->max_queue_size)
+		n = c->max_queue_size;
+	if (n < 2)
+		n = 2;
+	qp = calloc(1, sizeof(*qp));
+	if (qp == NULL)
+		return -ENOMEM;
+	c->adminq = qp;
+	qp->ctrlr = c;
+	qp->ctrlr_epoch = &c->epoch;
+	qp->log_budget = 16;
+	qp->max_xfer = NVME_PRP_LIST_MAX << c->page_shift;
+	qp->dptr.xlate = nvme_xlate_vtophys;
+	qp->dptr.page_shift = c->page_shift;
+	qp->dptr.sgl_mode = VPIO_NVME_SGL_NEVER;
+	qp->sq_db = nvme_doorbell(c, 0, false);
+	qp->cq_db = nvme_doorbell(c, 0, true);
+	rc = admin_alloc_mem(qp, n, 1u << c->page_shift);
+	if (rc != 0) {
+		nvme_err("%s: no DMA memory for the admin queue (%u entries)", c->name, n);
+		return rc;
+	}
+	qp->state = NVME_QP_CONNECTED;
+	return 0;
+}
+
+void nvme_admin_qpair_destroy(struct vpio_nvme_ctrlr *c)
+{
+	struct vpio_nvme_qpair *qp = c->adminq;
+
+	if (qp == NULL)
+		return;
+	nvme_qpair_free_mem(qp);
+	free(qp->reqs);
+	free(qp);
+	c->adminq = NULL;
+}
+
+static int admin_usable(struct vpio_nvme_ctrlr *c)
+{
+	uint32_t st = nvme_ctrlr_state(c);
+
+	if (c->adminq != NULL && c->adminq->state == NVME_QP_CONNECTED &&
+	    (st == VPIO_NVME_CTRLR_READY || st == VPIO_NVME_CTRLR_RESETTING))
+		return 0;
+	nvme_err("%s: admin command refused: controller is %s", c->name, vpio_nvme_ctrlr_state_str(st));
+	return st == VPIO_NVME_CTRLR_REMOVED || st == VPIO_NVME_CTRLR_DETACHED ? -ENODEV : -ENXIO;
+}
+
+static int admin_submit_locked(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd, void *buf, uint32_t len,
+			       vpio_nvme_cmd_cb cb, void *cb_arg)
+{
+	struct vpio_nvme_qpair *qp = c->adminq;
+	struct iovec iov = { buf, len };
+	struct nvme_iov_cur cur = { &iov, 1, 0, 0 };
+	struct vpio_nvme_cmd *sqe;
+	struct nvme_req *req;
+	int64_t got;
+	int rc = admin_usable(c);
+
+	if (rc != 0)
+		return rc;
+	if (nvme_sq_full(qp, qp->sq_tail) || (req = nvme_req_get(qp)) == NULL) {
+		nvme_err("%s: admin queue full (%u commands outstanding)", c->name, qp->outstanding);
+		return -EAGAIN;
+	}
+	sqe = &qp->sq[qp->sq_tail];
+	*sqe = *cmd;
+	sqe->cid = req->cid;
+	sqe->flags = (uint8_t)(cmd->flags & ~VPIO_NVME_PSDT_MASK);
+	memset(&sqe->dptr, 0, sizeof(sqe->dptr));
+	if (len > 0) {
+		got = nvme_build_prp(&qp->dptr, &cur, len, req->list, req->list_iova, sqe);
+		if (got != (int64_t)len) {
+			nvme_req_put(qp, req);
+			if (got == NVME_EPRPLAYOUT)
+				nvme_err("%s: admin data buffer is not contiguous for the device", c->name);
+			return got < 0 && got != NVME_EPRPLAYOUT ? (int)got : -EINVAL;
+		}
+	}
+	req->cb = cb;
+	req->cb_arg = cb_arg;
+	req->opc = cmd->opc;
+	atomic_fetch_add(&c->stat_admin, 1);
+	nvme_qpair_commit(qp, req, nvme_sq_next(qp, qp->sq_tail), 1);
+	return 0;
+}
+
+int nvme_admin_submit(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd, void *buf, uint32_t len,
+		      vpio_nvme_cmd_cb cb, void *cb_arg)
+{
+	int rc;
+
+	pthread_mutex_lock(&c->admin_lock);
+	rc = admin_submit_locked(c, cmd, buf, len, cb, cb_arg);
+	pthread_mutex_unlock(&c->admin_lock);
+	return rc;
+}
+
+int nvme_admin_poll(struct vpio_nvme_ctrlr *c, bool try)
+{
+	int n = 0;
+
+	if (try) {
+		if (pthread_mutex_trylock(&c->admin_lock) != 0)
+			return 0;
+	} else {
+		pthread_mutex_lock(&c->admin_lock);
+	}
+	if (c->adminq != NULL && c->adminq->state == NVME_QP_CONNECTED && !c->adminq->in_cpl)
+		n = (int)nvme_cq_drain(c->adminq, 0);
+	pthread_mutex_unlock(&c->admin_lock);
+	return n;
+}
+
+static void sync_cb(void *arg, const struct vpio_nvme_cpl *cpl)
+{
+	struct sync_ctx *ctx = arg;
+
+	ctx->cpl = *cpl;
+	atomic_store_explicit(&ctx->done, true, memory_order_release);
+}
+
+static void free_bounce_cb(void *arg, const struct vpio_nvme_cpl *cpl)
+{
+	(void)cpl;
+	vpio_dma_free(arg);
+}
+
+/* A waiter that gives up: its request may still complete later, into the
+ * bounce buffer, which is freed then. */
+static void abandon(struct vpio_nvme_ctrlr *c, struct sync_ctx *ctx, void *bounce)
+{
+	struct vpio_nvme_qpair *qp;
+	uint32_t i;
+
+	pthread_mutex_lock(&c->admin_lock);
+	qp = c->adminq;
+	for (i = 0; qp != NULL && i < qp->num_reqs; i++) {
+		if (qp->reqs[i].state == NVME_REQ_OUTSTANDING && qp->reqs[i].cb_arg == ctx) {
+			qp->reqs[i].cb = bounce ? free_bounce_cb : NULL;
+			qp->reqs[i].cb_arg = bounce;
+			bounce = NULL;
+		}
+	}
+	pthread_mutex_unlock(&c->admin_lock);
+	vpio_dma_free(bounce); /* already completed meanwhile: free now */
+}
+
+static int sync_wait(struct vpio_nvme_ctrlr *c, struct sync_ctx *ctx, const char *what)
+{
+	uint64_t deadline = vpio_get_ticks() + nvme_ms_to_ticks(c, c->opts.admin_timeout_ms);
+	uint32_t spins = 0;
+	int rc;
+
+	while (!atomic_load_explicit(&ctx->done, memory_order_acquire)) {
+		nvme_admin_poll(c, false);
+		if (atomic_load_explicit(&ctx->done, memory_order_acquire))
+			break;
+		if (++spins % 32u == 0) {
+			rc = nvme_ctrlr_check_csts(c);
+			if (rc != 0)
+				nvme_ctrlr_fail(c, rc); /* ends our command too */
+			else if (vpio_get_ticks() > deadline)
+				break;
+		}
+		if (spins > 200)
+			nvme_delay_us(spins < 2000 ? 10u : 200u);
+	}
+	if (atomic_load_explicit(&ctx->done, memory_order_acquire))
+		return 0;
+	nvme_err("%s: %s timed out after %u ms", c->name, what, c->opts.admin_timeout_ms);
+	return -ETIMEDOUT;
+}
+
+int nvme_admin_sync(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd, void *buf, size_t len,
+		    struct vpio_nvme_cpl *cpl_out, const char *what)
+{
+	char st[VPIO_NVME_STATUS_STRLEN];
+	struct sync_ctx ctx = { false, { 0 } };
+	void *bounce = NULL;
+	int rc;
+
+	if (len > c->adminq->max_xfer || (len > 0 && buf == NULL)) {
+		nvme_err("%s: %s: %zu bytes of data (buffer %p) is more than an admin command moves", c->name, what, len,
+			 buf);
+		return -EINVAL;
+	}
+	if (len > 0) {
+		bounce = vpio_dma_zmalloc(len, 1u << c->page_shift);
+		if (bounce == NULL) {
+			nvme_err("%s: %s: no DMA memory for a %zu-byte buffer", c->name, what, len);
+			return -ENOMEM;
+		}
+		memcpy(bounce, buf, len);
+	}
+	rc = nvme_admin_submit(c, cmd, bounce, (uint32_t)len, sync_cb, &ctx);
+	if (rc == 0)
+		rc = sync_wait(c, &ctx, what);
+	if (rc != 0) {
+		if (rc == -ETIMEDOUT)
+			abandon(c, &ctx, bounce);
+		else
+			vpio_dma_free(bounce);
+		return rc;
+	}
+	if (len > 0)
+		memcpy(buf, bounce, len);
+	vpio_dma_free(bounce);
+	if (cpl_out != NULL) {
+		*cpl_out = ctx.cpl;
+		return 0;
+	}
+	if (!vpio_nvme_cpl_is_error(&ctx.cpl))
+		return 0;
+	nvme_err("%s: %s failed: %s", c->name, what, vpio_nvme_status_fmt(st, sizeof(st), ctx.cpl.status));
+	return vpio_nvme_status_to_errno(ctx.cpl.status);
+}
+
+int vpio_nvme_ctrlr_cmd_admin_raw(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd, void *buf,
+				  uint32_t len, vpio_nvme_cmd_cb cb, void *cb_arg)
+{
+	if (c == NULL || cmd == NULL || (len > 0 && buf == NULL)) {
+		nvme_err("admin raw command: controller, command or buffer is NULL");
+		return -EINVAL;
+	}
+	return nvme_admin_submit(c, cmd, buf, len, cb, cb_arg);
+}
+
+int vpio_nvme_ctrlr_process_admin_completions(struct vpio_nvme_ctrlr *c)
+{
+	return nvme_admin_poll(c, false);
+}

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Controller lifetime: attach, detach, reference counting, getters.
+ *
+ * The controller object lives until it is detached and the last qpair
+ * allocated from it is freed, so that a qpair (and namespace) handle used
+ * after detach gets -ENODEV instead of touching freed memory.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvme_internal.h"
+
+void vpio_nvme_ctrlr_opts_init(struct vpio_nvme_ctrlr_opts *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->num_io_queues = 64;
+	opts->admin_queue_size = 32;
+	opts->admin_timeout_ms = 10000;
+}
+
+static int init_locks(struct vpio_nvme_ctrlr *c)
+{
+	pthread_mutexattr_t attr;
+	int rc;
+
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	rc = pthread_mutex_init(&c->admin_lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+	if (rc == 0)
+		rc = pthread_mutex_init(&c->lock, NULL);
+	return -rc;
+}
+
+static void ctrlr_free(struct vpio_nvme_ctrlr *c)
+{
+	nvme_ctrlr_free_ns(c);
+	free(c->qid_used);
+	pthread_mutex_destroy(&c->admin_lock);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+void nvme_ctrlr_put(struct vpio_nvme_ctrlr *c)
+{
+	if (atomic_fetch_sub(&c->refs, 1) == 1)
+		ctrlr_free(c);
+}
+
+static struct vpio_nvme_ctrlr *ctrlr_new(const char *name, const struct vpio_nvme_ctrlr_opts *opts)
+{
+	struct vpio_nvme_ctrlr *c = aligned_alloc(64, (sizeof(*c) + 63u) & ~(size_t)63u);
+	size_t n;
+
+	if (c == NULL)
+		return NULL;
+	memset(c, 0, sizeof(*c));
+	if (init_locks(c) != 0) {
+		free(c);
+		return NULL;
+	}
+	n = strcspn(name, "?");
+	if (n >= sizeof(c->name))
+		n = sizeof(c->name) - 1u;
+	memcpy(c->name, name, n);
+	if (opts != NULL)
+		c->opts = *opts;
+	else
+		vpio_nvme_ctrlr_opts_init(&c->opts);
+	if (c->opts.admin_timeout_ms == 0)
+		c->opts.admin_timeout_ms = 10000;
+	c->ticks_hz = vpio_get_ticks_hz();
+	atomic_init(&c->refs, 1);
+	atomic_init(&c->state, VPIO_NVME_CTRLR_RESETTING);
+	atomic_init(&c->epoch, 0);
+	return c;
+}
+
+/* Release device-side resources: DMA memory of the admin queue, qpairs
+ * and shadow doorbells, and the device (after it can no longer DMA). */
+static void release_device(struct vpio_nvme_ctrlr *c)
+{
+	struct vpio_nvme_qpair *qp;
+
+	if (c->dev != NULL)
+		vpio_pci_device_close(c->dev); /* resets the device: no DMA after this */
+	c->dev = NULL;
+	c->regs = NULL;
+	pthread_mutex_lock(&c->admin_lock);
+	if (c->adminq != NULL) {
+		c->adminq->state = NVME_QP_REMOVED;
+		nvme_qpair_cancel_all(c->adminq);
+	}
+	nvme_admin_qpair_destroy(c);
+	pthread_mutex_unlock(&c->admin_lock);
+	for (qp = c->qpairs; qp != NULL; qp = qp->next)
+		nvme_qpair_free_mem(qp);
+	nvme_ctrlr_free_dbbuf(c);
+}
+
+int vpio_nvme_ctrlr_attach(const char *name, const struct vpio_nvme_ctrlr_opts *opts,
+			   struct vpio_nvme_ctrlr **ctrlr)
+{
+	struct vpio_nvme_ctrlr *c;
+	int rc;
+
+	if (name == NULL || ctrlr == NULL) {
+		nvme_err("attach: device name or result pointer is NULL");
+		return -EINVAL;
+	}
+	if (!vpio_env_is_init()) {
+		nvme_err("attach %s: the environment is not initialized; call vpio_env_init() first (DMA memory)", name);
+		return -EINVAL;
+	}
+	c = ctrlr_new(name, opts);
+	if (c == NULL) {
+		nvme_err("attach %s: out of memory", name);
+		return -ENOMEM;
+	}
+	rc = vpio_pci_device_open(name, &c->dev); /* logs its own errors */
+	if (rc == 0)
+		rc = nvme_ctrlr_start(c);
+	if (rc != 0) {
+		release_device(c);
+		ctrlr_free(c);
+		return rc;
+	}
+	nvme_ctrlr_set_state(c, VPIO_NVME_CTRLR_READY);
+	*ctrlr = c;
+	return 0;
+}
+
+static void delete_all_queues(struct vpio_nvme_ctrlr *c)
+{
+	struct vpio_nvme_qpair *qp;
+	uint32_t epoch = atomic_load(&c->epoch);
+
+	for (qp = c->qpairs; qp != NULL; qp = qp->next) {
+		if (qp->state == NVME_QP_CONNECTED && qp->epoch == epoch)
+			nvme_ctrlr_delete_io_queues(c, qp);
+	}
+}
+
+int vpio_nvme_ctrlr_detach(struct vpio_nvme_ctrlr *c)
+{
+	uint32_t st;
+
+	if (c == NULL) {
+		nvme_err("detach: controller is NULL");
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&c->lock);
+	st = nvme_ctrlr_state(c);
+	if (st == VPIO_NVME_CTRLR_DETACHED) {
+		pthread_mutex_unlock(&c->lock);
+		nvme_err("detach: controller %s is already detached", c->name);
+		return -EINVAL;
+	}
+	if (st == VPIO_NVME_CTRLR_READY) {
+		delete_all_queues(c);
+		nvme_ctrlr_shutdown(c); /* bounded; a failure is logged and changes nothing */
+	}
+	nvme_ctrlr_set_state(c, VPIO_NVME_CTRLR_DETACHED);
+	release_device(c);
+	pthread_mutex_unlock(&c->lock);
+	nvme_ctrlr_put(c);
+	return 0;
+}
+
+enum vpio_nvme_ctrlr_state vpio_nvme_ctrlr_get_state(const struct vpio_nvme_ctrlr *c)
+{
+	return (enum vpio_nvme_ctrlr_state)nvme_ctrlr_state(c);
+}
+
+const char *vpio_nvme_ctrlr_state_str(enum vpio_nvme_ctrlr_state state)
+{
+	switch (state) {
+	case VPIO_NVME_CTRLR_READY:
+		return "ready";
+	case VPIO_NVME_CTRLR_RESETTING:
+		return "resetting";
+	case VPIO_NVME_CTRLR_FAILED:
+		return "failed (reset it)";
+	case VPIO_NVME_CTRLR_REMOVED:
+		return "removed";
+	case VPIO_NVME_CTRLR_DETACHED:
+		return "detached";
+	}
+	return "unknown";
+}
+
+void vpio_nvme_ctrlr_get_info(const struct vpio_nvme_ctrlr *c, struct vpio_nvme_ctrlr_info *info)
+{
+	uint32_t i;
+
+	memset(info, 0, sizeof(*info));
+	memcpy(info->name, c->name, sizeof(info->name));
+	info->cap = c->cap;
+	info->vs = c->vs;
+	info->page_size = 1u << c->page_shift;
+	info->doorbell_stride = 4u << c->dstrd;
+	info->max_queue_size = c->max_queue_size;
+	info->max_io_queues = c->max_io_queues;
+	info->max_xfer_size = c->max_xfer;
+	info->num_ns = c->num_ns;
+	for (i = 0; c->ns != NULL && i < c->num_ns; i++)
+		info->num_active_ns += c->ns[i] != NULL && c->ns[i]->active;
+	info->sgl_supported = VPIO_NVME_SGLS_SUPPORTED(c->cdata.sgls);
+	info->shadow_doorbells = c->dbbuf != NULL;
+}
+
+const struct vpio_nvme_ctrlr_data *vpio_nvme_ctrlr_get_data(const struct vpio_nvme_ctrlr *c)
+{
+	return &c->cdata;
+}
+
+struct vpio_pci_device *vpio_nvme_ctrlr_get_pci_device(const struct vpio_nvme_ctrlr *c)
+{
+	return c->dev;
+}
+
+void vpio_nvme_ctrlr_get_stats(const struct vpio_nvme_ctrlr *c, struct vpio_nvme_ctrlr_stats *st)
+{
+	st->resets = atomic_load(&c->stat_resets);
+	st->timeouts = atomic_load(&c->stat_timeouts);
+	st->aborts_sent = atomic_load(&c->stat_aborts);
+	st->admin_cmds = atomic_load(&c->stat_admin);
+	st->failures = atomic_load(&c->stat_failures);
+}

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Bring-up (NVMe base specification 3.5.1): read CAP and VS, disable and
+ * wait for CSTS.RDY = 0, program the admin queue, CC (NVM command set,
+ * MPS = CAP.MPSMIN, IOSQES 6, IOCQES 4), enable and wait for CSTS.RDY = 1
+ * within CAP.TO; then Identify Controller, Number of Queues, Doorbell
+ * Buffer Config when offered, and the active namespaces.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvme_internal.h"
+
+#define NVME_MAX_XFER_CAP (32u << 20) /* NLB limit with 512-byte blocks */
+
+static int read_caps(struct vpio_nvme_ctrlr *c)
+{
+	const struct vpio_pci_bar *bar = &c->dev->bar[0];
+
+	if (bar->addr == NULL || bar->len < 0x1000u + 8u) {
+		nvme_err("%s: BAR0 is not mapped or too small (%llu bytes) for NVMe registers", c->name,
+			 (unsigned long long)bar->len);
+		return -ENODEV;
+	}
+	c->regs = (volatile uint8_t *)bar->addr;
+	c->cap = nvme_reg_read64(c, VPIO_NVME_REG_CAP);
+	c->vs = nvme_reg_read32(c, VPIO_NVME_REG_VS);
+	if (c->cap == UINT64_MAX || c->vs == UINT32_MAX) {
+		nvme_err("%s: registers read all ones: the device is not responding", c->name);
+		return -ENODEV;
+	}
+	if ((VPIO_NVME_CAP_CSS(c->cap) & VPIO_NVME_CAP_CSS_NVM) == 0) {
+		nvme_err("%s: controller does not support the NVM command set (CAP.CSS 0x%x)", c->name,
+			 VPIO_NVME_CAP_CSS(c->cap));
+		return -ENOTSUP;
+	}
+	c->dstrd = VPIO_NVME_CAP_DSTRD(c->cap);
+	c->page_shift = 12u + VPIO_NVME_CAP_MPSMIN(c->cap);
+	c->max_queue_size = VPIO_NVME_CAP_MQES(c->cap) + 1u;
+	if (c->max_queue_size < 2) {
+		nvme_err("%s: CAP.MQES is 0, an invalid value", c->name);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void compute_max_xfer(struct vpio_nvme_ctrlr *c)
+{
+	uint64_t max = (uint64_t)NVME_PRP_LIST_MAX << c->page_shift; /* one PRP list */
+
+	if (max > NVME_MAX_XFER_CAP)
+		max = NVME_MAX_XFER_CAP;
+	if (c->cdata.mdts != 0 && c->cdata.mdts < 32 && ((uint64_t)1 << c->cdata.mdts << c->page_shift) < max)
+		max = (uint64_t)1 << c->cdata.mdts << c->page_shift;
+	if (c->opts.max_xfer_size != 0 && c->opts.max_xfer_size < max) {
+		max = c->opts.max_xfer_size & ~((1ull << c->page_shift) - 1u);
+		if (max == 0)
+			max = 1ull << c->page_shift;
+	}
+	c->max_xfer = (uint32_t)max;
+}
+
+/* Doorbells that fit in BAR0 bound the queue ids we may use. */
+static uint32_t doorbell_limit(const struct vpio_nvme_ctrlr *c)
+{
+	uint64_t room = (c->dev->bar[0].len - 0x1000u) / (8u << c->dstrd);
+
+	return room > 1 ? (uint32_t)(room - 1u) : 0;
+}
+
+static int setup_queues(struct vpio_nvme_ctrlr *c)
+{
+	uint32_t granted = 0, limit = doorbell_limit(c);
+	int rc = nvme_ctrlr_set_num_queues(c, c->opts.num_io_queues, &granted);
+
+	if (rc != 0)
+		return rc;
+	if (granted > limit)
+		granted = limit;
+	if (c->qid_used == NULL) {
+		c->max_io_queues = granted;
+		c->qid_used = calloc(granted + 1u, 1);
+		if (c->qid_used == NULL) {
+			nvme_err("%s: out of memory", c->name);
+			return -ENOMEM;
+		}
+	} else if (granted < c->max_io_queues) {
+		nvme_warn("%s: after reset the controller grants %u I/O queues, %u before", c->name, granted,
+			  c->max_io_queues);
+	}
+	return 0;
+}
+
+int nvme_ctrlr_alloc_dbbuf(struct vpio_nvme_ctrlr *c)
+{
+	size_t page = 1u << c->page_shift;
+
+	if (c->dbbuf != NULL)
+		return 0;
+	c->dbbuf = vpio_dma_zmalloc(page, page);
+	c->eventidx = vpio_dma_zmalloc(page, page);
+	if (c->dbbuf == NULL || c->eventidx == NULL) {
+		nvme_ctrlr_free_dbbuf(c);
+		return -ENOMEM;
+	}
+	c->dbbuf_iova = vpio_vtophys(c->dbbuf, NULL);
+	c->eventidx_iova = vpio_vtophys(c->eventidx, NULL);
+	return 0;
+}
+
+void nvme_ctrlr_free_dbbuf(struct vpio_nvme_ctrlr *c)
+{
+	vpio_dma_free(c->dbbuf);
+	vpio_dma_free(c->eventidx);
+	c->dbbuf = NULL;
+	c->eventidx = NULL;
+}
+
+/* Shadow doorbells are an optimization: failing to set them up is not. */
+static void setup_dbbuf(struct vpio_nvme_ctrlr *c)
+{
+	if (c->opts.no_shadow_doorbells || (c->cdata.oacs & VPIO_NVME_OACS_DOORBELL_BUFFER_CONFIG) == 0) {
+		nvme_ctrlr_free_dbbuf(c);
+		return;
+	}
+	if (nvme_ctrlr_alloc_dbbuf(c) != 0 || nvme_ctrlr_config_dbbuf(c) != 0) {
+		nvme_warn("%s: shadow doorbells not in use; MMIO doorbells only", c->name);
+		nvme_ctrlr_free_dbbuf(c);
+	}
+}
+
+/* Everything after CC.EN = 0 and admin queue set-up; also used by reset. */
+static int bring_up(struct vpio_nvme_ctrlr *c)
+{
+	int rc = nvme_ctrlr_enable(c);
+
+	if (rc != 0)
+		return rc;
+	c->adminq->state = NVME_QP_CONNECTED;
+	rc = vpio_nvme_ctrlr_identify(c, VPIO_NVME_CNS_CTRLR, 0, &c->cdata, sizeof(c->cdata));
+	if (rc != 0)
+		return rc;
+	compute_max_xfer(c);
+	rc = setup_queues(c);
+	if (rc != 0)
+		return rc;
+	setup_dbbuf(c);
+	return nvme_ctrlr_scan_ns(c);
+}
+
+int nvme_ctrlr_restart(struct vpio_nvme_ctrlr *c)
+{
+	nvme_qpair_reset_rings(c->adminq);
+	return bring_up(c);
+}
+
+int nvme_ctrlr_start(struct vpio_nvme_ctrlr *c)
+{
+	int rc = read_caps(c);
+
+	if (rc == 0)
+		rc = nvme_ctrlr_disable(c);
+	if (rc == 0)
+		rc = nvme_admin_qpair_create(c);
+	if (rc == 0)
+		rc = bring_up(c);
+	if (rc == 0)
+		nvme_info("%s: NVMe %u.%u, %u I/O queues, max transfer %u bytes, %u namespace ids%s", c->name,
+			  c->vs >> 16, (c->vs >> 8) & 0xffu, c->max_io_queues, c->max_xfer, c->num_ns,
+			  c->dbbuf ? ", shadow doorbells" : "");
+	return rc;
+}

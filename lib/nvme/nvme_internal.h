@@ -1,0 +1,439 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Internals of the NVMe driver: controller, namespace, qpair and request
+ * structures, the pure data-pointer builders and the hot inline helpers.
+ *
+ * Layering (one job per file):
+ *   nvme_dptr.c       PRP and SGL builders (pure; translation is a callback)
+ *   nvme_req.c        request pool, cids, split-request completion
+ *   nvme_cpl.c        completion queue drain and CQE validation (pure:
+ *                     works on any qpair in memory, the fuzzer drives it)
+ *   nvme_submit.c     SQ slots, commit, doorbells (incl. shadow/EventIdx)
+ *   nvme_io.c         namespace I/O commands, validation, splitting
+ *   nvme_qpair.c      I/O qpair allocation, connect/reconnect, process loop
+ *   nvme_health.c     periodic checks: CSTS, timeouts -> abort -> reset
+ *   nvme_admin.c      admin queue: async core, synchronous wait
+ *   nvme_admin_cmds.c identify, features, log pages, abort, queues, dbbuf
+ *   nvme_regs.c       register access, enable/disable/shutdown sequences
+ *   nvme_ctrlr.c      attach/detach/lifetime, getters
+ *   nvme_init.c       bring-up after enable: identify, queues, namespaces
+ *   nvme_reset.c      failure handling and controller reset
+ *   nvme_ns.c         namespaces
+ *   nvme_probe.c      probe over vfio-pci bound controllers
+ *   nvme_status.c     status codes to text and errno
+ */
+#ifndef VPIO_NVME_INTERNAL_H
+#define VPIO_NVME_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include <vpio/env.h>
+#include <vpio/log.h>
+#include <vpio/nvme.h>
+#include <vpio/nvme_spec.h>
+#include <vpio/pci.h>
+
+#pragma GCC visibility push(hidden)
+
+#define NVME_MOD "nvme"
+#define nvme_err(...) vpio_log(VPIO_LOG_ERROR, NVME_MOD, __VA_ARGS__)
+#define nvme_warn(...) vpio_log(VPIO_LOG_WARN, NVME_MOD, __VA_ARGS__)
+#define nvme_notice(...) vpio_log(VPIO_LOG_NOTICE, NVME_MOD, __VA_ARGS__)
+#define nvme_info(...) vpio_log(VPIO_LOG_INFO, NVME_MOD, __VA_ARGS__)
+#define nvme_debug(...) vpio_log(VPIO_LOG_DEBUG, NVME_MOD, __VA_ARGS__)
+
+#define nvme_likely(x) __builtin_expect(!!(x), 1)
+#define nvme_unlikely(x) __builtin_expect(!!(x), 0)
+
+/*
+ * Barriers between host memory (SQ entries, shadow doorbells) and the
+ * device.  x86 keeps stores in order and MMIO is uncached, so a compiler
+ * barrier is enough before a doorbell; the shadow doorbell protocol needs a
+ * store->load barrier (write shadow tail, then read EventIdx).
+ */
+#if defined(__x86_64__) || defined(__i386__)
+#define nvme_wmb() __asm__ volatile("" ::: "memory")
+#define nvme_rmb() __asm__ volatile("" ::: "memory")
+#define nvme_mb() __asm__ volatile("mfence" ::: "memory")
+#elif defined(__aarch64__)
+#define nvme_wmb() __asm__ volatile("dmb oshst" ::: "memory")
+#define nvme_rmb() __asm__ volatile("dmb oshld" ::: "memory")
+#define nvme_mb() __asm__ volatile("dmb osh" ::: "memory")
+#else
+#define nvme_wmb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define nvme_rmb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define nvme_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
+
+/* One request's PRP list / SGL segment / DSM range buffer: one 4 KiB
+ * block of DMA memory, aligned so it never crosses a memory page. */
+#define NVME_LIST_BYTES 4096u
+#define NVME_PRP_LIST_MAX (NVME_LIST_BYTES / 8u)
+#define NVME_SGL_LIST_MAX (NVME_LIST_BYTES / 16u)
+#define NVME_MAX_NLB 65536u /* NLB is a 16-bit 0-based field */
+#define NVME_MAX_IOVCNT 1024
+
+/* ------------------------------------------------------- data pointers */
+
+/* Virtual -> device address; *len (in: bytes wanted) is cut to the bytes
+ * contiguous in device address space.  UINT64_MAX when not translatable. */
+typedef uint64_t (*nvme_xlate_fn)(void *ctx, const void *vaddr, uint64_t *len);
+
+struct nvme_dptr_env {
+	nvme_xlate_fn xlate;
+	void *xlate_ctx;
+	uint32_t page_shift;	/* controller memory page size (CC.MPS) */
+	uint8_t sgl_mode;	/* enum vpio_nvme_sgl_mode */
+	bool sgl_supported;	/* SGLS says yes */
+	bool sgl_dword;		/* SGL data must be dword aligned */
+};
+
+/* A position in an iovec array. */
+struct nvme_iov_cur {
+	const struct iovec *iov;
+	uint32_t cnt;
+	uint32_t idx;
+	size_t off;
+};
+
+/* Returned (without a log line) by the PRP builder when the layout cannot
+ * be described with PRPs; the caller tries SGLs or reports it. */
+#define NVME_EPRPLAYOUT (-0x7001)
+
+/* Build the data pointer of one command for the next len bytes at *cur.
+ * PRP: all of len or an error; SGL: stops early when the segment list is
+ * full, at a multiple of gran.  The list (list_iova) is NVME_LIST_BYTES.
+ * Return the bytes described (> 0) and advance *cur, or a negative errno
+ * (one line logged). */
+int64_t nvme_build_prp(const struct nvme_dptr_env *env, struct nvme_iov_cur *cur, uint64_t len, uint64_t *list,
+		       uint64_t list_iova, struct vpio_nvme_cmd *cmd);
+int64_t nvme_build_sgl(const struct nvme_dptr_env *env, struct nvme_iov_cur *cur, uint64_t len, uint32_t gran,
+		       struct vpio_nvme_sgl_desc *list, uint64_t list_iova, struct vpio_nvme_cmd *cmd);
+/* PRP or SGL per env->sgl_mode (see enum vpio_nvme_sgl_mode). */
+int64_t nvme_build_dptr(const struct nvme_dptr_env *env, struct nvme_iov_cur *cur, uint64_t len, uint32_t gran,
+			void *list, uint64_t list_iova, struct vpio_nvme_cmd *cmd);
+/* Move the cursor back by len bytes. */
+void nvme_iov_cur_rewind(struct nvme_iov_cur *cur, uint64_t len);
+/* The production translation: vpio_vtophys(). */
+uint64_t nvme_xlate_vtophys(void *ctx, const void *vaddr, uint64_t *len);
+
+/* ------------------------------------------------------------ requests */
+
+enum nvme_req_state {
+	NVME_REQ_FREE = 0,
+	NVME_REQ_OUTSTANDING,	/* on the device */
+	NVME_REQ_WAITING,	/* split leader whose own command is done */
+	NVME_REQ_CANCELLING,	/* being completed by the host */
+};
+
+/*
+ * One command slot (cid = index | generation << cid_shift).  Exactly one
+ * cache line: everything the submit and completion paths touch.
+ */
+struct nvme_req {
+	vpio_nvme_cmd_cb cb;
+	void *cb_arg;
+	struct nvme_req *next;	 /* free list; chain while a split is built */
+	struct nvme_req *leader; /* split requests: the part that reports */
+	void *list;		 /* PRP list / SGL segment / DSM ranges */
+	uint64_t list_iova;
+	uint32_t stamp;		 /* health-check sequence at submit */
+	uint16_t cid;		 /* as last submitted */
+	uint8_t state;
+	uint8_t opc;
+	uint16_t pending;	 /* leader: parts not yet completed */
+	uint16_t status;	 /* leader: first error status */
+	uint8_t aborted;	 /* an Abort was sent for it */
+	uint8_t rsvd[3];
+};
+_Static_assert(sizeof(struct nvme_req) == 64, "a request is one cache line");
+
+/* -------------------------------------------------------------- qpairs */
+
+enum nvme_qpair_state {
+	NVME_QP_CONNECTED,
+	NVME_QP_DISCONNECTED,	/* controller was reset: re-create on next use */
+	NVME_QP_FAILED,		/* controller failed: -ENXIO until a reset */
+	NVME_QP_REMOVED,	/* controller removed or detached: -ENODEV */
+};
+
+struct vpio_nvme_qpair {
+	/* --- hot: submission and completion --- */
+	struct vpio_nvme_cmd *sq;
+	volatile struct vpio_nvme_cpl *cq;
+	struct nvme_req *reqs;
+	struct nvme_req *free_reqs;
+	volatile uint32_t *sq_db;
+	volatile uint32_t *cq_db;
+	const _Atomic uint32_t *ctrlr_epoch;
+	uint32_t epoch;		/* ctrlr epoch this qpair is in sync with */
+	uint16_t sq_tail;	/* next slot to fill */
+	uint16_t sq_rung;	/* tail the device was last told */
+	uint16_t sq_head;	/* from the last valid CQE */
+	uint16_t cq_head;
+	uint16_t num_entries;	/* SQ and CQ size */
+	uint16_t num_reqs;	/* num_entries - 1 */
+	uint16_t cid_mask;	/* index bits of a cid */
+	uint16_t cid_gen_inc;	/* 1 << index bits (0 when none are left) */
+	uint8_t phase;
+	uint8_t state;		/* enum nvme_qpair_state */
+	bool delay_doorbell;
+	bool check_thread;	/* opts.check_thread */
+	bool in_cpl;		/* inside the completion loop */
+	uint32_t outstanding;	/* commands on the device */
+	uint32_t check_seq;	/* health checks run so far */
+	uint32_t max_xfer;	/* bytes per command */
+	uint64_t next_check;	/* tick of the next health check, 0 = none */
+	struct vpio_nvme_qpair_stats stats;
+	/* shadow doorbells (NULL when not in use) */
+	volatile uint32_t *sq_shadow;
+	volatile uint32_t *cq_shadow;
+	volatile uint32_t *sq_eventidx;
+	volatile uint32_t *cq_eventidx;
+	uint16_t cq_rung;	/* CQ head the device was last told */
+	struct nvme_dptr_env dptr;
+
+	/* --- cold --- */
+	struct vpio_nvme_ctrlr *ctrlr;	/* NULL for a fake qpair (tests) */
+	uint16_t qid;
+	struct vpio_nvme_qpair_opts opts;
+	uint32_t timeout_checks;	/* checks a command may span, 0 = none */
+	uint64_t check_interval;	/* ticks */
+	bool owner_set;
+	pthread_t owner;
+	uint32_t log_budget;		/* device-error lines still allowed */
+	void *sq_mem, *cq_mem, *list_mem;
+	uint64_t sq_iova, cq_iova;
+	struct vpio_nvme_qpair *next;	/* ctrlr's list */
+};
+
+/* Ring memory laid out by the caller (DMA memory or, for tests and the
+ * fuzzer, plain memory): reset indexes and phase, zero the CQ, build the
+ * request pool (lists left NULL; reqs has num_entries - 1 elements). */
+void nvme_qpair_init_rings(struct vpio_nvme_qpair *qp, uint16_t num_entries, struct vpio_nvme_cmd *sq,
+			   struct vpio_nvme_cpl *cq, struct nvme_req *reqs);
+/* Reset ring indexes and phase and zero the CQ (reconnect). */
+void nvme_qpair_reset_rings(struct vpio_nvme_qpair *qp);
+
+/* Pop a free request (NULL when none) and give it a fresh cid. */
+static inline struct nvme_req *nvme_req_get(struct vpio_nvme_qpair *qp)
+{
+	struct nvme_req *req = qp->free_reqs;
+	uint16_t cid;
+
+	if (nvme_unlikely(req == NULL))
+		return NULL;
+	qp->free_reqs = req->next;
+	cid = (uint16_t)(req->cid + qp->cid_gen_inc);
+	if (nvme_unlikely(cid == 0xffffu)) /* FFFFh is reserved */
+		cid = (uint16_t)(cid + qp->cid_gen_inc);
+	req->cid = cid;
+	req->leader = NULL;
+	req->next = NULL;
+	req->aborted = 0;
+	return req;
+}
+
+static inline void nvme_req_put(struct vpio_nvme_qpair *qp, struct nvme_req *req)
+{
+	req->state = NVME_REQ_FREE;
+	req->next = qp->free_reqs;
+	qp->free_reqs = req;
+}
+
+/* Complete req with *cpl: runs the callback (for split requests once all
+ * parts are done) after returning the request(s) to the pool. */
+void nvme_req_complete(struct vpio_nvme_qpair *qp, struct nvme_req *req, const struct vpio_nvme_cpl *cpl);
+/* Complete every request the device holds with a host status
+ * (VPIO_NVME_SCT_PATH / ABORTED_BY_HOST); returns how many. */
+uint32_t nvme_qpair_cancel_all(struct vpio_nvme_qpair *qp);
+
+/*
+ * Drain up to max CQEs (0 or > depth: depth): validate each (phase, cid in
+ * range and outstanding with the same generation, sqid, sqhd in range),
+ * complete valid ones, ring the CQ head doorbell once.  Returns the number
+ * of requests completed.  Touches nothing outside the qpair and its rings.
+ */
+uint32_t nvme_cq_drain(struct vpio_nvme_qpair *qp, uint32_t max);
+
+/* Doorbells. */
+void nvme_ring_sq(struct vpio_nvme_qpair *qp);
+void nvme_ring_cq(struct vpio_nvme_qpair *qp);
+
+static inline bool nvme_sq_full(const struct vpio_nvme_qpair *qp, uint16_t tail)
+{
+	uint16_t next = (uint16_t)(tail + 1u == qp->num_entries ? 0u : tail + 1u);
+
+	return next == qp->sq_head;
+}
+
+static inline uint16_t nvme_sq_next(const struct vpio_nvme_qpair *qp, uint16_t tail)
+{
+	return (uint16_t)(tail + 1u == qp->num_entries ? 0u : tail + 1u);
+}
+
+/* Mark the requests of one chain outstanding, publish the new tail and ring
+ * the doorbell unless delayed. */
+void nvme_qpair_commit(struct vpio_nvme_qpair *qp, struct nvme_req *chain, uint16_t new_tail, uint32_t ncmds);
+/* Give back the requests of a chain that was never committed. */
+void nvme_qpair_rollback(struct vpio_nvme_qpair *qp, struct nvme_req *chain);
+
+/* Check the qpair can take commands now (state, epoch, owner thread);
+ * reconnects after a reset.  0 or a negative errno (logged). */
+int nvme_qpair_enter(struct vpio_nvme_qpair *qp, const char *what);
+int nvme_qpair_sync_state(struct vpio_nvme_qpair *qp, const char *what);
+int nvme_qpair_check_owner(struct vpio_nvme_qpair *qp, const char *what);
+
+static inline int nvme_qpair_ready(struct vpio_nvme_qpair *qp, const char *what)
+{
+	if (nvme_likely(qp->state == NVME_QP_CONNECTED &&
+			qp->epoch == atomic_load_explicit(qp->ctrlr_epoch, memory_order_acquire) &&
+			!qp->check_thread))
+		return 0;
+	return nvme_qpair_enter(qp, what);
+}
+
+/* Log a device error on this qpair unless its budget is spent. */
+void nvme_qpair_log_device_error(struct vpio_nvme_qpair *qp, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Periodic health check: CSTS (fatal, removed), timeouts. */
+void nvme_qpair_health_check(struct vpio_nvme_qpair *qp, uint64_t now);
+
+/* Create/delete the queues on the controller. */
+int nvme_qpair_connect(struct vpio_nvme_qpair *qp);
+
+/* ---------------------------------------------------------- namespaces */
+
+struct vpio_nvme_ns {
+	struct vpio_nvme_ctrlr *ctrlr;
+	uint32_t id;
+	bool active;
+	uint32_t block_shift;
+	uint32_t block_size;
+	uint32_t md_size;
+	bool md_extended;
+	uint64_t num_blocks;
+	struct vpio_nvme_ns_data data;
+};
+
+int nvme_ns_refresh(struct vpio_nvme_ns *ns);
+
+/* ---------------------------------------------------------- controllers */
+
+struct vpio_nvme_ctrlr {
+	/* read by every I/O thread: alone on its cache line */
+	_Alignas(64) _Atomic uint32_t epoch;	/* bumped on every state change */
+	_Atomic int state;			/* enum vpio_nvme_ctrlr_state */
+	_Alignas(64) char name[64];
+	struct vpio_pci_device *dev;
+	volatile uint8_t *regs;
+	uint64_t cap;
+	uint32_t vs;
+	uint32_t dstrd;			/* CAP.DSTRD */
+	uint32_t page_shift;
+	uint32_t max_xfer;
+	uint32_t max_queue_size;
+	uint32_t max_io_queues;
+	uint32_t num_ns;
+	uint64_t ticks_hz;
+	struct vpio_nvme_ctrlr_opts opts;
+	struct vpio_nvme_ctrlr_data cdata;
+
+	struct vpio_nvme_ns **ns;		/* [num_ns], NULL = never active */
+
+	pthread_mutex_t admin_lock;		/* admin queue (recursive) */
+	pthread_mutex_t lock;			/* qpair list, qids, reset */
+	struct vpio_nvme_qpair *adminq;
+	struct vpio_nvme_qpair *qpairs;		/* I/O qpairs */
+	uint8_t *qid_used;			/* [max_io_queues + 1] */
+	_Atomic int refs;			/* attach + one per qpair */
+
+	/* shadow doorbells: two pages, NULL when not in use */
+	uint32_t *dbbuf;
+	uint32_t *eventidx;
+	uint64_t dbbuf_iova, eventidx_iova;
+
+	_Atomic uint64_t stat_resets, stat_timeouts, stat_aborts, stat_admin, stat_failures;
+};
+
+static inline uint32_t nvme_ctrlr_state(const struct vpio_nvme_ctrlr *c)
+{
+	return (uint32_t)atomic_load_explicit(&c->state, memory_order_acquire);
+}
+
+/* Registers (nvme_regs.c). */
+uint32_t nvme_reg_read32(const struct vpio_nvme_ctrlr *c, uint32_t off);
+uint64_t nvme_reg_read64(const struct vpio_nvme_ctrlr *c, uint32_t off);
+void nvme_reg_write32(struct vpio_nvme_ctrlr *c, uint32_t off, uint32_t val);
+void nvme_reg_write64(struct vpio_nvme_ctrlr *c, uint32_t off, uint64_t val);
+volatile uint32_t *nvme_doorbell(struct vpio_nvme_ctrlr *c, uint16_t qid, bool cq);
+/* CC.EN = 0 and wait for CSTS.RDY = 0 within CAP.TO. */
+int nvme_ctrlr_disable(struct vpio_nvme_ctrlr *c);
+/* Program the admin queue, CC, enable, wait for CSTS.RDY = 1. */
+int nvme_ctrlr_enable(struct vpio_nvme_ctrlr *c);
+/* CC.SHN normal, wait for SHST complete (bounded). */
+int nvme_ctrlr_shutdown(struct vpio_nvme_ctrlr *c);
+/* 0 ok, -ENXIO fatal (CSTS.CFS), -ENODEV all ones. */
+int nvme_ctrlr_check_csts(struct vpio_nvme_ctrlr *c);
+uint64_t nvme_ms_to_ticks(const struct vpio_nvme_ctrlr *c, uint64_t ms);
+
+/* Admin queue (nvme_admin.c). */
+int nvme_admin_qpair_create(struct vpio_nvme_ctrlr *c);
+void nvme_admin_qpair_destroy(struct vpio_nvme_ctrlr *c);
+/* Submit cmd (cid, PSDT, data pointer filled in) with registered buf. */
+int nvme_admin_submit(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd, void *buf, uint32_t len,
+		      vpio_nvme_cmd_cb cb, void *cb_arg);
+/* Submit and wait; buf may be any memory (bounced).  On an error status:
+ * with cpl_out the CQE is returned and 0; without, one line naming what
+ * and the status is logged and a negative errno returned. */
+int nvme_admin_sync(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd, void *buf, size_t len,
+		    struct vpio_nvme_cpl *cpl_out, const char *what);
+/* Reap admin completions; with try, give up when the queue is busy. */
+int nvme_admin_poll(struct vpio_nvme_ctrlr *c, bool try);
+
+/* Admin commands the driver itself uses (nvme_admin_cmds.c). */
+int nvme_ctrlr_set_num_queues(struct vpio_nvme_ctrlr *c, uint32_t want, uint32_t *granted);
+int nvme_ctrlr_create_io_queues(struct vpio_nvme_ctrlr *c, struct vpio_nvme_qpair *qp);
+int nvme_ctrlr_delete_io_queues(struct vpio_nvme_ctrlr *c, struct vpio_nvme_qpair *qp);
+int nvme_ctrlr_config_dbbuf(struct vpio_nvme_ctrlr *c);
+/* Fire-and-forget Abort for a timed-out command. */
+int nvme_ctrlr_abort_async(struct vpio_nvme_ctrlr *c, uint16_t sqid, uint16_t cid);
+
+/* Bring-up (nvme_init.c): start = first time, restart = after a disable
+ * (admin queue memory kept). */
+int nvme_ctrlr_start(struct vpio_nvme_ctrlr *c);
+int nvme_ctrlr_restart(struct vpio_nvme_ctrlr *c);
+int nvme_ctrlr_scan_ns(struct vpio_nvme_ctrlr *c);
+void nvme_ctrlr_free_ns(struct vpio_nvme_ctrlr *c);
+int nvme_ctrlr_alloc_dbbuf(struct vpio_nvme_ctrlr *c);
+void nvme_ctrlr_free_dbbuf(struct vpio_nvme_ctrlr *c);
+
+/* State changes (nvme_reset.c). */
+void nvme_ctrlr_set_state(struct vpio_nvme_ctrlr *c, enum vpio_nvme_ctrlr_state st);
+/* Mark failed (-ENXIO) or removed (-ENODEV) after a health check. */
+void nvme_ctrlr_fail(struct vpio_nvme_ctrlr *c, int why);
+/* A timed-out command was not helped by Abort: reset if allowed. */
+void nvme_ctrlr_timeout_escalate(struct vpio_nvme_ctrlr *c, uint32_t seen_epoch);
+
+/* Lifetime (nvme_ctrlr.c). */
+void nvme_ctrlr_put(struct vpio_nvme_ctrlr *c);
+/* Free a qpair's DMA memory (queues, lists). */
+void nvme_qpair_free_mem(struct vpio_nvme_qpair *qp);
+
+/* Status helpers. */
+static inline uint16_t nvme_host_abort_status(void)
+{
+	return VPIO_NVME_STATUS(VPIO_NVME_SCT_PATH, VPIO_NVME_SC_ABORTED_BY_HOST);
+}
+
+/* Sleep a little while waiting for the device (bring-up, admin). */
+void nvme_delay_us(uint32_t us);
+
+#pragma GCC visibility pop
+
+#endif

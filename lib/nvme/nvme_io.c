@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Namespace I/O commands: argument checks, splitting into commands no
+ * larger than the controller's transfer size, and building them straight
+ * into SQ slots.  A request split into parts is all or nothing: when the
+ * qpair cannot take every part, nothing is submitted and -EAGAIN returned.
+ * -EAGAIN is flow control, not an error: it is the one failure not logged.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "nvme_internal.h"
+
+struct nvme_rw {
+	const char *what;
+	uint8_t opc;
+	uint64_t lba;
+	uint64_t nlb;
+	uint32_t cdw12;		/* flags above NLB */
+	const struct iovec *iov; /* NULL: no data (write zeroes) */
+	uint32_t iovcnt;
+	vpio_nvme_cmd_cb cb;
+	void *cb_arg;
+};
+
+static void rw_fill(struct vpio_nvme_cmd *cmd, const struct nvme_rw *rw, uint32_t nsid, uint16_t cid, uint64_t lba,
+		    uint32_t nlb)
+{
+	cmd->opc = rw->opc;
+	cmd->cid = cid;
+	cmd->nsid = nsid;
+	cmd->cdw2 = 0;
+	cmd->cdw3 = 0;
+	cmd->mptr = 0;
+	cmd->cdw10 = (uint32_t)lba;
+	cmd->cdw11 = (uint32_t)(lba >> 32);
+	cmd->cdw12 = (nlb - 1u) | rw->cdw12;
+	cmd->cdw13 = 0;
+	cmd->cdw14 = 0;
+	cmd->cdw15 = 0;
+}
+
+static void no_dptr(struct vpio_nvme_cmd *cmd)
+{
+	cmd->flags = 0;
+	cmd->dptr.prp.prp1 = 0;
+	cmd->dptr.prp.prp2 = 0;
+}
+
+/* Make the parts of a chain report through its first one. */
+static void chain_link(struct nvme_req *chain, uint32_t n)
+{
+	struct nvme_req *req;
+
+	if (n < 2)
+		return;
+	chain->pending = (uint16_t)n;
+	chain->status = 0;
+	for (req = chain; req != NULL; req = req->next)
+		req->leader = chain;
+}
+
+static int rw_submit(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const struct nvme_rw *rw)
+{
+	struct nvme_iov_cur cur = { rw->iov, rw->iovcnt, 0, 0 };
+	struct nvme_req *chain = NULL, **link = &chain, *req;
+	uint64_t left = rw->nlb << ns->block_shift, lba = rw->lba;
+	uint64_t chunk = rw->iov ? (qp->max_xfer & ~(uint64_t)(ns->block_size - 1u)) : (uint64_t)NVME_MAX_NLB
+										   << ns->block_shift;
+	uint16_t tail = qp->sq_tail;
+	uint32_t n = 0;
+	int64_t got;
+
+	while (left > 0) {
+		req = nvme_req_get(qp);
+		if (req == NULL || nvme_sq_full(qp, tail))
+			goto full;
+		*link = req;
+		link = &req->next;
+		if (rw->iov != NULL) {
+			got = nvme_build_dptr(&qp->dptr, &cur, left < chunk ? left : chunk, ns->block_size, req->list,
+					      req->list_iova, &qp->sq[tail]);
+			if (got < 0)
+				goto fail;
+		} else {
+			got = (int64_t)(left < chunk ? left : chunk);
+			no_dptr(&qp->sq[tail]);
+		}
+		rw_fill(&qp->sq[tail], rw, ns->id, req->cid, lba, (uint32_t)((uint64_t)got >> ns->block_shift));
+		req->cb = rw->cb;
+		req->cb_arg = rw->cb_arg;
+		req->opc = rw->opc;
+		tail = nvme_sq_next(qp, tail);
+		lba += (uint64_t)got >> ns->block_shift;
+		left -= (uint64_t)got;
+		n++;
+	}
+	chain_link(chain, n);
+	nvme_qpair_commit(qp, chain, tail, n);
+	return 0;
+full:
+	if (req != NULL)
+		nvme_req_put(qp, req);
+	got = -EAGAIN;
+fail:
+	nvme_qpair_rollback(qp, chain);
+	return (int)got;
+}
+
+static int ns_check(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, uint64_t lba, uint64_t nlb,
+		    const char *what)
+{
+	if (nvme_unlikely(ns == NULL || ns->ctrlr != qp->ctrlr)) {
+		nvme_err("%s: namespace %s", what, ns == NULL ? "is NULL" : "belongs to another controller");
+		return -EINVAL;
+	}
+	if (nvme_unlikely(!ns->active)) {
+		nvme_err("%s: namespace %u is not active", what, ns->id);
+		return -ENXIO;
+	}
+	if (nvme_unlikely(nlb == 0)) {
+		nvme_err("%s: zero length", what);
+		return -EINVAL;
+	}
+	if (nvme_unlikely(lba >= ns->num_blocks || nlb > ns->num_blocks - lba)) {
+		nvme_err("%s: blocks %llu..%llu are beyond namespace %u (%llu blocks)", what, (unsigned long long)lba,
+			 (unsigned long long)(lba + nlb - 1u), ns->id, (unsigned long long)ns->num_blocks);
+		return -ERANGE;
+	}
+	if (nvme_unlikely(ns->md_size != 0)) {
+		nvme_err("%s: namespace %u has %u bytes of metadata per block; vpio has no metadata buffers", what,
+			 ns->id, ns->md_size);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int rw_flags(uint32_t io_flags, const char *what)
+{
+	if (nvme_unlikely((io_flags & ~(VPIO_NVME_IO_FUA | VPIO_NVME_IO_LR)) != 0)) {
+		nvme_err("%s: unknown io_flags 0x%x (FUA and LR are allowed)", what, io_flags);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool oncs_has(const struct vpio_nvme_ns *ns, uint32_t bit, const char *what)
+{
+	if (ns->ctrlr->cdata.oncs & bit)
+		return true;
+	nvme_err("%s: the controller does not support it (ONCS 0x%x)", what, ns->ctrlr->cdata.oncs);
+	return false;
+}
+
+static int rw_contig(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, struct nvme_rw *rw, const void *buf)
+{
+	struct iovec iov;
+	int rc = nvme_qpair_ready(qp, rw->what);
+
+	if (nvme_unlikely(rc != 0))
+		return rc;
+	rc = ns_check(ns, qp, rw->lba, rw->nlb, rw->what);
+	if (nvme_unlikely(rc != 0))
+		return rc;
+	if (nvme_unlikely(buf == NULL)) {
+		nvme_err("%s: buffer is NULL", rw->what);
+		return -EINVAL;
+	}
+	iov.iov_base = (void *)(uintptr_t)buf;
+	iov.iov_len = rw->nlb << ns->block_shift;
+	rw->iov = &iov;
+	rw->iovcnt = 1;
+	return rw_submit(ns, qp, rw);
+}
+
+static int iov_blocks(const struct vpio_nvme_ns *ns, const struct iovec *iov, int iovcnt, uint64_t *nlb,
+		      const char *what)
+{
+	uint64_t total = 0;
+	int i;
+
+	if (iov == NULL || iovcnt <= 0 || iovcnt > NVME_MAX_IOVCNT) {
+		nvme_err("%s: iovcnt %d (iov %p) must be 1..%d", what, iovcnt, (const void *)iov, NVME_MAX_IOVCNT);
+		return -EINVAL;
+	}
+	for (i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > 0 && iov[i].iov_base == NULL) {
+			nvme_err("%s: iov[%d] has a NULL base", what, i);
+			return -EINVAL;
+		}
+		total += iov[i].iov_len;
+	}
+	if (total % ns->block_size != 0) {
+		nvme_err("%s: %llu bytes is not a multiple of the %u-byte block size", what,
+			 (unsigned long long)total, ns->block_size);
+		return -EINVAL;
+	}
+	*nlb = total >> ns->block_shift;
+	return 0;
+}
+
+static int rw_vec(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, struct nvme_rw *rw, const struct iovec *iov,
+		  int iovcnt)
+{
+	int rc = nvme_qpair_ready(qp, rw->what);
+
+	if (rc != 0)
+		return rc;
+	if (ns == NULL || ns->ctrlr != qp->ctrlr)
+		return ns_check(ns, qp, 0, 0, rw->what);
+	rc = iov_blocks(ns, iov, iovcnt, &rw->nlb, rw->what);
+	if (rc != 0)
+		return rc;
+	rc = ns_check(ns, qp, rw->lba, rw->nlb, rw->what);
+	if (rc != 0)
+		return rc;
+	rw->iov = iov;
+	rw->iovcnt = (uint32_t)iovcnt;
+	return rw_submit(ns, qp, rw);
+}
+
+#define RW_INIT(name, op, l, n, f, c, a) \
+	{ .what = (name), .opc = (op), .lba = (l), .nlb = (n), .cdw12 = (f), .cb = (c), .cb_arg = (a) }
+
+int vpio_nvme_ns_cmd_read(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, void *buf, uint64_t lba,
+			  uint32_t lba_count, vpio_nvme_cmd_cb cb, void *cb_arg, uint32_t io_flags)
+{
+	struct nvme_rw rw = RW_INIT("read", VPIO_NVME_OPC_READ, lba, lba_count, io_flags, cb, cb_arg);
+
+	if (nvme_unlikely(rw_flags(io_flags, rw.what) != 0))
+		return -EINVAL;
+	return rw_contig(ns, qp, &rw, buf);
+}
+
+int vpio_nvme_ns_cmd_write(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const void *buf, uint64_t lba,
+			   uint32_t lba_count, vpio_nvme_cmd_cb cb, void *cb_arg, uint32_t io_flags)
+{
+	struct nvme_rw rw = RW_INIT("write", VPIO_NVME_OPC_WRITE, lba, lba_count, io_flags, cb, cb_arg);
+
+	if (nvme_unlikely(rw_flags(io_flags, rw.what) != 0))
+		return -EINVAL;
+	return rw_contig(ns, qp, &rw, buf);
+}
+
+int vpio_nvme_ns_cmd_compare(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const void *buf, uint64_t lba,
+			     uint32_t lba_count, vpio_nvme_cmd_cb cb, void *cb_arg, uint32_t io_flags)
+{
+	struct nvme_rw rw = RW_INIT("compare", VPIO_NVME_OPC_COMPARE, lba, lba_count, io_flags, cb, cb_arg);
+
+	if (rw_flags(io_flags, rw.what) != 0)
+		return -EINVAL;
+	if (ns != NULL && !oncs_has(ns, VPIO_NVME_ONCS_COMPARE, rw.what))
+		return -ENOTSUP;
+	return rw_contig(ns, qp, &rw, buf);
+}
+
+int vpio_nvme_ns_cmd_readv(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const struct iovec *iov, int iovcnt,
+			   uint64_t lba, vpio_nvme_cmd_cb cb, void *cb_arg, uint32_t io_flags)
+{
+	struct nvme_rw rw = RW_INIT("readv", VPIO_NVME_OPC_READ, lba, 0, io_flags, cb, cb_arg);
+
+	if (rw_flags(io_flags, rw.what) != 0)
+		return -EINVAL;
+	return rw_vec(ns, qp, &rw, iov, iovcnt);
+}
+
+int vpio_nvme_ns_cmd_writev(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const struct iovec *iov, int iovcnt,
+			    uint64_t lba, vpio_nvme_cmd_cb cb, void *cb_arg, uint32_t io_flags)
+{
+	struct nvme_rw rw = RW_INIT("writev", VPIO_NVME_OPC_WRITE, lba, 0, io_flags, cb, cb_arg);
+
+	if (rw_flags(io_flags, rw.what) != 0)
+		return -EINVAL;
+	return rw_vec(ns, qp, &rw, iov, iovcnt);
+}
+
+int vpio_nvme_ns_cmd_comparev(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const struct iovec *iov,
+			      int iovcnt, uint64_t lba, vpio_nvme_cmd_cb cb, void *cb_arg, uint32_t io_flags)
+{
+	struct nvme_rw rw = RW_INIT("comparev", VPIO_NVME_OPC_COMPARE, lba, 0, io_flags, cb, cb_arg);
+
+	if (rw_flags(io_flags, rw.what) != 0)
+		return -EINVAL;
+	if (ns != NULL && !oncs_has(ns, VPIO_NVME_ONCS_COMPARE, rw.what))
+		return -ENOTSUP;
+	return rw_vec(ns, qp, &rw, iov, iovcnt);
+}
+
+int vpio_nvme_ns_cmd_write_zeroes(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, uint64_t lba,
+				  uint32_t lba_count, vpio_nvme_cmd_cb cb, void *cb_arg, uint32_t io_flags)
+{
+	struct nvme_rw rw = RW_INIT("write zeroes", VPIO_NVME_OPC_WRITE_ZEROES, lba, lba_count, io_flags, cb, cb_arg);
+	int rc;
+
+	if (rw_flags(io_flags, rw.what) != 0)
+		return -EINVAL;
+	rc = nvme_qpair_ready(qp, rw.what);
+	if (rc != 0)
+		return rc;
+	rc = ns_check(ns, qp, lba, lba_count, rw.what);
+	if (rc != 0)
+		return rc;
+	if (!oncs_has(ns, VPIO_NVME_ONCS_WRITE_ZEROES, rw.what))
+		return -ENOTSUP;
+	return rw_submit(ns, qp, &rw);
+}

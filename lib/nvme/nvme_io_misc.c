@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Single-command I/O: flush, dataset management (deallocate) and the raw
+ * passthrough.  None of them is split.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "nvme_internal.h"
+
+/* Claim a request and an SQ slot; -EAGAIN (not logged) when full. */
+static int claim(struct vpio_nvme_qpair *qp, struct nvme_req **req, struct vpio_nvme_cmd **cmd)
+{
+	if (nvme_unlikely(nvme_sq_full(qp, qp->sq_tail)))
+		return -EAGAIN;
+	*req = nvme_req_get(qp);
+	if (nvme_unlikely(*req == NULL))
+		return -EAGAIN;
+	*cmd = &qp->sq[qp->sq_tail];
+	return 0;
+}
+
+static void finish(struct vpio_nvme_qpair *qp, struct nvme_req *req, struct vpio_nvme_cmd *cmd,
+		   vpio_nvme_cmd_cb cb, void *cb_arg)
+{
+	cmd->cid = req->cid;
+	req->cb = cb;
+	req->cb_arg = cb_arg;
+	req->opc = cmd->opc;
+	nvme_qpair_commit(qp, req, nvme_sq_next(qp, qp->sq_tail), 1);
+}
+
+static void cmd_clear(struct vpio_nvme_cmd *cmd, uint8_t opc, uint32_t nsid)
+{
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->opc = opc;
+	cmd->nsid = nsid;
+}
+
+int vpio_nvme_ns_cmd_flush(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, vpio_nvme_cmd_cb cb, void *cb_arg)
+{
+	struct vpio_nvme_cmd *cmd;
+	struct nvme_req *req;
+	int rc = nvme_qpair_ready(qp, "flush");
+
+	if (rc != 0)
+		return rc;
+	if (ns == NULL || ns->ctrlr != qp->ctrlr || !ns->active) {
+		nvme_err("flush: namespace is NULL, inactive or of another controller");
+		return -EINVAL;
+	}
+	rc = claim(qp, &req, &cmd);
+	if (rc != 0)
+		return rc;
+	cmd_clear(cmd, VPIO_NVME_OPC_FLUSH, ns->id);
+	finish(qp, req, cmd, cb, cb_arg);
+	return 0;
+}
+
+static int dsm_check(const struct vpio_nvme_ns *ns, const struct vpio_nvme_dsm_range *r, uint16_t n)
+{
+	uint16_t i;
+
+	if (r == NULL || n == 0 || n > VPIO_NVME_DSM_MAX_RANGES) {
+		nvme_err("deallocate: %u ranges (at %p); 1..%u are allowed", n, (const void *)r,
+			 VPIO_NVME_DSM_MAX_RANGES);
+		return -EINVAL;
+	}
+	for (i = 0; i < n; i++) {
+		if (r[i].length == 0) {
+			nvme_err("deallocate: range %u has zero length", i);
+			return -EINVAL;
+		}
+		if (r[i].starting_lba >= ns->num_blocks || r[i].length > ns->num_blocks - r[i].starting_lba) {
+			nvme_err("deallocate: range %u (LBA %llu, %u blocks) is beyond namespace %u (%llu blocks)", i,
+				 (unsigned long long)r[i].starting_lba, r[i].length, ns->id,
+				 (unsigned long long)ns->num_blocks);
+			return -ERANGE;
+		}
+	}
+	return 0;
+}
+
+int vpio_nvme_ns_cmd_deallocate(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp,
+				const struct vpio_nvme_dsm_range *ranges, uint16_t num_ranges, vpio_nvme_cmd_cb cb,
+				void *cb_arg)
+{
+	struct vpio_nvme_cmd *cmd;
+	struct nvme_req *req;
+	int rc = nvme_qpair_ready(qp, "deallocate");
+
+	if (rc != 0)
+		return rc;
+	if (ns == NULL || ns->ctrlr != qp->ctrlr || !ns->active) {
+		nvme_err("deallocate: namespace is NULL, inactive or of another controller");
+		return -EINVAL;
+	}
+	if ((ns->ctrlr->cdata.oncs & VPIO_NVME_ONCS_DSM) == 0) {
+		nvme_err("deallocate: the controller does not support Dataset Management (ONCS 0x%x)",
+			 ns->ctrlr->cdata.oncs);
+		return -ENOTSUP;
+	}
+	rc = dsm_check(ns, ranges, num_ranges);
+	if (rc != 0)
+		return rc;
+	rc = claim(qp, &req, &cmd);
+	if (rc != 0)
+		return rc;
+	memcpy(req->list, ranges, num_ranges * sizeof(*ranges));
+	cmd_clear(cmd, VPIO_NVME_OPC_DATASET_MANAGEMENT, ns->id);
+	cmd->dptr.prp.prp1 = req->list_iova; /* one 4 KiB block, never crosses a page */
+	cmd->cdw10 = num_ranges - 1u;
+	cmd->cdw11 = VPIO_NVME_DSM_ATTR_DEALLOCATE;
+	finish(qp, req, cmd, cb, cb_arg);
+	return 0;
+}
+
+int vpio_nvme_qpair_cmd_raw(struct vpio_nvme_qpair *qp, const struct vpio_nvme_cmd *cmd, void *buf, uint32_t len,
+			    vpio_nvme_cmd_cb cb, void *cb_arg)
+{
+	struct iovec iov = { buf, len };
+	struct nvme_iov_cur cur = { &iov, 1, 0, 0 };
+	struct vpio_nvme_cmd *sqe;
+	struct nvme_req *req;
+	int64_t got;
+	int rc = nvme_qpair_ready(qp, "raw I/O command");
+
+	if (rc != 0)
+		return rc;
+	if (cmd == NULL || (len > 0 && buf == NULL) || len > qp->max_xfer) {
+		nvme_err("raw I/O command: cmd %p, buf %p, len %u (at most %u bytes)", (const void *)cmd, buf, len,
+			 qp->max_xfer);
+		return -EINVAL;
+	}
+	rc = claim(qp, &req, &sqe);
+	if (rc != 0)
+		return rc;
+	*sqe = *cmd;
+	if (len > 0) {
+		got = nvme_build_dptr(&qp->dptr, &cur, len, 4, req->list, req->list_iova, sqe);
+		if (got != (int64_t)len) {
+			nvme_req_put(qp, req);
+			if (got >= 0)
+				nvme_err("raw I/O command: buffer too fragmented for one command");
+			return got < 0 ? (int)got : -E2BIG;
+		}
+		sqe->flags = (uint8_t)((cmd->flags & ~VPIO_NVME_PSDT_MASK) | (sqe->flags & VPIO_NVME_PSDT_MASK));
+	} else {
+		sqe->flags &= (uint8_t)~VPIO_NVME_PSDT_MASK;
+		sqe->dptr.prp.prp1 = 0;
+		sqe->dptr.prp.prp2 = 0;
+	}
+	finish(qp, req, sqe, cb, cb_arg);
+	return 0;
+}

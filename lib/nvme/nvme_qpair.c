@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * I/O qpairs: allocation (rings, request pool, lists in DMA memory), queue
+ * creation on the controller, release.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvme_internal.h"
+
+#define NVME_QUEUE_SIZE_DEFAULT 256u
+#define NVME_QUEUE_SIZE_MAX 16384u /* 1 MiB of SQ */
+#define NVME_TIMEOUT_MS_DEFAULT 30000u
+#define NVME_CHECK_US_MAX 10000u   /* CSTS is looked at every 10 ms at most */
+#define NVME_CHECK_US_MIN 100u
+
+void vpio_nvme_qpair_opts_init(struct vpio_nvme_qpair_opts *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->queue_size = NVME_QUEUE_SIZE_DEFAULT;
+	opts->delay_doorbell = true;
+	opts->timeout_ms = NVME_TIMEOUT_MS_DEFAULT;
+	opts->sgl_mode = VPIO_NVME_SGL_AUTO;
+#ifdef VPIO_DEBUG
+	opts->check_thread = true;
+#endif
+}
+
+static int check_opts(struct vpio_nvme_ctrlr *c, struct vpio_nvme_qpair_opts *o)
+{
+	uint32_t max = c->max_queue_size < NVME_QUEUE_SIZE_MAX ? c->max_queue_size : NVME_QUEUE_SIZE_MAX;
+
+	if (o->queue_size < 2) {
+		nvme_err("%s: qpair queue_size %u is too small (at least 2)", c->name, o->queue_size);
+		return -EINVAL;
+	}
+	if (o->queue_size > max) {
+		nvme_info("%s: qpair queue_size %u cut to %u (CAP.MQES + 1 = %u)", c->name, o->queue_size, max,
+			  c->max_queue_size);
+		o->queue_size = max;
+	}
+	if ((unsigned)o->sgl_mode > VPIO_NVME_SGL_ALWAYS) {
+		nvme_err("%s: unknown sgl_mode %d", c->name, (int)o->sgl_mode);
+		return -EINVAL;
+	}
+	if (o->sgl_mode == VPIO_NVME_SGL_ALWAYS && !VPIO_NVME_SGLS_SUPPORTED(c->cdata.sgls)) {
+		nvme_err("%s: sgl_mode ALWAYS, but the controller does not support SGLs (SGLS 0x%x)", c->name,
+			 c->cdata.sgls);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+/* Timeouts are counted in health checks (see nvme_health.c). */
+static void setup_timeouts(struct vpio_nvme_qpair *qp)
+{
+	uint64_t timeout_us = (uint64_t)qp->opts.timeout_ms * 1000u;
+	uint64_t check_us = NVME_CHECK_US_MAX;
+
+	if (timeout_us > 0 && timeout_us / 4u < check_us)
+		check_us = timeout_us / 4u;
+	if (check_us < NVME_CHECK_US_MIN)
+		check_us = NVME_CHECK_US_MIN;
+	qp->check_interval = qp->ctrlr->ticks_hz * check_us / 1000000u;
+	if (qp->check_interval == 0)
+		qp->check_interval = 1;
+	qp->timeout_checks = timeout_us ? (uint32_t)((timeout_us + check_us - 1u) / check_us + 1u) : 0;
+	qp->next_check = 1; /* first check on the first poll with work */
+}
+
+static int alloc_ring_mem(struct vpio_nvme_qpair *qp, uint32_t n)
+{
+	size_t sq_len = (size_t)n * sizeof(struct vpio_nvme_cmd), cq_len = (size_t)n * sizeof(struct vpio_nvme_cpl);
+	uint64_t len;
+	uint32_t i;
+
+	qp->sq_mem = vpio_dma_zmalloc(sq_len, 4096);
+	qp->cq_mem = vpio_dma_zmalloc(cq_len, 4096);
+	qp->list_mem = vpio_dma_zmalloc((size_t)(n - 1u) * NVME_LIST_BYTES, NVME_LIST_BYTES);
+	qp->reqs = aligned_alloc(64, (size_t)(n - 1u) * sizeof(struct nvme_req));
+	if (!qp->sq_mem || !qp->cq_mem || !qp->list_mem || !qp->reqs) {
+		nvme_err("%s: no memory for a qpair of %u entries (%zu bytes of DMA memory)", qp->ctrlr->name, n,
+			 sq_len + cq_len + (size_t)(n - 1u) * NVME_LIST_BYTES);
+		return -ENOMEM;
+	}
+	len = sq_len;
+	qp->sq_iova = vpio_vtophys(qp->sq_mem, &len);
+	if (qp->sq_iova == VPIO_VTOPHYS_ERROR || len < sq_len) {
+		nvme_err("%s: SQ memory is not contiguous for the device (%zu bytes)", qp->ctrlr->name, sq_len);
+		return -ENOMEM;
+	}
+	len = cq_len;
+	qp->cq_iova = vpio_vtophys(qp->cq_mem, &len);
+	if (qp->cq_iova == VPIO_VTOPHYS_ERROR || len < cq_len) {
+		nvme_err("%s: CQ memory is not contiguous for the device (%zu bytes)", qp->ctrlr->name, cq_len);
+		return -ENOMEM;
+	}
+	nvme_qpair_init_rings(qp, (uint16_t)n, qp->sq_mem, qp->cq_mem, qp->reqs);
+	for (i = 0; i < qp->num_reqs; i++) {
+		qp->reqs[i].list = (uint8_t *)qp->list_mem + (size_t)i * NVME_LIST_BYTES;
+		qp->reqs[i].list_iova = vpio_vtophys(qp->reqs[i].list, NULL);
+	}
+	return 0;
+}
+
+void nvme_qpair_free_mem(struct vpio_nvme_qpair *qp)
+{
+	vpio_dma_free(qp->sq_mem);
+	vpio_dma_free(qp->cq_mem);
+	vpio_dma_free(qp->list_mem);
+	qp->sq_mem = qp->cq_mem = qp->list_mem = NULL;
+	qp->sq = NULL;
+	qp->cq = NULL;
+}
+
+static void qpair_destroy(struct vpio_nvme_qpair *qp)
+{
+	nvme_qpair_free_mem(qp);
+	free(qp->reqs);
+	free(qp);
+}
+
+static int take_qid(struct vpio_nvme_ctrlr *c, uint16_t *qid)
+{
+	uint32_t i;
+
+	for (i = 1; i <= c->max_io_queues; i++) {
+		if (!c->qid_used[i]) {
+			c->qid_used[i] = 1;
+			*qid = (uint16_t)i;
+			return 0;
+		}
+	}
+	nvme_err("%s: all %u I/O queues the controller granted are in use", c->name, c->max_io_queues);
+	return -EBUSY;
+}
+
+static void init_fields(struct vpio_nvme_qpair *qp, struct vpio_nvme_ctrlr *c, const struct vpio_nvme_qpair_opts *o)
+{
+	qp->ctrlr = c;
+	qp->opts = *o;
+	qp->ctrlr_epoch = &c->epoch;
+	qp->delay_doorbell = o->delay_doorbell;
+	qp->check_thread = o->check_thread;
+	qp->max_xfer = c->max_xfer;
+	qp->log_budget = 16;
+	qp->dptr.xlate = nvme_xlate_vtophys;
+	qp->dptr.page_shift = c->page_shift;
+	qp->dptr.sgl_mode = (uint8_t)o->sgl_mode;
+	qp->dptr.sgl_supported = VPIO_NVME_SGLS_SUPPORTED(c->cdata.sgls);
+	qp->dptr.sgl_dword = VPIO_NVME_SGLS_DWORD_ALIGNED(c->cdata.sgls);
+	qp->state = NVME_QP_DISCONNECTED;
+	setup_timeouts(qp);
+}
+
+static int ctrlr_usable(struct vpio_nvme_ctrlr *c, const char *what)
+{
+	uint32_t st = nvme_ctrlr_state(c);
+
+	if (st == VPIO_NVME_CTRLR_READY)
+		return 0;
+	nvme_err("%s: %s: controller is %s", c->name, what, vpio_nvme_ctrlr_state_str(st));
+	return st == VPIO_NVME_CTRLR_REMOVED || st == VPIO_NVME_CTRLR_DETACHED ? -ENODEV : -ENXIO;
+}
+
+int vpio_nvme_ctrlr_alloc_io_qpair(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_qpair_opts *opts,
+				   struct vpio_nvme_qpair **qpp)
+{
+	struct vpio_nvme_qpair_opts o;
+	struct vpio_nvme_qpair *qp;
+	int rc;
+
+	if (c == NULL || qpp == NULL) {
+		nvme_err("alloc_io_qpair: controller or result pointer is NULL");
+		return -EINVAL;
+	}
+	if (opts != NULL)
+		o = *opts;
+	else
+		vpio_nvme_qpair_opts_init(&o);
+	rc = ctrlr_usable(c, "cannot allocate a qpair");
+	if (rc == 0)
+		rc = check_opts(c, &o);
+	if (rc != 0)
+		return rc;
+	qp = aligned_alloc(64, (sizeof(*qp) + 63u) & ~(size_t)63u);
+	if (qp == NULL) {
+		nvme_err("%s: no memory for a qpair", c->name);
+		return -ENOMEM;
+	}
+	memset(qp, 0, sizeof(*qp));
+	init_fields(qp, c, &o);
+	rc = alloc_ring_mem(qp, o.queue_size);
+	if (rc == 0) {
+		pthread_mutex_lock(&c->lock);
+		rc = take_qid(c, &qp->qid);
+		if (rc == 0) {
+			qp->epoch = atomic_load(&c->epoch);
+			rc = nvme_qpair_connect(qp);
+			if (rc != 0)
+				c->qid_used[qp->qid] = 0;
+		}
+		if (rc == 0) {
+			qp->next = c->qpairs;
+			c->qpairs = qp;
+			atomic_fetch_add(&c->refs, 1);
+		}
+		pthread_mutex_unlock(&c->lock);
+	}
+	if (rc != 0) {
+		qpair_destroy(qp);
+		return rc;
+	}
+	*qpp = qp;
+	return 0;
+}
+
+static void unlink_qpair(struct vpio_nvme_ctrlr *c, struct vpio_nvme_qpair *qp)
+{
+	struct vpio_nvme_qpair **p;
+
+	for (p = &c->qpairs; *p != NULL; p = &(*p)->next) {
+		if (*p == qp) {
+			*p = qp->next;
+			return;
+		}
+	}
+}
+
+int vpio_nvme_ctrlr_free_io_qpair(struct vpio_nvme_qpair *qp)
+{
+	struct vpio_nvme_ctrlr *c;
+
+	if (qp == NULL || qp->ctrlr == NULL) {
+		nvme_err("free_io_qpair: qpair is NULL");
+		return -EINVAL;
+	}
+	if (qp->in_cpl) {
+		nvme_err("free_io_qpair: qpair %u freed from its own completion callback", qp->qid);
+		return -EBUSY;
+	}
+	c = qp->ctrlr;
+	pthread_mutex_lock(&c->lock);
+	unlink_qpair(c, qp);
+	if (qp->state == NVME_QP_CONNECTED && qp->sq_mem != NULL && nvme_ctrlr_state(c) == VPIO_NVME_CTRLR_READY &&
+	    qp->epoch == atomic_load(&c->epoch))
+		nvme_ctrlr_delete_io_queues(c, qp);
+	if (qp->qid != 0 && c->qid_used != NULL)
+		c->qid_used[qp->qid] = 0;
+	pthread_mutex_unlock(&c->lock);
+	nvme_qpair_cancel_all(qp);
+	qpair_destroy(qp);
+	nvme_ctrlr_put(c);
+	return 0;
+}
+
+uint16_t vpio_nvme_qpair_get_id(const struct vpio_nvme_qpair *qp)
+{
+	return qp->qid;
+}
+
+uint32_t vpio_nvme_qpair_get_depth(const struct vpio_nvme_qpair *qp)
+{
+	return qp->num_reqs;
+}
+
+uint32_t vpio_nvme_qpair_get_outstanding(const struct vpio_nvme_qpair *qp)
+{
+	return qp->outstanding;
+}
+
+void vpio_nvme_qpair_get_stats(const struct vpio_nvme_qpair *qp, struct vpio_nvme_qpair_stats *st)
+{
+	*st = qp->stats;
+}

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Controller state changes: failure (CSTS.CFS, all-ones registers) and
+ * reset.  Every change bumps the epoch that I/O qpairs compare on each
+ * call; they catch up on their own threads (nvme_qpair_state.c).  Lock
+ * order: ctrlr lock, then admin lock.
+ */
+#include <errno.h>
+
+#include "nvme_internal.h"
+
+void nvme_ctrlr_set_state(struct vpio_nvme_ctrlr *c, enum vpio_nvme_ctrlr_state st)
+{
+	atomic_store_explicit(&c->state, (int)st, memory_order_release);
+	atomic_fetch_add_explicit(&c->epoch, 1, memory_order_acq_rel);
+}
+
+/* End the admin queue's commands (the device no longer works on them). */
+static void cancel_admin(struct vpio_nvme_ctrlr *c)
+{
+	pthread_mutex_lock(&c->admin_lock);
+	if (c->adminq != NULL)
+		nvme_qpair_cancel_all(c->adminq);
+	pthread_mutex_unlock(&c->admin_lock);
+}
+
+void nvme_ctrlr_fail(struct vpio_nvme_ctrlr *c, int why)
+{
+	int target = why == -ENODEV ? VPIO_NVME_CTRLR_REMOVED : VPIO_NVME_CTRLR_FAILED;
+	int expected = VPIO_NVME_CTRLR_READY;
+
+	if (!atomic_compare_exchange_strong(&c->state, &expected, target))
+		return; /* already failed, removed, resetting or detached */
+	atomic_fetch_add(&c->epoch, 1);
+	atomic_fetch_add(&c->stat_failures, 1);
+	if (target == VPIO_NVME_CTRLR_FAILED) {
+		/* stop the controller before its commands are ended */
+		nvme_reg_write32(c, VPIO_NVME_REG_CC, nvme_reg_read32(c, VPIO_NVME_REG_CC) & ~VPIO_NVME_CC_EN);
+		nvme_err("%s: controller fatal status (CSTS.CFS): outstanding commands end with ABORTED BY HOST; "
+			 "reset the controller with vpio_nvme_ctrlr_reset()", c->name);
+	} else {
+		nvme_err("%s: registers read all ones: the device was removed; outstanding commands end with "
+			 "ABORTED BY HOST", c->name);
+	}
+	cancel_admin(c);
+}
+
+/* Disable; when that does not work, a PCI function reset, then again. */
+static int hard_disable(struct vpio_nvme_ctrlr *c)
+{
+	int rc = nvme_ctrlr_disable(c);
+
+	if (rc == 0 || rc == -ENODEV)
+		return rc;
+	nvme_warn("%s: disabling the controller failed; trying a PCI function reset", c->name);
+	rc = vpio_pci_device_reset(c->dev);
+	if (rc != 0) {
+		nvme_err("%s: PCI function reset failed (%d); the controller cannot be reset", c->name, rc);
+		return rc;
+	}
+	return nvme_ctrlr_disable(c);
+}
+
+static int reset_locked(struct vpio_nvme_ctrlr *c)
+{
+	int rc;
+
+	nvme_ctrlr_set_state(c, VPIO_NVME_CTRLR_RESETTING);
+	pthread_mutex_lock(&c->admin_lock);
+	rc = hard_disable(c);
+	if (rc == 0) {
+		nvme_qpair_cancel_all(c->adminq);
+		rc = nvme_ctrlr_restart(c);
+	}
+	pthread_mutex_unlock(&c->admin_lock);
+	if (rc != 0) {
+		nvme_ctrlr_set_state(c, rc == -ENODEV ? VPIO_NVME_CTRLR_REMOVED : VPIO_NVME_CTRLR_FAILED);
+		nvme_err("%s: reset failed (%d); the controller is %s", c->name, rc,
+			 rc == -ENODEV ? "removed" : "failed");
+		return rc;
+	}
+	atomic_fetch_add(&c->stat_resets, 1);
+	nvme_ctrlr_set_state(c, VPIO_NVME_CTRLR_READY);
+	nvme_notice("%s: controller reset; qpairs reconnect on their next use", c->name);
+	return 0;
+}
+
+/* Reset unless someone did since the caller saw seen_epoch. */
+static int reset_if(struct vpio_nvme_ctrlr *c, bool check_epoch, uint32_t seen_epoch)
+{
+	uint32_t st;
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	st = nvme_ctrlr_state(c);
+	if (check_epoch && atomic_load(&c->epoch) != seen_epoch) {
+		pthread_mutex_unlock(&c->lock);
+		return 0;
+	}
+	if (st == VPIO_NVME_CTRLR_DETACHED || st == VPIO_NVME_CTRLR_REMOVED) {
+		pthread_mutex_unlock(&c->lock);
+		nvme_err("%s: cannot reset: the controller is %s", c->name, vpio_nvme_ctrlr_state_str(st));
+		return -ENODEV;
+	}
+	rc = reset_locked(c);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+int vpio_nvme_ctrlr_reset(struct vpio_nvme_ctrlr *c)
+{
+	if (c == NULL) {
+		nvme_err("reset: controller is NULL");
+		return -EINVAL;
+	}
+	return reset_if(c, false, 0);
+}
+
+void nvme_ctrlr_timeout_escalate(struct vpio_nvme_ctrlr *c, uint32_t seen_epoch)
+{
+	reset_if(c, true, seen_epoch);
+}
