@@ -484,7 +484,7 @@ bind_vfio() {
 	fi
 	cur=$(driver_of "$bdf")
 	if [[ $cur != "$VFIO_DRV" ]]; then
-		FAILURES+=("$bdf: $VFIO_DRV did not take it (now: ${cur:-no driver}); see dmesg")
+		FAILURES+=("$bdf: $VFIO_DRV did not take it (now: ${cur:-no driver}); see dmesg; '$0 reset' gives it back to ${2:-its driver}")
 		return 1
 	fi
 	g=$(group_of "$bdf")
@@ -750,6 +750,8 @@ cmd_status() {
 	esac
 	return 0
 }
+
+case "$NOIOMMU" in yes | no | "") ;; *) die "NOIOMMU must be yes or no (got '$NOIOMMU')" ;; esac
 
 case "${1:-config}" in
 config) cmd_config ;;

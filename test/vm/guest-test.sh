@@ -7,7 +7,9 @@
 #   2. setup.sh config skips a controller in use (swap on its namespace);
 #   3. setup.sh config: both controllers on vfio-pci, /dev/vfio/N, hugepages,
 #      hugetlbfs, TARGET_USER; config again is a no-op;
-#   4. vpio binaries from the build dir (each only if built, see REQUIRED);
+#   4. the vpio programs from the build dir (vpio-envinfo, vpio-identify,
+#      func_nvme, vm_mem, vpio-perf, nvme_pattern), each only if built (see
+#      REQUIRED and doc/testing.md for what each is expected to do);
 #   5. setup.sh reset: both back on nvme, block devices back, hugepages freed;
 #   6. read back what vpio wrote through the kernel's block device;
 #   7. setup.sh status.
