@@ -49,9 +49,10 @@ void nvme_iov_cur_rewind(struct nvme_iov_cur *cur, uint64_t len)
 	}
 }
 
-/* Translate the next run (at most want bytes) at *cur. */
-static int next_run(const struct nvme_dptr_env *env, struct nvme_iov_cur *cur, uint64_t want, uint64_t *iova,
-		    uint64_t *run)
+/* Translate the next run (at most want bytes) at *cur; dword: its start
+ * must be 4-byte aligned (PRPs always; SGLs when the controller says so). */
+static int next_run(const struct nvme_dptr_env *env, struct nvme_iov_cur *cur, uint64_t want, bool dword,
+		    uint64_t *iova, uint64_t *run)
 {
 	const struct iovec *v = cur_elem(cur);
 	const uint8_t *va;
@@ -74,7 +75,7 @@ static int next_run(const struct nvme_dptr_env *env, struct nvme_iov_cur *cur, u
 	}
 	if (*run > n)
 		*run = n;
-	if ((*iova & 3u) != 0) {
+	if (dword && (*iova & 3u) != 0) {
 		nvme_err("buffer %p (element %u) is not 4-byte aligned, as NVMe requires", (const void *)va, cur->idx);
 		return -EINVAL;
 	}
@@ -106,7 +107,7 @@ int64_t nvme_build_prp(const struct nvme_dptr_env *env, struct nvme_iov_cur *cur
 	int rc;
 
 	while (left > 0) {
-		rc = next_run(env, cur, left, &iova, &run);
+		rc = next_run(env, cur, left, true, &iova, &run);
 		if (rc != 0)
 			return rc;
 		if (n > 0 && (iova & mask) != 0)
@@ -175,7 +176,7 @@ int64_t nvme_build_sgl(const struct nvme_dptr_env *env, struct nvme_iov_cur *cur
 	while (got < len) {
 		struct nvme_iov_cur before = *cur;
 
-		rc = next_run(env, cur, len - got, &iova, &run);
+		rc = next_run(env, cur, len - got, env->sgl_dword, &iova, &run);
 		if (rc != 0)
 			return rc;
 		if (env->sgl_dword && ((iova | run) & 3u) != 0) {

@@ -1,0 +1,16 @@
+# unit tests of lib/nvme: pure pieces on qpairs in plain memory, no device
+# data pointers: PRP/PRP lists/SGLs, vectors, translation failures
+test unit_nvme_dptr
+src test/unit/nvme/dptr_ut.c
+
+# completion path: phase, CQE validation, split completion, cancel, EventIdx
+test unit_nvme_cpl
+src test/unit/nvme/cpl_ut.c
+
+# I/O commands: splitting, all-or-nothing, bad input, failed/detached, threads
+test unit_nvme_io
+src test/unit/nvme/io_ut.c
+
+# status codes: names, format, errno
+test unit_nvme_status
+src test/unit/nvme/status_ut.c
