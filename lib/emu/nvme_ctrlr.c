@@ -161,6 +161,11 @@ static bool regs_poll(struct vpio_emu_nvme *c)
 			ctrl_enable(c, cc);
 		else
 			ctrl_disable(c);
+	} else if ((cc & VPIO_NVME_CC_EN) && !c->enabled && !c->fatal) {
+		/* A failed enable, then CC rewritten: a 1->0->1 toggle that
+		 * happened between two polls.  Try again from a reset. */
+		ctrl_disable(c);
+		ctrl_enable(c, cc);
 	}
 	if ((old ^ cc) & VPIO_NVME_CC_SHN_MASK) {
 		if (cc & VPIO_NVME_CC_SHN_MASK)
