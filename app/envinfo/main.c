@@ -74,7 +74,8 @@ static void iommu_facts(const char *addr)
 			printf("  DMA mappings   : %u more allowed (vfio_iommu_type1 dma_entry_limit)\n", info.dma_avail);
 		else
 			printf("  DMA mappings   : limit not reported by this kernel\n");
-		printf("  cache coherent : %s\n", info.cache_coherent ? "yes (VFIO_DMA_CC_IOMMU)" : "no");
+		printf("  IOMMU snooping : %s\n", info.cache_coherent ? "enforced (VFIO_DMA_CC_IOMMU)"
+								 : "not enforced by the IOMMU (VFIO_DMA_CC_IOMMU = 0); x86 PCIe DMA snoops caches anyway");
 	}
 	buf = vpio_dma_zmalloc(4096, 4096);
 	if (buf != NULL) {

@@ -31,7 +31,8 @@ struct vpio_vfio_iommu_info {
 	struct vpio_iova_range ranges[VPIO_VFIO_MAX_RANGES];
 	bool has_dma_avail;	/* dma_avail is reported by the kernel */
 	uint32_t dma_avail;	/* DMA mappings still allowed (dma_entry_limit) */
-	bool cache_coherent;	/* VFIO_DMA_CC_IOMMU */
+	bool cache_coherent;	/* VFIO_DMA_CC_IOMMU: the IOMMU enforces snooping
+				 * (0 on QEMU's vIOMMUs; x86 DMA is coherent anyway) */
 };
 
 /* Root of the VFIO device nodes (default "/dev/vfio"; NULL restores it). */

@@ -118,7 +118,8 @@ int vpio_env_init(const struct vpio_env_opts *user_opts)
 	argv[argc++] = "--no-pci";
 	argv[argc++] = "--no-telemetry";
 	argv[argc++] = "--iova-mode=va";
-	argv[argc++] = opts.quiet || vpio_log_get_level() < VPIO_LOG_INFO ? "--log-level=*:warning" : "--log-level=*:info";
+	argv[argc++] = opts.quiet ? "--log-level=*:error"
+		      : vpio_log_get_level() < VPIO_LOG_INFO ? "--log-level=*:warning" : "--log-level=*:info";
 	if (g_env.huge) {
 		argv[argc++] = "--in-memory";
 	} else {

@@ -1,31 +1,58 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* PCI addresses: "dddd:bb:dd.f". */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "pci_internal.h"
 
+/* n hex digits (1 <= n <= max) at *p, advancing *p; -1 if none. */
+static long hex_field(const char **p, int max)
+{
+	long v = 0;
+	int n = 0;
+
+	while (isxdigit((unsigned char)**p) && n < max) {
+		char c = (char)tolower((unsigned char)**p);
+
+		v = v * 16 + (c <= '9' ? c - '0' : c - 'a' + 10);
+		(*p)++;
+		n++;
+	}
+	return n > 0 ? v : -1;
+}
+
 int vpio_pci_addr_parse(struct vpio_pci_addr *addr, const char *str)
 {
-	unsigned dom = 0, bus, dev, func;
-	int n = 0;
+	long f[4] = { 0, -1, -1, -1 };
+	const char *p = str;
+	int colons = 0;
 
 	if (str == NULL)
 		return -EINVAL;
-	if (sscanf(str, "%x:%x:%x.%x%n", &dom, &bus, &dev, &func, &n) == 4 && str[n] == '\0') {
-		/* dddd:bb:dd.f */
-	} else if (n = 0, dom = 0, sscanf(str, "%x:%x.%x%n", &bus, &dev, &func, &n) == 3 && str[n] == '\0') {
-		/* bb:dd.f */
-	} else {
+	for (const char *q = str; *q; q++)
+		colons += *q == ':';
+	if (colons == 2) { /* dddd:bb:dd.f */
+		f[0] = hex_field(&p, 4);
+		if (*p++ != ':')
+			return -EINVAL;
+	} else if (colons != 1) {
 		return -EINVAL;
 	}
-	if (strchr(str, ' ') || strchr(str, '-') || strchr(str, '+') || dom > 0xffff || bus > 0xff || dev > 0x1f || func > 7)
+	f[1] = hex_field(&p, 2);
+	if (*p++ != ':')
 		return -EINVAL;
-	addr->domain = dom;
-	addr->bus = (uint8_t)bus;
-	addr->dev = (uint8_t)dev;
-	addr->func = (uint8_t)func;
+	f[2] = hex_field(&p, 2);
+	if (*p++ != '.')
+		return -EINVAL;
+	f[3] = hex_field(&p, 1);
+	if (*p != '\0' || f[0] < 0 || f[1] < 0 || f[2] < 0 || f[2] > 0x1f || f[3] < 0 || f[3] > 7)
+		return -EINVAL;
+	addr->domain = (uint32_t)f[0];
+	addr->bus = (uint8_t)f[1];
+	addr->dev = (uint8_t)f[2];
+	addr->func = (uint8_t)f[3];
 	return 0;
 }
 

@@ -262,7 +262,10 @@ int vpio_vfio_container_set_iommu(struct vpio_vfio_container *c, bool noiommu)
 
 	if (ioctl(c->fd, VFIO_SET_IOMMU, type) != 0) {
 		rc = -errno;
-		VPIO_ERR(VFIO_MOD, "VFIO_SET_IOMMU(%s) failed: %s", noiommu ? "no-IOMMU" : "Type1v2", strerror(errno));
+		if (rc == -EPERM && !noiommu)
+			VPIO_ERR(VFIO_MOD, "VFIO_SET_IOMMU(Type1v2) refused: the IOMMU has no interrupt remapping (e.g. virtio-iommu); load vfio_iommu_type1 with allow_unsafe_interrupts=1 if you trust the device");
+		else
+			VPIO_ERR(VFIO_MOD, "VFIO_SET_IOMMU(%s) failed: %s", noiommu ? "no-IOMMU" : "Type1v2", strerror(errno));
 		return rc;
 	}
 	c->has_iommu = true;
