@@ -51,7 +51,7 @@ static void print_pgsizes(uint64_t bm)
 	printf(any ? "\n" : "not reported\n");
 }
 
-static void iommu_facts(const char *addr)
+static void iommu_facts(const char *addr, const char *const *modes)
 {
 	struct vpio_pci_device *dev;
 	struct vpio_vfio_container *c;
@@ -85,6 +85,17 @@ static void iommu_facts(const char *addr)
 		       iova == (uint64_t)(uintptr_t)buf ? "IOVA = VA" : "IOVA allocated");
 		vpio_dma_free(buf);
 	}
+	/* plain heap memory: its VA may lie outside the IOMMU's ranges */
+	buf = aligned_alloc(4096, 4096);
+	if (buf != NULL && vpio_mem_register(buf, 4096) == 0) {
+		uint64_t iova = vpio_vtophys(buf, NULL);
+
+		printf("  a heap buffer  : va %p -> iova 0x%llx (%s)\n", (void *)buf, (unsigned long long)iova,
+		       iova == (uint64_t)(uintptr_t)buf ? "IOVA = VA" : "IOVA allocated");
+		vpio_mem_unregister(buf, 4096);
+	}
+	free(buf);
+	printf("  IOVA mode      : %s\n", modes[vpio_mem_iova_mode()]);
 	vpio_pci_device_close(dev);
 }
 
@@ -127,8 +138,9 @@ int main(int argc, char **argv)
 	if (addr == NULL && g_vfio_devs > 0)
 		addr = g_first;
 	if (addr != NULL)
-		iommu_facts(addr);
-	printf("  IOVA mode      : %s\n", modes[vpio_mem_iova_mode()]);
+		iommu_facts(addr, modes);
+	else
+		printf("IOVA mode        : %s\n", modes[vpio_mem_iova_mode()]);
 	vpio_env_fini();
 	return 0;
 }
