@@ -14,3 +14,8 @@ src test/unit/nvme/io_ut.c
 # status codes: names, format, errno
 test unit_nvme_status
 src test/unit/nvme/status_ut.c
+
+# the completion-path fuzz harness on fixed pseudo-random inputs
+test unit_nvme_cpl_random
+src test/unit/nvme/cpl_random_ut.c
+src test/fuzz/nvme_cpl_harness.c

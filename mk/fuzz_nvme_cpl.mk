@@ -1,0 +1,10 @@
+# libFuzzer: arbitrary completion-queue contents against the NVMe completion
+# path (ninja -C build fuzz; test/func/fuzz_cpl.sh runs it briefly)
+fuzz fuzz_nvme_cpl
+src test/fuzz/fuzz_nvme_cpl.c
+src test/fuzz/nvme_cpl_harness.c
+src lib/nvme/nvme_cpl.c
+src lib/nvme/nvme_req.c
+src lib/nvme/nvme_ring.c
+src lib/nvme/nvme_submit.c
+src lib/util/log.c
