@@ -169,6 +169,11 @@ int emu_nvme_pci_fill(struct vpio_emu_nvme *c, struct vpio_pci_device **out)
 	dev->emulated = true;
 	dev->ops = &emu_nvme_pci_ops;
 	dev->priv = c;
+	/* as vpio_pci_device_open() leaves a VFIO device: memory space and
+	 * bus mastering enabled (the controller is already in reset state) */
+	pthread_mutex_lock(&c->lock);
+	c->cfg[CFG_COMMAND] |= 0x06;
+	pthread_mutex_unlock(&c->lock);
 	*out = dev;
 	return 0;
 }

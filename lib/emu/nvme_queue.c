@@ -211,7 +211,8 @@ void emu_dbbuf_publish(struct vpio_emu_nvme *c)
 		if (c->cqs[q].live && c->cqs[q].db.eventidx != NULL)
 			emu_store32(c->cqs[q].db.eventidx, c->cqs[q].head);
 	}
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* No fence and re-read needed: the shadow words are polled anyway, so
+	 * an update that races with this is seen on the next pass. */
 }
 
 /* ------------------------------------------------------- completions */
@@ -248,13 +249,16 @@ static bool cq_room(struct vpio_emu_nvme *c, struct emu_cq *cq)
 
 static void cq_post(struct emu_cq *cq, uint16_t sqhd, uint16_t sqid, uint16_t cid, uint16_t status, uint32_t cdw0)
 {
-	emu_u32 *w = (emu_u32 *)&cq->ring[cq->tail];
+	struct vpio_nvme_cpl *e = &cq->ring[cq->tail];
 
-	w[0] = cdw0;
-	w[1] = 0;
-	w[2] = (uint32_t)sqhd | (uint32_t)sqid << 16;
-	/* the phase tag goes last: the driver may use the entry once it flips */
-	emu_store32(&w[3], (uint32_t)cid | (uint32_t)(uint16_t)(status | cq->phase) << 16);
+	e->cdw0 = cdw0;
+	e->cdw1 = 0;
+	e->sqhd = sqhd;
+	e->sqid = sqid;
+	e->cid = cid;
+	/* the status with the phase tag goes last (release): the driver may
+	 * use the entry as soon as it sees the phase flip */
+	__atomic_store_n(&e->status, (uint16_t)(status | cq->phase), __ATOMIC_RELEASE);
 	if (++cq->tail == cq->size) {
 		cq->tail = 0;
 		cq->phase ^= 1;

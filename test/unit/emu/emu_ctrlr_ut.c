@@ -104,6 +104,22 @@ static void test_registers(void)
 	CU_ASSERT_EQUAL(m.dev->ops->cfg_read(m.dev, cfg, sizeof(cfg), 0), 0);
 	CU_ASSERT_EQUAL(cfg[0] | cfg[1] << 8, 0x1b36);
 	CU_ASSERT_EQUAL(cfg[9] | cfg[10] << 8 | cfg[11] << 16, VPIO_PCI_CLASS_NVME);
+	CU_ASSERT_EQUAL(cfg[4] & 0x06, 0x06); /* memory space, bus master */
+	CU_ASSERT_EQUAL(cfg[0x10] & 0x6, 0x4); /* 64-bit memory BAR */
+	cfg[4] = 0x02;
+	CU_ASSERT_EQUAL(m.dev->ops->cfg_write(m.dev, cfg + 4, 1, 4), 0);
+	CU_ASSERT_EQUAL(m.dev->ops->cfg_read(m.dev, cfg, 2, 4), 0);
+	CU_ASSERT_EQUAL(cfg[0], 0x02);
+	/* BAR sizing: all ones reads back the size mask */
+	memset(cfg, 0xff, 8);
+	CU_ASSERT_EQUAL(m.dev->ops->cfg_write(m.dev, cfg, 8, 0x10), 0);
+	CU_ASSERT_EQUAL(m.dev->ops->cfg_read(m.dev, cfg, 8, 0x10), 0);
+	{
+		uint64_t bar;
+
+		memcpy(&bar, cfg, 8);
+		CU_ASSERT_EQUAL(~(bar & ~0xfull) + 1, m.dev->bar[0].len);
+	}
 	cfg[4] = 0x06;
 	CU_ASSERT_EQUAL(m.dev->ops->cfg_write(m.dev, cfg + 4, 1, 4), 0);
 	CU_ASSERT_EQUAL(m.dev->ops->cfg_read(m.dev, cfg, 2, 4), 0);
@@ -605,8 +621,8 @@ static void test_cq_full_and_abort(void)
 	{
 		const struct vpio_nvme_cpl *ring = m.cq[1].ring;
 
-		CU_ASSERT_EQUAL(ring[2].status & 1, 1);
-		CU_ASSERT_EQUAL(ring[3].status & 1, 0);
+		CU_ASSERT_EQUAL(__atomic_load_n(&ring[2].status, __ATOMIC_ACQUIRE) & 1, 1);
+		CU_ASSERT_EQUAL(__atomic_load_n(&ring[3].status, __ATOMIC_ACQUIRE) & 1, 0);
 	}
 	/* the 10th command is still queued: abort it */
 	c = mk(VPIO_NVME_OPC_ABORT, 0);
@@ -818,8 +834,8 @@ static void test_dbbuf(void)
 	       (unsigned long long)(s1.mmio_doorbells - s0.mmio_doorbells));
 	/* idle: the event indexes catch up with the queues */
 	sleep_ms(20);
-	CU_ASSERT_EQUAL(m.eventidx[2 * 1], m.sq[1].tail);
-	CU_ASSERT_EQUAL(m.eventidx[0], m.sq[0].tail);
+	CU_ASSERT_EQUAL(__atomic_load_n(&m.eventidx[2 * 1], __ATOMIC_ACQUIRE), m.sq[1].tail);
+	CU_ASSERT_EQUAL(__atomic_load_n(&m.eventidx[0], __ATOMIC_ACQUIRE), m.sq[0].tail);
 	/* admin commands still work through the shadow */
 	c = mk(VPIO_NVME_OPC_GET_FEATURES, 0);
 	c.cdw10 = VPIO_NVME_FEAT_NUMBER_OF_QUEUES;
@@ -827,7 +843,7 @@ static void test_dbbuf(void)
 	/* queues re-created after config start at zero in the shadow too */
 	CU_ASSERT_EQUAL(mini_delete_qpair(&m, 1), 0);
 	CU_ASSERT_EQUAL(mini_create_qpair(&m, 1, 16), 0);
-	CU_ASSERT_EQUAL(m.shadow[2], 0);
+	CU_ASSERT_EQUAL(__atomic_load_n(&m.shadow[2], __ATOMIC_ACQUIRE), 0);
 	CU_ASSERT_EQUAL(mini_rw(&m, 1, VPIO_NVME_OPC_READ, 1, 0, 1, buf, 512), 0);
 	teardown(&m, "emu:nvme11");
 

@@ -162,9 +162,10 @@ static void ring(struct mini *m, uint16_t qid, bool cq, uint32_t val)
 		uint32_t i = db_word(m, qid, cq);
 		uint16_t old = (uint16_t)__atomic_load_n(&m->shadow[i], __ATOMIC_RELAXED);
 
-		__atomic_store_n(&m->shadow[i], val, __ATOMIC_RELEASE);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (!vpio_nvme_dbbuf_need_event((uint16_t)__atomic_load_n(&m->eventidx[i], __ATOMIC_ACQUIRE),
+		/* seq_cst exchange: the shadow store is visible before the
+		 * event index is read (a full barrier) */
+		__atomic_exchange_n(&m->shadow[i], val, __ATOMIC_SEQ_CST);
+		if (!vpio_nvme_dbbuf_need_event((uint16_t)__atomic_load_n(&m->eventidx[i], __ATOMIC_SEQ_CST),
 						(uint16_t)val, old))
 			return;
 	}
