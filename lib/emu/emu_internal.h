@@ -350,6 +350,8 @@ struct vpio_emu_nvme {
 /* nvme_ctrlr.c: creation, the thread, registers */
 int emu_nvme_create(const char *canon, unsigned idx, const struct emu_nvme_opts *o, struct vpio_emu_nvme **out);
 void emu_nvme_free(struct vpio_emu_nvme *c);
+/* Put the thread on CPUs the application's lcores do not use. */
+void emu_nvme_place(struct vpio_emu_nvme *c);
 /* Stop and join the thread (the object stays). */
 void emu_nvme_stop(struct vpio_emu_nvme *c);
 /* Ask the thread to do req; waits for it.  Returns its result. */

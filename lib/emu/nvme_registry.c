@@ -117,6 +117,7 @@ int emu_nvme_open(const char *canon, unsigned idx, const char *optstr, struct vp
 	}
 	__atomic_fetch_add(&c->power_cycles, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->open, true, __ATOMIC_RELEASE);
+	emu_nvme_place(c);
 	emu_nvme_kick(c);
 out:
 	pthread_mutex_unlock(&g_lock);
