@@ -14,3 +14,4 @@ src lib/emu/nvme_io.c
 src lib/emu/nvme_dma.c
 src lib/emu/nvme_store.c
 src lib/emu/nvme_fault.c
+src lib/emu/nvme_watch.c

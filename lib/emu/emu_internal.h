@@ -255,6 +255,7 @@ enum emu_req {
 	EMU_REQ_DETACH,		/* reset and park until the next open */
 	EMU_REQ_FATAL,
 	EMU_REQ_REMOVE,
+	EMU_REQ_UNMAP,		/* host memory [req_va, +req_len) is being unregistered */
 };
 
 /* ------------------------------------------------------ the controller */
@@ -285,13 +286,17 @@ struct vpio_emu_nvme {
 	/* lifecycle (registry lock) */
 	bool open;
 	bool stop;
+	bool stopped;		/* the thread has exited (lock) */
 	pthread_t thread;
-	bool thread_started;
+	bool thread_started;	/* atomic */
+	struct vpio_mem_map *watch; /* unregistrations (nvme_watch.c) */
+	bool watch_closing;	/* atomic */
 
 	/* requests: lock + cond, req polled by the thread */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	unsigned req;		/* enum emu_req, atomic */
+	uint64_t req_va, req_len; /* EMU_REQ_UNMAP */
 	int req_rc;
 	uint64_t req_seq, ack_seq;
 	bool removed;		/* atomic */
@@ -354,8 +359,12 @@ void emu_nvme_free(struct vpio_emu_nvme *c);
 void emu_nvme_place(struct vpio_emu_nvme *c);
 /* Stop and join the thread (the object stays). */
 void emu_nvme_stop(struct vpio_emu_nvme *c);
-/* Ask the thread to do req; waits for it.  Returns its result. */
+/* Ask the thread to do req; waits for it.  Returns its result (-ENODEV
+ * once the thread has stopped). */
 int emu_nvme_request(struct vpio_emu_nvme *c, enum emu_req req);
+int emu_nvme_request_range(struct vpio_emu_nvme *c, enum emu_req req, uint64_t va, uint64_t len);
+/* Thread: fatal error, CSTS.CFS, queues dropped (no host memory touched). */
+void emu_nvme_fatal(struct vpio_emu_nvme *c);
 /* Wake the thread (after open). */
 void emu_nvme_kick(struct vpio_emu_nvme *c);
 
@@ -364,6 +373,11 @@ int emu_nvme_open(const char *canon, unsigned idx, const char *opts, struct vpio
 int emu_nvme_destroy(const char *canon);
 void emu_nvme_destroy_all(void);
 void emu_nvme_closed(struct vpio_emu_nvme *c);
+
+/* nvme_watch.c: memory unregistrations vs. live queues */
+int emu_watch_start(struct vpio_emu_nvme *c);
+void emu_watch_stop(struct vpio_emu_nvme *c);
+void emu_watch_check(struct vpio_emu_nvme *c, uint64_t va, uint64_t len);
 
 /* nvme_pci.c: the device handle */
 extern const struct vpio_pci_device_ops emu_nvme_pci_ops;

@@ -186,12 +186,23 @@ static void ctrl_flr(struct vpio_emu_nvme *c)
 	regs_init(c);
 }
 
+void emu_nvme_fatal(struct vpio_emu_nvme *c)
+{
+	c->fatal = true;
+	emu_queues_reset(c);
+	csts_update(c, 0, VPIO_NVME_CSTS_CFS);
+}
+
 static void handle_request(struct vpio_emu_nvme *c)
 {
 	int rc = 0;
 
 	pthread_mutex_lock(&c->lock);
 	switch (c->req) {
+	case EMU_REQ_UNMAP:
+		if (!c->removed)
+			emu_watch_check(c, c->req_va, c->req_len);
+		break;
 	case EMU_REQ_RESET:
 	case EMU_REQ_DETACH:
 		if (c->removed)
@@ -224,22 +235,33 @@ static void handle_request(struct vpio_emu_nvme *c)
 	pthread_mutex_unlock(&c->lock);
 }
 
-int emu_nvme_request(struct vpio_emu_nvme *c, enum emu_req req)
+int emu_nvme_request_range(struct vpio_emu_nvme *c, enum emu_req req, uint64_t va, uint64_t len)
 {
 	uint64_t seq;
 	int rc;
 
 	pthread_mutex_lock(&c->lock);
-	while (__atomic_load_n(&c->req, __ATOMIC_ACQUIRE) != EMU_REQ_NONE)
+	while (__atomic_load_n(&c->req, __ATOMIC_ACQUIRE) != EMU_REQ_NONE && !c->stopped)
 		pthread_cond_wait(&c->cond, &c->lock);
+	if (c->stopped) {
+		pthread_mutex_unlock(&c->lock);
+		return -ENODEV;
+	}
 	seq = ++c->req_seq;
+	c->req_va = va;
+	c->req_len = len;
 	__atomic_store_n(&c->req, req, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&c->cond);
-	while (c->ack_seq < seq)
+	while (c->ack_seq < seq && !c->stopped)
 		pthread_cond_wait(&c->cond, &c->lock);
-	rc = c->req_rc;
+	rc = c->ack_seq >= seq ? c->req_rc : -ENODEV;
 	pthread_mutex_unlock(&c->lock);
 	return rc;
+}
+
+int emu_nvme_request(struct vpio_emu_nvme *c, enum emu_req req)
+{
+	return emu_nvme_request_range(c, req, 0, 0);
 }
 
 void emu_nvme_kick(struct vpio_emu_nvme *c)
@@ -332,8 +354,13 @@ static void *ctrl_thread(void *arg)
 
 		if (__builtin_expect(__atomic_load_n(&c->req, __ATOMIC_ACQUIRE) != EMU_REQ_NONE, 0))
 			handle_request(c);
-		if (__builtin_expect(__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE), 0))
+		if (__builtin_expect(__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE), 0)) {
+			pthread_mutex_lock(&c->lock);
+			c->stopped = true;
+			pthread_cond_broadcast(&c->cond);
+			pthread_mutex_unlock(&c->lock);
 			break;
+		}
 		if (__builtin_expect(!__atomic_load_n(&c->open, __ATOMIC_ACQUIRE) || c->removed, 0)) {
 			wait_idle(c);
 			id.since = 0;
@@ -367,7 +394,7 @@ void emu_nvme_place(struct vpio_emu_nvme *c)
 	cpu_set_t all, free_cpus;
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-	if (!c->thread_started)
+	if (!__atomic_load_n(&c->thread_started, __ATOMIC_ACQUIRE))
 		return;
 	CPU_ZERO(&all);
 	for (long i = 0; i < n && i < CPU_SETSIZE; i++)
@@ -462,7 +489,12 @@ int emu_nvme_create(const char *canon, unsigned idx, const struct emu_nvme_opts 
 		emu_store_close(&c->store);
 		goto fail;
 	}
-	c->thread_started = true;
+	__atomic_store_n(&c->thread_started, true, __ATOMIC_RELEASE);
+	rc = emu_watch_start(c);
+	if (rc != 0) {
+		emu_nvme_free(c);
+		return rc;
+	}
 	{
 		char tname[16];
 
@@ -479,18 +511,20 @@ fail:
 
 void emu_nvme_stop(struct vpio_emu_nvme *c)
 {
-	if (!c->thread_started)
+	if (!__atomic_load_n(&c->thread_started, __ATOMIC_ACQUIRE))
 		return;
 	pthread_mutex_lock(&c->lock);
 	__atomic_store_n(&c->stop, true, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 	pthread_join(c->thread, NULL);
-	c->thread_started = false;
+	__atomic_store_n(&c->thread_started, false, __ATOMIC_RELEASE);
 }
 
 void emu_nvme_free(struct vpio_emu_nvme *c)
 {
+	if (c->watch != NULL)
+		emu_watch_stop(c);
 	emu_nvme_stop(c);
 	emu_store_close(&c->store);
 	pthread_mutex_destroy(&c->lock);

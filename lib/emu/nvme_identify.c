@@ -56,7 +56,7 @@ static void ctrlr_data(const struct vpio_emu_nvme *c, struct vpio_nvme_ctrlr_dat
 	d->npss = 0;
 	d->wctemp = 343;
 	d->cctemp = 373;
-	put_u128(d->tnvmcap, c->opts.null_io ? 0 : c->opts.size * c->opts.ns);
+	put_u128(d->tnvmcap, c->opts.size * c->opts.ns);
 	d->sqes = 0x66;
 	d->cqes = 0x44;
 	d->maxcmd = (uint16_t)(c->opts.qdepth > 0xffff ? 0xffff : c->opts.qdepth);

@@ -793,6 +793,38 @@ static void test_faults(void)
 	teardown(&m, "emu:nvme10");
 }
 
+/* Unregistering memory that a live queue uses is an IOMMU fault: the
+ * controller goes fatal at once and never touches that memory again. */
+static void test_unmap_fault(void)
+{
+	struct vpio_emu_nvme_stats s0, s1;
+	uint8_t *other = mini_dma_alloc(4096);
+	struct mini m;
+
+	CU_ASSERT_FATAL(setup(&m, "emu:nvme17", 16));
+	vpio_emu_nvme_get_stats(m.emu, &s0);
+	/* unrelated memory: nothing happens */
+	mini_dma_free(other, 4096);
+	CU_ASSERT_EQUAL(mini_r32(&m, VPIO_NVME_REG_CSTS) & VPIO_NVME_CSTS_CFS, 0);
+	CU_ASSERT_EQUAL(mini_cmd(&m, 1, &(struct vpio_nvme_cmd){ .opc = VPIO_NVME_OPC_FLUSH, .nsid = 1 }, NULL), 0);
+	/* the I/O CQ's memory: CFS when unregister returns */
+	CU_ASSERT_EQUAL(vpio_mem_unregister(m.cq[1].ring, 4096), 0);
+	CU_ASSERT(mini_r32(&m, VPIO_NVME_REG_CSTS) & VPIO_NVME_CSTS_CFS);
+	vpio_emu_nvme_get_stats(m.emu, &s1);
+	CU_ASSERT_EQUAL(s1.iommu_faults - s0.iommu_faults, 1);
+	CU_ASSERT_EQUAL(vpio_mem_register(m.cq[1].ring, 4096), 0);
+	/* a reset recovers */
+	CU_ASSERT_TRUE(mini_disable(&m));
+	CU_ASSERT_TRUE(mini_enable(&m, 16));
+	CU_ASSERT_EQUAL(mini_create_qpair(&m, 1, 16), 0);
+	CU_ASSERT_EQUAL(mini_cmd(&m, 1, &(struct vpio_nvme_cmd){ .opc = VPIO_NVME_OPC_FLUSH, .nsid = 1 }, NULL), 0);
+	/* a closed controller ignores unregistrations */
+	mini_close(&m);
+	other = mini_dma_alloc(4096);
+	mini_dma_free(other, 4096);
+	CU_ASSERT_EQUAL(vpio_emu_destroy("emu:nvme17"), 0);
+}
+
 /* --------------------------------------------------- shadow doorbells */
 
 static void test_dbbuf(void)
@@ -1051,6 +1083,7 @@ static int register_tests(void)
 	VPIO_TEST(test_multi_queue);
 	VPIO_TEST(test_cq_full_and_abort);
 	VPIO_TEST(test_faults);
+	VPIO_TEST(test_unmap_fault);
 	VPIO_TEST(test_dbbuf);
 	VPIO_TEST(test_persistence);
 	VPIO_TEST(test_log_pages);
