@@ -347,7 +347,7 @@ struct vpio_emu_nvme {
 	uint64_t units_read;	  /* bytes, for the health log */
 	uint64_t units_written;
 	uint64_t media_errors;
-	uint64_t busy_ns;
+	uint64_t busy_ns;	  /* time with work, for the health log */
 	uint64_t power_cycles;
 	uint64_t unsafe_shutdowns;
 };

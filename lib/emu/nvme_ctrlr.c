@@ -275,7 +275,9 @@ void emu_nvme_kick(struct vpio_emu_nvme *c)
 
 struct idle {
 	uint64_t iters;
-	uint64_t since; /* 0: busy */
+	uint64_t since;	    /* 0: busy */
+	uint64_t last;	    /* last clock read while idle */
+	uint64_t busy_from; /* when the current busy period began (about) */
 };
 
 static unsigned queues_poll(struct vpio_emu_nvme *c)
@@ -296,8 +298,13 @@ static void backoff(struct vpio_emu_nvme *c, struct idle *id)
 		return;
 	}
 	now = emu_now_ns();
-	if (id->since == 0)
+	if (id->since == 0) {
 		id->since = now;
+		if (id->busy_from != 0) /* for the health log's busy time */
+			emu_count(&c->busy_ns, now - id->busy_from);
+		id->busy_from = 0;
+	}
+	id->last = now;
 	idle = now - id->since;
 	if (idle < EMU_SPIN_NS) {
 		cpu_relax();
@@ -372,6 +379,8 @@ static void *ctrl_thread(void *arg)
 		if (__builtin_expect(c->n_pending > 0, 0))
 			work += emu_pending_process(c, emu_now_ns());
 		if (work != 0) {
+			if (id.busy_from == 0) /* no clock read here: the last idle one */
+				id.busy_from = id.last ? id.last : emu_now_ns();
 			id.iters = 0;
 			id.since = 0;
 			c->idle_published = false;

@@ -63,7 +63,7 @@ static uint32_t health_page(const struct vpio_emu_nvme *c, uint8_t *buf)
 	h.data_units_written[0] = data_units(emu_read_count(&c->units_written));
 	h.host_read_commands[0] = emu_read_count(&c->host_read_cmds);
 	h.host_write_commands[0] = emu_read_count(&c->host_write_cmds);
-	h.controller_busy_time[0] = c->busy_ns / 60000000000ull;
+	h.controller_busy_time[0] = emu_read_count(&c->busy_ns) / 60000000000ull; /* minutes */
 	h.power_cycles[0] = emu_read_count(&c->power_cycles);
 	h.power_on_hours[0] = on_ns / 3600000000000ull;
 	h.unsafe_shutdowns[0] = c->unsafe_shutdowns;
