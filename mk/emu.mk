@@ -4,6 +4,8 @@ src lib/emu/emu.c
 src lib/emu/nvme_opts.c
 src lib/emu/nvme_registry.c
 src lib/emu/nvme_ctrlr.c
+src lib/emu/nvme_regs.c
+src lib/emu/nvme_thread.c
 src lib/emu/nvme_pci.c
 src lib/emu/nvme_queue.c
 src lib/emu/nvme_admin.c

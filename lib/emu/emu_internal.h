@@ -352,7 +352,30 @@ struct vpio_emu_nvme {
 	uint64_t unsafe_shutdowns;
 };
 
-/* nvme_ctrlr.c: creation, the thread, registers */
+static inline uint32_t emu_reg32(const struct vpio_emu_nvme *c, uint32_t off)
+{
+	return emu_load32(c->bar + off);
+}
+static inline void emu_set_reg32(struct vpio_emu_nvme *c, uint32_t off, uint32_t v)
+{
+	emu_store32(c->bar + off, v);
+}
+
+/* nvme_regs.c: the register state machine (controller thread) */
+uint64_t emu_nvme_cap(const struct emu_nvme_opts *o);
+void emu_regs_init(struct vpio_emu_nvme *c);
+void emu_csts_update(struct vpio_emu_nvme *c, uint32_t clear, uint32_t set);
+/* React to CC writes; true when something changed. */
+bool emu_regs_poll(struct vpio_emu_nvme *c);
+/* Drop every queue (no host memory is touched afterwards), CSTS = 0. */
+void emu_ctrl_disable(struct vpio_emu_nvme *c);
+/* Function-level reset: disable, registers back to power-on values. */
+void emu_ctrl_flr(struct vpio_emu_nvme *c);
+
+/* nvme_thread.c */
+void *emu_nvme_thread(void *arg);
+
+/* nvme_ctrlr.c: the controller object */
 int emu_nvme_create(const char *canon, unsigned idx, const struct emu_nvme_opts *o, struct vpio_emu_nvme **out);
 void emu_nvme_free(struct vpio_emu_nvme *c);
 /* Put the thread on CPUs the application's lcores do not use. */
