@@ -195,9 +195,10 @@ struct vpio_nvme_qpair_stats {
 	uint64_t submitted;	 /* commands written to the SQ */
 	uint64_t completed;	 /* commands completed by the device */
 	uint64_t polls;		 /* process_completions calls */
-	uint64_t sq_doorbells;	 /* SQ tail MMIO writes */
-	uint64_t cq_doorbells;	 /* CQ head MMIO writes */
-	uint64_t shadow_skipped; /* doorbell writes saved by EventIdx */
+	uint64_t sq_doorbells;	 /* SQ tail updates given to the device */
+	uint64_t cq_doorbells;	 /* CQ head updates given to the device */
+	uint64_t mmio_doorbells; /* of these, MMIO register writes (the rest
+				  * went to shadow doorbells only, EventIdx) */
 	uint64_t bogus_cpls;	 /* completions rejected (cid, sqid) */
 	uint64_t bad_sqhd;	 /* completions with an impossible SQ head */
 	uint64_t timeouts;	 /* commands that timed out */
@@ -268,8 +269,10 @@ int vpio_nvme_ctrlr_get_error_log(struct vpio_nvme_ctrlr *ctrlr, struct vpio_nvm
 				  uint32_t n);
 /* Abort command cid on queue sqid; *aborted tells whether it was. */
 int vpio_nvme_ctrlr_abort(struct vpio_nvme_ctrlr *ctrlr, uint16_t sqid, uint16_t cid, bool *aborted);
-/* Passthrough: cmd's cid, PSDT and data pointer are filled in; cpl may be
- * NULL.  Returns 0 even for an error status when cpl is given. */
+/* Passthrough: cmd's cid is filled in, and with a buffer its PSDT and data
+ * pointer (without one, cmd's data pointer is sent as given, e.g. a queue
+ * base address).  cpl may be NULL; when it is given, 0 is returned also
+ * for an error status (which is in *cpl). */
 int vpio_nvme_ctrlr_admin_passthru(struct vpio_nvme_ctrlr *ctrlr, const struct vpio_nvme_cmd *cmd, void *buf,
 				   size_t len, struct vpio_nvme_cpl *cpl);
 /* Asynchronous passthrough: buf must be registered DMA memory; the callback

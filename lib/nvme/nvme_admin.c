@@ -117,11 +117,10 @@ static int admin_submit_locked(struct vpio_nvme_ctrlr *c, const struct vpio_nvme
 		return -EAGAIN;
 	}
 	sqe = &qp->sq[qp->sq_tail];
-	*sqe = *cmd;
+	*sqe = *cmd; /* without data, the data pointer is the caller's (queue bases, dbbuf) */
 	sqe->cid = req->cid;
-	sqe->flags = (uint8_t)(cmd->flags & ~VPIO_NVME_PSDT_MASK);
-	memset(&sqe->dptr, 0, sizeof(sqe->dptr));
 	if (len > 0) {
+		sqe->flags = (uint8_t)(cmd->flags & ~VPIO_NVME_PSDT_MASK);
 		got = nvme_build_prp(&qp->dptr, &cur, len, req->list, req->list_iova, sqe);
 		if (got != (int64_t)len) {
 			nvme_req_put(qp, req);

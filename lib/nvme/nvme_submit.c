@@ -28,12 +28,11 @@ void nvme_ring_sq(struct vpio_nvme_qpair *qp)
 
 	nvme_wmb(); /* SQ entries before the doorbell */
 	qp->sq_rung = new_val;
-	if (qp->sq_shadow != NULL && !ring_shadow(qp->sq_shadow, qp->sq_eventidx, old_val, new_val)) {
-		qp->stats.shadow_skipped++;
-		return;
-	}
-	*qp->sq_db = new_val;
 	qp->stats.sq_doorbells++;
+	if (qp->sq_shadow != NULL && !ring_shadow(qp->sq_shadow, qp->sq_eventidx, old_val, new_val))
+		return;
+	*qp->sq_db = new_val;
+	qp->stats.mmio_doorbells++;
 }
 
 void nvme_ring_cq(struct vpio_nvme_qpair *qp)
@@ -41,12 +40,11 @@ void nvme_ring_cq(struct vpio_nvme_qpair *qp)
 	uint16_t old_val = qp->cq_rung, new_val = qp->cq_head;
 
 	qp->cq_rung = new_val;
-	if (qp->cq_shadow != NULL && !ring_shadow(qp->cq_shadow, qp->cq_eventidx, old_val, new_val)) {
-		qp->stats.shadow_skipped++;
-		return;
-	}
-	*qp->cq_db = new_val;
 	qp->stats.cq_doorbells++;
+	if (qp->cq_shadow != NULL && !ring_shadow(qp->cq_shadow, qp->cq_eventidx, old_val, new_val))
+		return;
+	*qp->cq_db = new_val;
+	qp->stats.mmio_doorbells++;
 }
 
 void nvme_qpair_commit(struct vpio_nvme_qpair *qp, struct nvme_req *chain, uint16_t new_tail, uint32_t ncmds)

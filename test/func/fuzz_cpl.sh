@@ -1,12 +1,13 @@
 #!/bin/sh
 # fuzz_cpl.sh [BUILD_DIR] - a short, fixed run of the NVMe completion-path
-# fuzzer (build/fuzz/fuzz_nvme_cpl, libFuzzer): FUZZ_RUNS inputs (default
+# fuzzer (BUILD_DIR/fuzz/fuzz_nvme_cpl, libFuzzer; BUILD_DIR defaults to
+# $VPIO_BUILD, as test/run.sh sets it, else build): FUZZ_RUNS inputs (default
 # 20000) from a fixed seed, starting from an empty corpus.  Builds the
 # target first when it is missing ("ninja -C BUILD_DIR fuzz", needs clang).
 # Prints "fuzz_cpl: N passed, N failed" and exits 0 on success, 1 when the
 # fuzzer found a crash or an invariant violation, 77 when it cannot run.
 set -u
-B=${1:-${VPIO_BUILD_DIR:-build}}
+B=${1:-${VPIO_BUILD:-build}}
 RUNS=${FUZZ_RUNS:-20000}
 F=$B/fuzz/fuzz_nvme_cpl
 

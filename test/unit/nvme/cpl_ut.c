@@ -341,7 +341,8 @@ static void test_shadow_doorbells(void)
 	nvme_ring_sq(qp); /* 0 -> 2: shadow only */
 	CU_ASSERT_EQUAL(u->shadow[0], 2);
 	CU_ASSERT_EQUAL(u->sq_db, 0);
-	CU_ASSERT_EQUAL(qp->stats.shadow_skipped, 1);
+	CU_ASSERT_EQUAL(qp->stats.sq_doorbells, 1);
+	CU_ASSERT_EQUAL(qp->stats.mmio_doorbells, 0);
 	submit(u, &d);
 	submit(u, &d);
 	submit(u, &d);
@@ -349,7 +350,8 @@ static void test_shadow_doorbells(void)
 	nvme_ring_sq(qp); /* 2 -> 6 passes 5: MMIO too */
 	CU_ASSERT_EQUAL(u->shadow[0], 6);
 	CU_ASSERT_EQUAL(u->sq_db, 6);
-	CU_ASSERT_EQUAL(qp->stats.sq_doorbells, 1);
+	CU_ASSERT_EQUAL(qp->stats.sq_doorbells, 2);
+	CU_ASSERT_EQUAL(qp->stats.mmio_doorbells, 1);
 	ut_qpair_free(u);
 }
 

@@ -1,0 +1,10 @@
+# functional tests of lib/nvme: emulated controllers by default, real ones
+# with -a ADDR (repeatable; the VM tier passes QEMU's NVMe controllers)
+test func_nvme
+src test/func/nvme/main.c
+src test/func/nvme/common.c
+src test/func/nvme/bringup.c
+src test/func/nvme/data.c
+src test/func/nvme/queues.c
+src test/func/nvme/bad_input.c
+src test/func/nvme/faults.c

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Suite "bad input": every misuse gets a negative errno and exactly one
+ * error line naming the problem, nothing reaches the device, and the qpair
+ * still works afterwards.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "func_nvme.h"
+
+struct bad {
+	struct vpio_nvme_ctrlr *c;
+	struct vpio_nvme_ns *ns;
+	struct vpio_nvme_qpair *qp;
+	uint8_t *buf;
+	uint64_t nblocks;
+	uint64_t cmds0; /* emulator I/O commands before */
+};
+
+static uint64_t emu_cmds(struct vpio_nvme_ctrlr *c)
+{
+	struct vpio_emu_nvme_stats st;
+	struct vpio_emu_nvme *emu = fn_emu(c);
+
+	if (emu == NULL)
+		return 0;
+	vpio_emu_nvme_get_stats(emu, &st);
+	return st.io_cmds;
+}
+
+/* One misuse: the errno, one error line containing text. */
+static void expect(int rc, int want, const char *text, const char *what)
+{
+	CU_ASSERT_EQUAL(rc, want);
+	CU_ASSERT_EQUAL(vpio_test_log_errors(), 1);
+	CU_ASSERT(vpio_test_log_has(text));
+	if (rc != want || vpio_test_log_errors() != 1 || !vpio_test_log_has(text))
+		fprintf(stderr, "\n  %s: got %d, want %d with \"%s\"; log:\n%s", what, rc, want, text,
+			vpio_test_log_buf.text);
+	vpio_test_log_capture(); /* clear */
+}
+
+static void io_misuse(struct bad *b)
+{
+	uint8_t *heap = aligned_alloc(4096, 8192);
+	uint32_t bs = vpio_nvme_ns_get_sector_size(b->ns);
+	struct iovec v[2] = { { b->buf, bs }, { b->buf + 8192, 100 } };
+
+	expect(vpio_nvme_ns_cmd_read(b->ns, b->qp, b->buf, b->nblocks, 1, NULL, NULL, 0), -ERANGE, "beyond namespace",
+	       "LBA past the end");
+	expect(vpio_nvme_ns_cmd_write(b->ns, b->qp, b->buf, b->nblocks - 1, 2, NULL, NULL, 0), -ERANGE,
+	       "beyond namespace", "range crossing the end");
+	expect(vpio_nvme_ns_cmd_write_zeroes(b->ns, b->qp, UINT64_MAX - 1, 4, NULL, NULL, 0), -ERANGE, "beyond",
+	       "wrapping range");
+	expect(vpio_nvme_ns_cmd_read(b->ns, b->qp, b->buf, 0, 0, NULL, NULL, 0), -EINVAL, "zero length",
+	       "zero blocks");
+	expect(vpio_nvme_ns_cmd_writev(b->ns, b->qp, v, 2, 0, NULL, NULL, 0), -EINVAL, "not a multiple",
+	       "vector not a multiple of the block size");
+	expect(vpio_nvme_ns_cmd_readv(b->ns, b->qp, v, 0, 0, NULL, NULL, 0), -EINVAL, "iovcnt", "empty vector");
+	expect(vpio_nvme_ns_cmd_read(b->ns, b->qp, b->buf + 2, 0, 1, NULL, NULL, 0), -EINVAL, "4-byte aligned",
+	       "unaligned buffer");
+	expect(vpio_nvme_ns_cmd_read(b->ns, b->qp, NULL, 0, 1, NULL, NULL, 0), -EINVAL, "NULL", "NULL buffer");
+	expect(vpio_nvme_ns_cmd_write(b->ns, b->qp, heap, 0, 1, NULL, NULL, 0), -EFAULT, "not registered",
+	       "unregistered heap buffer");
+	expect(vpio_nvme_ns_cmd_read(b->ns, b->qp, b->buf, 0, 1, NULL, NULL, 0x55), -EINVAL, "io_flags",
+	       "unknown flags");
+	expect(vpio_nvme_qpair_cmd_raw(b->qp, NULL, NULL, 0, NULL, NULL), -EINVAL, "raw", "raw NULL command");
+	free(heap);
+}
+
+static void test_io_misuse(void)
+{
+	struct bad b;
+	unsigned t;
+
+	for (t = 0; t < g_fn_ntargets; t++) {
+		memset(&b, 0, sizeof(b));
+		b.c = fn_attach(g_fn_targets[t], NULL);
+		if (b.c == NULL)
+			continue;
+		b.ns = fn_ns(b.c, vpio_nvme_ctrlr_first_active_ns(b.c));
+		b.qp = fn_qpair(b.c, 16, 0);
+		b.buf = vpio_dma_zmalloc(65536, 4096);
+		b.nblocks = vpio_nvme_ns_get_num_sectors(b.ns);
+		b.cmds0 = emu_cmds(b.c);
+		vpio_test_log_capture();
+		io_misuse(&b);
+		vpio_test_log_release();
+		CU_ASSERT_EQUAL(emu_cmds(b.c), b.cmds0); /* nothing reached the device */
+		CU_ASSERT_EQUAL(vpio_nvme_qpair_get_outstanding(b.qp), 0);
+		CU_ASSERT_EQUAL(fn_read(b.ns, b.qp, b.buf, 0, 1), 0); /* still works */
+		vpio_dma_free(b.buf);
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(b.qp), 0);
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(b.c), 0);
+	}
+}
+
+static void test_ctrlr_misuse(void)
+{
+	struct vpio_nvme_qpair_opts o;
+	struct vpio_nvme_ctrlr *c = fn_attach(g_fn_targets[0], NULL), *c2;
+	struct vpio_nvme_qpair *qp;
+	struct vpio_nvme_ns *ns;
+
+	if (c == NULL)
+		return;
+	vpio_test_log_capture();
+	expect(vpio_nvme_ctrlr_get_ns(c, 0, &ns), -EINVAL, "is invalid", "namespace id 0");
+	expect(vpio_nvme_ctrlr_get_ns(c, 0xfffffff0u, &ns), -EINVAL, "is invalid", "namespace id past NN");
+	vpio_nvme_qpair_opts_init(&o);
+	o.queue_size = 1;
+	expect(vpio_nvme_ctrlr_alloc_io_qpair(c, &o, &qp), -EINVAL, "too small", "queue of one entry");
+	expect(vpio_nvme_ctrlr_attach("emu:nvme0?bogus=1", NULL, &c2), -EINVAL, "unknown option",
+	       "bad emulator option");
+	expect(vpio_nvme_ctrlr_attach(NULL, NULL, &c2), -EINVAL, "NULL", "no name");
+	expect(vpio_nvme_ctrlr_identify(c, 1, 0, NULL, 0), -EINVAL, "identify", "identify without a buffer");
+	expect(vpio_nvme_ctrlr_get_log_page(c, 2, 0, &o, 3, 0), -EINVAL, "dword", "log page of 3 bytes");
+	vpio_test_log_release();
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+}
+
+/* A qpair handle kept across detach: -ENODEV, one line; its outstanding
+ * requests ended with ABORTED BY HOST. */
+static void test_detached_controller(void)
+{
+	struct vpio_nvme_ctrlr *c = fn_attach(g_fn_targets[0], NULL);
+	struct vpio_nvme_qpair *qp, *qp2;
+	struct vpio_nvme_ns *ns;
+	struct fn_io w = { 0, 0, 0 };
+	uint8_t *buf = vpio_dma_zmalloc(4096, 4096);
+
+	if (c == NULL)
+		return;
+	ns = fn_ns(c, vpio_nvme_ctrlr_first_active_ns(c));
+	qp = fn_qpair(c, 16, 0);
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(ns, qp, buf, 0, 1, fn_io_cb, &w, 0), 0);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+	vpio_test_log_capture();
+	expect(vpio_nvme_qpair_process_completions(qp, 0), -ENODEV, "detached", "poll after detach");
+	CU_ASSERT_EQUAL(w.done, 1); /* ended by the host (or completed before detach) */
+	expect(vpio_nvme_ns_cmd_read(ns, qp, buf, 0, 1, fn_io_cb, &w, 0), -ENODEV, "detached", "read after detach");
+	expect(vpio_nvme_ctrlr_alloc_io_qpair(c, NULL, &qp2), -ENODEV, "detached", "qpair after detach");
+	vpio_test_log_release();
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(qp), 0); /* frees the controller's last memory */
+	vpio_dma_free(buf);
+}
+
+struct thread_arg {
+	struct vpio_nvme_ns *ns;
+	struct vpio_nvme_qpair *qp;
+	void *buf;
+	int rc_io, rc_poll;
+};
+
+static void *second_thread(void *p)
+{
+	struct thread_arg *a = p;
+
+	a->rc_io = vpio_nvme_ns_cmd_read(a->ns, a->qp, a->buf, 0, 1, NULL, NULL, 0);
+	a->rc_poll = vpio_nvme_qpair_process_completions(a->qp, 0);
+	return NULL;
+}
+
+static void test_second_thread(void)
+{
+	struct vpio_nvme_ctrlr *c = fn_attach(g_fn_targets[0], NULL);
+	struct vpio_nvme_qpair_opts o;
+	struct thread_arg a;
+	pthread_t t;
+
+	if (c == NULL)
+		return;
+	vpio_nvme_qpair_opts_init(&o);
+	o.check_thread = true;
+	memset(&a, 0, sizeof(a));
+	a.ns = fn_ns(c, vpio_nvme_ctrlr_first_active_ns(c));
+	a.buf = vpio_dma_zmalloc(4096, 4096);
+	CU_ASSERT_EQUAL_FATAL(vpio_nvme_ctrlr_alloc_io_qpair(c, &o, &a.qp), 0);
+	CU_ASSERT_EQUAL(fn_read(a.ns, a.qp, a.buf, 0, 1), 0); /* this thread owns it now */
+	vpio_test_log_capture();
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, second_thread, &a), 0);
+	pthread_join(t, NULL);
+	CU_ASSERT_EQUAL(a.rc_io, -EPERM);
+	CU_ASSERT_EQUAL(a.rc_poll, -EPERM);
+	CU_ASSERT(vpio_test_log_has("second thread"));
+	CU_ASSERT_EQUAL(vpio_test_log_errors(), 2);
+	vpio_test_log_release();
+	CU_ASSERT_EQUAL(fn_read(a.ns, a.qp, a.buf, 0, 1), 0);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(a.qp), 0);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+	vpio_dma_free(a.buf);
+}
+
+static struct vpio_nvme_qpair *g_cb_qp;
+static int g_cb_rc;
+
+static void poll_from_cb(void *arg, const struct vpio_nvme_cpl *cpl)
+{
+	(void)arg;
+	(void)cpl;
+	g_cb_rc = vpio_nvme_qpair_process_completions(g_cb_qp, 0);
+}
+
+static void test_poll_from_callback(void)
+{
+	struct vpio_nvme_ctrlr *c = fn_attach(g_fn_targets[0], NULL);
+	struct vpio_nvme_ns *ns;
+	uint8_t *buf = vpio_dma_zmalloc(4096, 4096);
+
+	if (c == NULL)
+		return;
+	ns = fn_ns(c, vpio_nvme_ctrlr_first_active_ns(c));
+	g_cb_qp = fn_qpair(c, 16, 0);
+	g_cb_rc = 1;
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(ns, g_cb_qp, buf, 0, 1, poll_from_cb, NULL, 0), 0);
+	vpio_test_log_capture();
+	CU_ASSERT_EQUAL(fn_drain(g_cb_qp, 5000), 0);
+	CU_ASSERT_EQUAL(g_cb_rc, -EBUSY);
+	CU_ASSERT(vpio_test_log_has("own completion callback"));
+	vpio_test_log_release();
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(g_cb_qp), 0);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+	vpio_dma_free(buf);
+}
+
+int fn_register_bad_input(void)
+{
+	VPIO_SUITE("bad input", NULL, NULL);
+	VPIO_TEST(test_io_misuse);
+	VPIO_TEST(test_ctrlr_misuse);
+	VPIO_TEST(test_detached_controller);
+	VPIO_TEST(test_second_thread);
+	VPIO_TEST(test_poll_from_callback);
+	return 0;
+}

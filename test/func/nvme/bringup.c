@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Suite "bring-up": attach/detach, controller facts, namespaces, and the
+ * admin commands (identify, features, log pages, abort, passthrough, the
+ * asynchronous admin path), on every target.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "func_nvme.h"
+
+static void check_info(struct vpio_nvme_ctrlr *c)
+{
+	const struct vpio_nvme_ctrlr_data *cd = vpio_nvme_ctrlr_get_data(c);
+	struct vpio_nvme_ctrlr_info in;
+	struct vpio_nvme_ns *ns;
+
+	vpio_nvme_ctrlr_get_info(c, &in);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_state(c), VPIO_NVME_CTRLR_READY);
+	CU_ASSERT(in.vs >= 0x10000u);
+	CU_ASSERT(in.page_size >= 4096 && (in.page_size & (in.page_size - 1)) == 0);
+	CU_ASSERT(in.max_xfer_size >= in.page_size);
+	CU_ASSERT(in.max_io_queues >= 1);
+	CU_ASSERT(in.max_queue_size >= 2);
+	CU_ASSERT(in.num_ns == cd->nn);
+	CU_ASSERT(in.num_active_ns >= 1);
+	CU_ASSERT(cd->sn[0] != 0 && cd->sn[0] != ' ');
+	CU_ASSERT(cd->mn[0] != 0 && cd->mn[0] != ' ');
+	CU_ASSERT((cd->sqes & 0xfu) <= 6 && (cd->cqes & 0xfu) <= 4);
+	CU_ASSERT_PTR_NOT_NULL(vpio_nvme_ctrlr_get_pci_device(c));
+	ns = fn_ns(c, vpio_nvme_ctrlr_first_active_ns(c));
+	if (ns == NULL)
+		return;
+	CU_ASSERT(vpio_nvme_ns_get_sector_size(ns) == 512 || vpio_nvme_ns_get_sector_size(ns) == 4096);
+	CU_ASSERT(vpio_nvme_ns_get_num_sectors(ns) > 0);
+	CU_ASSERT_EQUAL(vpio_nvme_ns_get_size(ns), vpio_nvme_ns_get_num_sectors(ns) * vpio_nvme_ns_get_sector_size(ns));
+	CU_ASSERT_EQUAL(vpio_nvme_ns_get_max_io_xfer_size(ns), in.max_xfer_size);
+	CU_ASSERT_PTR_EQUAL(vpio_nvme_ns_get_ctrlr(ns), c);
+}
+
+static void test_attach_detach(void)
+{
+	struct vpio_nvme_ctrlr *c;
+	unsigned t;
+	int round;
+
+	for (t = 0; t < g_fn_ntargets; t++) {
+		for (round = 0; round < 2; round++) { /* detach + attach again */
+			c = fn_attach(g_fn_targets[t], NULL);
+			if (c == NULL)
+				continue;
+			check_info(c);
+			CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+		}
+	}
+}
+
+static void test_identify_and_features(void)
+{
+	struct vpio_nvme_ctrlr_data *cd = calloc(1, sizeof(*cd));
+	struct vpio_nvme_ns_data *nd = calloc(1, sizeof(*nd));
+	struct vpio_nvme_ctrlr_info in;
+	struct vpio_nvme_ctrlr *c;
+	uint32_t cdw0 = 0, nsid;
+	unsigned t;
+
+	for (t = 0; t < g_fn_ntargets; t++) {
+		c = fn_attach(g_fn_targets[t], NULL);
+		if (c == NULL)
+			continue;
+		vpio_nvme_ctrlr_get_info(c, &in);
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_identify(c, VPIO_NVME_CNS_CTRLR, 0, cd, sizeof(*cd)), 0);
+		CU_ASSERT_EQUAL(memcmp(cd->sn, vpio_nvme_ctrlr_get_data(c)->sn, sizeof(cd->sn)), 0);
+		nsid = vpio_nvme_ctrlr_first_active_ns(c);
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_identify(c, VPIO_NVME_CNS_NS, nsid, nd, sizeof(*nd)), 0);
+		CU_ASSERT_EQUAL(nd->nsze, vpio_nvme_ns_get_num_sectors(fn_ns(c, nsid)));
+		/* Number of Queues: what was granted at bring-up */
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_feature(c, VPIO_NVME_FEAT_NUMBER_OF_QUEUES, 0, NULL, 0, &cdw0), 0);
+		CU_ASSERT((cdw0 & 0xffffu) + 1u >= in.max_io_queues);
+		if (cd->vwc & VPIO_NVME_VWC_PRESENT) {
+			CU_ASSERT_EQUAL(vpio_nvme_ctrlr_set_feature(c, VPIO_NVME_FEAT_VOLATILE_WRITE_CACHE, 1, 0, NULL, 0,
+								    NULL), 0);
+			CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_feature(c, VPIO_NVME_FEAT_VOLATILE_WRITE_CACHE, 0, NULL, 0,
+								    &cdw0), 0);
+			CU_ASSERT_EQUAL(cdw0 & 1u, 1);
+		}
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_feature(c, VPIO_NVME_FEAT_ARBITRATION, 0, NULL, 0, &cdw0), 0);
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+	}
+	free(cd);
+	free(nd);
+}
+
+static void test_log_pages(void)
+{
+	struct vpio_nvme_error_log_entry e[4];
+	struct vpio_nvme_health_log h;
+	struct vpio_nvme_ctrlr *c;
+	unsigned t;
+
+	for (t = 0; t < g_fn_ntargets; t++) {
+		c = fn_attach(g_fn_targets[t], NULL);
+		if (c == NULL)
+			continue;
+		memset(&h, 0, sizeof(h));
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_health_log(c, &h), 0);
+		CU_ASSERT(h.composite_temperature > 200); /* kelvin */
+		CU_ASSERT(h.available_spare <= 100);
+		CU_ASSERT(h.power_cycles[0] >= 1 || h.power_cycles[1] != 0);
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_error_log(c, e, 4), 0);
+		/* an offset into the health page reads the same bytes */
+		if (vpio_nvme_ctrlr_get_data(c)->lpa & 0x4u) {
+			uint8_t part[64];
+
+			CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_log_page(c, VPIO_NVME_LOG_HEALTH, 0xffffffffu, part,
+								     sizeof(part), 32), 0);
+			CU_ASSERT_EQUAL(memcmp(part, (uint8_t *)&h + 32, 16), 0); /* data units read: stable */
+		}
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+	}
+}
+
+static void test_passthrough_and_abort(void)
+{
+	struct vpio_nvme_ctrlr_data *cd = calloc(1, sizeof(*cd));
+	struct vpio_nvme_cmd cmd;
+	struct vpio_nvme_cpl cpl;
+	struct vpio_nvme_ctrlr *c;
+	struct fn_io w = { 0, 0, 0 };
+	bool aborted = true;
+	void *dma;
+	int i;
+
+	c = fn_attach(g_fn_targets[0], NULL);
+	if (c == NULL) {
+		free(cd);
+		return;
+	}
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opc = VPIO_NVME_OPC_IDENTIFY;
+	cmd.cdw10 = VPIO_NVME_CNS_CTRLR;
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_admin_passthru(c, &cmd, cd, sizeof(*cd), &cpl), 0);
+	CU_ASSERT_FALSE(vpio_nvme_cpl_is_error(&cpl));
+	CU_ASSERT_EQUAL(cd->vid, vpio_nvme_ctrlr_get_data(c)->vid);
+	/* an unknown admin opcode: the status comes back, nothing breaks */
+	cmd.opc = 0xc5;
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_admin_passthru(c, &cmd, NULL, 0, &cpl), 0);
+	CU_ASSERT_EQUAL(VPIO_NVME_STATUS_SC(cpl.status), VPIO_NVME_SC_INVALID_OPCODE);
+	/* asynchronous raw command with a DMA buffer */
+	dma = vpio_dma_zmalloc(4096, 4096);
+	cmd.opc = VPIO_NVME_OPC_IDENTIFY;
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_cmd_admin_raw(c, &cmd, dma, 4096, fn_io_cb, &w), 0);
+	for (i = 0; i < 100000 && !w.done; i++)
+		vpio_nvme_ctrlr_process_admin_completions(c);
+	CU_ASSERT_EQUAL(w.done, 1);
+	CU_ASSERT_EQUAL(w.status, 0);
+	CU_ASSERT_EQUAL(memcmp(dma, cd, 64), 0);
+	vpio_dma_free(dma);
+	/* Abort of a command that does not exist */
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_abort(c, 1, 0x1234, &aborted), 0);
+	CU_ASSERT_FALSE(aborted);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+	free(cd);
+}
+
+/* Several namespaces: iteration, and invalid namespace ids. */
+static void test_namespaces(void)
+{
+	struct vpio_nvme_ctrlr *c;
+	struct vpio_nvme_ns *ns;
+	uint32_t nsid, n = 0;
+
+	c = fn_attach(g_fn_real ? g_fn_targets[0] : FN_EMU_MULTINS, NULL);
+	if (c == NULL)
+		return;
+	for (nsid = vpio_nvme_ctrlr_first_active_ns(c); nsid; nsid = vpio_nvme_ctrlr_next_active_ns(c, nsid)) {
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_ns(c, nsid, &ns), 0);
+		CU_ASSERT_EQUAL(vpio_nvme_ns_get_id(ns), nsid);
+		n++;
+	}
+	if (!g_fn_real)
+		CU_ASSERT_EQUAL(n, 3);
+	vpio_test_log_capture();
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_ns(c, 0, &ns), -EINVAL);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_ns(c, vpio_nvme_ctrlr_get_data(c)->nn + 1u, &ns), -EINVAL);
+	CU_ASSERT(vpio_test_log_has("is invalid"));
+	CU_ASSERT_EQUAL(vpio_test_log_errors(), 2);
+	vpio_test_log_release();
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+}
+
+int fn_register_bringup(void)
+{
+	VPIO_SUITE("bring-up", NULL, NULL);
+	VPIO_TEST(test_attach_detach);
+	VPIO_TEST(test_identify_and_features);
+	VPIO_TEST(test_log_pages);
+	VPIO_TEST(test_passthrough_and_abort);
+	VPIO_TEST(test_namespaces);
+	return 0;
+}

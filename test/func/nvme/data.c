@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Suite "data": write -> read -> byte compare over random LBAs, sizes,
+ * buffer offsets and vectors (PRP-shaped and SGL-only), queue depth > 1,
+ * transfers split at MDTS (device-enforced and driver-capped), SGL modes,
+ * write zeroes, deallocate, compare, flush, and plain heap memory
+ * registered with vpio_mem_register().
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "func_nvme.h"
+
+#define BUF_LEN (4u << 20)
+
+struct fn_ctx {
+	struct vpio_nvme_ctrlr *c;
+	struct vpio_nvme_ns *ns;
+	struct vpio_nvme_qpair *qp;
+	uint8_t *wbuf, *rbuf;
+	uint32_t bs;
+	uint64_t nblocks; /* LBAs the test may use */
+};
+
+static bool ctx_open(struct fn_ctx *x, const char *name, const struct vpio_nvme_ctrlr_opts *o, uint32_t qsize)
+{
+	memset(x, 0, sizeof(*x));
+	x->c = fn_attach(name, o);
+	if (x->c == NULL)
+		return false;
+	x->ns = fn_ns(x->c, vpio_nvme_ctrlr_first_active_ns(x->c));
+	x->qp = fn_qpair(x->c, qsize, 0);
+	x->wbuf = vpio_dma_malloc(BUF_LEN, 4096);
+	x->rbuf = vpio_dma_malloc(BUF_LEN, 4096);
+	CU_ASSERT_PTR_NOT_NULL(x->wbuf);
+	CU_ASSERT_PTR_NOT_NULL(x->rbuf);
+	if (x->ns == NULL || x->qp == NULL || x->wbuf == NULL || x->rbuf == NULL)
+		return false;
+	x->bs = vpio_nvme_ns_get_sector_size(x->ns);
+	x->nblocks = vpio_nvme_ns_get_num_sectors(x->ns);
+	if (x->nblocks > (256u << 20) / x->bs)
+		x->nblocks = (256u << 20) / x->bs; /* stay in the first 256 MiB */
+	return true;
+}
+
+static void ctx_close(struct fn_ctx *x)
+{
+	vpio_dma_free(x->wbuf);
+	vpio_dma_free(x->rbuf);
+	if (x->qp != NULL)
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(x->qp), 0);
+	if (x->c != NULL)
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(x->c), 0);
+}
+
+/* Write n random blocks at a random LBA from a random offset, read back
+ * into another offset, compare.  false on a failure (reported). */
+static bool rw_once(struct fn_ctx *x, uint32_t max_blocks)
+{
+	uint32_t n = 1u + (uint32_t)(fn_rand() % max_blocks);
+	uint64_t lba = fn_rand() % (x->nblocks - n + 1u);
+	size_t len = (size_t)n * x->bs, woff = (fn_rand() % 1024u) * 4u, roff = (fn_rand() % 1024u) * 4u;
+	int wrc, rrc;
+
+	fn_fill(x->wbuf + woff, len, fn_rand());
+	memset(x->rbuf + roff, 0xa5, len);
+	wrc = fn_write(x->ns, x->qp, x->wbuf + woff, lba, n);
+	rrc = wrc == 0 ? fn_read(x->ns, x->qp, x->rbuf + roff, lba, n) : -1;
+	CU_ASSERT_EQUAL(wrc, 0);
+	CU_ASSERT_EQUAL(rrc, 0);
+	if (wrc != 0 || rrc != 0)
+		return false;
+	CU_ASSERT_EQUAL(memcmp(x->wbuf + woff, x->rbuf + roff, len), 0);
+	return memcmp(x->wbuf + woff, x->rbuf + roff, len) == 0;
+}
+
+static void test_random_rw(void)
+{
+	struct fn_ctx x;
+	unsigned t, i;
+
+	for (t = 0; t < g_fn_ntargets; t++) {
+		if (ctx_open(&x, g_fn_targets[t], NULL, 64)) {
+			uint32_t max = (uint32_t)((BUF_LEN - 8192u) / x.bs);
+
+			for (i = 0; i < 200 && rw_once(&x, i % 4 ? 64 : max); i++)
+				; /* mostly small, some split */
+		}
+		ctx_close(&x);
+	}
+}
+
+/* Many writes in flight, then many reads in flight; disjoint LBAs. */
+static void test_queue_depth(void)
+{
+	struct fn_io w[64];
+	struct fn_ctx x;
+	uint32_t per, i;
+	unsigned t;
+
+	for (t = 0; t < g_fn_ntargets; t++) {
+		if (!ctx_open(&x, g_fn_targets[t], NULL, 128)) {
+			ctx_close(&x);
+			continue;
+		}
+		per = 16384u / x.bs ? 16384u / x.bs : 1u;
+		fn_fill(x.wbuf, 64u * per * x.bs, fn_rand());
+		memset(w, 0, sizeof(w));
+		for (i = 0; i < 64; i++)
+			CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_write(x.ns, x.qp, x.wbuf + i * per * x.bs, 1000u + i * per, per,
+							       fn_io_cb, &w[i], 0), 0);
+		CU_ASSERT_EQUAL(fn_drain(x.qp, 10000), 0);
+		for (i = 0; i < 64; i++)
+			CU_ASSERT(w[i].done == 1 && w[i].status == 0);
+		memset(w, 0, sizeof(w));
+		for (i = 0; i < 64; i++)
+			CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(x.ns, x.qp, x.rbuf + i * per * x.bs, 1000u + i * per, per,
+							      fn_io_cb, &w[i], 0), 0);
+		CU_ASSERT_EQUAL(fn_drain(x.qp, 10000), 0);
+		for (i = 0; i < 64; i++)
+			CU_ASSERT(w[i].done == 1 && w[i].status == 0);
+		CU_ASSERT_EQUAL(memcmp(x.wbuf, x.rbuf, 64u * per * x.bs), 0);
+		ctx_close(&x);
+	}
+}
+
+/* A random vector over buf of total bytes; prp_shaped: interior element
+ * boundaries on 4 KiB pages (PRPs can describe it), else anywhere
+ * dword-aligned (needs SGLs). */
+static int make_vec(struct iovec *v, int max, uint8_t *buf, size_t total, bool prp_shaped)
+{
+	size_t pos = prp_shaped ? 4096u - 4u * (fn_rand() % 8u + 1u) : 4u * (fn_rand() % 64u), left = total, n;
+	int cnt = 0;
+
+	while (left > 0 && cnt < max) {
+		if (prp_shaped)
+			n = cnt == 0 ? 4096u - (pos & 4095u) : 4096u * (1u + fn_rand() % 4u);
+		else
+			n = 4u * (1u + fn_rand() % 600u);
+		if (n > left || cnt == max - 1)
+			n = left;
+		v[cnt].iov_base = buf + pos;
+		v[cnt].iov_len = n;
+		cnt++;
+		left -= n;
+		pos += n + (prp_shaped ? 4096u * (fn_rand() % 2u) : 4u * (fn_rand() % 32u));
+	}
+	return cnt;
+}
+
+/* Concatenate a vector's pieces into out. */
+static void gather(uint8_t *out, const struct iovec *v, int cnt)
+{
+	for (int i = 0; i < cnt; i++) {
+		memcpy(out, v[i].iov_base, v[i].iov_len);
+		out += v[i].iov_len;
+	}
+}
+
+/* writev from a random vector, read back contiguous and through another
+ * random vector; false on a failure (reported). */
+static bool vec_round(struct fn_ctx *x, bool prp_shaped)
+{
+	uint8_t *expect = x->rbuf + BUF_LEN / 2, *got = expect + BUF_LEN / 4;
+	uint32_t n = 1u + (uint32_t)(fn_rand() % (65536u / x->bs));
+	uint64_t lba = fn_rand() % (x->nblocks - n + 1u);
+	size_t len = (size_t)n * x->bs;
+	struct fn_io w = { 0, 0, 0 };
+	struct iovec v[64];
+	int cnt = make_vec(v, 64, x->wbuf, len, prp_shaped);
+
+	fn_fill(x->wbuf, BUF_LEN / 2, fn_rand());
+	gather(expect, v, cnt);
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_writev(x->ns, x->qp, v, cnt, lba, fn_io_cb, &w, 0), 0);
+	CU_ASSERT_EQUAL(fn_wait(x->qp, &w, 10000), 0);
+	CU_ASSERT_EQUAL(w.status, 0);
+	CU_ASSERT_EQUAL(fn_read(x->ns, x->qp, x->rbuf, lba, n), 0);
+	CU_ASSERT_EQUAL(memcmp(expect, x->rbuf, len), 0);
+	cnt = make_vec(v, 64, x->wbuf + BUF_LEN / 2, len, prp_shaped);
+	memset(x->wbuf + BUF_LEN / 2, 0x5a, BUF_LEN / 2);
+	w.done = 0;
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_readv(x->ns, x->qp, v, cnt, lba, fn_io_cb, &w, 0), 0);
+	CU_ASSERT_EQUAL(fn_wait(x->qp, &w, 10000), 0);
+	CU_ASSERT_EQUAL(w.status, 0);
+	gather(got, v, cnt);
+	CU_ASSERT_EQUAL(memcmp(expect, got, len), 0);
+	return w.done == 1 && w.status == 0 && memcmp(expect, got, len) == 0 && memcmp(expect, x->rbuf, len) == 0;
+}
+
+static void test_vectors(void)
+{
+	struct fn_ctx x;
+	unsigned t, i;
+	bool sgl;
+
+	for (t = 0; t < g_fn_ntargets; t++) {
+		if (ctx_open(&x, g_fn_targets[t], NULL, 64)) {
+			struct vpio_nvme_ctrlr_info in;
+
+			vpio_nvme_ctrlr_get_info(x.c, &in);
+			sgl = in.sgl_supported;
+			for (i = 0; i < 100 && vec_round(&x, !sgl || i % 2 == 0); i++)
+				;
+		}
+		ctx_close(&x);
+	}
+}
+
+/* Transfers larger than MDTS: device-enforced (emulator mdts=2: 16 KiB)
+ * and driver-capped (max_xfer_size 8 KiB), counted on the device. */
+static void split_round(const char *name, const struct vpio_nvme_ctrlr_opts *o, uint32_t expect_max)
+{
+	struct vpio_emu_nvme_stats s0, s1;
+	struct vpio_nvme_ctrlr_info in;
+	struct vpio_emu_nvme *emu;
+	struct fn_ctx x;
+	uint32_t n;
+
+	if (ctx_open(&x, name, o, 160)) {
+		vpio_nvme_ctrlr_get_info(x.c, &in);
+		CU_ASSERT_EQUAL(in.max_xfer_size, expect_max);
+		n = (uint32_t)((1u << 20) / x.bs); /* 1 MiB in one call */
+		emu = fn_emu(x.c);
+		if (emu)
+			vpio_emu_nvme_get_stats(emu, &s0);
+		fn_fill(x.wbuf + 512, 1u << 20, fn_rand());
+		CU_ASSERT_EQUAL(fn_write(x.ns, x.qp, x.wbuf + 512, 77, n), 0);
+		CU_ASSERT_EQUAL(fn_read(x.ns, x.qp, x.rbuf + 4, 77, n), 0);
+		CU_ASSERT_EQUAL(memcmp(x.wbuf + 512, x.rbuf + 4, 1u << 20), 0);
+		if (emu) {
+			vpio_emu_nvme_get_stats(emu, &s1);
+			/* 1 MiB from an unaligned buffer: one command per max transfer */
+			CU_ASSERT_EQUAL(s1.write_cmds - s0.write_cmds, (1u << 20) / expect_max);
+			CU_ASSERT_EQUAL(s1.read_cmds - s0.read_cmds, (1u << 20) / expect_max);
+			CU_ASSERT_EQUAL(s1.invalid_cmds, s0.invalid_cmds);
+		}
+	}
+	ctx_close(&x);
+}
+
+static void test_mdts_split(void)
+{
+	struct vpio_nvme_ctrlr_opts o;
+
+	vpio_nvme_ctrlr_opts_init(&o);
+	o.max_xfer_size = 8192;
+	split_round(g_fn_targets[0], &o, 8192);
+	if (!g_fn_real)
+		split_round(FN_EMU_MDTS, NULL, 16384);
+}
+
+static void test_sgl_modes(void)
+{
+	struct vpio_nvme_qpair_opts qo;
+	struct vpio_nvme_qpair *qp = NULL;
+	struct iovec v[2];
+	struct fn_ctx x;
+
+	vpio_nvme_qpair_opts_init(&qo);
+	qo.sgl_mode = VPIO_NVME_SGL_ALWAYS;
+	if (ctx_open(&x, g_fn_targets[0], NULL, 32)) {
+		struct vpio_nvme_ctrlr_info in;
+
+		vpio_nvme_ctrlr_get_info(x.c, &in);
+		if (in.sgl_supported) {
+			CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(x.qp), 0);
+			CU_ASSERT_EQUAL(vpio_nvme_ctrlr_alloc_io_qpair(x.c, &qo, &x.qp), 0);
+			rw_once(&x, 300);
+			rw_once(&x, 1);
+		}
+	}
+	ctx_close(&x);
+	if (g_fn_real)
+		return;
+	/* a controller without SGLs: ALWAYS refused, SGL-only vectors refused */
+	if (ctx_open(&x, FN_EMU_NOSGL, NULL, 32)) {
+		vpio_test_log_capture();
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_alloc_io_qpair(x.c, &qo, &qp), -ENOTSUP);
+		v[0] = (struct iovec){ x.wbuf, 256 };
+		v[1] = (struct iovec){ x.wbuf + 8192, 256 };
+		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_writev(x.ns, x.qp, v, 2, 0, fn_io_cb, NULL, 0), -EINVAL);
+		CU_ASSERT(vpio_test_log_has("no SGL support"));
+		CU_ASSERT_EQUAL(vpio_test_log_errors(), 2);
+		vpio_test_log_release();
+		rw_once(&x, 64);
+	}
+	ctx_close(&x);
+}
+
+static void test_zeroes_dsm_compare_flush(void)
+{
+	const struct vpio_nvme_ctrlr_data *cd;
+	struct vpio_nvme_dsm_range r = { 0, 8, 300 };
+	struct fn_io w = { 0, 0, 0 };
+	struct fn_ctx x;
+	uint32_t n = 8;
+
+	if (!ctx_open(&x, g_fn_targets[0], NULL, 32)) {
+		ctx_close(&x);
+		return;
+	}
+	cd = vpio_nvme_ctrlr_get_data(x.c);
+	fn_fill(x.wbuf, n * x.bs, 42);
+	CU_ASSERT_EQUAL(fn_write(x.ns, x.qp, x.wbuf, 300, n), 0);
+	if (cd->oncs & VPIO_NVME_ONCS_COMPARE) {
+		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_compare(x.ns, x.qp, x.wbuf, 300, n, fn_io_cb, &w, 0), 0);
+		CU_ASSERT(fn_wait(x.qp, &w, 5000) == 0 && w.status == 0);
+		x.wbuf[x.bs * 3 + 17] ^= 1;
+		w.done = 0;
+		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_compare(x.ns, x.qp, x.wbuf, 300, n, fn_io_cb, &w, 0), 0);
+		CU_ASSERT(fn_wait(x.qp, &w, 5000) == 0);
+		CU_ASSERT_EQUAL(w.status, VPIO_NVME_STATUS(VPIO_NVME_SCT_MEDIA_ERROR, VPIO_NVME_SC_COMPARE_FAILURE));
+	}
+	if (cd->oncs & VPIO_NVME_ONCS_WRITE_ZEROES) {
+		w.done = 0;
+		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_write_zeroes(x.ns, x.qp, 300, 4, fn_io_cb, &w, 0), 0);
+		CU_ASSERT(fn_wait(x.qp, &w, 5000) == 0 && w.status == 0);
+		memset(x.rbuf, 0xff, n * x.bs);
+		CU_ASSERT_EQUAL(fn_read(x.ns, x.qp, x.rbuf, 300, n), 0);
+		memset(x.wbuf, 0, 4 * x.bs);
+		CU_ASSERT_EQUAL(memcmp(x.rbuf, x.wbuf, n * x.bs), 0); /* 4 zeroed, 4 intact */
+	}
+	if (cd->oncs & VPIO_NVME_ONCS_DSM) {
+		w.done = 0;
+		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_deallocate(x.ns, x.qp, &r, 1, fn_io_cb, &w), 0);
+		CU_ASSERT(fn_wait(x.qp, &w, 5000) == 0 && w.status == 0);
+		if ((vpio_nvme_ns_get_data(x.ns)->dlfeat & 7u) == 1u) { /* deallocated blocks read zeroes */
+			CU_ASSERT_EQUAL(fn_read(x.ns, x.qp, x.rbuf, 300, n), 0);
+			memset(x.wbuf, 0, n * x.bs);
+			CU_ASSERT_EQUAL(memcmp(x.rbuf, x.wbuf, n * x.bs), 0);
+		}
+	}
+	w.done = 0;
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_flush(x.ns, x.qp, fn_io_cb, &w), 0);
+	CU_ASSERT(fn_wait(x.qp, &w, 10000) == 0 && w.status == 0);
+	ctx_close(&x);
+}
+
+/* Plain heap memory registered with vpio: I/O works; unregistered, the
+ * driver refuses it before the device sees it. */
+static void test_registered_heap(void)
+{
+	struct fn_ctx x;
+	uint8_t *heap = aligned_alloc(4096, 65536), *heap2 = aligned_alloc(4096, 65536);
+
+	if (ctx_open(&x, g_fn_targets[0], NULL, 32) && heap && heap2) {
+		CU_ASSERT_EQUAL_FATAL(vpio_mem_register(heap, 65536), 0);
+		CU_ASSERT_EQUAL_FATAL(vpio_mem_register(heap2, 65536), 0);
+		fn_fill(heap, 65536, 7);
+		memset(heap2, 0, 65536);
+		CU_ASSERT_EQUAL(fn_write(x.ns, x.qp, heap, 4000, 65536 / x.bs), 0);
+		CU_ASSERT_EQUAL(fn_read(x.ns, x.qp, heap2, 4000, 65536 / x.bs), 0);
+		CU_ASSERT_EQUAL(memcmp(heap, heap2, 65536), 0);
+		CU_ASSERT_EQUAL(vpio_mem_unregister(heap2, 65536), 0);
+		vpio_test_log_capture();
+		CU_ASSERT_EQUAL(fn_read(x.ns, x.qp, heap2, 4000, 1), -EFAULT);
+		CU_ASSERT(vpio_test_log_has("not registered for DMA"));
+		vpio_test_log_release();
+		CU_ASSERT_EQUAL(vpio_mem_unregister(heap, 65536), 0);
+	}
+	ctx_close(&x);
+	free(heap);
+	free(heap2);
+}
+
+int fn_register_data(void)
+{
+	VPIO_SUITE("data", NULL, NULL);
+	VPIO_TEST(test_random_rw);
+	VPIO_TEST(test_queue_depth);
+	VPIO_TEST(test_vectors);
+	VPIO_TEST(test_mdts_split);
+	VPIO_TEST(test_sgl_modes);
+	VPIO_TEST(test_zeroes_dsm_compare_flush);
+	VPIO_TEST(test_registered_heap);
+	return 0;
+}

@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Suite "faults" (emulated controllers only): every injected fault ends in
+ * a clean error (each request completes exactly once, one log line says
+ * what happened), then vpio_nvme_ctrlr_reset() brings the controller back
+ * with its data and the same qpair handles:
+ *   FATAL (CSTS.CFS), DROP_CPL (timeout -> Abort -> reset), BOGUS_CID,
+ *   DUP_CPL, BAD_SQHD, DELAY_CPL (short: completes; long: aborted),
+ *   REMOVE (registers all ones: -ENODEV until the device is re-created),
+ *   and a reset with a full queue in flight.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "func_nvme.h"
+
+#define HOST_ABORT VPIO_NVME_STATUS(VPIO_NVME_SCT_PATH, VPIO_NVME_SC_ABORTED_BY_HOST)
+
+struct ft {
+	struct vpio_nvme_ctrlr *c;
+	struct vpio_nvme_ns *ns;
+	struct vpio_nvme_qpair *qp;
+	struct vpio_emu_nvme *emu;
+	uint8_t *a, *b;
+};
+
+static bool ft_open(struct ft *f, const char *name, uint32_t timeout_ms)
+{
+	memset(f, 0, sizeof(*f));
+	f->c = fn_attach(name, NULL);
+	if (f->c == NULL)
+		return false;
+	f->ns = fn_ns(f->c, 1);
+	f->qp = fn_qpair(f->c, 64, timeout_ms);
+	f->emu = fn_emu(f->c);
+	f->a = vpio_dma_malloc(65536, 4096);
+	f->b = vpio_dma_malloc(65536, 4096);
+	CU_ASSERT_PTR_NOT_NULL(f->emu);
+	return f->ns && f->qp && f->emu && f->a && f->b;
+}
+
+static void ft_close(struct ft *f)
+{
+	vpio_dma_free(f->a);
+	vpio_dma_free(f->b);
+	if (f->qp)
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(f->qp), 0);
+	if (f->c)
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(f->c), 0);
+}
+
+/* Write a pattern at lba, read it back, compare. */
+static void check_io(struct ft *f, uint64_t lba, uint64_t seed)
+{
+	fn_fill(f->a, 4096, seed);
+	memset(f->b, 0, 4096);
+	CU_ASSERT_EQUAL(fn_write(f->ns, f->qp, f->a, lba, 8), 0);
+	CU_ASSERT_EQUAL(fn_read(f->ns, f->qp, f->b, lba, 8), 0);
+	CU_ASSERT_EQUAL(memcmp(f->a, f->b, 4096), 0);
+}
+
+/* Data written before the fault is still there. */
+static void check_kept(struct ft *f, uint64_t lba, uint64_t seed)
+{
+	fn_fill(f->a, 4096, seed);
+	memset(f->b, 0, 4096);
+	CU_ASSERT_EQUAL(fn_read(f->ns, f->qp, f->b, lba, 8), 0);
+	CU_ASSERT_EQUAL(memcmp(f->a, f->b, 4096), 0);
+}
+
+static void test_fatal(void)
+{
+	struct vpio_nvme_ctrlr_data cd;
+	struct fn_io w = { 0, 0, 0 };
+	struct ft f;
+
+	if (ft_open(&f, FN_EMU_FAULT, 0)) {
+		check_io(&f, 10, 1);
+		CU_ASSERT_EQUAL(vpio_emu_nvme_inject(f.emu, VPIO_EMU_NVME_FAULT_FATAL, 0), 0);
+		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(f.ns, f.qp, f.b, 10, 8, fn_io_cb, &w, 0), 0);
+		vpio_test_log_capture();
+		CU_ASSERT_EQUAL(fn_wait(f.qp, &w, 5000), -ENXIO);
+		CU_ASSERT(w.done == 1 && w.status == HOST_ABORT);
+		CU_ASSERT(vpio_test_log_has("controller fatal status"));
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_state(f.c), VPIO_NVME_CTRLR_FAILED);
+		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(f.ns, f.qp, f.b, 10, 8, fn_io_cb, &w, 0), -ENXIO);
+		CU_ASSERT(vpio_test_log_has("reset it with vpio_nvme_ctrlr_reset()"));
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_identify(f.c, 1, 0, &cd, sizeof(cd)), -ENXIO);
+		vpio_test_log_release();
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_reset(f.c), 0);
+		check_kept(&f, 10, 1);
+		check_io(&f, 20, 2);
+	}
+	ft_close(&f);
+}
+
+/* A lost completion: the command times out, Abort finds nothing (the
+ * device thinks it is done), one timeout later the controller is reset
+ * and the command ends with ABORTED BY HOST. */
+static void test_drop_timeout(void)
+{
+	struct vpio_nvme_ctrlr_stats cs;
+	struct vpio_nvme_qpair_stats qs;
+	struct fn_io w = { 0, 0, 0 };
+	struct ft f;
+	uint64_t t0;
+
+	if (ft_open(&f, FN_EMU_FAULT, 100)) {
+		check_io(&f, 30, 3);
+		CU_ASSERT_EQUAL(vpio_emu_nvme_inject(f.emu, VPIO_EMU_NVME_FAULT_DROP_CPL, 1), 0);
+		t0 = fn_now_us();
+		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(f.ns, f.qp, f.b, 30, 8, fn_io_cb, &w, 0), 0);
+		vpio_test_log_capture();
+		CU_ASSERT_EQUAL(fn_wait(f.qp, &w, 5000), 0);
+		CU_ASSERT(w.done == 1 && w.status == HOST_ABORT);
+		CU_ASSERT(fn_now_us() - t0 >= 200000u); /* two timeouts: never early */
+		CU_ASSERT(vpio_test_log_has("timed out after 100 ms; sending Abort"));
+		CU_ASSERT(vpio_test_log_has("still outstanding after Abort"));
+		vpio_test_log_release();
+		vpio_nvme_ctrlr_get_stats(f.c, &cs);
+		vpio_nvme_qpair_get_stats(f.qp, &qs);
+		CU_ASSERT(cs.timeouts == 1 && cs.aborts_sent == 1 && cs.resets == 1);
+		CU_ASSERT(qs.timeouts == 1 && qs.reconnects == 1 && qs.host_aborted == 1);
+		check_kept(&f, 30, 3);
+		check_io(&f, 40, 4);
+	}
+	ft_close(&f);
+}
+
+/* A completion with a cid that is not outstanding: dropped and counted;
+ * the command it belonged to times out and is ended by the reset; the
+ * others complete normally, each once. */
+static void test_bogus_cid(void)
+{
+	struct vpio_nvme_qpair_stats qs;
+	struct fn_io w[3];
+	struct ft f;
+	int i;
+
+	if (ft_open(&f, FN_EMU_FAULT, 100)) {
+		memset(w, 0, sizeof(w));
+		CU_ASSERT_EQUAL(vpio_emu_nvme_inject(f.emu, VPIO_EMU_NVME_FAULT_BOGUS_CID, 0), 0);
+		for (i = 0; i < 3; i++)
+			CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(f.ns, f.qp, f.b + i * 4096, (uint64_t)i * 8, 8, fn_io_cb,
+							      &w[i], 0), 0);
+		vpio_test_log_capture();
+		CU_ASSERT_EQUAL(fn_drain(f.qp, 5000), 0);
+		CU_ASSERT(vpio_test_log_has("not outstanding") || vpio_test_log_has("out of range"));
+		vpio_test_log_release();
+		vpio_nvme_qpair_get_stats(f.qp, &qs);
+		CU_ASSERT_EQUAL(qs.bogus_cpls, 1);
+		CU_ASSERT_EQUAL(qs.host_aborted, 1);
+		for (i = 0; i < 3; i++)
+			CU_ASSERT(w[i].done == 1 && (w[i].status == 0 || w[i].status == HOST_ABORT));
+		CU_ASSERT_EQUAL((w[0].status == HOST_ABORT) + (w[1].status == HOST_ABORT) + (w[2].status == HOST_ABORT),
+				1);
+		check_io(&f, 50, 5);
+	}
+	ft_close(&f);
+}
+
+static void test_dup_cpl(void)
+{
+	struct vpio_nvme_qpair_stats qs;
+	struct fn_io w = { 0, 0, 0 }, w2 = { 0, 0, 0 };
+	struct ft f;
+	uint64_t end;
+
+	if (ft_open(&f, FN_EMU_FAULT, 0)) {
+		CU_ASSERT_EQUAL(vpio_emu_nvme_inject(f.emu, VPIO_EMU_NVME_FAULT_DUP_CPL, 0), 0);
+		vpio_test_log_capture();
+		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(f.ns, f.qp, f.b, 0, 8, fn_io_cb, &w, 0), 0);
+		CU_ASSERT_EQUAL(fn_wait(f.qp, &w, 5000), 0);
+		/* the same slot goes to the next command, with a new generation */
+		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(f.ns, f.qp, f.b, 0, 8, fn_io_cb, &w2, 0), 0);
+		end = fn_now_us() + 50000u;
+		while (fn_now_us() < end)
+			vpio_nvme_qpair_process_completions(f.qp, 0);
+		vpio_test_log_release();
+		vpio_nvme_qpair_get_stats(f.qp, &qs);
+		CU_ASSERT(w.done == 1 && w.status == 0);
+		CU_ASSERT(w2.done == 1 && w2.status == 0);
+		CU_ASSERT_EQUAL(qs.bogus_cpls, 1);
+		check_io(&f, 60, 6);
+	}
+	ft_close(&f);
+}
+
+static void test_bad_sqhd(void)
+{
+	struct vpio_nvme_qpair_stats qs;
+	struct ft f;
+
+	if (ft_open(&f, FN_EMU_FAULT, 0)) {
+		CU_ASSERT_EQUAL(vpio_emu_nvme_inject(f.emu, VPIO_EMU_NVME_FAULT_BAD_SQHD, 0), 0);
+		vpio_test_log_capture();
+		check_io(&f, 70, 7);
+		CU_ASSERT(vpio_test_log_has("SQ head"));
+		vpio_test_log_release();
+		vpio_nvme_qpair_get_stats(f.qp, &qs);
+		CU_ASSERT_EQUAL(qs.bad_sqhd, 1);
+		CU_ASSERT_EQUAL(qs.bogus_cpls, 0);
+		check_io(&f, 80, 8);
+	}
+	ft_close(&f);
+}
+
+static void test_delay(void)
+{
+	struct vpio_nvme_ctrlr_stats cs;
+	struct fn_io w = { 0, 0, 0 };
+	struct ft f;
+	uint64_t t0;
+
+	if (ft_open(&f, FN_EMU_FAULT, 100)) {
+		/* shorter than the timeout: just late */
+		CU_ASSERT_EQUAL(vpio_emu_nvme_inject(f.emu, VPIO_EMU_NVME_FAULT_DELAY_CPL, 40000), 0);
+		t0 = fn_now_us();
+		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(f.ns, f.qp, f.b, 0, 8, fn_io_cb, &w, 0), 0);
+		CU_ASSERT_EQUAL(fn_wait(f.qp, &w, 5000), 0);
+		CU_ASSERT(w.done == 1 && w.status == 0);
+		CU_ASSERT(fn_now_us() - t0 >= 40000u);
+		/* far longer: the Abort finds it and the device ends it */
+		CU_ASSERT_EQUAL(vpio_emu_nvme_inject(f.emu, VPIO_EMU_NVME_FAULT_DELAY_CPL, 10000000), 0);
+		w.done = 0;
+		t0 = fn_now_us();
+		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(f.ns, f.qp, f.b, 0, 8, fn_io_cb, &w, 0), 0);
+		vpio_test_log_capture();
+		CU_ASSERT_EQUAL(fn_wait(f.qp, &w, 5000), 0);
+		vpio_test_log_release();
+		CU_ASSERT(w.done == 1 && w.status == VPIO_NVME_STATUS(0, VPIO_NVME_SC_ABORTED_BY_REQUEST));
+		CU_ASSERT(fn_now_us() - t0 < 2000000u);
+		vpio_nvme_ctrlr_get_stats(f.c, &cs);
+		CU_ASSERT(cs.aborts_sent == 1 && cs.resets == 0);
+		check_io(&f, 90, 9);
+	}
+	ft_close(&f);
+}
+
+static void test_remove(void)
+{
+	struct vpio_nvme_ctrlr *c;
+	struct fn_io w = { 0, 0, 0 };
+	struct ft f;
+
+	if (ft_open(&f, FN_EMU_REMOVE, 0)) {
+		check_io(&f, 0, 10);
+		CU_ASSERT_EQUAL(vpio_emu_nvme_inject(f.emu, VPIO_EMU_NVME_FAULT_REMOVE, 0), 0);
+		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(f.ns, f.qp, f.b, 0, 8, fn_io_cb, &w, 0), 0);
+		vpio_test_log_capture();
+		CU_ASSERT_EQUAL(fn_wait(f.qp, &w, 5000), -ENODEV);
+		CU_ASSERT(w.done == 1 && w.status == HOST_ABORT);
+		CU_ASSERT(vpio_test_log_has("read all ones"));
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_state(f.c), VPIO_NVME_CTRLR_REMOVED);
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_reset(f.c), -ENODEV);
+		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(f.ns, f.qp, f.b, 0, 8, fn_io_cb, &w, 0), -ENODEV);
+		vpio_test_log_release();
+	}
+	ft_close(&f); /* detach of a removed controller does not hang */
+	vpio_test_log_capture();
+	CU_ASSERT_NOT_EQUAL(vpio_nvme_ctrlr_attach(FN_EMU_REMOVE, NULL, &c), 0);
+	vpio_test_log_release();
+	CU_ASSERT_EQUAL(vpio_emu_destroy(FN_EMU_REMOVE), 0);
+	c = fn_attach(FN_EMU_REMOVE, NULL); /* a new device */
+	if (c != NULL)
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+	CU_ASSERT_EQUAL(vpio_emu_destroy(FN_EMU_REMOVE), 0);
+}
+
+/* Reset with a full queue in flight: every request completes once. */
+static void test_reset_in_flight(void)
+{
+	struct fn_io w[63];
+	struct ft f;
+	int i, ok = 0, aborted = 0;
+
+	if (ft_open(&f, FN_EMU_FAULT, 0)) {
+		memset(w, 0, sizeof(w));
+		for (i = 0; i < 63; i++)
+			CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(f.ns, f.qp, f.b, (uint64_t)i, 1, fn_io_cb, &w[i], 0), 0);
+		vpio_nvme_qpair_flush(f.qp);
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_reset(f.c), 0);
+		CU_ASSERT_EQUAL(fn_drain(f.qp, 5000), 0);
+		for (i = 0; i < 63; i++) {
+			CU_ASSERT_EQUAL(w[i].done, 1);
+			ok += w[i].status == 0;
+			aborted += w[i].status == HOST_ABORT;
+		}
+		CU_ASSERT_EQUAL(ok + aborted, 63);
+		check_io(&f, 100, 11);
+	}
+	ft_close(&f);
+}
+
+int fn_register_faults(void)
+{
+	VPIO_SUITE("faults", NULL, NULL);
+	VPIO_TEST(test_fatal);
+	VPIO_TEST(test_drop_timeout);
+	VPIO_TEST(test_bogus_cid);
+	VPIO_TEST(test_dup_cpl);
+	VPIO_TEST(test_bad_sqhd);
+	VPIO_TEST(test_delay);
+	VPIO_TEST(test_remove);
+	VPIO_TEST(test_reset_in_flight);
+	return 0;
+}

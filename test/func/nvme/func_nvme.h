@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * func_nvme: functional tests of lib/nvme against emulated controllers
+ * (default) or real ones (-a ADDR, repeatable).  Shared helpers.
+ */
+#ifndef FUNC_NVME_H
+#define FUNC_NVME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vpio/emu.h>
+#include <vpio/env.h>
+#include <vpio/nvme.h>
+
+#include "common/vpio_test.h"
+
+#define FN_MAX_TARGETS 8
+
+/* Controllers the data tests run on: -a addresses, or emulated ones with
+ * 512- and 4096-byte blocks. */
+extern const char *g_fn_targets[FN_MAX_TARGETS];
+extern unsigned g_fn_ntargets;
+extern bool g_fn_real; /* -a given: no emulator-only suites */
+
+/* Emulated controllers of the emulator-only suites (distinct names, since
+ * options differ). */
+#define FN_EMU_512 "emu:nvme0?size=64M"
+#define FN_EMU_4K "emu:nvme1?lba=4096&size=64M"
+#define FN_EMU_MDTS "emu:nvme2?size=16M&mdts=2"
+#define FN_EMU_NOSGL "emu:nvme3?size=16M&sgl=0"
+#define FN_EMU_NODBBUF "emu:nvme4?size=16M&dbbuf=0"
+#define FN_EMU_FAULT "emu:nvme5?size=16M"
+#define FN_EMU_REMOVE "emu:nvme6?size=16M"
+#define FN_EMU_MULTINS "emu:nvme7?size=8M&ns=3"
+
+/* Attach (CU_FAIL and NULL on failure); opts NULL = defaults. */
+struct vpio_nvme_ctrlr *fn_attach(const char *name, const struct vpio_nvme_ctrlr_opts *opts);
+/* An I/O qpair of queue_size entries and timeout_ms (0 = defaults). */
+struct vpio_nvme_qpair *fn_qpair(struct vpio_nvme_ctrlr *c, uint32_t queue_size, uint32_t timeout_ms);
+struct vpio_nvme_ns *fn_ns(struct vpio_nvme_ctrlr *c, uint32_t nsid);
+/* The emulator behind c, or NULL for a real controller. */
+struct vpio_emu_nvme *fn_emu(struct vpio_nvme_ctrlr *c);
+
+struct fn_io {
+	unsigned done;
+	uint16_t status; /* without the phase tag */
+	uint32_t cdw0;
+};
+void fn_io_cb(void *arg, const struct vpio_nvme_cpl *cpl);
+/* Poll until w->done (0), the timeout (-ETIMEDOUT) or an error from
+ * process_completions (returned after w may have completed). */
+int fn_wait(struct vpio_nvme_qpair *qp, struct fn_io *w, unsigned timeout_ms);
+/* Poll until nothing is outstanding (0) or the timeout. */
+int fn_drain(struct vpio_nvme_qpair *qp, unsigned timeout_ms);
+
+/* Synchronous I/O: 0, the NVMe status (> 0), or a negative errno. */
+int fn_write(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const void *buf, uint64_t lba, uint32_t n);
+int fn_read(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, void *buf, uint64_t lba, uint32_t n);
+
+uint64_t fn_rand(void);
+void fn_seed(uint64_t seed);
+/* Deterministic bytes from seed. */
+void fn_fill(void *buf, size_t len, uint64_t seed);
+uint64_t fn_now_us(void);
+
+/* Suites (one file each). */
+int fn_register_bringup(void);
+int fn_register_data(void);
+int fn_register_queues(void);
+int fn_register_bad_input(void);
+int fn_register_faults(void);
+
+#endif

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Suite "queues": queue full (-EAGAIN, not logged) and recovery, doorbell
+ * batching (delayed SQ doorbell, one CQ doorbell per poll, flush), shadow
+ * doorbells, several qpairs on several threads, freeing a qpair with
+ * commands in flight, reset with qpairs and data kept.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "func_nvme.h"
+
+static void test_queue_full(void)
+{
+	struct vpio_nvme_ctrlr *c = fn_attach(g_fn_targets[0], NULL);
+	struct vpio_nvme_qpair *qp;
+	struct vpio_nvme_ns *ns;
+	struct fn_io w[8];
+	uint8_t *buf = vpio_dma_zmalloc(8 * 4096, 4096);
+	int i;
+
+	if (c == NULL)
+		return;
+	ns = fn_ns(c, vpio_nvme_ctrlr_first_active_ns(c));
+	qp = fn_qpair(c, 8, 0);
+	memset(w, 0, sizeof(w));
+	CU_ASSERT_EQUAL(vpio_nvme_qpair_get_depth(qp), 7);
+	for (i = 0; i < 7; i++)
+		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(ns, qp, buf + i * 4096, i, 1, fn_io_cb, &w[i], 0), 0);
+	CU_ASSERT_EQUAL(vpio_nvme_qpair_get_outstanding(qp), 7);
+	vpio_test_log_capture();
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(ns, qp, buf, 0, 1, fn_io_cb, &w[7], 0), -EAGAIN);
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_flush(ns, qp, fn_io_cb, &w[7]), -EAGAIN);
+	CU_ASSERT_EQUAL(vpio_test_log_errors(), 0); /* flow control, not an error */
+	vpio_test_log_release();
+	CU_ASSERT_EQUAL(fn_drain(qp, 5000), 0);
+	for (i = 0; i < 7; i++)
+		CU_ASSERT(w[i].done == 1 && w[i].status == 0);
+	CU_ASSERT_EQUAL(fn_read(ns, qp, buf, 0, 1), 0);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(qp), 0);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+	vpio_dma_free(buf);
+}
+
+/* SQ doorbell updates the device was given: MMIO, or shadow only. */
+static uint64_t rings(const struct vpio_nvme_qpair *qp)
+{
+	struct vpio_nvme_qpair_stats st;
+
+	vpio_nvme_qpair_get_stats(qp, &st);
+	return st.sq_doorbells;
+}
+
+static void batch_round(struct vpio_nvme_ctrlr *c, bool delay)
+{
+	struct vpio_nvme_ns *ns = fn_ns(c, vpio_nvme_ctrlr_first_active_ns(c));
+	struct vpio_nvme_qpair_opts o;
+	struct vpio_nvme_qpair_stats st;
+	struct vpio_nvme_qpair *qp;
+	uint8_t *buf = vpio_dma_zmalloc(16 * 4096, 4096);
+	uint64_t r0, polls;
+	int i, n;
+
+	vpio_nvme_qpair_opts_init(&o);
+	o.delay_doorbell = delay;
+	o.queue_size = 64;
+	CU_ASSERT_EQUAL_FATAL(vpio_nvme_ctrlr_alloc_io_qpair(c, &o, &qp), 0);
+	r0 = rings(qp);
+	for (i = 0; i < 16; i++)
+		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(ns, qp, buf + i * 4096, i, 1, NULL, NULL, 0), 0);
+	CU_ASSERT_EQUAL(rings(qp) - r0, delay ? 0 : 16);
+	if (delay) {
+		CU_ASSERT_EQUAL(vpio_nvme_qpair_flush(qp), 0); /* one doorbell for 16 */
+		CU_ASSERT_EQUAL(rings(qp) - r0, 1);
+		CU_ASSERT_EQUAL(vpio_nvme_qpair_flush(qp), 0); /* nothing new: no doorbell */
+		CU_ASSERT_EQUAL(rings(qp) - r0, 1);
+	}
+	for (n = 0, polls = 0; n < 16 && polls < 10000000; polls++) {
+		int rc = vpio_nvme_qpair_process_completions(qp, 0);
+
+		CU_ASSERT(rc >= 0);
+		n += rc > 0 ? rc : 0;
+	}
+	vpio_nvme_qpair_get_stats(qp, &st);
+	CU_ASSERT_EQUAL(n, 16);
+	CU_ASSERT(st.cq_doorbells <= st.polls); /* at most one CQ doorbell per poll */
+	CU_ASSERT(st.cq_doorbells >= 1);
+	CU_ASSERT_EQUAL(rings(qp) - r0, delay ? 1 : 16);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(qp), 0);
+	vpio_dma_free(buf);
+}
+
+static void test_doorbell_batching(void)
+{
+	struct vpio_nvme_ctrlr *c = fn_attach(g_fn_real ? g_fn_targets[0] : FN_EMU_NODBBUF, NULL);
+	struct vpio_nvme_ctrlr_info in;
+
+	if (c == NULL)
+		return;
+	vpio_nvme_ctrlr_get_info(c, &in);
+	if (!g_fn_real)
+		CU_ASSERT_FALSE(in.shadow_doorbells);
+	batch_round(c, true);
+	batch_round(c, false);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+}
+
+/* With Doorbell Buffer Config the device reads shadow doorbells, and MMIO
+ * writes are skipped while its EventIdx says so. */
+static void test_shadow_doorbells(void)
+{
+	struct vpio_emu_nvme_stats s0, s1;
+	struct vpio_nvme_qpair_stats st;
+	struct vpio_nvme_ctrlr_opts o;
+	struct vpio_nvme_ctrlr_info in;
+	struct vpio_nvme_ctrlr *c;
+	struct vpio_nvme_qpair *qp;
+	struct vpio_nvme_ns *ns;
+	uint8_t *buf = vpio_dma_zmalloc(4096, 4096);
+	int i;
+
+	if (g_fn_real || (c = fn_attach(FN_EMU_512, NULL)) == NULL) {
+		vpio_dma_free(buf);
+		return;
+	}
+	vpio_nvme_ctrlr_get_info(c, &in);
+	CU_ASSERT_TRUE(in.shadow_doorbells);
+	ns = fn_ns(c, 1);
+	qp = fn_qpair(c, 64, 0);
+	vpio_emu_nvme_get_stats(fn_emu(c), &s0);
+	for (i = 0; i < 2000; i++)
+		CU_ASSERT_EQUAL(fn_read(ns, qp, buf, (uint64_t)i, 1), 0);
+	vpio_emu_nvme_get_stats(fn_emu(c), &s1);
+	vpio_nvme_qpair_get_stats(qp, &st);
+	CU_ASSERT(s1.shadow_doorbells > s0.shadow_doorbells);
+	CU_ASSERT_EQUAL(st.sq_doorbells, 2000);
+	CU_ASSERT(st.mmio_doorbells < st.sq_doorbells + st.cq_doorbells); /* EventIdx saved MMIO writes */
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(qp), 0);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+	/* opted out */
+	vpio_nvme_ctrlr_opts_init(&o);
+	o.no_shadow_doorbells = true;
+	c = fn_attach(FN_EMU_512, &o);
+	if (c != NULL) {
+		vpio_nvme_ctrlr_get_info(c, &in);
+		CU_ASSERT_FALSE(in.shadow_doorbells);
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+	}
+	vpio_dma_free(buf);
+}
+
+struct worker {
+	struct vpio_nvme_ctrlr *c;
+	uint64_t first_lba;
+	int ok;
+};
+
+/* One thread, one qpair: write/read/compare in its own LBA range. */
+static void *worker_fn(void *arg)
+{
+	struct worker *wk = arg;
+	struct vpio_nvme_ns *ns = NULL;
+	struct vpio_nvme_qpair_opts o;
+	struct vpio_nvme_qpair *qp = NULL;
+	uint8_t *a = vpio_dma_malloc(65536, 4096), *b = vpio_dma_malloc(65536, 4096);
+	uint32_t bs, n;
+	int i;
+
+	vpio_nvme_qpair_opts_init(&o);
+	o.check_thread = true;
+	if (a && b && vpio_nvme_ctrlr_get_ns(wk->c, vpio_nvme_ctrlr_first_active_ns(wk->c), &ns) == 0 &&
+	    vpio_nvme_ctrlr_alloc_io_qpair(wk->c, &o, &qp) == 0) {
+		bs = vpio_nvme_ns_get_sector_size(ns);
+		n = 65536u / bs;
+		wk->ok = 1;
+		for (i = 0; i < 100 && wk->ok; i++) {
+			fn_fill(a, 65536, wk->first_lba + (uint64_t)i);
+			wk->ok = fn_write(ns, qp, a, wk->first_lba + (uint64_t)(i % 8) * n, n) == 0 &&
+				 fn_read(ns, qp, b, wk->first_lba + (uint64_t)(i % 8) * n, n) == 0 && memcmp(a, b, 65536) == 0;
+		}
+		vpio_nvme_ctrlr_free_io_qpair(qp);
+	}
+	vpio_dma_free(a);
+	vpio_dma_free(b);
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	struct vpio_nvme_ctrlr *c = fn_attach(g_fn_targets[0], NULL);
+	struct worker wk[3];
+	pthread_t t[3];
+	int i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < 3; i++) {
+		wk[i] = (struct worker){ c, (uint64_t)(i + 1) * 8192u, 0 };
+		CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL, worker_fn, &wk[i]), 0);
+	}
+	for (i = 0; i < 3; i++) {
+		pthread_join(t[i], NULL);
+		CU_ASSERT_EQUAL(wk[i].ok, 1);
+	}
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+}
+
+static void test_free_with_outstanding(void)
+{
+	struct vpio_nvme_ctrlr *c = fn_attach(g_fn_targets[0], NULL);
+	struct vpio_nvme_qpair *qp;
+	struct fn_io w[16];
+	uint8_t *buf = vpio_dma_zmalloc(4096, 4096);
+	int i;
+
+	if (c == NULL)
+		return;
+	qp = fn_qpair(c, 32, 0);
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < 16; i++)
+		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(fn_ns(c, vpio_nvme_ctrlr_first_active_ns(c)), qp, buf, 0, 1,
+						      fn_io_cb, &w[i], 0), 0);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(qp), 0);
+	for (i = 0; i < 16; i++) /* each ended exactly once, by the device or the host */
+		CU_ASSERT_EQUAL(w[i].done, 1);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+	vpio_dma_free(buf);
+}
+
+/* A reset keeps the qpair handle (it reconnects) and the data. */
+static void test_reset_keeps_qpairs(void)
+{
+	struct vpio_nvme_ctrlr *c = fn_attach(g_fn_targets[0], NULL);
+	struct vpio_nvme_qpair_stats st;
+	struct vpio_nvme_ctrlr_stats cs;
+	struct vpio_nvme_qpair *qp;
+	struct vpio_nvme_ns *ns;
+	uint8_t *a = vpio_dma_malloc(8192, 4096), *b = vpio_dma_malloc(8192, 4096);
+	uint32_t n;
+
+	if (c == NULL)
+		return;
+	ns = fn_ns(c, vpio_nvme_ctrlr_first_active_ns(c));
+	qp = fn_qpair(c, 32, 0);
+	n = 8192u / vpio_nvme_ns_get_sector_size(ns);
+	fn_fill(a, 8192, 99);
+	CU_ASSERT_EQUAL(fn_write(ns, qp, a, 123, n), 0);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_reset(c), 0);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_state(c), VPIO_NVME_CTRLR_READY);
+	CU_ASSERT_EQUAL(fn_read(ns, qp, b, 123, n), 0);
+	CU_ASSERT_EQUAL(memcmp(a, b, 8192), 0);
+	vpio_nvme_qpair_get_stats(qp, &st);
+	vpio_nvme_ctrlr_get_stats(c, &cs);
+	CU_ASSERT_EQUAL(st.reconnects, 1);
+	CU_ASSERT_EQUAL(cs.resets, 1);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(qp), 0);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+	vpio_dma_free(a);
+	vpio_dma_free(b);
+}
+
+int fn_register_queues(void)
+{
+	VPIO_SUITE("queues", NULL, NULL);
+	VPIO_TEST(test_queue_full);
+	VPIO_TEST(test_doorbell_batching);
+	VPIO_TEST(test_shadow_doorbells);
+	VPIO_TEST(test_threads);
+	VPIO_TEST(test_free_with_outstanding);
+	VPIO_TEST(test_reset_keeps_qpairs);
+	return 0;
+}
