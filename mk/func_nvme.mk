@@ -8,3 +8,8 @@ src test/func/nvme/data.c
 src test/func/nvme/queues.c
 src test/func/nvme/bad_input.c
 src test/func/nvme/faults.c
+
+# the I/O loop test/func/nosyscall.sh counts system calls of (not run
+# directly by test/run.sh)
+test nvme_nosyscall
+src test/func/nvme/nosyscall_io.c
