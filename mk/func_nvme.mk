@@ -13,3 +13,11 @@ src test/func/nvme/faults.c
 # directly by test/run.sh)
 test nvme_nosyscall
 src test/func/nvme/nosyscall_io.c
+
+# VM-tier tools (test/vm/guest-test.sh runs them against QEMU's NVMe
+# controllers on vfio-pci; not run by test/run.sh on the host)
+test nvme_pattern
+src test/vm_tools/nvme_pattern.c
+
+test vm_mem
+src test/vm_tools/vm_mem.c
