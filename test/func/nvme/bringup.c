@@ -106,7 +106,8 @@ static void test_log_pages(void)
 		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_health_log(c, &h), 0);
 		CU_ASSERT(h.composite_temperature > 200); /* kelvin */
 		CU_ASSERT(h.available_spare <= 100);
-		CU_ASSERT(h.power_cycles[0] >= 1 || h.power_cycles[1] != 0);
+		if (!g_fn_real) /* the emulator counts opens as power cycles */
+			CU_ASSERT(h.power_cycles[0] >= 1);
 		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_error_log(c, e, 4), 0);
 		/* an offset into the health page reads the same bytes */
 		if (vpio_nvme_ctrlr_get_data(c)->lpa & 0x4u) {
@@ -126,6 +127,7 @@ static void test_passthrough_and_abort(void)
 	struct vpio_nvme_cmd cmd;
 	struct vpio_nvme_cpl cpl;
 	struct vpio_nvme_ctrlr *c;
+	struct vpio_nvme_qpair *qp;
 	struct fn_io w = { 0, 0, 0 };
 	bool aborted = true;
 	void *dma;
@@ -156,9 +158,13 @@ static void test_passthrough_and_abort(void)
 	CU_ASSERT_EQUAL(w.status, 0);
 	CU_ASSERT_EQUAL(memcmp(dma, cd, 64), 0);
 	vpio_dma_free(dma);
-	/* Abort of a command that does not exist */
-	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_abort(c, 1, 0x1234, &aborted), 0);
-	CU_ASSERT_FALSE(aborted);
+	/* Abort of a command that does not exist, on a queue that does */
+	qp = fn_qpair(c, 8, 0);
+	if (qp != NULL) {
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_abort(c, vpio_nvme_qpair_get_id(qp), 0x1234, &aborted), 0);
+		CU_ASSERT_FALSE(aborted);
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(qp), 0);
+	}
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
 	free(cd);
 }

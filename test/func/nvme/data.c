@@ -84,7 +84,7 @@ static void test_random_rw(void)
 		if (ctx_open(&x, g_fn_targets[t], NULL, 64)) {
 			uint32_t max = (uint32_t)((BUF_LEN - 8192u) / x.bs);
 
-			for (i = 0; i < 200 && rw_once(&x, i % 4 ? 64 : max); i++)
+			for (i = 0; i < fn_iters(200) && rw_once(&x, i % 4 ? 64 : max); i++)
 				; /* mostly small, some split */
 		}
 		ctx_close(&x);
@@ -200,7 +200,7 @@ static void test_vectors(void)
 
 			vpio_nvme_ctrlr_get_info(x.c, &in);
 			sgl = in.sgl_supported;
-			for (i = 0; i < 100 && vec_round(&x, !sgl || i % 2 == 0); i++)
+			for (i = 0; i < fn_iters(100) && vec_round(&x, !sgl || i % 2 == 0); i++)
 				;
 		}
 		ctx_close(&x);

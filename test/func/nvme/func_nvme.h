@@ -23,6 +23,9 @@
 extern const char *g_fn_targets[FN_MAX_TARGETS];
 extern unsigned g_fn_ntargets;
 extern bool g_fn_real; /* -a given: no emulator-only suites */
+/* Iteration counts: n on emulated controllers, n / 5 (at least 2) on real
+ * ones, which in the VM tier run under TCG, where every doorbell traps. */
+unsigned fn_iters(unsigned n);
 
 /* Emulated controllers of the emulator-only suites (distinct names, since
  * options differ). */

@@ -175,7 +175,7 @@ static void *worker_fn(void *arg)
 		bs = vpio_nvme_ns_get_sector_size(ns);
 		n = 65536u / bs;
 		wk->ok = 1;
-		for (i = 0; i < 100 && wk->ok; i++) {
+		for (i = 0; i < (int)fn_iters(100) && wk->ok; i++) {
 			fn_fill(a, 65536, wk->first_lba + (uint64_t)i);
 			wk->ok = fn_write(ns, qp, a, wk->first_lba + (uint64_t)(i % 8) * n, n) == 0 &&
 				 fn_read(ns, qp, b, wk->first_lba + (uint64_t)(i % 8) * n, n) == 0 && memcmp(a, b, 65536) == 0;
