@@ -230,8 +230,10 @@ int nvme_admin_sync(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd, 
 	char st[VPIO_NVME_STATUS_STRLEN];
 	struct sync_ctx ctx = { false, { 0 } };
 	void *bounce = NULL;
-	int rc;
+	int rc = admin_usable(c);
 
+	if (rc != 0)
+		return rc;
 	if (len > c->adminq->max_xfer || (len > 0 && buf == NULL)) {
 		nvme_err("%s: %s: %zu bytes of data (buffer %p) is more than an admin command moves", c->name, what, len,
 			 buf);

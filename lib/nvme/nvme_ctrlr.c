@@ -208,7 +208,7 @@ void vpio_nvme_ctrlr_get_info(const struct vpio_nvme_ctrlr *c, struct vpio_nvme_
 	for (i = 0; c->ns != NULL && i < c->num_ns; i++)
 		info->num_active_ns += c->ns[i] != NULL && c->ns[i]->active;
 	info->sgl_supported = VPIO_NVME_SGLS_SUPPORTED(c->cdata.sgls);
-	info->shadow_doorbells = c->dbbuf != NULL;
+	info->shadow_doorbells = c->dbbuf_on;
 }
 
 const struct vpio_nvme_ctrlr_data *vpio_nvme_ctrlr_get_data(const struct vpio_nvme_ctrlr *c)

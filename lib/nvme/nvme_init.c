@@ -115,19 +115,20 @@ void nvme_ctrlr_free_dbbuf(struct vpio_nvme_ctrlr *c)
 	vpio_dma_free(c->eventidx);
 	c->dbbuf = NULL;
 	c->eventidx = NULL;
+	c->dbbuf_on = false;
 }
 
 /* Shadow doorbells are an optimization: failing to set them up is not. */
 static void setup_dbbuf(struct vpio_nvme_ctrlr *c)
 {
-	if (c->opts.no_shadow_doorbells || (c->cdata.oacs & VPIO_NVME_OACS_DOORBELL_BUFFER_CONFIG) == 0) {
-		nvme_ctrlr_free_dbbuf(c);
+	c->dbbuf_on = false;
+	if (c->opts.no_shadow_doorbells || (c->cdata.oacs & VPIO_NVME_OACS_DOORBELL_BUFFER_CONFIG) == 0)
 		return;
-	}
 	if (nvme_ctrlr_alloc_dbbuf(c) != 0 || nvme_ctrlr_config_dbbuf(c) != 0) {
 		nvme_warn("%s: shadow doorbells not in use; MMIO doorbells only", c->name);
-		nvme_ctrlr_free_dbbuf(c);
+		return;
 	}
+	c->dbbuf_on = true;
 }
 
 /* Everything after CC.EN = 0 and admin queue set-up; also used by reset. */
@@ -168,6 +169,6 @@ int nvme_ctrlr_start(struct vpio_nvme_ctrlr *c)
 	if (rc == 0)
 		nvme_info("%s: NVMe %u.%u, %u I/O queues, max transfer %u bytes, %u namespace ids%s", c->name,
 			  c->vs >> 16, (c->vs >> 8) & 0xffu, c->max_io_queues, c->max_xfer, c->num_ns,
-			  c->dbbuf ? ", shadow doorbells" : "");
+			  c->dbbuf_on ? ", shadow doorbells" : "");
 	return rc;
 }

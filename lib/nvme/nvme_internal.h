@@ -162,7 +162,8 @@ enum nvme_qpair_state {
 };
 
 struct vpio_nvme_qpair {
-	/* --- hot: submission and completion --- */
+	/* --- hot: submission and completion (about four cache lines with the
+	 * counters; the qpair is allocated cache-line aligned) --- */
 	struct vpio_nvme_cmd *sq;
 	volatile struct vpio_nvme_cpl *cq;
 	struct nvme_req *reqs;
@@ -188,14 +189,14 @@ struct vpio_nvme_qpair {
 	uint32_t check_seq;	/* health checks run so far */
 	uint32_t max_xfer;	/* bytes per command */
 	uint64_t next_check;	/* tick of the next health check, 0 = none */
-	struct vpio_nvme_qpair_stats stats;
+	struct nvme_dptr_env dptr;
 	/* shadow doorbells (NULL when not in use) */
 	volatile uint32_t *sq_shadow;
 	volatile uint32_t *cq_shadow;
 	volatile uint32_t *sq_eventidx;
 	volatile uint32_t *cq_eventidx;
 	uint16_t cq_rung;	/* CQ head the device was last told */
-	struct nvme_dptr_env dptr;
+	struct vpio_nvme_qpair_stats stats;
 
 	/* --- cold --- */
 	struct vpio_nvme_ctrlr *ctrlr;	/* NULL for a fake qpair (tests) */
@@ -353,7 +354,10 @@ struct vpio_nvme_ctrlr {
 	uint8_t *qid_used;			/* [max_io_queues + 1] */
 	_Atomic int refs;			/* attach + one per qpair */
 
-	/* shadow doorbells: two pages, NULL when not in use */
+	/* shadow doorbells: two pages, kept until detach once allocated (a
+	 * qpair that has not reconnected after a reset may still write its
+	 * shadow entry); dbbuf_on says whether the controller uses them */
+	bool dbbuf_on;
 	uint32_t *dbbuf;
 	uint32_t *eventidx;
 	uint64_t dbbuf_iova, eventidx_iova;

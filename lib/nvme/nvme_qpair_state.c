@@ -39,7 +39,8 @@ int nvme_qpair_connect(struct vpio_nvme_qpair *qp)
 	nvme_qpair_reset_rings(qp);
 	qp->sq_db = nvme_doorbell(c, qp->qid, false);
 	qp->cq_db = nvme_doorbell(c, qp->qid, true);
-	if (c->dbbuf != NULL) {
+	/* shadow entries of this qid must fit in the buffer's page */
+	if (c->dbbuf_on && (2u * qp->qid + 2u) * (4u << c->dstrd) <= (1u << c->page_shift)) {
 		uint32_t stride = 1u << c->dstrd; /* in dwords */
 
 		qp->sq_shadow = &c->dbbuf[2u * qp->qid * stride];

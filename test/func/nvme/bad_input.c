@@ -143,6 +143,9 @@ static void test_detached_controller(void)
 	CU_ASSERT_EQUAL(w.done, 1); /* ended by the host (or completed before detach) */
 	expect(vpio_nvme_ns_cmd_read(ns, qp, buf, 0, 1, fn_io_cb, &w, 0), -ENODEV, "detached", "read after detach");
 	expect(vpio_nvme_ctrlr_alloc_io_qpair(c, NULL, &qp2), -ENODEV, "detached", "qpair after detach");
+	expect(vpio_nvme_ctrlr_identify(c, VPIO_NVME_CNS_CTRLR, 0, buf, 4096), -ENODEV, "detached",
+	       "admin command after detach");
+	expect(vpio_nvme_ctrlr_reset(c), -ENODEV, "detached", "reset after detach");
 	vpio_test_log_release();
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(qp), 0); /* frees the controller's last memory */
 	vpio_dma_free(buf);
