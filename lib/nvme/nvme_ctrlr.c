@@ -73,8 +73,7 @@ static struct vpio_nvme_ctrlr *ctrlr_new(const char *name, const struct vpio_nvm
 		c->opts.admin_timeout_ms = 10000;
 	c->ticks_hz = vpio_get_ticks_hz();
 	atomic_init(&c->refs, 1);
-	atomic_init(&c->state, VPIO_NVME_CTRLR_RESETTING);
-	atomic_init(&c->epoch, 0);
+	atomic_init(&c->epoch, VPIO_NVME_CTRLR_RESETTING); /* until attach is done */
 	return c;
 }
 

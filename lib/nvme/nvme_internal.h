@@ -327,9 +327,10 @@ int nvme_ns_refresh(struct vpio_nvme_ns *ns);
 /* ---------------------------------------------------------- controllers */
 
 struct vpio_nvme_ctrlr {
-	/* read by every I/O thread: alone on its cache line */
-	_Alignas(64) _Atomic uint32_t epoch;	/* bumped on every state change */
-	_Atomic int state;			/* enum vpio_nvme_ctrlr_state */
+	/* read by every I/O thread: alone on its cache line.  The state and a
+	 * change counter in one word, so that one load is a consistent
+	 * snapshot: counter << NVME_STATE_BITS | enum vpio_nvme_ctrlr_state */
+	_Alignas(64) _Atomic uint32_t epoch;
 	_Alignas(64) char name[64];
 	struct vpio_pci_device *dev;
 	volatile uint8_t *regs;
@@ -365,9 +366,13 @@ struct vpio_nvme_ctrlr {
 	_Atomic uint64_t stat_resets, stat_timeouts, stat_aborts, stat_admin, stat_failures;
 };
 
+#define NVME_STATE_BITS 3u
+#define NVME_STATE_MASK ((1u << NVME_STATE_BITS) - 1u)
+#define NVME_EPOCH_STATE(e) ((e) & NVME_STATE_MASK)
+
 static inline uint32_t nvme_ctrlr_state(const struct vpio_nvme_ctrlr *c)
 {
-	return (uint32_t)atomic_load_explicit(&c->state, memory_order_acquire);
+	return NVME_EPOCH_STATE(atomic_load_explicit(&c->epoch, memory_order_acquire));
 }
 
 /* Registers (nvme_regs.c). */
@@ -417,8 +422,11 @@ void nvme_ctrlr_free_ns(struct vpio_nvme_ctrlr *c);
 int nvme_ctrlr_alloc_dbbuf(struct vpio_nvme_ctrlr *c);
 void nvme_ctrlr_free_dbbuf(struct vpio_nvme_ctrlr *c);
 
-/* State changes (nvme_reset.c). */
+/* State changes (nvme_reset.c): a new epoch with state st; the
+ * conditional one only from state `from` (false otherwise). */
 void nvme_ctrlr_set_state(struct vpio_nvme_ctrlr *c, enum vpio_nvme_ctrlr_state st);
+bool nvme_ctrlr_change_state(struct vpio_nvme_ctrlr *c, enum vpio_nvme_ctrlr_state from,
+			     enum vpio_nvme_ctrlr_state to);
 /* Mark failed (-ENXIO) or removed (-ENODEV) after a health check. */
 void nvme_ctrlr_fail(struct vpio_nvme_ctrlr *c, int why);
 /* A timed-out command was not helped by Abort: reset if allowed. */

@@ -84,7 +84,7 @@ static bool follow_epoch(struct vpio_nvme_qpair *qp)
 {
 	struct vpio_nvme_ctrlr *c = qp->ctrlr;
 	uint32_t epoch = atomic_load_explicit(&c->epoch, memory_order_acquire);
-	uint32_t st = nvme_ctrlr_state(c);
+	uint32_t st = NVME_EPOCH_STATE(epoch); /* one snapshot of both */
 
 	if (qp->epoch == epoch)
 		return true;
@@ -118,7 +118,7 @@ int nvme_qpair_sync_state(struct vpio_nvme_qpair *qp, const char *what)
 		nvme_err("%s: controller %s has failed; reset it with vpio_nvme_ctrlr_reset()", what, c->name);
 		return -ENXIO;
 	default:
-		st = nvme_ctrlr_state(c);
+		st = NVME_EPOCH_STATE(qp->epoch);
 		nvme_err("%s: controller %s is %s", what, c->name,
 			 st == VPIO_NVME_CTRLR_DETACHED ? "detached" : "removed");
 		return -ENODEV;

@@ -9,10 +9,29 @@
 
 #include "nvme_internal.h"
 
+static uint32_t next_epoch(uint32_t old, enum vpio_nvme_ctrlr_state st)
+{
+	return ((old >> NVME_STATE_BITS) + 1u) << NVME_STATE_BITS | (uint32_t)st;
+}
+
 void nvme_ctrlr_set_state(struct vpio_nvme_ctrlr *c, enum vpio_nvme_ctrlr_state st)
 {
-	atomic_store_explicit(&c->state, (int)st, memory_order_release);
-	atomic_fetch_add_explicit(&c->epoch, 1, memory_order_acq_rel);
+	uint32_t old = atomic_load(&c->epoch);
+
+	while (!atomic_compare_exchange_weak(&c->epoch, &old, next_epoch(old, st)))
+		;
+}
+
+bool nvme_ctrlr_change_state(struct vpio_nvme_ctrlr *c, enum vpio_nvme_ctrlr_state from,
+			     enum vpio_nvme_ctrlr_state to)
+{
+	uint32_t old = atomic_load(&c->epoch);
+
+	do {
+		if (NVME_EPOCH_STATE(old) != (uint32_t)from)
+			return false;
+	} while (!atomic_compare_exchange_weak(&c->epoch, &old, next_epoch(old, to)));
+	return true;
 }
 
 /* End the admin queue's commands (the device no longer works on them). */
@@ -26,12 +45,10 @@ static void cancel_admin(struct vpio_nvme_ctrlr *c)
 
 void nvme_ctrlr_fail(struct vpio_nvme_ctrlr *c, int why)
 {
-	int target = why == -ENODEV ? VPIO_NVME_CTRLR_REMOVED : VPIO_NVME_CTRLR_FAILED;
-	int expected = VPIO_NVME_CTRLR_READY;
+	enum vpio_nvme_ctrlr_state target = why == -ENODEV ? VPIO_NVME_CTRLR_REMOVED : VPIO_NVME_CTRLR_FAILED;
 
-	if (!atomic_compare_exchange_strong(&c->state, &expected, target))
+	if (!nvme_ctrlr_change_state(c, VPIO_NVME_CTRLR_READY, target))
 		return; /* already failed, removed, resetting or detached */
-	atomic_fetch_add(&c->epoch, 1);
 	atomic_fetch_add(&c->stat_failures, 1);
 	if (target == VPIO_NVME_CTRLR_FAILED) {
 		/* stop the controller before its commands are ended */

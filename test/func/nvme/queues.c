@@ -7,8 +7,10 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "func_nvme.h"
 
@@ -261,6 +263,93 @@ static void test_reset_keeps_qpairs(void)
 	vpio_dma_free(b);
 }
 
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { 0, (long)ms * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+struct resetter {
+	struct vpio_nvme_ctrlr *c;
+	_Atomic int stop;
+	uint64_t submitted, completed, ok, aborted, other, reconnects;
+	int poll_errors;
+};
+
+static void count_cb(void *arg, const struct vpio_nvme_cpl *cpl)
+{
+	struct resetter *r = arg;
+	uint16_t st = cpl->status & 0xfffeu;
+
+	r->completed++;
+	r->ok += st == 0;
+	r->aborted += st == VPIO_NVME_STATUS(VPIO_NVME_SCT_PATH, VPIO_NVME_SC_ABORTED_BY_HOST);
+	r->other += st != 0 && st != VPIO_NVME_STATUS(VPIO_NVME_SCT_PATH, VPIO_NVME_SC_ABORTED_BY_HOST);
+}
+
+/* I/O at queue depth 8 until told to stop, through resets done by another
+ * thread: -EAGAIN while one runs, ABORTED BY HOST for what it cut off. */
+static void *io_through_resets(void *arg)
+{
+	struct resetter *r = arg;
+	struct vpio_nvme_qpair *qp = NULL;
+	struct vpio_nvme_ns *ns = NULL;
+	uint8_t *buf = vpio_dma_zmalloc(8 * 4096, 4096);
+	struct vpio_nvme_qpair_stats st;
+	uint64_t end;
+	int rc;
+
+	if (vpio_nvme_ctrlr_get_ns(r->c, vpio_nvme_ctrlr_first_active_ns(r->c), &ns) != 0 ||
+	    vpio_nvme_ctrlr_alloc_io_qpair(r->c, NULL, &qp) != 0) {
+		r->poll_errors++;
+		return NULL;
+	}
+	while (!atomic_load(&r->stop)) {
+		while (vpio_nvme_qpair_get_outstanding(qp) < 8 &&
+		       vpio_nvme_ns_cmd_write(ns, qp, buf + (r->submitted % 8) * 4096, r->submitted % 64, 1, count_cb, r,
+					      0) == 0)
+			r->submitted++;
+		rc = vpio_nvme_qpair_process_completions(qp, 0);
+		r->poll_errors += rc < 0 && rc != -EAGAIN;
+	}
+	end = fn_now_us() + 5000000u;
+	while (r->completed < r->submitted && fn_now_us() < end)
+		vpio_nvme_qpair_process_completions(qp, 0);
+	vpio_nvme_qpair_get_stats(qp, &st);
+	r->reconnects = st.reconnects;
+	vpio_nvme_ctrlr_free_io_qpair(qp);
+	vpio_dma_free(buf);
+	return NULL;
+}
+
+static void test_reset_from_other_thread(void)
+{
+	struct resetter r;
+	pthread_t t;
+	int i;
+
+	memset(&r, 0, sizeof(r));
+	r.c = fn_attach(g_fn_targets[0], NULL);
+	if (r.c == NULL)
+		return;
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, io_through_resets, &r), 0);
+	for (i = 0; i < (int)fn_iters(5); i++) {
+		sleep_ms(20);
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_reset(r.c), 0);
+	}
+	sleep_ms(20);
+	atomic_store(&r.stop, 1);
+	pthread_join(t, NULL);
+	CU_ASSERT(r.submitted > 0);
+	CU_ASSERT_EQUAL(r.completed, r.submitted); /* each exactly once */
+	CU_ASSERT_EQUAL(r.ok + r.aborted, r.completed);
+	CU_ASSERT_EQUAL(r.other, 0);
+	CU_ASSERT_EQUAL(r.poll_errors, 0);
+	CU_ASSERT(r.reconnects >= 1 && r.reconnects <= fn_iters(5)); /* back-to-back resets may fold */
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(r.c), 0);
+}
+
 int fn_register_queues(void)
 {
 	VPIO_SUITE("queues", NULL, NULL);
@@ -270,5 +359,6 @@ int fn_register_queues(void)
 	VPIO_TEST(test_threads);
 	VPIO_TEST(test_free_with_outstanding);
 	VPIO_TEST(test_reset_keeps_qpairs);
+	VPIO_TEST(test_reset_from_other_thread);
 	return 0;
 }

@@ -78,8 +78,7 @@ static inline struct ut_qpair *ut_qpair_new(uint16_t n, uint32_t max_xfer, uint3
 	u->ctrlr->cdata.oncs = VPIO_NVME_ONCS_COMPARE | VPIO_NVME_ONCS_DSM | VPIO_NVME_ONCS_WRITE_ZEROES;
 	u->ctrlr->max_xfer = max_xfer;
 	u->ctrlr->page_shift = 12;
-	atomic_init(&u->ctrlr->state, VPIO_NVME_CTRLR_READY);
-	atomic_init(&u->ctrlr->epoch, 0);
+	atomic_init(&u->ctrlr->epoch, VPIO_NVME_CTRLR_READY);
 	qp->ctrlr = u->ctrlr;
 	qp->ctrlr_epoch = &u->ctrlr->epoch;
 	qp->qid = 1;
