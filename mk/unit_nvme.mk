@@ -19,3 +19,7 @@ src test/unit/nvme/status_ut.c
 test unit_nvme_cpl_random
 src test/unit/nvme/cpl_random_ut.c
 src test/fuzz/nvme_cpl_harness.c
+
+# probe: which controllers are offered (fake sysfs)
+test unit_nvme_probe
+src test/unit/nvme/probe_ut.c
