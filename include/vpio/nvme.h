@@ -275,9 +275,11 @@ int vpio_nvme_ctrlr_abort(struct vpio_nvme_ctrlr *ctrlr, uint16_t sqid, uint16_t
  * for an error status (which is in *cpl). */
 int vpio_nvme_ctrlr_admin_passthru(struct vpio_nvme_ctrlr *ctrlr, const struct vpio_nvme_cmd *cmd, void *buf,
 				   size_t len, struct vpio_nvme_cpl *cpl);
-/* Asynchronous passthrough: buf must be registered DMA memory; the callback
- * runs from vpio_nvme_ctrlr_process_admin_completions() (or any synchronous
- * admin helper). */
+/* Asynchronous passthrough: buf must be registered DMA memory.  The
+ * callback runs on whichever thread reaps the admin queue next:
+ * vpio_nvme_ctrlr_process_admin_completions(), any synchronous admin
+ * helper, or an I/O qpair's periodic health check (which reaps Abort
+ * completions when the admin queue is free). */
 int vpio_nvme_ctrlr_cmd_admin_raw(struct vpio_nvme_ctrlr *ctrlr, const struct vpio_nvme_cmd *cmd, void *buf,
 				  uint32_t len, vpio_nvme_cmd_cb cb, void *cb_arg);
 int vpio_nvme_ctrlr_process_admin_completions(struct vpio_nvme_ctrlr *ctrlr);

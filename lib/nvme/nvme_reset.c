@@ -90,10 +90,10 @@ static int reset_locked(struct vpio_nvme_ctrlr *c)
 		rc = nvme_ctrlr_restart(c);
 	}
 	pthread_mutex_unlock(&c->admin_lock);
-	if (rc != 0) {
+	if (rc != 0) { /* the cause was logged where it was found */
 		nvme_ctrlr_set_state(c, rc == -ENODEV ? VPIO_NVME_CTRLR_REMOVED : VPIO_NVME_CTRLR_FAILED);
-		nvme_err("%s: reset failed (%d); the controller is %s", c->name, rc,
-			 rc == -ENODEV ? "removed" : "failed");
+		nvme_notice("%s: reset did not bring the controller back; it is %s", c->name,
+			    rc == -ENODEV ? "removed" : "failed");
 		return rc;
 	}
 	atomic_fetch_add(&c->stat_resets, 1);
