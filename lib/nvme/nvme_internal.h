@@ -305,8 +305,12 @@ void nvme_qpair_log_device_error(struct vpio_nvme_qpair *qp, const char *fmt, ..
 /* Periodic health check: CSTS (fatal, removed), timeouts. */
 void nvme_qpair_health_check(struct vpio_nvme_qpair *qp, uint64_t now);
 
-/* Create/delete the queues on the controller. */
+/* Create the queues on the controller (rings reset, doorbells set up). */
 int nvme_qpair_connect(struct vpio_nvme_qpair *qp);
+/* Point the qpair at its shadow doorbell and EventIdx words (none when the
+ * controller does not use them or the qid does not fit the page) and zero
+ * them: called before the queues are created. */
+void nvme_qpair_setup_shadow(struct vpio_nvme_qpair *qp);
 
 /* ---------------------------------------------------------- namespaces */
 

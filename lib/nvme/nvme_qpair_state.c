@@ -31,6 +31,30 @@ int nvme_qpair_check_owner(struct vpio_nvme_qpair *qp, const char *what)
 	return -EPERM;
 }
 
+void nvme_qpair_setup_shadow(struct vpio_nvme_qpair *qp)
+{
+	const struct vpio_nvme_ctrlr *c = qp->ctrlr;
+	uint32_t stride = 1u << c->dstrd; /* in dwords */
+
+	qp->sq_shadow = qp->cq_shadow = qp->sq_eventidx = qp->cq_eventidx = NULL;
+	/* shadow entries of this qid must fit in the buffer's page */
+	if (!c->dbbuf_on || (2u * qp->qid + 2u) * (4u << c->dstrd) > (1u << c->page_shift))
+		return;
+	qp->sq_shadow = &c->dbbuf[2u * qp->qid * stride];
+	qp->cq_shadow = &c->dbbuf[(2u * qp->qid + 1u) * stride];
+	qp->sq_eventidx = &c->eventidx[2u * qp->qid * stride];
+	qp->cq_eventidx = &c->eventidx[(2u * qp->qid + 1u) * stride];
+	/* A queue that existed under this id before may have left its
+	 * EventIdx behind, and a device need not reset it when the queue is
+	 * created (QEMU does not): a stale one would say "no MMIO needed" and
+	 * the device would never hear of the first commands.  Both words are
+	 * ours until the queue exists. */
+	*qp->sq_shadow = 0;
+	*qp->cq_shadow = 0;
+	*qp->sq_eventidx = 0;
+	*qp->cq_eventidx = 0;
+}
+
 int nvme_qpair_connect(struct vpio_nvme_qpair *qp)
 {
 	struct vpio_nvme_ctrlr *c = qp->ctrlr;
@@ -39,19 +63,7 @@ int nvme_qpair_connect(struct vpio_nvme_qpair *qp)
 	nvme_qpair_reset_rings(qp);
 	qp->sq_db = nvme_doorbell(c, qp->qid, false);
 	qp->cq_db = nvme_doorbell(c, qp->qid, true);
-	/* shadow entries of this qid must fit in the buffer's page */
-	if (c->dbbuf_on && (2u * qp->qid + 2u) * (4u << c->dstrd) <= (1u << c->page_shift)) {
-		uint32_t stride = 1u << c->dstrd; /* in dwords */
-
-		qp->sq_shadow = &c->dbbuf[2u * qp->qid * stride];
-		qp->cq_shadow = &c->dbbuf[(2u * qp->qid + 1u) * stride];
-		qp->sq_eventidx = &c->eventidx[2u * qp->qid * stride];
-		qp->cq_eventidx = &c->eventidx[(2u * qp->qid + 1u) * stride];
-		*qp->sq_shadow = 0;
-		*qp->cq_shadow = 0;
-	} else {
-		qp->sq_shadow = qp->cq_shadow = qp->sq_eventidx = qp->cq_eventidx = NULL;
-	}
+	nvme_qpair_setup_shadow(qp);
 	rc = nvme_ctrlr_create_io_queues(c, qp);
 	if (rc != 0)
 		return rc;

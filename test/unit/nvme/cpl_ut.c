@@ -355,6 +355,44 @@ static void test_shadow_doorbells(void)
 	ut_qpair_free(u);
 }
 
+/* A qid used again: the EventIdx its previous queue left behind (QEMU does
+ * not reset it at queue creation) must not suppress the first doorbells. */
+static void test_shadow_stale_eventidx(void)
+{
+	struct ut_qpair *u = ut_qpair_new(N, 1u << 17, 9, 1000);
+	struct vpio_nvme_qpair *qp = &u->qp;
+	uint32_t *dbbuf = aligned_alloc(4096, 4096), *ei = aligned_alloc(4096, 4096);
+	struct ut_done d = { 0, 0 };
+
+	memset(dbbuf, 0x77, 4096);
+	memset(ei, 0, 4096);
+	ei[2] = 6; /* qid 1's SQ EventIdx, left at the old queue's tail */
+	ei[3] = 6;
+	u->ctrlr->dbbuf = dbbuf;
+	u->ctrlr->eventidx = ei;
+	u->ctrlr->dbbuf_on = true;
+	u->ctrlr->dstrd = 0;
+	nvme_qpair_setup_shadow(qp);
+	CU_ASSERT_PTR_EQUAL(qp->sq_shadow, &dbbuf[2]);
+	CU_ASSERT_PTR_EQUAL(qp->cq_eventidx, &ei[3]);
+	CU_ASSERT(dbbuf[2] == 0 && dbbuf[3] == 0 && ei[2] == 0 && ei[3] == 0);
+	submit(u, &d); /* not delayed: 0 -> 1 must reach the device */
+	CU_ASSERT_EQUAL(u->sq_db, 1);
+	CU_ASSERT_EQUAL(qp->stats.mmio_doorbells, 1);
+	/* a qid whose words do not fit the page: MMIO only */
+	qp->qid = 600;
+	nvme_qpair_setup_shadow(qp);
+	CU_ASSERT_PTR_NULL(qp->sq_shadow);
+	/* no shadow doorbells in use: MMIO only */
+	qp->qid = 1;
+	u->ctrlr->dbbuf_on = false;
+	nvme_qpair_setup_shadow(qp);
+	CU_ASSERT_PTR_NULL(qp->cq_eventidx);
+	free(dbbuf);
+	free(ei);
+	ut_qpair_free(u);
+}
+
 static int reg(void)
 {
 	VPIO_SUITE("nvme_cpl", NULL, NULL);
@@ -370,6 +408,7 @@ static int reg(void)
 	VPIO_TEST(test_cancel_all);
 	VPIO_TEST(test_dbbuf_event_math);
 	VPIO_TEST(test_shadow_doorbells);
+	VPIO_TEST(test_shadow_stale_eventidx);
 	return 0;
 }
 
