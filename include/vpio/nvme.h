@@ -182,7 +182,8 @@ int vpio_nvme_ctrlr_free_io_qpair(struct vpio_nvme_qpair *qp);
  * callbacks; rings the SQ doorbell for delayed submissions first, and the CQ
  * head doorbell once at the end.  Returns the number of requests completed,
  * -ENXIO when the controller failed (reset it), -ENODEV when it is removed
- * or detached; outstanding requests have then been completed with errors.
+ * or detached (outstanding requests have then been completed with errors),
+ * -EAGAIN (not logged) while a reset of the controller is running.
  */
 int vpio_nvme_qpair_process_completions(struct vpio_nvme_qpair *qp, uint32_t max);
 /* Ring the SQ doorbell now for submissions made with delay_doorbell. */
@@ -219,9 +220,10 @@ void vpio_nvme_qpair_get_stats(const struct vpio_nvme_qpair *qp, struct vpio_nvm
  * Requests larger than the controller's transfer size are split into several
  * commands (all or nothing: -EAGAIN when the qpair cannot take them all).
  * Errors: -EINVAL bad length/alignment/flags, -ERANGE beyond the namespace,
- * -EFAULT buffer not registered, -EAGAIN qpair full, -ENXIO controller
- * failed, -ENODEV removed/detached, -ENOTSUP command not supported, -EPERM
- * wrong thread (check_thread).
+ * -EFAULT buffer not registered, -EAGAIN qpair full or a controller reset
+ * running (not logged: poll and retry), -ENXIO controller failed, -ENODEV
+ * removed/detached, -ENOTSUP command not supported, -EPERM wrong thread
+ * (check_thread).
  */
 int vpio_nvme_ns_cmd_read(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, void *buf, uint64_t lba,
 			  uint32_t lba_count, vpio_nvme_cmd_cb cb, void *cb_arg, uint32_t io_flags);

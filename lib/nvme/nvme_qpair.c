@@ -136,6 +136,28 @@ static int take_qid(struct vpio_nvme_ctrlr *c, uint16_t *qid)
 	return -EBUSY;
 }
 
+/* Give qp a queue id, create its queues, list it (controller lock). */
+static int add_qpair(struct vpio_nvme_ctrlr *c, struct vpio_nvme_qpair *qp)
+{
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	rc = take_qid(c, &qp->qid);
+	if (rc == 0) {
+		qp->epoch = atomic_load(&c->epoch);
+		rc = nvme_qpair_connect(qp);
+		if (rc != 0)
+			c->qid_used[qp->qid] = 0;
+	}
+	if (rc == 0) {
+		qp->next = c->qpairs;
+		c->qpairs = qp;
+		atomic_fetch_add(&c->refs, 1);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
 static void init_fields(struct vpio_nvme_qpair *qp, struct vpio_nvme_ctrlr *c, const struct vpio_nvme_qpair_opts *o)
 {
 	qp->ctrlr = c;
@@ -192,22 +214,8 @@ int vpio_nvme_ctrlr_alloc_io_qpair(struct vpio_nvme_ctrlr *c, const struct vpio_
 	memset(qp, 0, sizeof(*qp));
 	init_fields(qp, c, &o);
 	rc = alloc_ring_mem(qp, o.queue_size);
-	if (rc == 0) {
-		pthread_mutex_lock(&c->lock);
-		rc = take_qid(c, &qp->qid);
-		if (rc == 0) {
-			qp->epoch = atomic_load(&c->epoch);
-			rc = nvme_qpair_connect(qp);
-			if (rc != 0)
-				c->qid_used[qp->qid] = 0;
-		}
-		if (rc == 0) {
-			qp->next = c->qpairs;
-			c->qpairs = qp;
-			atomic_fetch_add(&c->refs, 1);
-		}
-		pthread_mutex_unlock(&c->lock);
-	}
+	if (rc == 0)
+		rc = add_qpair(c, qp);
 	if (rc != 0) {
 		qpair_destroy(qp);
 		return rc;
