@@ -7,8 +7,9 @@
  * is looked at (the device cannot change it between check and use); its cid
  * must name a request that is on the device with the same generation (so a
  * duplicate or late completion never completes a request twice or a newer
- * one); its sqid must be ours; its sqhd must lie between our head and tail
- * (else it is ignored, never used as an index).  Bad entries are counted,
+ * one); its sqid must be ours; its sqhd must lie between our head and the
+ * tail the device was given (else it is ignored, never used as an index;
+ * the sqhd of a dropped entry is ignored too).  Bad entries are counted,
  * logged (a few lines per qpair) and dropped; the request they should have
  * completed times out.  No register is read here.
  */
@@ -69,21 +70,21 @@ static struct nvme_req *cpl_req(struct vpio_nvme_qpair *qp, const struct vpio_nv
 	return req;
 }
 
+/* A dropped entry's SQ head is not trusted either. */
 static uint32_t cpl_handle(struct vpio_nvme_qpair *qp, const struct vpio_nvme_cpl *c)
 {
-	struct nvme_req *req;
+	struct nvme_req *req = cpl_req(qp, c);
 
+	if (nvme_unlikely(req == NULL)) {
+		qp->stats.bogus_cpls++;
+		return 0;
+	}
 	if (nvme_likely(sqhd_valid(qp, c->sqhd))) {
 		qp->sq_head = c->sqhd;
 	} else {
 		qp->stats.bad_sqhd++;
 		nvme_qpair_log_device_error(qp, "completion with SQ head %u outside [%u, %u]: head not updated",
 					    c->sqhd, qp->sq_head, qp->sq_rung);
-	}
-	req = cpl_req(qp, c);
-	if (nvme_unlikely(req == NULL)) {
-		qp->stats.bogus_cpls++;
-		return 0;
 	}
 	qp->stats.completed++;
 	nvme_req_complete(qp, req, c);

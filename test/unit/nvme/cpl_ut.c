@@ -157,7 +157,7 @@ static void test_bad_sqhd(void)
 {
 	struct ut_qpair *u = ut_qpair_new(N, 1u << 17, 9, 1000);
 	struct ut_done d = { 0, 0 };
-	uint16_t tail = 0, c0, c1, c2;
+	uint16_t tail = 0, c0, c1, c2, c3;
 	uint8_t phase = 1;
 
 	c0 = submit(u, &d);
@@ -172,11 +172,16 @@ static void test_bad_sqhd(void)
 	ut_post(u, &tail, &phase, c2, 2, 0);
 	CU_ASSERT_EQUAL(nvme_cq_drain(&u->qp, 0), 1);
 	CU_ASSERT_EQUAL(u->qp.sq_head, 2);
-	ut_post(u, &tail, &phase, c2, 1, 0); /* moving backwards is as bad */
+	c3 = submit(u, &d);
+	ut_post(u, &tail, &phase, c3, 1, 0); /* moving backwards is as bad */
+	CU_ASSERT_EQUAL(nvme_cq_drain(&u->qp, 0), 1);
+	CU_ASSERT_EQUAL(u->qp.sq_head, 2);
+	CU_ASSERT_EQUAL(u->qp.stats.bad_sqhd, 3);
+	ut_post(u, &tail, &phase, c3, 4, 0); /* a dropped entry moves nothing */
 	CU_ASSERT_EQUAL(nvme_cq_drain(&u->qp, 0), 0);
 	CU_ASSERT_EQUAL(u->qp.sq_head, 2);
 	CU_ASSERT_EQUAL(u->qp.stats.bad_sqhd, 3);
-	CU_ASSERT_EQUAL(d.calls, 3);
+	CU_ASSERT_EQUAL(d.calls, 4);
 	CU_ASSERT(vpio_test_log_has("SQ head"));
 	vpio_test_log_release();
 	ut_qpair_free(u);
