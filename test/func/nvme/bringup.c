@@ -195,6 +195,58 @@ static void test_namespaces(void)
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
 }
 
+/* CAP.DSTRD spaces the doorbells, CAP.MQES caps queue sizes: without
+ * shadow doorbells, and with more admin commands than the admin CQ holds,
+ * I/O and admin only work if both are honoured. */
+static void test_stride_and_mqes(void)
+{
+	struct vpio_nvme_qpair_opts o;
+	struct vpio_nvme_ctrlr_info in;
+	struct vpio_nvme_qpair *qp[4], *extra;
+	struct vpio_nvme_ctrlr *c;
+	struct vpio_nvme_ns *ns;
+	uint8_t *a = vpio_dma_malloc(4096, 4096), *b = vpio_dma_malloc(4096, 4096);
+	int i, n = 0;
+
+	if (g_fn_real || (c = fn_attach(FN_EMU_STRIDE, NULL)) == NULL) {
+		vpio_dma_free(a);
+		vpio_dma_free(b);
+		return;
+	}
+	vpio_nvme_ctrlr_get_info(c, &in);
+	CU_ASSERT_EQUAL(in.doorbell_stride, 32);
+	CU_ASSERT_EQUAL(in.max_queue_size, 64);
+	CU_ASSERT_EQUAL(in.max_io_queues, 4);
+	for (i = 0, n = 0; i < 80; i++) /* wraps the 32-entry admin CQ twice */
+		n += vpio_nvme_ctrlr_get_feature(c, VPIO_NVME_FEAT_ARBITRATION, 0, NULL, 0, NULL) == 0;
+	CU_ASSERT_EQUAL(n, 80);
+	n = 0;
+	ns = fn_ns(c, 1);
+	vpio_nvme_qpair_opts_init(&o);
+	o.queue_size = 1024; /* cut to 64 */
+	for (i = 0; i < 4; i++) {
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_alloc_io_qpair(c, &o, &qp[i]), 0);
+		CU_ASSERT_EQUAL(vpio_nvme_qpair_get_depth(qp[i]), 63);
+		for (int k = 0; k < 70; k++) { /* every queue's doorbells, around its rings */
+			fn_fill(a, 4096, (uint64_t)(i * 100 + k));
+			if (fn_write(ns, qp[i], a, (uint64_t)i * 8u, 8) != 0 || fn_read(ns, qp[i], b, (uint64_t)i * 8u, 8) != 0 ||
+			    memcmp(a, b, 4096) != 0)
+				break;
+			n += k == 69;
+		}
+	}
+	CU_ASSERT_EQUAL(n, 4);
+	vpio_test_log_capture();
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_alloc_io_qpair(c, &o, &extra), -EBUSY); /* all 4 in use */
+	CU_ASSERT(vpio_test_log_has("in use"));
+	vpio_test_log_release();
+	for (i = 0; i < 4; i++)
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(qp[i]), 0);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+	vpio_dma_free(a);
+	vpio_dma_free(b);
+}
+
 int fn_register_bringup(void)
 {
 	VPIO_SUITE("bring-up", NULL, NULL);
@@ -203,5 +255,6 @@ int fn_register_bringup(void)
 	VPIO_TEST(test_log_pages);
 	VPIO_TEST(test_passthrough_and_abort);
 	VPIO_TEST(test_namespaces);
+	VPIO_TEST(test_stride_and_mqes);
 	return 0;
 }
