@@ -24,7 +24,8 @@ static int reg(void)
 		return -1;
 	if (!g_fn_real)
 		return fn_register_faults();
-	printf("func_nvme: -a given: the fault-injection suites need emulated controllers and are left out\n");
+	printf("func_nvme: -a given: the fault-injection suite and the tests of emulator options and counters are "
+	       "left out\n");
 	return 0;
 }
 
