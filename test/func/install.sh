@@ -22,8 +22,12 @@ int main(void)
 	void *p = aligned_alloc(4096, 4096);
 	int rc = vpio_mem_register(p, 4096);
 	unsigned long long iova = vpio_vtophys(p, NULL);
-	printf("registered: %d, iova == va: %d\n", rc, iova == (unsigned long long)(unsigned long)p);
-	return rc != 0 || iova != (unsigned long long)(unsigned long)p;
+	int ok = rc == 0 && iova == (unsigned long long)(unsigned long)p;
+	printf("registered: %d, iova == va: %d\n", rc, ok);
+	if (rc == 0 && vpio_mem_unregister(p, 4096) != 0)
+		ok = 0;
+	free(p);
+	return !ok;
 }
 C
 # the installed vpio.pc, with its prefix moved into DESTDIR
@@ -31,7 +35,7 @@ mkdir -p "$T/pc"
 sed "s|^prefix=.*|prefix=$P|" "$P/lib/pkgconfig/vpio.pc" >"$T/pc/vpio.pc"
 export PKG_CONFIG_PATH="$T/pc"
 # static
-cc -std=c11 $(pkg-config --cflags vpio) "$T/app.c" -o "$T/app-static" "$P/lib/libvpio.a" $(pkg-config --static --libs vpio | sed 's/-lvpio//')
+cc -std=c11 $(pkg-config --cflags vpio) "$T/app.c" -o "$T/app-static" "$P/lib/libvpio.a" $(pkg-config --static --libs vpio | sed 's/-lvpio\b//')
 "$T/app-static"
 # shared
 cc -std=c11 $(pkg-config --cflags vpio) "$T/app.c" -o "$T/app-shared" $(pkg-config --libs vpio)
