@@ -19,3 +19,15 @@ if [[ $(id -u) == 0 ]]; then
 	HUGEMEM=${HUGEMEM:-512} scripts/setup.sh config || echo "quickstart: setup.sh could not prepare everything (see above); continuing with emulated devices" >&2
 fi
 build/bin/vpio-envinfo
+echo
+# The NVMe controllers vpio can use, then the first one bound to vfio-pci
+# (or the emulated controller when none is): identify data and health.
+build/bin/vpio-identify
+target=emu:nvme
+for d in /sys/bus/pci/drivers/vfio-pci/0000:*; do
+	[[ -e $d/class && $(cat "$d/class") == 0x010802 ]] || continue
+	target=${d##*/}
+	break
+done
+echo
+build/bin/vpio-identify -a "$target"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * vpio-hello-nvme [ADDR]: write "Hello, NVMe!" to block 0 of the first
+ * vpio-hello-nvme [-a ADDR]: write "Hello, NVMe!" to block 0 of the first
  * namespace and read it back.  ADDR: a controller bound to vfio-pci
  * ("0000:00:03.0") or an emulated one (default "emu:nvme").
  * The smallest complete use of the driver: environment, attach, qpair,
@@ -85,11 +85,17 @@ static int hello(struct vpio_nvme_ctrlr *ctrlr)
 
 int main(int argc, char **argv)
 {
-	const char *addr = argc > 1 ? argv[1] : "emu:nvme";
+	const char *addr = "emu:nvme";
 	struct vpio_nvme_ctrlr *ctrlr;
 	struct vpio_env_opts opts;
 	int rc;
 
+	if (argc == 3 && strcmp(argv[1], "-a") == 0) {
+		addr = argv[2];
+	} else if (argc != 1) {
+		fprintf(stderr, "usage: vpio-hello-nvme [-a ADDR]  (ADDR: 0000:00:03.0 or emu:nvme, the default)\n");
+		return 2;
+	}
 	vpio_env_opts_init(&opts);
 	opts.name = "hello_nvme";
 	opts.mem_size_mb = 32;

@@ -15,6 +15,16 @@ static void print_u128(const char *label, const uint64_t v[2], const char *unit)
 		printf("  %-20s: 0x%016llx%016llx%s\n", label, (unsigned long long)v[1], (unsigned long long)v[0], unit);
 }
 
+/* Data units are thousands of 512-byte blocks; shown with their size. */
+static void print_data_units(const char *label, const uint64_t du[2])
+{
+	char sz[32], unit[48] = "";
+
+	if (du[1] == 0 && du[0] < UINT64_MAX / 512000u)
+		snprintf(unit, sizeof(unit), " (%s)", identify_size(sz, sizeof(sz), du[0] * 512000u));
+	print_u128(label, du, unit);
+}
+
 static void print_warning(uint8_t w)
 {
 	static const char *const names[] = { "spare below threshold", "temperature", "reliability degraded",
@@ -37,7 +47,6 @@ static void print_warning(uint8_t w)
 
 static void print_smart(const struct vpio_nvme_health_log *h)
 {
-	char sz[32];
 	uint64_t du[2];
 
 	print_warning(h->critical_warning);
@@ -47,13 +56,9 @@ static void print_smart(const struct vpio_nvme_health_log *h)
 	printf("  %-20s: %u%% (threshold %u%%)\n", "Available spare", h->available_spare, h->available_spare_threshold);
 	printf("  %-20s: %u%%\n", "Percentage used", h->percentage_used);
 	memcpy(du, h->data_units_read, sizeof(du));
-	print_u128("Data units read", du, "");
-	if (du[1] == 0)
-		printf("  %-20s  (%s)\n", "", identify_size(sz, sizeof(sz), du[0] * 512000u));
+	print_data_units("Data units read", du);
 	memcpy(du, h->data_units_written, sizeof(du));
-	print_u128("Data units written", du, "");
-	if (du[1] == 0)
-		printf("  %-20s  (%s)\n", "", identify_size(sz, sizeof(sz), du[0] * 512000u));
+	print_data_units("Data units written", du);
 	memcpy(du, h->host_read_commands, sizeof(du));
 	print_u128("Host read commands", du, "");
 	memcpy(du, h->host_write_commands, sizeof(du));
