@@ -24,6 +24,26 @@ static int check_ctrlr(const struct vpio_nvme_ctrlr *c, const char *what)
 	return -EINVAL;
 }
 
+/* Run an admin command; a failed status is logged and returned as -errno,
+ * a successful one gives its completion dword 0. */
+static int admin_sync_cdw0(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd, void *buf, size_t len,
+			   const char *what, uint32_t *cdw0)
+{
+	char st[VPIO_NVME_STATUS_STRLEN];
+	struct vpio_nvme_cpl cpl;
+	int rc = nvme_admin_sync(c, cmd, buf, len, &cpl, what);
+
+	if (rc != 0)
+		return rc;
+	if (vpio_nvme_cpl_is_error(&cpl)) {
+		nvme_err("%s: %s failed: %s", c->name, what, vpio_nvme_status_fmt(st, sizeof(st), cpl.status));
+		return vpio_nvme_status_to_errno(cpl.status);
+	}
+	if (cdw0 != NULL)
+		*cdw0 = cpl.cdw0;
+	return 0;
+}
+
 int vpio_nvme_ctrlr_identify(struct vpio_nvme_ctrlr *c, uint8_t cns, uint32_t nsid, void *buf, size_t len)
 {
 	struct vpio_nvme_cmd cmd;
@@ -44,10 +64,8 @@ int vpio_nvme_ctrlr_identify(struct vpio_nvme_ctrlr *c, uint8_t cns, uint32_t ns
 int vpio_nvme_ctrlr_set_feature(struct vpio_nvme_ctrlr *c, uint8_t fid, uint32_t cdw11, uint32_t cdw12, void *buf,
 				size_t len, uint32_t *cdw0)
 {
-	struct vpio_nvme_cpl cpl;
 	struct vpio_nvme_cmd cmd;
-	char what[40], st[VPIO_NVME_STATUS_STRLEN];
-	int rc;
+	char what[40];
 
 	if (check_ctrlr(c, "set feature") != 0)
 		return -EINVAL;
@@ -56,25 +74,14 @@ int vpio_nvme_ctrlr_set_feature(struct vpio_nvme_ctrlr *c, uint8_t fid, uint32_t
 	cmd.cdw11 = cdw11;
 	cmd.cdw12 = cdw12;
 	snprintf(what, sizeof(what), "set feature 0x%02x", fid);
-	rc = nvme_admin_sync(c, &cmd, buf, len, &cpl, what);
-	if (rc != 0)
-		return rc;
-	if (vpio_nvme_cpl_is_error(&cpl)) {
-		nvme_err("%s: %s failed: %s", c->name, what, vpio_nvme_status_fmt(st, sizeof(st), cpl.status));
-		return vpio_nvme_status_to_errno(cpl.status);
-	}
-	if (cdw0 != NULL)
-		*cdw0 = cpl.cdw0;
-	return 0;
+	return admin_sync_cdw0(c, &cmd, buf, len, what, cdw0);
 }
 
 int vpio_nvme_ctrlr_get_feature(struct vpio_nvme_ctrlr *c, uint8_t fid, uint32_t cdw11, void *buf, size_t len,
 				uint32_t *cdw0)
 {
-	struct vpio_nvme_cpl cpl;
 	struct vpio_nvme_cmd cmd;
-	char what[40], st[VPIO_NVME_STATUS_STRLEN];
-	int rc;
+	char what[40];
 
 	if (check_ctrlr(c, "get feature") != 0)
 		return -EINVAL;
@@ -82,16 +89,7 @@ int vpio_nvme_ctrlr_get_feature(struct vpio_nvme_ctrlr *c, uint8_t fid, uint32_t
 	cmd.cdw10 = fid; /* SEL 0: current */
 	cmd.cdw11 = cdw11;
 	snprintf(what, sizeof(what), "get feature 0x%02x", fid);
-	rc = nvme_admin_sync(c, &cmd, buf, len, &cpl, what);
-	if (rc != 0)
-		return rc;
-	if (vpio_nvme_cpl_is_error(&cpl)) {
-		nvme_err("%s: %s failed: %s", c->name, what, vpio_nvme_status_fmt(st, sizeof(st), cpl.status));
-		return vpio_nvme_status_to_errno(cpl.status);
-	}
-	if (cdw0 != NULL)
-		*cdw0 = cpl.cdw0;
-	return 0;
+	return admin_sync_cdw0(c, &cmd, buf, len, what, cdw0);
 }
 
 int vpio_nvme_ctrlr_get_log_page(struct vpio_nvme_ctrlr *c, uint8_t lid, uint32_t nsid, void *buf, size_t len,
@@ -141,26 +139,20 @@ int vpio_nvme_ctrlr_get_error_log(struct vpio_nvme_ctrlr *c, struct vpio_nvme_er
 
 int vpio_nvme_ctrlr_abort(struct vpio_nvme_ctrlr *c, uint16_t sqid, uint16_t cid, bool *aborted)
 {
-	struct vpio_nvme_cpl cpl;
 	struct vpio_nvme_cmd cmd;
-	char st[VPIO_NVME_STATUS_STRLEN];
+	char what[48];
+	uint32_t cdw0;
 	int rc;
 
 	if (check_ctrlr(c, "abort") != 0)
 		return -EINVAL;
 	cmd_init(&cmd, VPIO_NVME_OPC_ABORT, 0);
 	cmd.cdw10 = VPIO_NVME_ABORT_CDW10(sqid, cid);
-	rc = nvme_admin_sync(c, &cmd, NULL, 0, &cpl, "abort");
-	if (rc != 0)
-		return rc;
-	if (vpio_nvme_cpl_is_error(&cpl)) {
-		nvme_err("%s: abort of cid 0x%x on SQ %u failed: %s", c->name, cid, sqid,
-			 vpio_nvme_status_fmt(st, sizeof(st), cpl.status));
-		return vpio_nvme_status_to_errno(cpl.status);
-	}
-	if (aborted != NULL)
-		*aborted = !VPIO_NVME_ABORT_NOT_ABORTED(cpl.cdw0);
-	return 0;
+	snprintf(what, sizeof(what), "abort of cid 0x%x on SQ %u", cid, sqid);
+	rc = admin_sync_cdw0(c, &cmd, NULL, 0, what, &cdw0);
+	if (rc == 0 && aborted != NULL)
+		*aborted = !VPIO_NVME_ABORT_NOT_ABORTED(cdw0);
+	return rc;
 }
 
 int vpio_nvme_ctrlr_admin_passthru(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd, void *buf,

@@ -103,12 +103,13 @@ void fn_io_cb(void *arg, const struct vpio_nvme_cpl *cpl)
 	w->cdw0 = cpl->cdw0;
 }
 
-int fn_wait(struct vpio_nvme_qpair *qp, struct fn_io *w, unsigned timeout_ms)
+/* Poll qp until *done is set (done != NULL) or nothing is outstanding. */
+static int poll_until(struct vpio_nvme_qpair *qp, const unsigned *done, unsigned timeout_ms)
 {
 	uint64_t end = fn_now_us() + (uint64_t)timeout_ms * 1000u;
 	int rc;
 
-	while (!w->done) {
+	while (done != NULL ? *done == 0 : vpio_nvme_qpair_get_outstanding(qp) > 0) {
 		rc = vpio_nvme_qpair_process_completions(qp, 0);
 		if (rc < 0 && rc != -EAGAIN)
 			return rc;
@@ -118,19 +119,14 @@ int fn_wait(struct vpio_nvme_qpair *qp, struct fn_io *w, unsigned timeout_ms)
 	return 0;
 }
 
+int fn_wait(struct vpio_nvme_qpair *qp, struct fn_io *w, unsigned timeout_ms)
+{
+	return poll_until(qp, &w->done, timeout_ms);
+}
+
 int fn_drain(struct vpio_nvme_qpair *qp, unsigned timeout_ms)
 {
-	uint64_t end = fn_now_us() + (uint64_t)timeout_ms * 1000u;
-	int rc;
-
-	while (vpio_nvme_qpair_get_outstanding(qp) > 0) {
-		rc = vpio_nvme_qpair_process_completions(qp, 0);
-		if (rc < 0 && rc != -EAGAIN)
-			return rc;
-		if (fn_now_us() > end)
-			return -ETIMEDOUT;
-	}
-	return 0;
+	return poll_until(qp, NULL, timeout_ms);
 }
 
 static int sync_io(int rc, struct vpio_nvme_qpair *qp, struct fn_io *w)

@@ -1093,7 +1093,5 @@ static int register_tests(void)
 
 int main(void)
 {
-	if (getenv("VPIO_LOG_LEVEL") == NULL)
-		vpio_log_set_level(VPIO_LOG_ERROR);
-	return vpio_test_run(register_tests);
+	return vpio_test_run_quiet(register_tests);
 }

@@ -15,19 +15,6 @@
 
 #define N 8 /* entries: 7 requests */
 
-struct ut_done {
-	unsigned calls;
-	uint16_t status;
-};
-
-static void done_cb(void *arg, const struct vpio_nvme_cpl *cpl)
-{
-	struct ut_done *d = arg;
-
-	d->calls++;
-	d->status = cpl->status & 0xfffeu;
-}
-
 /* Submit one fake command (no data) and return its cid. */
 static uint16_t submit(struct ut_qpair *u, struct ut_done *d)
 {
@@ -38,7 +25,7 @@ static uint16_t submit(struct ut_qpair *u, struct ut_done *d)
 	CU_ASSERT_FATAL(!nvme_sq_full(qp, qp->sq_tail));
 	memset(&qp->sq[qp->sq_tail], 0, sizeof(qp->sq[0]));
 	qp->sq[qp->sq_tail].cid = req->cid;
-	req->cb = done_cb;
+	req->cb = ut_done_cb;
 	req->cb_arg = d;
 	nvme_qpair_commit(qp, req, nvme_sq_next(qp, qp->sq_tail), 1);
 	return req->cid;
@@ -272,7 +259,7 @@ static void test_split_first_error(void)
 	for (i = 0; i < 3; i++) {
 		r[i] = nvme_req_get(&u->qp);
 		r[i]->leader = r[0];
-		r[i]->cb = done_cb;
+		r[i]->cb = ut_done_cb;
 		r[i]->cb_arg = &d;
 		if (i > 0)
 			r[i - 1]->next = r[i];

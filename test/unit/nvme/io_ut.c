@@ -29,19 +29,6 @@ static int teardown(void)
 	return 0;
 }
 
-struct ut_done {
-	unsigned calls;
-	uint16_t status;
-};
-
-static void done_cb(void *arg, const struct vpio_nvme_cpl *cpl)
-{
-	struct ut_done *d = arg;
-
-	d->calls++;
-	d->status = cpl->status & 0xfffeu;
-}
-
 static uint64_t cmd_lba(const struct vpio_nvme_cmd *c)
 {
 	return c->cdw10 | (uint64_t)c->cdw11 << 32;
@@ -67,7 +54,7 @@ static void test_split_read(void)
 	uint32_t i;
 
 	/* 1 MiB at 512-byte offset: 8 commands of 256 blocks */
-	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(&u->ns, &u->qp, g_buf + 512, 1000, 2048, done_cb, &d, 0), 0);
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(&u->ns, &u->qp, g_buf + 512, 1000, 2048, ut_done_cb, &d, 0), 0);
 	CU_ASSERT_EQUAL(u->qp.sq_tail, 8);
 	CU_ASSERT_EQUAL(u->qp.outstanding, 8);
 	CU_ASSERT_EQUAL(u->qp.stats.sq_doorbells, 1); /* one per request, not per part */
@@ -85,7 +72,7 @@ static void test_split_read(void)
 	CU_ASSERT_EQUAL(d.status, st[5]);
 	CU_ASSERT_EQUAL(u->qp.outstanding, 0);
 	/* unsplit requests report their own status */
-	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_write(&u->ns, &u->qp, g_buf, 7, 8, done_cb, &d, VPIO_NVME_IO_FUA), 0);
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_write(&u->ns, &u->qp, g_buf, 7, 8, ut_done_cb, &d, VPIO_NVME_IO_FUA), 0);
 	CU_ASSERT_EQUAL(u->sq[8].cdw12, 7u | VPIO_NVME_RW_FUA);
 	complete_all(u, &tail, &phase, 8, 1, NULL);
 	CU_ASSERT_EQUAL(d.calls, 2);
@@ -102,7 +89,7 @@ static void test_split_vector(void)
 	uint8_t phase = 1;
 
 	/* 128 KiB of 4 KiB blocks in 64 KiB commands: cuts inside elements */
-	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_writev(&u->ns, &u->qp, v, 3, 10, done_cb, &d, 0), 0);
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_writev(&u->ns, &u->qp, v, 3, 10, ut_done_cb, &d, 0), 0);
 	CU_ASSERT_EQUAL(u->qp.sq_tail, 2);
 	CU_ASSERT_EQUAL(cmd_lba(&u->sq[0]), 10);
 	CU_ASSERT_EQUAL(cmd_lba(&u->sq[1]), 26);
@@ -133,17 +120,17 @@ static void test_split_all_or_nothing(void)
 	int i;
 
 	for (i = 0; i < 3; i++)
-		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(&u->ns, &u->qp, g_buf, 0, 8, done_cb, &d, 0), 0);
+		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(&u->ns, &u->qp, g_buf, 0, 8, ut_done_cb, &d, 0), 0);
 	/* 5 parts needed, 4 requests left: nothing is submitted, no log */
 	vpio_test_log_capture();
-	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(&u->ns, &u->qp, g_buf, 0, 640, done_cb, &d, 0), -EAGAIN);
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(&u->ns, &u->qp, g_buf, 0, 640, ut_done_cb, &d, 0), -EAGAIN);
 	CU_ASSERT_EQUAL(vpio_test_log_errors(), 0);
 	vpio_test_log_release();
 	CU_ASSERT_EQUAL(u->qp.sq_tail, 3);
 	CU_ASSERT_EQUAL(u->qp.outstanding, 3);
 	CU_ASSERT_EQUAL(free_count(&u->qp), 4);
-	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(&u->ns, &u->qp, g_buf, 0, 512, done_cb, &d, 0), 0); /* 4 fit */
-	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(&u->ns, &u->qp, g_buf, 0, 1, done_cb, &d, 0), -EAGAIN);
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(&u->ns, &u->qp, g_buf, 0, 512, ut_done_cb, &d, 0), 0); /* 4 fit */
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(&u->ns, &u->qp, g_buf, 0, 1, ut_done_cb, &d, 0), -EAGAIN);
 	complete_all(u, &tail, &phase, 0, 7, NULL);
 	CU_ASSERT_EQUAL(d.calls, 4);
 	CU_ASSERT_EQUAL(u->qp.outstanding, 0);
@@ -157,7 +144,7 @@ static void test_write_zeroes_split(void)
 	uint16_t tail = 0;
 	uint8_t phase = 1;
 
-	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_write_zeroes(&u->ns, &u->qp, 5, 200000, done_cb, &d, 0), 0);
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_write_zeroes(&u->ns, &u->qp, 5, 200000, ut_done_cb, &d, 0), 0);
 	CU_ASSERT_EQUAL(u->qp.sq_tail, 4);
 	CU_ASSERT_EQUAL(u->sq[0].opc, VPIO_NVME_OPC_WRITE_ZEROES);
 	CU_ASSERT_EQUAL(u->sq[0].cdw12, 65535);
@@ -177,29 +164,29 @@ static void test_deallocate_flush_raw(void)
 	struct ut_done d = { 0, 0 };
 	struct nvme_req *req;
 
-	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_deallocate(&u->ns, &u->qp, r, 2, done_cb, &d), 0);
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_deallocate(&u->ns, &u->qp, r, 2, ut_done_cb, &d), 0);
 	req = &u->reqs[u->sq[0].cid & u->qp.cid_mask];
 	CU_ASSERT_EQUAL(u->sq[0].opc, VPIO_NVME_OPC_DATASET_MANAGEMENT);
 	CU_ASSERT_EQUAL(u->sq[0].cdw10, 1);
 	CU_ASSERT_EQUAL(u->sq[0].cdw11, VPIO_NVME_DSM_ATTR_DEALLOCATE);
 	CU_ASSERT_EQUAL(u->sq[0].dptr.prp.prp1, req->list_iova);
 	CU_ASSERT_EQUAL(memcmp(req->list, r, sizeof(r)), 0);
-	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_flush(&u->ns, &u->qp, done_cb, &d), 0);
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_flush(&u->ns, &u->qp, ut_done_cb, &d), 0);
 	CU_ASSERT_EQUAL(u->sq[1].opc, VPIO_NVME_OPC_FLUSH);
 	memset(&raw, 0, sizeof(raw));
 	raw.opc = VPIO_NVME_OPC_READ;
 	raw.nsid = 1;
 	raw.cid = 0x7777;
 	raw.cdw12 = 7;
-	CU_ASSERT_EQUAL(vpio_nvme_qpair_cmd_raw(&u->qp, &raw, g_buf, 4096, done_cb, &d), 0);
+	CU_ASSERT_EQUAL(vpio_nvme_qpair_cmd_raw(&u->qp, &raw, g_buf, 4096, ut_done_cb, &d), 0);
 	CU_ASSERT_EQUAL(u->sq[2].cdw12, 7);
 	CU_ASSERT_NOT_EQUAL(u->sq[2].cid, 0x7777);
 	CU_ASSERT_EQUAL(u->sq[2].dptr.prp.prp1, (uintptr_t)g_buf);
 	vpio_test_log_capture();
-	CU_ASSERT_EQUAL(vpio_nvme_qpair_cmd_raw(&u->qp, &raw, g_buf, 128u << 10, done_cb, &d), -EINVAL);
+	CU_ASSERT_EQUAL(vpio_nvme_qpair_cmd_raw(&u->qp, &raw, g_buf, 128u << 10, ut_done_cb, &d), -EINVAL);
 	r[1].length = 901; /* 100 + 901 > 1000 */
-	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_deallocate(&u->ns, &u->qp, r, 2, done_cb, &d), -ERANGE);
-	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_deallocate(&u->ns, &u->qp, r, 0, done_cb, &d), -EINVAL);
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_deallocate(&u->ns, &u->qp, r, 2, ut_done_cb, &d), -ERANGE);
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_deallocate(&u->ns, &u->qp, r, 0, ut_done_cb, &d), -EINVAL);
 	CU_ASSERT_EQUAL(vpio_test_log_errors(), 3);
 	vpio_test_log_release();
 	CU_ASSERT_EQUAL(u->qp.sq_tail, 3);
@@ -230,30 +217,30 @@ static void test_bad_input(void)
 	struct ut_done d = { 0, 0 };
 
 	vpio_test_log_capture();
-	expect_bad(u, vpio_nvme_ns_cmd_read(ns, qp, g_buf, 999, 2, done_cb, &d, 0), -ERANGE, "beyond namespace");
-	expect_bad(u, vpio_nvme_ns_cmd_read(ns, qp, g_buf, 1000, 1, done_cb, &d, 0), -ERANGE, "beyond namespace");
-	expect_bad(u, vpio_nvme_ns_cmd_read(ns, qp, g_buf, UINT64_MAX, 2, done_cb, &d, 0), -ERANGE, "beyond");
-	expect_bad(u, vpio_nvme_ns_cmd_read(ns, qp, g_buf, 0, 0, done_cb, &d, 0), -EINVAL, "zero length");
-	expect_bad(u, vpio_nvme_ns_cmd_readv(ns, qp, v, 2, 0, done_cb, &d, 0), -EINVAL, "not a multiple");
-	expect_bad(u, vpio_nvme_ns_cmd_readv(ns, qp, v, 0, 0, done_cb, &d, 0), -EINVAL, "iovcnt");
-	expect_bad(u, vpio_nvme_ns_cmd_read(ns, qp, NULL, 0, 1, done_cb, &d, 0), -EINVAL, "NULL");
-	expect_bad(u, vpio_nvme_ns_cmd_read(ns, qp, g_buf + 1, 0, 1, done_cb, &d, 0), -EINVAL, "aligned");
+	expect_bad(u, vpio_nvme_ns_cmd_read(ns, qp, g_buf, 999, 2, ut_done_cb, &d, 0), -ERANGE, "beyond namespace");
+	expect_bad(u, vpio_nvme_ns_cmd_read(ns, qp, g_buf, 1000, 1, ut_done_cb, &d, 0), -ERANGE, "beyond namespace");
+	expect_bad(u, vpio_nvme_ns_cmd_read(ns, qp, g_buf, UINT64_MAX, 2, ut_done_cb, &d, 0), -ERANGE, "beyond");
+	expect_bad(u, vpio_nvme_ns_cmd_read(ns, qp, g_buf, 0, 0, ut_done_cb, &d, 0), -EINVAL, "zero length");
+	expect_bad(u, vpio_nvme_ns_cmd_readv(ns, qp, v, 2, 0, ut_done_cb, &d, 0), -EINVAL, "not a multiple");
+	expect_bad(u, vpio_nvme_ns_cmd_readv(ns, qp, v, 0, 0, ut_done_cb, &d, 0), -EINVAL, "iovcnt");
+	expect_bad(u, vpio_nvme_ns_cmd_read(ns, qp, NULL, 0, 1, ut_done_cb, &d, 0), -EINVAL, "NULL");
+	expect_bad(u, vpio_nvme_ns_cmd_read(ns, qp, g_buf + 1, 0, 1, ut_done_cb, &d, 0), -EINVAL, "aligned");
 	u->xlate.mode = UT_XLATE_NONE;
-	expect_bad(u, vpio_nvme_ns_cmd_write(ns, qp, g_buf, 0, 1, done_cb, &d, 0), -EFAULT, "not registered");
+	expect_bad(u, vpio_nvme_ns_cmd_write(ns, qp, g_buf, 0, 1, ut_done_cb, &d, 0), -EFAULT, "not registered");
 	u->xlate.mode = UT_XLATE_IDENTITY;
-	expect_bad(u, vpio_nvme_ns_cmd_read(ns, qp, g_buf, 0, 1, done_cb, &d, 0x1234), -EINVAL, "io_flags");
-	expect_bad(u, vpio_nvme_ns_cmd_read(&other->ns, qp, g_buf, 0, 1, done_cb, &d, 0), -EINVAL,
+	expect_bad(u, vpio_nvme_ns_cmd_read(ns, qp, g_buf, 0, 1, ut_done_cb, &d, 0x1234), -EINVAL, "io_flags");
+	expect_bad(u, vpio_nvme_ns_cmd_read(&other->ns, qp, g_buf, 0, 1, ut_done_cb, &d, 0), -EINVAL,
 		   "another controller");
-	expect_bad(u, vpio_nvme_ns_cmd_read(NULL, qp, g_buf, 0, 1, done_cb, &d, 0), -EINVAL, "NULL");
+	expect_bad(u, vpio_nvme_ns_cmd_read(NULL, qp, g_buf, 0, 1, ut_done_cb, &d, 0), -EINVAL, "NULL");
 	ns->active = false;
-	expect_bad(u, vpio_nvme_ns_cmd_read(ns, qp, g_buf, 0, 1, done_cb, &d, 0), -ENXIO, "not active");
+	expect_bad(u, vpio_nvme_ns_cmd_read(ns, qp, g_buf, 0, 1, ut_done_cb, &d, 0), -ENXIO, "not active");
 	ns->active = true;
 	ns->md_size = 8;
-	expect_bad(u, vpio_nvme_ns_cmd_read(ns, qp, g_buf, 0, 1, done_cb, &d, 0), -ENOTSUP, "metadata");
+	expect_bad(u, vpio_nvme_ns_cmd_read(ns, qp, g_buf, 0, 1, ut_done_cb, &d, 0), -ENOTSUP, "metadata");
 	ns->md_size = 0;
 	u->ctrlr->cdata.oncs = 0;
-	expect_bad(u, vpio_nvme_ns_cmd_compare(ns, qp, g_buf, 0, 1, done_cb, &d, 0), -ENOTSUP, "not support");
-	expect_bad(u, vpio_nvme_ns_cmd_write_zeroes(ns, qp, 0, 1, done_cb, &d, 0), -ENOTSUP, "not support");
+	expect_bad(u, vpio_nvme_ns_cmd_compare(ns, qp, g_buf, 0, 1, ut_done_cb, &d, 0), -ENOTSUP, "not support");
+	expect_bad(u, vpio_nvme_ns_cmd_write_zeroes(ns, qp, 0, 1, ut_done_cb, &d, 0), -ENOTSUP, "not support");
 	vpio_test_log_release();
 	ut_qpair_free(other);
 	ut_qpair_free(u);
@@ -264,17 +251,17 @@ static void test_failed_and_detached(void)
 	struct ut_qpair *u = ut_qpair_new(16, 64u << 10, 9, 1000);
 	struct ut_done d = { 0, 0 };
 
-	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(&u->ns, &u->qp, g_buf, 0, 1, done_cb, &d, 0), 0);
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(&u->ns, &u->qp, g_buf, 0, 1, ut_done_cb, &d, 0), 0);
 	/* the controller fails: the outstanding request ends, then -ENXIO */
 	nvme_ctrlr_set_state(u->ctrlr, VPIO_NVME_CTRLR_FAILED);
 	vpio_test_log_capture();
-	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(&u->ns, &u->qp, g_buf, 0, 1, done_cb, &d, 0), -ENXIO);
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(&u->ns, &u->qp, g_buf, 0, 1, ut_done_cb, &d, 0), -ENXIO);
 	CU_ASSERT_EQUAL(d.calls, 1);
 	CU_ASSERT_EQUAL(d.status, nvme_host_abort_status());
 	CU_ASSERT(vpio_test_log_has("vpio_nvme_ctrlr_reset"));
 	/* detached: -ENODEV, one line each time */
 	nvme_ctrlr_set_state(u->ctrlr, VPIO_NVME_CTRLR_DETACHED);
-	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_write(&u->ns, &u->qp, g_buf, 0, 1, done_cb, &d, 0), -ENODEV);
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_write(&u->ns, &u->qp, g_buf, 0, 1, ut_done_cb, &d, 0), -ENODEV);
 	CU_ASSERT_EQUAL(vpio_nvme_qpair_flush(&u->qp), -ENODEV);
 	CU_ASSERT(vpio_test_log_has("detached"));
 	CU_ASSERT_EQUAL(vpio_test_log_errors(), 3);

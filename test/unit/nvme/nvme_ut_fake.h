@@ -116,6 +116,21 @@ static inline void ut_qpair_free(struct ut_qpair *u)
 	free(u);
 }
 
+/* A completion callback that counts its calls and keeps the last status
+ * (without the phase bit). */
+struct ut_done {
+	unsigned calls;
+	uint16_t status;
+};
+
+static inline void ut_done_cb(void *arg, const struct vpio_nvme_cpl *cpl)
+{
+	struct ut_done *d = arg;
+
+	d->calls++;
+	d->status = cpl->status & 0xfffeu;
+}
+
 /* Post a completion as the device would at the qpair's next CQ slot
  * (tracking the device's own tail and phase in *tail / *phase). */
 static inline void ut_post(struct ut_qpair *u, uint16_t *tail, uint8_t *phase, uint16_t cid, uint16_t sqhd,
