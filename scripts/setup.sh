@@ -107,7 +107,7 @@ group_node() {
 norm_bdf() {
 	local b=${1,,}
 	[[ $b =~ ^[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$ ]] && b="0000:$b"
-	[[ $b =~ ^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$ ]] || return 1
+	[[ $b =~ ^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$ ]] || return 1
 	echo "$b"
 }
 
@@ -148,7 +148,7 @@ selected() {
 }
 
 # All managed devices present, in PCI order.
-CANDIDATES=()
+CANDIDATES=() ALLOWED_BAD=()
 find_candidates() {
 	local d b
 	CANDIDATES=()
@@ -157,24 +157,29 @@ find_candidates() {
 		b=${d##*/}
 		is_candidate "$b" && CANDIDATES+=("$b")
 	done
+	ALLOWED_BAD=()
 	for b in "${ALLOWED[@]}"; do
 		if [[ ! -e $SYS/bus/pci/devices/$b ]]; then
-			warn "PCI_ALLOWED names $b, which does not exist; ignored"
+			ALLOWED_BAD+=("PCI_ALLOWED names $b, which does not exist (see lspci -D)")
 		elif ! is_candidate "$b"; then
-			warn "PCI_ALLOWED names $b, which is neither an NVMe controller nor a Xilinx device; ignored"
+			ALLOWED_BAD+=("PCI_ALLOWED names $b, which is neither an NVMe controller nor a Xilinx device")
 		fi
 	done
 }
 
 # --------------------------------------------------- block devices and use
-MOUNTS=() # "MAJ:MIN MOUNTPOINT" from /proc/self/mountinfo
+MOUNTS=() # "MAJ:MIN SOURCE MOUNTPOINT" from /proc/self/mountinfo
 SWAPS=()  # swap device paths from /proc/swaps
 load_usage_tables() {
-	local devno mnt rest name
+	local devno mnt rest name src
 	MOUNTS=()
 	SWAPS=()
+	# Fields: id parent MAJ:MIN root mountpoint options... - fstype source
+	# superoptions.  btrfs shows an anonymous MAJ:MIN, so the source counts.
 	while read -r _ _ devno _ mnt rest; do
-		MOUNTS+=("$devno $mnt")
+		src=${rest#* - }
+		src=${src#* }
+		MOUNTS+=("$devno ${src%% *} $mnt")
 	done </proc/self/mountinfo
 	while read -r name rest; do
 		[[ $name == Filename ]] || SWAPS+=("$name")
@@ -202,16 +207,18 @@ block_devs() {
 # Why the block devices of $1 are in use ("" when they are not): mounted
 # filesystems, swap, holders (LVM, md, dm-crypt, multipath...).
 usage_of() {
-	local bdf=$1 b p name devno m h hname why=()
+	local bdf=$1 b p name devno m h hname mdev msrc mmnt why=()
 	for b in $(block_devs "$bdf"); do
 		for p in "$SYS/class/block/$b" "$SYS/class/block/$b/$b"*; do
 			[[ -d $p ]] || continue
 			name=${p##*/}
 			rd devno "$p/dev"
 			for m in "${MOUNTS[@]}"; do
-				[[ ${m%% *} == "$devno" ]] && why+=("/dev/$name mounted on ${m#* }")
+				read -r mdev msrc mmnt <<<"$m"
+				[[ $mdev == "$devno" || $msrc == "/dev/$name" ]] && why+=("/dev/$name mounted on $mmnt")
 			done
 			in_list "/dev/$name" "${SWAPS[@]}" && why+=("/dev/$name is swap")
+			compgen -G "$SYS/fs/btrfs/*/devices/$name" >/dev/null && why+=("/dev/$name is in a btrfs filesystem")
 			for h in "$p"/holders/*; do
 				[[ -e $h || -L $h ]] || continue
 				hname=${h##*/}
@@ -221,8 +228,23 @@ usage_of() {
 			done
 		done
 	done
+	# The kernel's own answer: a block device that a filesystem, swap, md,
+	# dm or ZFS holds cannot be opened with O_EXCL (perl-base is essential).
+	if ((${#why[@]} == 0)) && [[ $SYS == /sys ]] && command -v perl >/dev/null; then
+		for b in $(block_devs "$bdf"); do
+			for p in "$SYS/class/block/$b" "$SYS/class/block/$b/$b"*; do
+				[[ -d $p && -b /dev/${p##*/} ]] || continue
+				excl_busy "/dev/${p##*/}" && why+=("/dev/${p##*/} is open exclusively (a filesystem, RAID, LVM or ZFS member?)")
+			done
+		done
+	fi
 	local IFS=';'
 	echo "${why[*]}"
+}
+
+# Is block device $1 claimed by someone (open O_EXCL fails with EBUSY)?
+excl_busy() {
+	perl -MFcntl -MPOSIX=EBUSY -e 'sysopen(my $f, $ARGV[0], O_RDONLY | O_EXCL) and exit 1; exit($! == EBUSY ? 0 : 1)' "$1"
 }
 
 # PIDs (with command names) that have /dev/vfio node $1 open.
@@ -239,10 +261,23 @@ openers() {
 }
 
 # ----------------------------------------------------------------- IOMMU
+# IOMMU groups of a real IOMMU (vfio's no-IOMMU mode makes groups named
+# "vfio-noiommu", which do not mean an IOMMU is there).
 iommu_groups_count() {
-	local n=0 g
-	for g in "$SYS"/kernel/iommu_groups/*; do [[ -e $g ]] && n=$((n + 1)); done
+	local n=0 g name
+	for g in "$SYS"/kernel/iommu_groups/*; do
+		[[ -e $g ]] || continue
+		name=""
+		rd name "$g/name"
+		[[ $name == vfio-noiommu ]] || n=$((n + 1))
+	done
 	echo "$n"
+}
+
+noiommu_on() {
+	local v=""
+	rd v "$SYS/module/vfio/parameters/enable_unsafe_noiommu_mode"
+	[[ $v == Y ]]
 }
 
 iommu_units() {
@@ -433,6 +468,7 @@ enable_noiommu() {
 	rd v "$p"
 	if [[ $v != Y ]]; then
 		echo Y >"$p" 2>/dev/null || die "cannot write Y to $p"
+		: >"$STATE/noiommu-enabled"
 	fi
 	warn "VFIO no-IOMMU mode is on (NOIOMMU=yes): devices can DMA anywhere in memory, vpio must run as root and use physical addresses"
 }
@@ -474,6 +510,7 @@ bind_vfio() {
 		return 1
 	fi
 	if [[ -n $cur ]] && ! echo "$bdf" >"$d/driver/unbind" 2>/dev/null; then
+		echo >"$d/driver_override" 2>/dev/null
 		FAILURES+=("$bdf: cannot unbind it from $cur")
 		return 1
 	fi
@@ -500,7 +537,7 @@ bind_vfio() {
 setup_target_user() {
 	local u=$TARGET_USER node f mode
 	local uid
-	uid=$(id -u "$u" 2>/dev/null) || die "TARGET_USER: no user '$u'"
+	uid=$(id -u "$u")
 	for node in "${BOUND_NODES[@]}"; do
 		chown "$u" "$node" 2>/dev/null || FAILURES+=("cannot chown $node to $u")
 	done
@@ -528,16 +565,24 @@ cmd_config() {
 	local b why plan=() changed g bl iommu_n
 	((EUID == 0)) || die "config needs root: sudo $0 config"
 	parse_bdf_lists
+	# Input errors stop config before it changes anything.
+	[[ -z $TARGET_USER ]] || id -u "$TARGET_USER" >/dev/null 2>&1 ||
+		die "TARGET_USER: no user '$TARGET_USER' on this machine"
 	mkdir -p "$STATE" || die "cannot create $STATE"
 	exec 8>"$STATE/.lock" && flock 8
 
 	find_candidates
+	((${#ALLOWED_BAD[@]} == 0)) || die "${ALLOWED_BAD[0]}; nothing changed"
 	load_usage_tables
 	for b in "${CANDIDATES[@]}"; do
 		selected "$b" || continue
 		why=$(usage_of "$b")
 		if [[ -n $why ]]; then
-			info "skip $b: in use: ${why//;/, } (stop using it, or add it to PCI_BLOCKED)"
+			if in_list "$b" "${ALLOWED[@]}"; then
+				FAILURES+=("$b (in PCI_ALLOWED) is in use: ${why//;/, }; stop using it first")
+			else
+				info "skip $b: in use: ${why//;/, } (stop using it, or add it to PCI_BLOCKED)"
+			fi
 			continue
 		fi
 		plan+=("$b")
@@ -551,6 +596,8 @@ cmd_config() {
 		elif [[ $NOIOMMU == yes ]]; then
 			info "NOIOMMU=yes ignored: the IOMMU is on ($iommu_n groups)"
 		fi
+	elif noiommu_on; then
+		warn "VFIO no-IOMMU mode is on (enable_unsafe_noiommu_mode=Y): devices bound to vfio-pci can DMA anywhere in memory; '$0 reset' turns it off when config turned it on"
 		# Drop devices whose group is not viable; repeat because dropping
 		# one can make a group partner non-viable.
 		changed=1
@@ -660,6 +707,14 @@ cmd_reset() {
 		reset_dev "$b" ""
 	done
 	hugepages_reset
+	if [[ -e $STATE/noiommu-enabled ]] && ((${#FAILURES[@]} == 0)); then
+		if echo N >"$SYS/module/vfio/parameters/enable_unsafe_noiommu_mode" 2>/dev/null; then
+			info "VFIO no-IOMMU mode: off again"
+			rm -f "$STATE/noiommu-enabled"
+		else
+			FAILURES+=("cannot turn VFIO no-IOMMU mode off ($SYS/module/vfio/parameters/enable_unsafe_noiommu_mode)")
+		fi
+	fi
 	report_failures reset
 }
 
@@ -730,6 +785,10 @@ cmd_status() {
 	rd unsafe "$SYS/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts"
 	if [[ -d $SYS/module/vfio && ! -e $SYS/module/vfio/parameters/enable_unsafe_noiommu_mode ]]; then
 		noi="unavailable (no CONFIG_VFIO_NOIOMMU)"
+	elif [[ $noi == Y ]]; then
+		noi="ON (UNSAFE: devices on vfio-pci can DMA anywhere in memory)"
+	elif [[ $noi == N ]]; then
+		noi=off
 	fi
 	echo "VFIO: $v; no-IOMMU mode: ${noi:-off}; type1 allow_unsafe_interrupts: ${unsafe:-n/a (vfio_iommu_type1 not loaded)}"
 	if ((ng == 0)); then

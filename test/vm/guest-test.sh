@@ -22,13 +22,13 @@ BUILD=${VPIO_BUILD_DIR:-build}
 # Binaries whose absence fails the test once they exist in the tree, i.e.
 # once a mk/*.mk fragment declares them ("app NAME" / "test NAME"); before
 # that a missing one is only skipped.  Extend as tools land.
-REQUIRED="bin/vpio-identify test/func_nvme"
+REQUIRED="bin/vpio-envinfo bin/vpio-identify test/func_nvme test/vm_mem test/nvme_pattern"
 # Binaries run only when built.
-OPTIONAL="bin/vpio-envinfo test/vm_mem test/nvme_pattern bin/vpio-perf"
+OPTIONAL="bin/vpio-perf"
 # vpio-perf's arguments; empty = not run yet (its interface is not settled).
 PERF_ARGS=""
 # 1 = the unprivileged vpio-identify run (TARGET_USER) fails the test.
-UNPRIV_FATAL=0
+UNPRIV_FATAL=1
 SERIALS=(vpionvme0 vpionvme1)
 HUGEMEM_MB=256
 # type1's DMA mapping limit while vm_mem runs (the default, 65535, would take
@@ -144,19 +144,41 @@ fi
 
 # --- 2. a controller in use is skipped -------------------------------------
 S1=/dev/${BLK[${SERIALS[1]}]}
+# in_use_case WHAT REASON: with S1 in use (WHAT), config skips A1 and names
+# REASON; an explicit PCI_ALLOWED=A1 is refused with a non-zero exit.
+in_use_case() {
+	if step "setup.sh config skips $A1 ($1)" env PCI_BLOCKED="$A0" HUGEMEM=0 scripts/setup.sh config; then
+		grep -q "skip $A1: in use: .*$2" /tmp/step.log && ok "config said why it skipped $A1 ($2)" ||
+			fail "config did not say '$A1: in use: ... $2'"
+	fi
+	if run /tmp/step.log env PCI_ALLOWED="$A1" HUGEMEM=0 scripts/setup.sh config; then
+		fail "config with PCI_ALLOWED=$A1 exited 0 although $A1 is in use ($1)"
+	else
+		grep -q "$A1 (in PCI_ALLOWED) is in use" /tmp/step.log && ok "config with PCI_ALLOWED=$A1 in use: refused" ||
+			fail "config with PCI_ALLOWED=$A1 in use: no 'is in use' line"
+	fi
+	[[ $(driver_of "$A1") == nvme ]] && ok "$A1 stayed on nvme ($1)" || fail "$A1 left nvme while in use ($1)"
+}
 if command -v mkswap >/dev/null && command -v swapon >/dev/null; then
 	if mkswap -q "$S1" >/dev/null 2>&1 && swapon "$S1"; then
-		if step "setup.sh config skips $A1 (swap on $S1)" env PCI_ALLOWED="$A1" HUGEMEM=0 scripts/setup.sh config; then
-			grep -q "skip $A1: in use: $S1 is swap" /tmp/step.log && ok "config said why it skipped $A1" ||
-				fail "config did not say '$A1: in use: $S1 is swap'"
-			[[ $(driver_of "$A1") == nvme ]] && ok "$A1 stayed on nvme" || fail "$A1 left nvme while in use"
-		fi
+		in_use_case "swap on $S1" "$S1 is swap"
 		swapoff "$S1" || fail "swapoff $S1"
 	else
 		skip "in-use check: cannot make $S1 a swap device"
 	fi
 else
 	skip "in-use check: no mkswap/swapon"
+fi
+if command -v mkfs.ext4 >/dev/null && mkdir -p /tmp/vpio-mnt; then
+	if mkfs.ext4 -q -F "$S1" >/dev/null 2>&1 && mount "$S1" /tmp/vpio-mnt; then
+		in_use_case "ext4 on $S1 mounted" "$S1 mounted on /tmp/vpio-mnt"
+		umount /tmp/vpio-mnt || fail "umount $S1"
+	else
+		skip "mounted check: cannot make and mount an ext4 filesystem on $S1"
+	fi
+	wipefs -a -q "$S1" 2>/dev/null
+else
+	skip "mounted check: no mkfs.ext4"
 fi
 
 # --- 3. config ---------------------------------------------------------------
@@ -197,7 +219,19 @@ if step "setup.sh config again" env HUGEMEM=$HUGEMEM_MB scripts/setup.sh config;
 fi
 
 # --- 4. vpio -----------------------------------------------------------------
-have bin/vpio-envinfo && step "vpio-envinfo -a $A0" "$BUILD/bin/vpio-envinfo" -a "$A0"
+if have bin/vpio-envinfo && step "vpio-envinfo -a $A0" "$BUILD/bin/vpio-envinfo" -a "$A0"; then
+	# What each variant is for: 39 address bits are fewer than user VAs
+	# (IOVAs allocated); 48 bits and virtio-iommu cover them (IOVA = VA).
+	case ${VPIO_VM_IOMMU:-} in
+	intel39) want="a heap buffer .*(IOVA allocated)" ;;
+	intel48 | virtio) want="a heap buffer .*(IOVA = VA)" ;;
+	*) want="" ;;
+	esac
+	if [[ -n $want ]]; then
+		grep -q "$want" /tmp/step.log && ok "vpio-envinfo: '$want' (${VPIO_VM_IOMMU})" ||
+			fail "vpio-envinfo does not report '$want' under ${VPIO_VM_IOMMU}"
+	fi
+fi
 if have bin/vpio-identify; then
 	if step "vpio-identify" "$BUILD/bin/vpio-identify"; then
 		for b in "$A0" "$A1"; do

@@ -11,10 +11,12 @@
 # Prints "vm: VARIANT: PASS (N s)", "vm: VARIANT: FAIL (reason)" or
 # "vm: VARIANT: SKIP (reason)" per variant, then "vm: N passed, N failed"
 # (", N skipped" when some were).  Exit status 1 when a variant failed.
-# A variant is skipped only when no VM can be started here (no QEMU, no
-# kernel package...: vm.sh exit 77) or when VPIO_SKIP_VM=1.
+# A variant is skipped only when QEMU cannot start here (vm.sh exit 77) or
+# when VPIO_SKIP_VM=1.  The whole tier must finish within VPIO_VM_BUDGET
+# seconds (default 570); a variant that would start past it fails.
 #
-# Environment: VPIO_SKIP_VM=1, VPIO_VM_TIMEOUT (s per variant, default 300),
+# Environment: VPIO_SKIP_VM=1, VPIO_VM_TIMEOUT (s per variant, default 240),
+# VPIO_VM_BUDGET (s for the whole tier, default 570),
 # VPIO_VM_CACHE (kernels and initramfs, default /var/cache/vpio-vm),
 # VPIO_VM_KEEP=1 (keep the logs of passing runs), VPIO_BUILD_DIR (default
 # build).  -v: stream the guest's output.
@@ -22,7 +24,8 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 ALL="intel39 intel48 virtio"
-TIMEOUT=${VPIO_VM_TIMEOUT:-300}
+TIMEOUT=${VPIO_VM_TIMEOUT:-240}
+BUDGET=${VPIO_VM_BUDGET:-570}
 VERBOSE=0
 [[ ${1:-} == -v ]] && { VERBOSE=1; shift; }
 VARIANTS=("$@")
@@ -56,12 +59,19 @@ for v in "${VARIANTS[@]}"; do
 	out=$LOGS/$v
 	mkdir -p "$out"
 	t=$SECONDS
+	left=$((BUDGET - (SECONDS - T_ALL)))
+	if ((left < 60)); then
+		echo "vm: $v: FAIL (the tier's budget of $BUDGET s is used up; the variants before took too long)"
+		failed=$((failed + 1))
+		continue
+	fi
+	tmo=$((left < TIMEOUT ? left : TIMEOUT))
 	if ((VERBOSE)); then
-		test/vm/vm.sh --variant "$v" --timeout "$TIMEOUT" --out "$out" "${ENVS[@]}" -- test/vm/guest-test.sh 2>&1 |
+		test/vm/vm.sh --variant "$v" --timeout "$tmo" --out "$out" "${ENVS[@]}" -- test/vm/guest-test.sh 2>&1 |
 			tee "$out/vm.log"
 		rc=${PIPESTATUS[0]}
 	else
-		test/vm/vm.sh --variant "$v" --timeout "$TIMEOUT" --out "$out" "${ENVS[@]}" -- test/vm/guest-test.sh \
+		test/vm/vm.sh --variant "$v" --timeout "$tmo" --out "$out" "${ENVS[@]}" -- test/vm/guest-test.sh \
 			>"$out/vm.log" 2>&1
 		rc=$?
 	fi

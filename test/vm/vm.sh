@@ -151,13 +151,14 @@ for p in "$OUT" "$CWD"; do
 	[[ $p != *$'\n'* && $p != *"'"* ]] || die "paths with newlines or quotes are not supported: $p"
 done
 
-# What a VM needs; missing ones mean "cannot run here" (77), not a failure.
+# No QEMU means "cannot run here" (77); the rest of what a VM needs is
+# installed by scripts/pkgdep.sh, so its absence is a failure.
 command -v "$QEMU" >/dev/null || skip "$QEMU not found (apt-get install qemu-system-x86, or scripts/pkgdep.sh)"
 if [[ ! -x $BUSYBOX ]] || ldd "$BUSYBOX" >/dev/null 2>&1; then
-	skip "$BUSYBOX is not a static busybox (apt-get install busybox-static, or scripts/pkgdep.sh)"
+	die "$BUSYBOX is not a static busybox (apt-get install busybox-static, or scripts/pkgdep.sh)"
 fi
 for t in cpio gzip xz zstd flock dpkg-deb apt-get; do
-	command -v $t >/dev/null || skip "$t not found (scripts/pkgdep.sh installs what the VM tier needs)"
+	command -v $t >/dev/null || die "$t not found (scripts/pkgdep.sh installs what the VM tier needs)"
 done
 if [[ $ACCEL == kvm && ! -w /dev/kvm ]]; then skip "--accel kvm: /dev/kvm is not usable"; fi
 
@@ -213,7 +214,7 @@ else
 			apt-get update -qq >"$RUNDIR/apt.log" 2>&1 || msg "apt-get update failed: $(tail -n1 "$RUNDIR/apt.log")"
 		fi
 		PKG=$(apt_kernel_pkg "$KERNEL") || PKG=$(cached_kernel_pkg "$KERNEL") ||
-			skip "no Debian $KERNEL kernel package (linux-image-$KERNEL.*-amd64-unsigned) from apt and none cached in $CACHE"
+			die "no Debian $KERNEL kernel package (linux-image-$KERNEL.*-amd64-unsigned) from apt and none cached in $CACHE"
 	fi
 fi
 KTREE=$CACHE/kernels/$PKG
@@ -223,7 +224,7 @@ if [[ ! -f $KTREE/.complete ]]; then
 	aptopt=()
 	((EUID == 0)) && aptopt=(-o APT::Sandbox::User=root)
 	(cd "$RUNDIR/deb" && apt-get "${aptopt[@]}" download "$PKG") >"$RUNDIR/apt.log" 2>&1 ||
-		skip "apt-get download $PKG failed: $(grep -m1 -E '^(E|W):' "$RUNDIR/apt.log" || tail -n1 "$RUNDIR/apt.log")"
+		die "apt-get download $PKG failed: $(grep -m1 -E '^(E|W):' "$RUNDIR/apt.log" || tail -n1 "$RUNDIR/apt.log")"
 	rm -rf "$KTREE"
 	dpkg-deb -x "$RUNDIR"/deb/*.deb "$KTREE" || die "dpkg-deb -x of $PKG failed"
 	touch "$KTREE/.complete"
@@ -251,6 +252,9 @@ fi
 BOOT_MODULES="virtio_pci"
 [[ $IOMMU == virtio ]] && BOOT_MODULES+=" virtio_iommu"
 BOOT_MODULES+=" 9pnet_virtio 9p vfio vfio_iommu_type1 vfio_pci nvme"
+# ext4: guest-test mounts a filesystem on a controller to check that
+# setup.sh leaves a device with a mounted filesystem alone.
+BOOT_MODULES+=" crc32c_generic ext4" # ext4 checksums ask the crypto API for crc32c
 
 declare -A MODPATH=() MODDEPS=() BUILTIN=() SEEN=()
 ORDER=()
