@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# identify.sh [BUILD_DIR] - vpio-identify and vpio-hello-nvme as a user runs
+# them, against emulated controllers: what they print, and that bad
+# addresses are refused with a non-zero exit and a line naming the address.
+# BUILD_DIR defaults to $VPIO_BUILD (set by test/run.sh), else build.
+# Prints "identify: N passed, N failed"; exit 0 when all passed.
+set -u
+B=${1:-${VPIO_BUILD:-build}}
+ID=$B/bin/vpio-identify
+HELLO=$B/bin/vpio-hello-nvme
+PASS=0 FAIL=0
+OUT=$(mktemp /tmp/vpio-identify.XXXXXX)
+trap 'rm -f "$OUT"' EXIT
+
+ok() { echo "ok   $*"; PASS=$((PASS + 1)); }
+bad() { echo "FAIL $*"; FAIL=$((FAIL + 1)); sed 's/^/     | /' "$OUT"; }
+# expect RC DESCRIPTION CMD...: run CMD into $OUT; RC is 0 or "nonzero".
+expect() {
+	local want=$1 what=$2 rc
+	shift 2
+	"$@" >"$OUT" 2>&1
+	rc=$?
+	if [[ $want == 0 && $rc == 0 ]] || [[ $want == nonzero && $rc != 0 ]]; then
+		return 0
+	fi
+	bad "$what: exit $rc"
+	return 1
+}
+# has DESCRIPTION REGEX...: every REGEX is in $OUT.
+has() {
+	local what=$1 r
+	shift
+	for r in "$@"; do
+		grep -Eq -- "$r" "$OUT" || { bad "$what: no line matching '$r'"; return 1; }
+	done
+	ok "$what"
+}
+
+for f in "$ID" "$HELLO"; do
+	[[ -x $f ]] || { echo "identify: $f not built"; echo "identify: 0 passed, 1 failed"; exit 1; }
+done
+
+# No address: the list, and the hint when no controller is on vfio-pci.
+if expect 0 "vpio-identify (no address)" "$ID"; then
+	bound=0
+	for d in /sys/bus/pci/drivers/vfio-pci/0000:*; do
+		[[ -e $d/class && $(<"$d/class") == 0x010802 ]] && bound=1
+	done
+	if ((bound)); then
+		has "vpio-identify lists the controllers" "NVMe controllers"
+	else
+		has "vpio-identify says how to bind a controller" "NVMe controllers" "scripts/setup.sh config" "emu:nvme"
+	fi
+fi
+
+# Two namespaces of 4096-byte blocks: controller, both namespaces, health.
+A='emu:nvme?ns=2&lba=4096&size=64M'
+if expect 0 "vpio-identify -a $A" "$ID" -a "$A"; then
+	has "controller data" "^NVMe controller emu:nvme" "Serial number +: VPIOEMU" "MDTS +: [0-9]+" \
+		"ONCS +: 0x[0-9a-f]+ \(.*Write Zeroes" "Namespaces +: 2 ids \(NN\), 2 active"
+	has "namespace data" "^Namespace 1$" "^Namespace 2$" "16384 blocks of 4096 bytes \(64\.00 MiB\)" \
+		"4096 bytes data, +0 bytes metadata.*\(in use\)"
+	has "SMART / health" "^SMART / health" "Critical warning +: 0x00" "Available spare +: 100%" \
+		"Data units read +: [0-9]+ \(" "Power cycles +: [0-9]+"
+fi
+
+# Refused addresses: non-zero exit, the address named.
+for a in 0000:zz:00.0 emu:bogus 'emu:nvme?lba=1000' 'emu:nvme?ns=0'; do
+	expect nonzero "vpio-identify -a '$a' is refused" "$ID" -a "$a" &&
+		has "vpio-identify -a '$a': error names it" "error: .*'?${a%%\?*}"
+done
+expect nonzero "vpio-identify with a stray argument" "$ID" stray && has "usage shown" "usage: vpio-identify"
+
+# The hello example: a block written and read back.
+expect 0 "vpio-hello-nvme" "$HELLO" && has "vpio-hello-nvme reads back what it wrote" "read back: Hello, NVMe!"
+expect 0 "vpio-hello-nvme -a emu:nvme?lba=4096" "$HELLO" -a 'emu:nvme?lba=4096' &&
+	has "vpio-hello-nvme on 4096-byte blocks" "read back: Hello, NVMe! .*4096 bytes"
+expect nonzero "vpio-hello-nvme with a bad option" "$HELLO" -x && has "hello usage shown" "usage: vpio-hello-nvme"
+
+echo "identify: $PASS passed, $FAIL failed"
+((FAIL == 0))
