@@ -9,18 +9,30 @@
 
 #include "nvme_internal.h"
 
+/* Refused before anything else: from a completion callback (also one the
+ * host runs while catching up with a reset or failure) nothing may drain
+ * or reconnect the qpair under the running loop. */
+static int poll_refused(const struct vpio_nvme_qpair *qp)
+{
+	if (qp == NULL) {
+		nvme_err("process_completions: qpair is NULL");
+		return -EINVAL;
+	}
+	nvme_err("process_completions: qpair %u polled from its own completion callback", qp->qid);
+	return -EBUSY;
+}
+
 int vpio_nvme_qpair_process_completions(struct vpio_nvme_qpair *qp, uint32_t max)
 {
 	uint64_t now;
 	uint32_t n;
-	int rc = nvme_qpair_ready(qp, "process_completions");
+	int rc;
 
+	if (nvme_unlikely(qp == NULL || qp->in_cpl))
+		return poll_refused(qp);
+	rc = nvme_qpair_ready(qp, "process_completions");
 	if (nvme_unlikely(rc != 0))
 		return rc;
-	if (nvme_unlikely(qp->in_cpl)) {
-		nvme_err("process_completions: qpair %u polled from its own completion callback", qp->qid);
-		return -EBUSY;
-	}
 	qp->stats.polls++;
 	if (qp->sq_tail != qp->sq_rung)
 		nvme_ring_sq(qp);

@@ -55,9 +55,13 @@ void nvme_req_complete(struct vpio_nvme_qpair *qp, struct nvme_req *req, const s
 		cb(arg, cpl);
 }
 
+/* Callbacks run as in the completion loop (in_cpl): one that frees or
+ * polls its qpair is refused, wherever the host ends its requests (reset,
+ * failure, detach, free_io_qpair). */
 uint32_t nvme_qpair_cancel_all(struct vpio_nvme_qpair *qp)
 {
 	struct vpio_nvme_cpl cpl;
+	bool was_in_cpl = qp->in_cpl;
 	uint32_t i, n = 0;
 
 	/* Mark first: callbacks may submit new requests, which must stay. */
@@ -68,6 +72,7 @@ uint32_t nvme_qpair_cancel_all(struct vpio_nvme_qpair *qp)
 	memset(&cpl, 0, sizeof(cpl));
 	cpl.sqid = qp->qid;
 	cpl.status = nvme_host_abort_status();
+	qp->in_cpl = true;
 	for (i = 0; i < qp->num_reqs; i++) {
 		if (qp->reqs[i].state != NVME_REQ_CANCELLING)
 			continue;
@@ -76,5 +81,6 @@ uint32_t nvme_qpair_cancel_all(struct vpio_nvme_qpair *qp)
 		qp->stats.host_aborted++;
 		nvme_req_complete(qp, &qp->reqs[i], &cpl);
 	}
+	qp->in_cpl = was_in_cpl;
 	return n;
 }

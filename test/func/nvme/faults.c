@@ -292,6 +292,115 @@ static void test_reset_in_flight(void)
 	ft_close(&f);
 }
 
+/* A callback that tries to free its qpair (and to poll it) when the host
+ * ends its request: both refused with -EBUSY and one line, wherever the
+ * host ends requests, and the qpair stays usable. */
+struct self_free {
+	struct vpio_nvme_qpair *qp;
+	unsigned calls;
+	uint16_t status;
+	int free_rc, poll_rc;
+};
+
+static void self_free_cb(void *arg, const struct vpio_nvme_cpl *cpl)
+{
+	struct self_free *s = arg;
+
+	s->calls++;
+	s->status = cpl->status & 0xfffeu;
+	if (s->status != HOST_ABORT)
+		return;
+	s->free_rc = vpio_nvme_ctrlr_free_io_qpair(s->qp);
+	if (s->free_rc == 0) { /* the bug: freed under the caller's feet */
+		s->qp = NULL;
+		return;
+	}
+	s->poll_rc = vpio_nvme_qpair_process_completions(s->qp, 0);
+}
+
+/* Submit a read that the device never sees (delayed doorbell, not rung). */
+static void self_free_submit(struct ft *f, struct self_free *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->qp = f->qp;
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(f->ns, f->qp, f->b, 0, 8, self_free_cb, s, 0), 0);
+}
+
+/* Poll until the callback ran; the last poll's result. */
+static int self_free_poll(struct self_free *s)
+{
+	uint64_t end = fn_now_us() + 5000000u;
+	int rc = 0;
+
+	while (s->calls == 0 && fn_now_us() < end)
+		rc = vpio_nvme_qpair_process_completions(s->qp, 0);
+	return rc;
+}
+
+/* Both refusals happened, each with its line; false if the qpair is gone. */
+static bool self_free_check(struct ft *f, const struct self_free *s)
+{
+	CU_ASSERT(s->calls == 1 && s->status == HOST_ABORT);
+	CU_ASSERT_EQUAL(s->free_rc, -EBUSY);
+	CU_ASSERT_EQUAL(s->poll_rc, -EBUSY);
+	CU_ASSERT(vpio_test_log_has("freed from its own completion callback"));
+	CU_ASSERT(vpio_test_log_has("polled from its own completion callback"));
+	if (s->qp == NULL)
+		f->qp = NULL;
+	return s->qp != NULL;
+}
+
+static void test_free_from_callback(void)
+{
+	struct self_free s;
+	struct ft f;
+
+	if (!ft_open(&f, FN_EMU_FAULT, 0)) {
+		ft_close(&f);
+		return;
+	}
+	/* ended by the reconnect after a reset */
+	self_free_submit(&f, &s);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_reset(f.c), 0);
+	vpio_test_log_capture();
+	CU_ASSERT_EQUAL(vpio_nvme_qpair_process_completions(f.qp, 0), 0);
+	CU_ASSERT_EQUAL(vpio_test_log_errors(), 2);
+	vpio_test_log_release();
+	if (!self_free_check(&f, &s))
+		goto out;
+	check_io(&f, 110, 12);
+	/* ended because the controller failed */
+	CU_ASSERT_EQUAL(vpio_emu_nvme_inject(f.emu, VPIO_EMU_NVME_FAULT_FATAL, 0), 0);
+	self_free_submit(&f, &s);
+	vpio_test_log_capture();
+	CU_ASSERT_EQUAL(self_free_poll(&s), -ENXIO);
+	vpio_test_log_release();
+	if (!self_free_check(&f, &s))
+		goto out;
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_reset(f.c), 0);
+	check_io(&f, 120, 13);
+	/* ended by free_io_qpair itself */
+	self_free_submit(&f, &s);
+	vpio_test_log_capture();
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(f.qp), 0);
+	vpio_test_log_release();
+	CU_ASSERT_EQUAL(s.free_rc, -EBUSY);
+	CU_ASSERT_EQUAL(s.poll_rc, -EBUSY);
+	f.qp = fn_qpair(f.c, 64, 0);
+	if (f.qp == NULL)
+		goto out;
+	/* ended after detach */
+	self_free_submit(&f, &s);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(f.c), 0);
+	f.c = NULL;
+	vpio_test_log_capture();
+	CU_ASSERT_EQUAL(vpio_nvme_qpair_process_completions(f.qp, 0), -ENODEV);
+	vpio_test_log_release();
+	self_free_check(&f, &s);
+out:
+	ft_close(&f);
+}
+
 int fn_register_faults(void)
 {
 	VPIO_SUITE("faults", NULL, NULL);
@@ -303,5 +412,6 @@ int fn_register_faults(void)
 	VPIO_TEST(test_delay);
 	VPIO_TEST(test_remove);
 	VPIO_TEST(test_reset_in_flight);
+	VPIO_TEST(test_free_from_callback);
 	return 0;
 }
