@@ -174,7 +174,10 @@ void vpio_nvme_qpair_opts_init(struct vpio_nvme_qpair_opts *opts);
 /* Create an I/O SQ/CQ pair in DMA memory.  opts may be NULL. */
 int vpio_nvme_ctrlr_alloc_io_qpair(struct vpio_nvme_ctrlr *ctrlr, const struct vpio_nvme_qpair_opts *opts,
 				   struct vpio_nvme_qpair **qp);
-/* Delete the queues; outstanding requests complete with ABORTED_BY_HOST. */
+/* Delete the queues; outstanding requests complete with ABORTED_BY_HOST.
+ * -EBUSY (nothing freed) from a completion callback of the qpair, including
+ * the ABORTED_BY_HOST ones the driver runs after a reset, failure or
+ * detach. */
 int vpio_nvme_ctrlr_free_io_qpair(struct vpio_nvme_qpair *qp);
 
 /*
@@ -183,7 +186,8 @@ int vpio_nvme_ctrlr_free_io_qpair(struct vpio_nvme_qpair *qp);
  * head doorbell once at the end.  Returns the number of requests completed,
  * -ENXIO when the controller failed (reset it), -ENODEV when it is removed
  * or detached (outstanding requests have then been completed with errors),
- * -EAGAIN (not logged) while a reset of the controller is running.
+ * -EAGAIN (not logged) while a reset of the controller is running, -EBUSY
+ * from one of the qpair's own completion callbacks.
  */
 int vpio_nvme_qpair_process_completions(struct vpio_nvme_qpair *qp, uint32_t max);
 /* Ring the SQ doorbell now for submissions made with delay_doorbell. */
