@@ -55,8 +55,10 @@ int nvme_admin_qpair_create(struct vpio_nvme_ctrlr *c)
 	if (n < 2)
 		n = 2;
 	qp = calloc(1, sizeof(*qp));
-	if (qp == NULL)
+	if (qp == NULL) {
+		nvme_err("%s: out of memory for the admin queue pair", c->name);
 		return -ENOMEM;
+	}
 	c->adminq = qp;
 	qp->ctrlr = c;
 	qp->ctrlr_epoch = &c->epoch;
@@ -69,7 +71,8 @@ int nvme_admin_qpair_create(struct vpio_nvme_ctrlr *c)
 	qp->cq_db = nvme_doorbell(c, 0, true);
 	rc = admin_alloc_mem(qp, n, 1u << c->page_shift);
 	if (rc != 0) {
-		nvme_err("%s: no DMA memory for the admin queue (%u entries)", c->name, n);
+		nvme_err("%s: %s for the admin queue (%u entries)", c->name,
+			 rc == -EFAULT ? "DMA memory without a device address" : "no DMA memory", n);
 		return rc;
 	}
 	qp->state = NVME_QP_CONNECTED;
@@ -282,5 +285,9 @@ int vpio_nvme_ctrlr_cmd_admin_raw(struct vpio_nvme_ctrlr *c, const struct vpio_n
 
 int vpio_nvme_ctrlr_process_admin_completions(struct vpio_nvme_ctrlr *c)
 {
+	if (c == NULL) {
+		nvme_err("process_admin_completions: controller is NULL");
+		return -EINVAL;
+	}
 	return nvme_admin_poll(c, false);
 }

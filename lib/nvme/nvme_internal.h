@@ -289,9 +289,10 @@ int nvme_qpair_enter(struct vpio_nvme_qpair *qp, const char *what);
 int nvme_qpair_sync_state(struct vpio_nvme_qpair *qp, const char *what);
 int nvme_qpair_check_owner(struct vpio_nvme_qpair *qp, const char *what);
 
+/* Also the NULL check of every public qpair entry point (-EINVAL). */
 static inline int nvme_qpair_ready(struct vpio_nvme_qpair *qp, const char *what)
 {
-	if (nvme_likely(qp->state == NVME_QP_CONNECTED &&
+	if (nvme_likely(qp != NULL && qp->state == NVME_QP_CONNECTED &&
 			qp->epoch == atomic_load_explicit(qp->ctrlr_epoch, memory_order_acquire) &&
 			!qp->check_thread))
 		return 0;
@@ -327,6 +328,17 @@ struct vpio_nvme_ns {
 };
 
 int nvme_ns_refresh(struct vpio_nvme_ns *ns);
+
+/* Why ns cannot take commands on qp, logged: -EINVAL (NULL, another
+ * controller's) or -ENXIO (inactive). */
+int nvme_ns_refuse(const struct vpio_nvme_ns *ns, const struct vpio_nvme_qpair *qp, const char *what);
+
+static inline int nvme_ns_usable(const struct vpio_nvme_ns *ns, const struct vpio_nvme_qpair *qp, const char *what)
+{
+	if (nvme_likely(ns != NULL && ns->ctrlr == qp->ctrlr && ns->active))
+		return 0;
+	return nvme_ns_refuse(ns, qp, what);
+}
 
 /* ---------------------------------------------------------- controllers */
 

@@ -107,17 +107,23 @@ fail:
 	return (int)got;
 }
 
-static int ns_check(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, uint64_t lba, uint64_t nlb,
-		    const char *what)
+int nvme_ns_refuse(const struct vpio_nvme_ns *ns, const struct vpio_nvme_qpair *qp, const char *what)
 {
-	if (nvme_unlikely(ns == NULL || ns->ctrlr != qp->ctrlr)) {
+	if (ns == NULL || ns->ctrlr != qp->ctrlr) {
 		nvme_err("%s: namespace %s", what, ns == NULL ? "is NULL" : "belongs to another controller");
 		return -EINVAL;
 	}
-	if (nvme_unlikely(!ns->active)) {
-		nvme_err("%s: namespace %u is not active", what, ns->id);
-		return -ENXIO;
-	}
+	nvme_err("%s: namespace %u is not active", what, ns->id);
+	return -ENXIO;
+}
+
+static int ns_check(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, uint64_t lba, uint64_t nlb,
+		    const char *what)
+{
+	int rc = nvme_ns_usable(ns, qp, what);
+
+	if (nvme_unlikely(rc != 0))
+		return rc;
 	if (nvme_unlikely(nlb == 0)) {
 		nvme_err("%s: zero length", what);
 		return -EINVAL;
@@ -204,10 +210,10 @@ static int rw_vec(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, struct nv
 {
 	int rc = nvme_qpair_ready(qp, rw->what);
 
+	if (rc == 0)
+		rc = nvme_ns_usable(ns, qp, rw->what);
 	if (rc != 0)
 		return rc;
-	if (ns == NULL || ns->ctrlr != qp->ctrlr)
-		return ns_check(ns, qp, 0, 0, rw->what);
 	rc = iov_blocks(ns, iov, iovcnt, &rw->nlb, rw->what);
 	if (rc != 0)
 		return rc;

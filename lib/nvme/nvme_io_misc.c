@@ -43,12 +43,10 @@ int vpio_nvme_ns_cmd_flush(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, 
 	struct nvme_req *req;
 	int rc = nvme_qpair_ready(qp, "flush");
 
+	if (rc == 0)
+		rc = nvme_ns_usable(ns, qp, "flush");
 	if (rc != 0)
 		return rc;
-	if (ns == NULL || ns->ctrlr != qp->ctrlr || !ns->active) {
-		nvme_err("flush: namespace is NULL, inactive or of another controller");
-		return -EINVAL;
-	}
 	rc = claim(qp, &req, &cmd);
 	if (rc != 0)
 		return rc;
@@ -89,12 +87,10 @@ int vpio_nvme_ns_cmd_deallocate(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair 
 	struct nvme_req *req;
 	int rc = nvme_qpair_ready(qp, "deallocate");
 
+	if (rc == 0)
+		rc = nvme_ns_usable(ns, qp, "deallocate");
 	if (rc != 0)
 		return rc;
-	if (ns == NULL || ns->ctrlr != qp->ctrlr || !ns->active) {
-		nvme_err("deallocate: namespace is NULL, inactive or of another controller");
-		return -EINVAL;
-	}
 	if ((ns->ctrlr->cdata.oncs & VPIO_NVME_ONCS_DSM) == 0) {
 		nvme_err("deallocate: the controller does not support Dataset Management (ONCS 0x%x)",
 			 ns->ctrlr->cdata.oncs);

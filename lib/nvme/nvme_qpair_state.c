@@ -141,6 +141,10 @@ int nvme_qpair_enter(struct vpio_nvme_qpair *qp, const char *what)
 {
 	int rc;
 
+	if (qp == NULL) {
+		nvme_err("%s: qpair is NULL", what);
+		return -EINVAL;
+	}
 	if (qp->check_thread) {
 		rc = nvme_qpair_check_owner(qp, what);
 		if (rc != 0)

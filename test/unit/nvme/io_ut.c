@@ -214,6 +214,7 @@ static void test_bad_input(void)
 	struct vpio_nvme_ns *ns = &u->ns;
 	struct vpio_nvme_qpair *qp = &u->qp;
 	struct iovec v[2] = { { g_buf, 4096 }, { g_buf + 8192, 100 } };
+	struct vpio_nvme_dsm_range r = { 0, 8, 0 };
 	struct ut_done d = { 0, 0 };
 
 	vpio_test_log_capture();
@@ -234,7 +235,17 @@ static void test_bad_input(void)
 	expect_bad(u, vpio_nvme_ns_cmd_read(NULL, qp, g_buf, 0, 1, ut_done_cb, &d, 0), -EINVAL, "NULL");
 	ns->active = false;
 	expect_bad(u, vpio_nvme_ns_cmd_read(ns, qp, g_buf, 0, 1, ut_done_cb, &d, 0), -ENXIO, "not active");
+	expect_bad(u, vpio_nvme_ns_cmd_writev(ns, qp, v, 1, 0, ut_done_cb, &d, 0), -ENXIO, "not active");
+	expect_bad(u, vpio_nvme_ns_cmd_compare(ns, qp, g_buf, 0, 1, ut_done_cb, &d, 0), -ENXIO, "not active");
+	expect_bad(u, vpio_nvme_ns_cmd_write_zeroes(ns, qp, 0, 1, ut_done_cb, &d, 0), -ENXIO, "not active");
+	expect_bad(u, vpio_nvme_ns_cmd_flush(ns, qp, ut_done_cb, &d), -ENXIO, "not active");
+	expect_bad(u, vpio_nvme_ns_cmd_deallocate(ns, qp, &r, 1, ut_done_cb, &d), -ENXIO, "not active");
 	ns->active = true;
+	expect_bad(u, vpio_nvme_ns_cmd_flush(&other->ns, qp, ut_done_cb, &d), -EINVAL, "another controller");
+	expect_bad(u, vpio_nvme_ns_cmd_deallocate(&other->ns, qp, &r, 1, ut_done_cb, &d), -EINVAL,
+		   "another controller");
+	expect_bad(u, vpio_nvme_ns_cmd_writev(&other->ns, qp, v, 1, 0, ut_done_cb, &d, 0), -EINVAL,
+		   "another controller");
 	ns->md_size = 8;
 	expect_bad(u, vpio_nvme_ns_cmd_read(ns, qp, g_buf, 0, 1, ut_done_cb, &d, 0), -ENOTSUP, "metadata");
 	ns->md_size = 0;
@@ -243,6 +254,49 @@ static void test_bad_input(void)
 	expect_bad(u, vpio_nvme_ns_cmd_write_zeroes(ns, qp, 0, 1, ut_done_cb, &d, 0), -ENOTSUP, "not support");
 	vpio_test_log_release();
 	ut_qpair_free(other);
+	ut_qpair_free(u);
+}
+
+/* NULL handles at every public entry point: -EINVAL and one line, never a
+ * crash; nothing submitted on the qpair. */
+static void test_null_handles(void)
+{
+	struct ut_qpair *u = ut_qpair_new(16, 64u << 10, 9, 1000);
+	struct vpio_nvme_ns *ns = &u->ns;
+	struct vpio_nvme_qpair *qp = &u->qp;
+	struct iovec v = { g_buf, 512 };
+	struct vpio_nvme_dsm_range r = { 0, 8, 0 };
+	struct vpio_nvme_cmd raw;
+
+	memset(&raw, 0, sizeof(raw));
+	raw.opc = VPIO_NVME_OPC_FLUSH;
+	vpio_test_log_capture();
+	/* NULL qpair */
+	expect_bad(u, vpio_nvme_ns_cmd_read(ns, NULL, g_buf, 0, 1, NULL, NULL, 0), -EINVAL, "qpair is NULL");
+	expect_bad(u, vpio_nvme_ns_cmd_write(ns, NULL, g_buf, 0, 1, NULL, NULL, 0), -EINVAL, "qpair is NULL");
+	expect_bad(u, vpio_nvme_ns_cmd_compare(ns, NULL, g_buf, 0, 1, NULL, NULL, 0), -EINVAL, "qpair is NULL");
+	expect_bad(u, vpio_nvme_ns_cmd_readv(ns, NULL, &v, 1, 0, NULL, NULL, 0), -EINVAL, "qpair is NULL");
+	expect_bad(u, vpio_nvme_ns_cmd_writev(ns, NULL, &v, 1, 0, NULL, NULL, 0), -EINVAL, "qpair is NULL");
+	expect_bad(u, vpio_nvme_ns_cmd_comparev(ns, NULL, &v, 1, 0, NULL, NULL, 0), -EINVAL, "qpair is NULL");
+	expect_bad(u, vpio_nvme_ns_cmd_write_zeroes(ns, NULL, 0, 1, NULL, NULL, 0), -EINVAL, "qpair is NULL");
+	expect_bad(u, vpio_nvme_ns_cmd_flush(ns, NULL, NULL, NULL), -EINVAL, "qpair is NULL");
+	expect_bad(u, vpio_nvme_ns_cmd_deallocate(ns, NULL, &r, 1, NULL, NULL), -EINVAL, "qpair is NULL");
+	expect_bad(u, vpio_nvme_qpair_cmd_raw(NULL, &raw, NULL, 0, NULL, NULL), -EINVAL, "qpair is NULL");
+	expect_bad(u, vpio_nvme_qpair_process_completions(NULL, 0), -EINVAL, "qpair is NULL");
+	expect_bad(u, vpio_nvme_qpair_flush(NULL), -EINVAL, "qpair is NULL");
+	expect_bad(u, vpio_nvme_ctrlr_free_io_qpair(NULL), -EINVAL, "qpair is NULL");
+	/* NULL namespace, NULL everything */
+	expect_bad(u, vpio_nvme_ns_cmd_write(NULL, qp, g_buf, 0, 1, NULL, NULL, 0), -EINVAL, "namespace is NULL");
+	expect_bad(u, vpio_nvme_ns_cmd_compare(NULL, qp, g_buf, 0, 1, NULL, NULL, 0), -EINVAL, "namespace is NULL");
+	expect_bad(u, vpio_nvme_ns_cmd_readv(NULL, qp, &v, 1, 0, NULL, NULL, 0), -EINVAL, "namespace is NULL");
+	expect_bad(u, vpio_nvme_ns_cmd_writev(NULL, qp, &v, 1, 0, NULL, NULL, 0), -EINVAL, "namespace is NULL");
+	expect_bad(u, vpio_nvme_ns_cmd_comparev(NULL, qp, &v, 1, 0, NULL, NULL, 0), -EINVAL, "namespace is NULL");
+	expect_bad(u, vpio_nvme_ns_cmd_write_zeroes(NULL, qp, 0, 1, NULL, NULL, 0), -EINVAL, "namespace is NULL");
+	expect_bad(u, vpio_nvme_ns_cmd_flush(NULL, qp, NULL, NULL), -EINVAL, "namespace is NULL");
+	expect_bad(u, vpio_nvme_ns_cmd_deallocate(NULL, qp, &r, 1, NULL, NULL), -EINVAL, "namespace is NULL");
+	expect_bad(u, vpio_nvme_ns_cmd_read(NULL, NULL, NULL, 0, 1, NULL, NULL, 0), -EINVAL, "NULL");
+	expect_bad(u, vpio_nvme_ctrlr_process_admin_completions(NULL), -EINVAL, "controller is NULL");
+	vpio_test_log_release();
 	ut_qpair_free(u);
 }
 
@@ -310,6 +364,7 @@ static int reg(void)
 	VPIO_TEST(test_write_zeroes_split);
 	VPIO_TEST(test_deallocate_flush_raw);
 	VPIO_TEST(test_bad_input);
+	VPIO_TEST(test_null_handles);
 	VPIO_TEST(test_failed_and_detached);
 	VPIO_TEST(test_second_thread);
 	return 0;
