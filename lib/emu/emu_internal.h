@@ -322,8 +322,9 @@ struct vpio_emu_nvme {
 	unsigned n_active;
 	uint32_t nsq_alloc, ncq_alloc; /* Number of Queues (1-based) */
 	bool dbbuf_on;
-	emu_u32 *dbbuf_shadow;
+	emu_u32 *dbbuf_shadow;	/* one memory page each */
 	emu_u32 *dbbuf_eventidx;
+	uint32_t dbbuf_len;	/* bytes: the page size at config time */
 	struct emu_pending pending[EMU_MAX_PENDING];
 	unsigned n_pending;
 	uint16_t aer_cids[EMU_MAX_AER];

@@ -16,6 +16,21 @@ static uint32_t db_index(const struct vpio_emu_nvme *c, const uint8_t *mmio)
 	return (uint32_t)((mmio - c->bar - VPIO_NVME_REG_DBS) / 4);
 }
 
+/* Point db at its shadow and EventIdx words.  Each buffer is one memory
+ * page (CC.MPS): a doorbell whose offset lies beyond it has none and stays
+ * on MMIO.  False then. */
+static bool db_shadow_slot(const struct vpio_emu_nvme *c, struct emu_db *db)
+{
+	uint32_t i = db_index(c, db->mmio);
+
+	db->shadow = db->eventidx = NULL;
+	if ((uint64_t)(i + 1) * 4 > c->dbbuf_len)
+		return false;
+	db->shadow = &c->dbbuf_shadow[i];
+	db->eventidx = &c->dbbuf_eventidx[i];
+	return true;
+}
+
 /* Point db at its MMIO word (reset to 0: a new queue starts at 0) and,
  * with Doorbell Buffer Config active, at its shadow words. */
 static void db_init(struct vpio_emu_nvme *c, struct emu_db *db, uint32_t off)
@@ -23,11 +38,7 @@ static void db_init(struct vpio_emu_nvme *c, struct emu_db *db, uint32_t off)
 	memset(db, 0, sizeof(*db));
 	db->mmio = c->bar + off;
 	emu_store32(db->mmio, 0);
-	if (c->dbbuf_on) {
-		uint32_t i = db_index(c, db->mmio);
-
-		db->shadow = &c->dbbuf_shadow[i];
-		db->eventidx = &c->dbbuf_eventidx[i];
+	if (c->dbbuf_on && db_shadow_slot(c, db)) {
 		emu_store32(db->shadow, 0);
 		emu_store32(db->eventidx, 0);
 	}
@@ -161,6 +172,7 @@ void emu_dbbuf_reset(struct vpio_emu_nvme *c)
 	c->dbbuf_on = false;
 	c->dbbuf_shadow = NULL;
 	c->dbbuf_eventidx = NULL;
+	c->dbbuf_len = 0;
 	for (uint32_t q = 0; q <= c->opts.queues; q++) {
 		c->sqs[q].db.shadow = c->sqs[q].db.eventidx = NULL;
 		c->cqs[q].db.shadow = c->cqs[q].db.eventidx = NULL;
@@ -170,19 +182,19 @@ void emu_dbbuf_reset(struct vpio_emu_nvme *c)
 
 static void db_attach_shadow(struct vpio_emu_nvme *c, struct emu_db *db, uint32_t cur)
 {
-	uint32_t i = db_index(c, db->mmio);
-
-	db->shadow = &c->dbbuf_shadow[i];
-	db->eventidx = &c->dbbuf_eventidx[i];
+	if (!db_shadow_slot(c, db))
+		return;
 	emu_store32(db->shadow, cur);
 	emu_store32(db->eventidx, cur);
 	db->last_shadow = cur;
 	db->shadow_live = false;
 }
 
+/* Each buffer is one memory page (NVMe base specification, Doorbell Buffer
+ * Config): never touched beyond it, whatever the queue count and stride. */
 int emu_dbbuf_config(struct vpio_emu_nvme *c, uint64_t shadow_iova, uint64_t eventidx_iova)
 {
-	uint64_t len = (uint64_t)(c->opts.queues + 1) * 2 * c->db_stride;
+	uint32_t len = 1u << c->dma.page_bits;
 	emu_u32 *shadow = emu_dma_map(&c->dma, shadow_iova, len, "shadow doorbell buffer");
 	emu_u32 *ei = shadow ? emu_dma_map(&c->dma, eventidx_iova, len, "event index buffer") : NULL;
 
@@ -190,6 +202,7 @@ int emu_dbbuf_config(struct vpio_emu_nvme *c, uint64_t shadow_iova, uint64_t eve
 		return -EFAULT;
 	c->dbbuf_shadow = shadow;
 	c->dbbuf_eventidx = ei;
+	c->dbbuf_len = len;
 	c->dbbuf_on = true;
 	/* Queues that exist continue from where they are. */
 	for (uint32_t q = 0; q <= c->opts.queues; q++) {

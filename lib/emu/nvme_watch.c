@@ -55,7 +55,7 @@ static bool overlaps(const void *p, uint64_t plen, uint64_t va, uint64_t len)
 /* Controller thread: does [va, va+len) hold memory a live queue uses? */
 void emu_watch_check(struct vpio_emu_nvme *c, uint64_t va, uint64_t len)
 {
-	uint64_t dblen = (uint64_t)(c->opts.queues + 1) * 2 * c->db_stride;
+	uint64_t dblen = c->dbbuf_len;
 	const char *what = NULL;
 	uint32_t qid = 0;
 

@@ -195,20 +195,35 @@ static void test_namespaces(void)
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
 }
 
+/* Every queue's doorbells, around its ring: writes and reads that only
+ * work if both sides agree where the doorbells are. */
+static bool stride_io(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, uint64_t lba, uint8_t *a, uint8_t *b)
+{
+	for (int k = 0; k < 70; k++) {
+		fn_fill(a, 4096, lba * 100 + (uint64_t)k);
+		if (fn_write(ns, qp, a, lba, 8) != 0 || fn_read(ns, qp, b, lba, 8) != 0 || memcmp(a, b, 4096) != 0)
+			return false;
+	}
+	return true;
+}
+
 /* CAP.DSTRD spaces the doorbells, CAP.MQES caps queue sizes: without
  * shadow doorbells, and with more admin commands than the admin CQ holds,
- * I/O and admin only work if both are honoured. */
-static void test_stride_and_mqes(void)
+ * I/O and admin only work if both are honoured.  With shadow doorbells the
+ * buffer is one page: queues whose words do not fit use MMIO doorbells on
+ * both sides. */
+static void stride_round(const char *name, uint32_t nq, bool dbbuf)
 {
 	struct vpio_nvme_qpair_opts o;
+	struct vpio_nvme_qpair_stats st;
 	struct vpio_nvme_ctrlr_info in;
-	struct vpio_nvme_qpair *qp[4], *extra;
+	struct vpio_nvme_qpair *qp[64], *extra;
 	struct vpio_nvme_ctrlr *c;
 	struct vpio_nvme_ns *ns;
 	uint8_t *a = vpio_dma_malloc(4096, 4096), *b = vpio_dma_malloc(4096, 4096);
-	int i, n = 0;
+	uint32_t i, n = 0, shadowed = 0, mmio_only = 0;
 
-	if ((c = fn_attach(FN_EMU_STRIDE, NULL)) == NULL) {
+	if ((c = fn_attach(name, NULL)) == NULL) {
 		vpio_dma_free(a);
 		vpio_dma_free(b);
 		return;
@@ -216,35 +231,45 @@ static void test_stride_and_mqes(void)
 	vpio_nvme_ctrlr_get_info(c, &in);
 	CU_ASSERT_EQUAL(in.doorbell_stride, 32);
 	CU_ASSERT_EQUAL(in.max_queue_size, 64);
-	CU_ASSERT_EQUAL(in.max_io_queues, 4);
-	for (i = 0, n = 0; i < 80; i++) /* wraps the 32-entry admin CQ twice */
+	CU_ASSERT_EQUAL(in.max_io_queues, nq);
+	CU_ASSERT_EQUAL(in.shadow_doorbells, dbbuf);
+	for (i = 0; i < 80; i++) /* wraps the 32-entry admin CQ twice */
 		n += vpio_nvme_ctrlr_get_feature(c, VPIO_NVME_FEAT_ARBITRATION, 0, NULL, 0, NULL) == 0;
 	CU_ASSERT_EQUAL(n, 80);
 	n = 0;
 	ns = fn_ns(c, 1);
 	vpio_nvme_qpair_opts_init(&o);
 	o.queue_size = 1024; /* cut to 64 */
-	for (i = 0; i < 4; i++) {
-		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_alloc_io_qpair(c, &o, &qp[i]), 0);
+	for (i = 0; i < nq; i++) {
+		CU_ASSERT_EQUAL_FATAL(vpio_nvme_ctrlr_alloc_io_qpair(c, &o, &qp[i]), 0);
 		CU_ASSERT_EQUAL(vpio_nvme_qpair_get_depth(qp[i]), 63);
-		for (int k = 0; k < 70; k++) { /* every queue's doorbells, around its rings */
-			fn_fill(a, 4096, (uint64_t)(i * 100 + k));
-			if (fn_write(ns, qp[i], a, (uint64_t)i * 8u, 8) != 0 || fn_read(ns, qp[i], b, (uint64_t)i * 8u, 8) != 0 ||
-			    memcmp(a, b, 4096) != 0)
-				break;
-			n += k == 69;
-		}
+		CU_ASSERT_EQUAL(vpio_nvme_qpair_get_id(qp[i]), i + 1);
+		n += stride_io(ns, qp[i], (uint64_t)i * 8u, a, b);
+		vpio_nvme_qpair_get_stats(qp[i], &st);
+		if (st.mmio_doorbells == st.sq_doorbells + st.cq_doorbells)
+			mmio_only++;
+		else
+			shadowed++;
 	}
-	CU_ASSERT_EQUAL(n, 4);
+	CU_ASSERT_EQUAL(n, nq);
+	/* 32-byte stride, 4 KiB page: qids up to 63 fit */
+	CU_ASSERT_EQUAL(shadowed, dbbuf ? nq - 1 : 0);
+	CU_ASSERT_EQUAL(mmio_only, dbbuf ? 1 : nq);
 	vpio_test_log_capture();
-	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_alloc_io_qpair(c, &o, &extra), -EBUSY); /* all 4 in use */
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_alloc_io_qpair(c, &o, &extra), -EBUSY); /* all in use */
 	CU_ASSERT(vpio_test_log_has("in use"));
 	vpio_test_log_release();
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < nq; i++)
 		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(qp[i]), 0);
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
 	vpio_dma_free(a);
 	vpio_dma_free(b);
+}
+
+static void test_stride_and_mqes(void)
+{
+	stride_round(FN_EMU_STRIDE, 4, false);
+	stride_round(FN_EMU_STRIDE_DBBUF, 64, true);
 }
 
 int fn_register_bringup(void)

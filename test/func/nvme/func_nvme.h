@@ -38,6 +38,9 @@ unsigned fn_iters(unsigned n);
 #define FN_EMU_REMOVE "emu:nvme6?size=16M"
 #define FN_EMU_MULTINS "emu:nvme7?size=8M&ns=3"
 #define FN_EMU_STRIDE "emu:nvme10?size=8M&dstrd=3&qdepth=64&queues=4&dbbuf=0"
+/* 64 queue pairs with a 32-byte stride: the shadow doorbells of qids
+ * 1..63 fill the 4 KiB page, qid 64's would lie beyond it */
+#define FN_EMU_STRIDE_DBBUF "emu:nvme11?size=8M&dstrd=3&qdepth=64&queues=64&dbbuf=1"
 
 /* Attach (CU_FAIL and NULL on failure); opts NULL = defaults. */
 struct vpio_nvme_ctrlr *fn_attach(const char *name, const struct vpio_nvme_ctrlr_opts *opts);

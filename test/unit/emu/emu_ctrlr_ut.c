@@ -889,6 +889,44 @@ static void test_dbbuf(void)
 	mini_dma_free(buf, 4096);
 }
 
+/* The shadow doorbell and EventIdx buffers are one memory page each: with
+ * a 512-byte doorbell stride the words of queues 0..3 are in the page,
+ * queues 4..8 stay on MMIO, and nothing after the page is ever written. */
+static void test_dbbuf_one_page(void)
+{
+	uint32_t *shadow = mini_dma_alloc(16384), *ei = mini_dma_alloc(16384);
+	uint8_t *buf = mini_dma_alloc(4096);
+	struct vpio_nvme_cmd c;
+	struct mini m;
+	unsigned i, q, bad = 0, ok = 0;
+
+	/* registered well past the page, so that only the emulator's own
+	 * bound keeps it inside */
+	for (i = 1024; i < 4096; i++)
+		shadow[i] = ei[i] = 0xa5a5a5a5u;
+	CU_ASSERT_FATAL(setup(&m, "emu:nvme18?dstrd=7&queues=8", 0));
+	/* configured by hand: mini keeps ringing MMIO for every queue */
+	c = mk(VPIO_NVME_OPC_DOORBELL_BUFFER_CONFIG, 0);
+	c.dptr.prp.prp1 = mini_iova(shadow);
+	c.dptr.prp.prp2 = mini_iova(ei);
+	CU_ASSERT_EQUAL(mini_cmd(&m, 0, &c, NULL), 0);
+	for (q = 1; q <= 8; q++) {
+		CU_ASSERT_EQUAL(mini_create_qpair(&m, (uint16_t)q, 16), 0);
+		for (i = 0; i < 20; i++)
+			ok += mini_rw(&m, (uint16_t)q, VPIO_NVME_OPC_READ, 1, i, 1, buf, 512) == 0;
+	}
+	CU_ASSERT_EQUAL(ok, 8 * 20);
+	sleep_ms(20); /* idle: the event indexes in the page are published */
+	CU_ASSERT_EQUAL(__atomic_load_n(&ei[2 * 3 * 128], __ATOMIC_ACQUIRE), m.sq[3].tail);
+	for (i = 1024; i < 4096; i++)
+		bad += shadow[i] != 0xa5a5a5a5u || ei[i] != 0xa5a5a5a5u;
+	CU_ASSERT_EQUAL(bad, 0);
+	teardown(&m, "emu:nvme18");
+	mini_dma_free(shadow, 16384);
+	mini_dma_free(ei, 16384);
+	mini_dma_free(buf, 4096);
+}
+
 /* ------------------------------------------------ registry, storage */
 
 static void test_persistence(void)
@@ -1085,6 +1123,7 @@ static int register_tests(void)
 	VPIO_TEST(test_faults);
 	VPIO_TEST(test_unmap_fault);
 	VPIO_TEST(test_dbbuf);
+	VPIO_TEST(test_dbbuf_one_page);
 	VPIO_TEST(test_persistence);
 	VPIO_TEST(test_log_pages);
 	VPIO_TEST(test_null_throughput);
