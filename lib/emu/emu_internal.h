@@ -86,6 +86,7 @@ enum emu_nvme_opt_bit {
 	EMU_OPT_SGL = 1u << 8,
 	EMU_OPT_DBBUF = 1u << 9,
 	EMU_OPT_DSTRD = 1u << 10,
+	EMU_OPT_RDYDELAY = 1u << 11,
 };
 
 #define EMU_NVME_MAX_NS 256
@@ -106,6 +107,7 @@ struct emu_nvme_opts {
 	bool sgl;
 	bool dbbuf;
 	uint32_t dstrd;
+	uint32_t rdy_delay_us;	/* CC.EN -> CSTS.RDY (disable: only when set) */
 	uint32_t set;		/* enum emu_nvme_opt_bit: given explicitly */
 };
 
@@ -313,7 +315,8 @@ struct vpio_emu_nvme {
 	bool ready;		/* CSTS.RDY set */
 	bool fatal;
 	bool shutdown_done;
-	uint64_t ready_due_ns;
+	uint64_t ready_due_ns;	/* CSTS.RDY goes 1 then (enable) */
+	uint64_t unready_due_ns; /* CSTS.RDY goes 0 then (disable, rdydelay) */
 	struct emu_dma dma;
 	unsigned fault_logs;
 	struct emu_sq *sqs;	/* [0..queues] */

@@ -6,7 +6,9 @@
 
 #include "emu_internal.h"
 
-#define ACCEPTED "ns, lba, size, null, backing, mdts, queues, qdepth, sgl, dbbuf, dstrd"
+#define ACCEPTED "ns, lba, size, null, backing, mdts, queues, qdepth, sgl, dbbuf, dstrd, rdydelay"
+#define EMU_RDY_DELAY_US 500u		/* CC.EN=1 -> CSTS.RDY=1 by default */
+#define EMU_RDY_DELAY_MAX_US 4000000u	/* below CAP.TO (5 s) */
 
 void emu_nvme_opts_default(struct emu_nvme_opts *o)
 {
@@ -20,6 +22,7 @@ void emu_nvme_opts_default(struct emu_nvme_opts *o)
 	o->sgl = true;
 	o->dbbuf = true;
 	o->dstrd = 0;
+	o->rdy_delay_us = EMU_RDY_DELAY_US;
 }
 
 uint64_t emu_nvme_bar_size(const struct emu_nvme_opts *o)
@@ -65,6 +68,8 @@ static const struct opt_desc g_opts[] = {
 	{ "sgl", EMU_OPT_SGL, 0, 1, "0 or 1" },
 	{ "dbbuf", EMU_OPT_DBBUF, 0, 1, "0 or 1" },
 	{ "dstrd", EMU_OPT_DSTRD, 0, 15, "0..15 (doorbell stride 4 << N bytes)" },
+	{ "rdydelay", EMU_OPT_RDYDELAY, 0, EMU_RDY_DELAY_MAX_US,
+	  "0..4000000 (microseconds from a CC.EN change to CSTS.RDY following it)" },
 };
 
 static const struct opt_desc *find_opt(const char *key, size_t len)
@@ -110,6 +115,7 @@ static int set_opt(struct emu_nvme_opts *o, const struct opt_desc *d, const char
 	case EMU_OPT_SGL: o->sgl = x != 0; break;
 	case EMU_OPT_DBBUF: o->dbbuf = x != 0; break;
 	case EMU_OPT_DSTRD: o->dstrd = (uint32_t)x; break;
+	case EMU_OPT_RDYDELAY: o->rdy_delay_us = (uint32_t)x; break;
 	default: return -EINVAL;
 	}
 	return 0;
@@ -205,6 +211,7 @@ const char *emu_nvme_opts_conflict(const struct emu_nvme_opts *have, const struc
 		case EMU_OPT_SGL: same = have->sgl == want->sgl; break;
 		case EMU_OPT_DBBUF: same = have->dbbuf == want->dbbuf; break;
 		case EMU_OPT_DSTRD: same = have->dstrd == want->dstrd; break;
+		case EMU_OPT_RDYDELAY: same = have->rdy_delay_us == want->rdy_delay_us; break;
 		default: same = true; break;
 		}
 		if (!same)

@@ -2,14 +2,16 @@
 /*
  * The register state machine of the emulated NVMe controller: power-on
  * values, CC.EN (enable with its checks, disable), CC.SHN, CSTS.RDY after a
- * short delay, fatal errors and function-level reset.  Runs on the
+ * short delay (rdydelay, also for a disable when given), fatal errors and
+ * function-level reset.  CC changes the specification leaves undefined or
+ * forbids (EN cleared while RDY = 0 during an enable, EN set while RDY = 1,
+ * CSS/MPS/AMS changed while EN = 1) are logged as host errors.  Runs on the
  * controller thread.
  */
 #include <string.h>
 
 #include "emu_internal.h"
 
-#define EMU_READY_DELAY_NS 500000ull	/* CC.EN=1 -> CSTS.RDY=1 */
 #define EMU_TIMEOUT_500MS 10		/* CAP.TO: 5 s */
 #define EMU_MPSMAX 4			/* 64 KiB pages */
 
@@ -34,8 +36,9 @@ uint64_t emu_nvme_cap(const struct emu_nvme_opts *o)
 	       (uint64_t)EMU_MPSMAX << 52;
 }
 
-/* Stop everything: no host memory is touched after this returns. */
-void emu_ctrl_disable(struct vpio_emu_nvme *c)
+/* Stop everything: no host memory is touched after this returns.  CSTS
+ * becomes 0, or only RDY stays until unready_due (a slow disable). */
+static void ctrl_stop(struct vpio_emu_nvme *c, uint64_t unready_due)
 {
 	if (c->enabled && !c->shutdown_done)
 		c->unsafe_shutdowns++;
@@ -43,9 +46,51 @@ void emu_ctrl_disable(struct vpio_emu_nvme *c)
 	emu_features_reset(c);
 	c->enabled = c->ready = c->fatal = c->shutdown_done = false;
 	c->ready_due_ns = 0;
+	c->unready_due_ns = unready_due;
 	c->dma.page_bits = 12;
 	/* RDY goes low last (release): the driver may free queue memory then. */
-	emu_set_reg32(c, VPIO_NVME_REG_CSTS, 0);
+	emu_set_reg32(c, VPIO_NVME_REG_CSTS, unready_due ? VPIO_NVME_CSTS_RDY : 0);
+}
+
+void emu_ctrl_disable(struct vpio_emu_nvme *c)
+{
+	ctrl_stop(c, 0);
+}
+
+/* CC fields that may change only while CC.EN = 0 */
+#define EMU_CC_FIXED ((0x7u << VPIO_NVME_CC_CSS_SHIFT) | (0xfu << VPIO_NVME_CC_MPS_SHIFT) | (0x7u << VPIO_NVME_CC_AMS_SHIFT))
+
+static void host_error(struct vpio_emu_nvme *c, const char *what)
+{
+	vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: host error: %s (NVMe base specification, CC)", c->name, what);
+}
+
+/* CC.EN 1 -> 0: the queues stop now; with rdydelay, CSTS.RDY follows
+ * later. */
+static void host_disable(struct vpio_emu_nvme *c)
+{
+	bool rdy = (emu_reg32(c, VPIO_NVME_REG_CSTS) & VPIO_NVME_CSTS_RDY) != 0;
+	uint64_t delay = (c->opts.set & EMU_OPT_RDYDELAY) ? (uint64_t)c->opts.rdy_delay_us * 1000 : 0;
+
+	if (c->enabled && !c->ready)
+		host_error(c, "CC.EN cleared while CSTS.RDY = 0 during an enable: undefined results; wait for CSTS.RDY = 1 first");
+	ctrl_stop(c, rdy && delay ? emu_now_ns() + delay : 0);
+}
+
+/* CSTS.RDY follows CC.EN once its time has come. */
+static void rdy_follow(struct vpio_emu_nvme *c)
+{
+	uint64_t now = emu_now_ns();
+
+	if (c->ready_due_ns != 0 && now >= c->ready_due_ns) {
+		c->ready_due_ns = 0;
+		c->ready = true;
+		emu_csts_update(c, 0, VPIO_NVME_CSTS_RDY);
+	}
+	if (c->unready_due_ns != 0 && now >= c->unready_due_ns) {
+		c->unready_due_ns = 0;
+		emu_csts_update(c, VPIO_NVME_CSTS_RDY, 0);
+	}
 }
 
 static bool enable_fail(struct vpio_emu_nvme *c, const char *why, unsigned long long v)
@@ -85,7 +130,7 @@ static bool ctrl_enable(struct vpio_emu_nvme *c, uint32_t cc)
 		return enable_fail(c, "ASQ is not registered DMA memory", asq);
 	}
 	c->enabled = true;
-	c->ready_due_ns = emu_now_ns() + EMU_READY_DELAY_NS;
+	c->ready_due_ns = emu_now_ns() + (uint64_t)c->opts.rdy_delay_us * 1000;
 	return true;
 }
 
@@ -106,24 +151,29 @@ bool emu_regs_poll(struct vpio_emu_nvme *c)
 	uint32_t cc = emu_reg32(c, VPIO_NVME_REG_CC), old = c->cc;
 
 	if (__builtin_expect(cc == old, 1)) {
-		if (__builtin_expect(c->ready_due_ns != 0, 0) && emu_now_ns() >= c->ready_due_ns) {
-			c->ready_due_ns = 0;
-			c->ready = true;
-			emu_csts_update(c, 0, VPIO_NVME_CSTS_RDY);
-		}
+		if (__builtin_expect((c->ready_due_ns | c->unready_due_ns) != 0, 0))
+			rdy_follow(c);
 		return false;
 	}
 	c->cc = cc;
 	if ((old ^ cc) & VPIO_NVME_CC_EN) {
-		if (cc & VPIO_NVME_CC_EN)
+		if (cc & VPIO_NVME_CC_EN) {
+			if (c->unready_due_ns != 0) {
+				host_error(c, "CC.EN set while CSTS.RDY = 1 after a disable: undefined results; wait for CSTS.RDY = 0 first");
+				c->unready_due_ns = 0;
+				emu_csts_update(c, VPIO_NVME_CSTS_RDY, 0);
+			}
 			ctrl_enable(c, cc);
-		else
-			emu_ctrl_disable(c);
+		} else {
+			host_disable(c);
+		}
 	} else if ((cc & VPIO_NVME_CC_EN) && !c->enabled && !c->fatal) {
 		/* A failed enable, then CC rewritten: a 1->0->1 toggle that
 		 * happened between two polls.  Try again from a reset. */
 		emu_ctrl_disable(c);
 		ctrl_enable(c, cc);
+	} else if ((cc & VPIO_NVME_CC_EN) && ((old ^ cc) & EMU_CC_FIXED)) {
+		host_error(c, "CC.CSS, CC.MPS or CC.AMS changed while CC.EN = 1: ignored; change them with CC.EN = 0");
 	}
 	if ((old ^ cc) & VPIO_NVME_CC_SHN_MASK) {
 		if (cc & VPIO_NVME_CC_SHN_MASK)

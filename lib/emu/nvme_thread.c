@@ -164,7 +164,7 @@ static void backoff(struct vpio_emu_nvme *c, struct idle *id)
 	}
 	if (idle < EMU_YIELD_NS)
 		sched_yield();
-	else if (idle < EMU_NAP_NS || c->n_pending > 0 || c->ready_due_ns != 0)
+	else if (idle < EMU_NAP_NS || c->n_pending > 0 || c->ready_due_ns != 0 || c->unready_due_ns != 0)
 		sleep_ns(20000);
 	else
 		sleep_ns(1000000);

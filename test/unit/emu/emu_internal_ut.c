@@ -68,6 +68,7 @@ static void test_opts_default(void)
 	CU_ASSERT_TRUE(o.sgl);
 	CU_ASSERT_TRUE(o.dbbuf);
 	CU_ASSERT_EQUAL(o.dstrd, 0);
+	CU_ASSERT_EQUAL(o.rdy_delay_us, 500);
 	CU_ASSERT_EQUAL(o.set, 0);
 	CU_ASSERT_EQUAL(emu_nvme_opts_parse("t", "", &o), 0);
 	CU_ASSERT_EQUAL(emu_nvme_bar_size(&o), 16384);
@@ -77,8 +78,8 @@ static void test_opts_all(void)
 {
 	struct emu_nvme_opts o;
 
-	CU_ASSERT_EQUAL(emu_nvme_opts_parse("t", "ns=4&lba=4096&size=64M&null=1&mdts=0&queues=2&qdepth=64&sgl=0&dbbuf=0&dstrd=2",
-					    &o), 0);
+	CU_ASSERT_EQUAL(emu_nvme_opts_parse("t", "ns=4&lba=4096&size=64M&null=1&mdts=0&queues=2&qdepth=64&sgl=0&dbbuf=0&dstrd=2"
+					    "&rdydelay=250000", &o), 0);
 	CU_ASSERT_EQUAL(o.ns, 4);
 	CU_ASSERT_EQUAL(o.lba, 4096);
 	CU_ASSERT_EQUAL(o.size, 64ull << 20);
@@ -89,7 +90,8 @@ static void test_opts_all(void)
 	CU_ASSERT_FALSE(o.sgl);
 	CU_ASSERT_FALSE(o.dbbuf);
 	CU_ASSERT_EQUAL(o.dstrd, 2);
-	CU_ASSERT_EQUAL(o.set, 0x7ffu & ~(uint32_t)EMU_OPT_BACKING);
+	CU_ASSERT_EQUAL(o.rdy_delay_us, 250000);
+	CU_ASSERT_EQUAL(o.set, 0xfffu & ~(uint32_t)EMU_OPT_BACKING);
 	CU_ASSERT_EQUAL(emu_nvme_opts_parse("t", "backing=/tmp/x.img&size=1G", &o), 0);
 	CU_ASSERT_STRING_EQUAL(o.backing, "/tmp/x.img");
 	CU_ASSERT_EQUAL(emu_nvme_opts_parse("t", "size=4096", &o), 0);
@@ -107,7 +109,7 @@ static void test_opts_bad(void)
 		"lba=1024", "lba=", "ns=0", "ns=257", "ns=x", "size=0", "size=1000", "size=12Q", "null=2",
 		"mdts=17", "queues=0", "queues=1025", "qdepth=1", "qdepth=65537", "sgl=yes", "dbbuf=-1",
 		"dstrd=16", "backing=", "nope=1", "ns", "ns=1&ns=2", "null=1&backing=/tmp/x",
-		"lba=4096&size=6144", "queues=1024&dstrd=15", "ns=1&&lba=512",
+		"lba=4096&size=6144", "queues=1024&dstrd=15", "ns=1&&lba=512", "rdydelay=4000001", "rdydelay=-1",
 	};
 	struct emu_nvme_opts o;
 
