@@ -397,7 +397,8 @@ uint64_t nvme_reg_read64(const struct vpio_nvme_ctrlr *c, uint32_t off);
 void nvme_reg_write32(struct vpio_nvme_ctrlr *c, uint32_t off, uint32_t val);
 void nvme_reg_write64(struct vpio_nvme_ctrlr *c, uint32_t off, uint64_t val);
 volatile uint32_t *nvme_doorbell(struct vpio_nvme_ctrlr *c, uint16_t qid, bool cq);
-/* CC.EN = 0 and wait for CSTS.RDY = 0 within CAP.TO. */
+/* CC.EN = 0 (after an enable in progress finished) and wait for CSTS.RDY
+ * = 0, each within CAP.TO. */
 int nvme_ctrlr_disable(struct vpio_nvme_ctrlr *c);
 /* Program the admin queue, CC, enable, wait for CSTS.RDY = 1. */
 int nvme_ctrlr_enable(struct vpio_nvme_ctrlr *c);
@@ -443,7 +444,8 @@ void nvme_ctrlr_free_dbbuf(struct vpio_nvme_ctrlr *c);
 void nvme_ctrlr_set_state(struct vpio_nvme_ctrlr *c, enum vpio_nvme_ctrlr_state st);
 bool nvme_ctrlr_change_state(struct vpio_nvme_ctrlr *c, enum vpio_nvme_ctrlr_state from,
 			     enum vpio_nvme_ctrlr_state to);
-/* Mark failed (-ENXIO) or removed (-ENODEV) after a health check. */
+/* Mark removed (-ENODEV), or stop the controller and then mark it failed
+ * (-ENXIO; waits up to CAP.TO); logged, only the first caller does it. */
 void nvme_ctrlr_fail(struct vpio_nvme_ctrlr *c, int why);
 /* A timed-out command was not helped by Abort: reset if allowed. */
 void nvme_ctrlr_timeout_escalate(struct vpio_nvme_ctrlr *c, uint32_t seen_epoch);

@@ -9,7 +9,10 @@
  *   removed/detached -> end outstanding requests, -ENODEV
  *   resetting        -> -EAGAIN (not logged) until the reset is over
  * Requests are ended only once the device can no longer touch their
- * buffers (it was disabled, reset, or is gone).
+ * buffers: it was reset, it is gone (registers all ones), or it failed,
+ * which it is said to be only after it was stopped (CC.EN = 0 and CSTS.RDY
+ * = 0 seen, else a function reset; see nvme_ctrlr_fail()).  Should even
+ * the function reset fail, an error says so and they are ended anyway.
  */
 #include <errno.h>
 

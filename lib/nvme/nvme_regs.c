@@ -68,34 +68,46 @@ int nvme_ctrlr_check_csts(struct vpio_nvme_ctrlr *c)
 	return 0;
 }
 
+/* Poll CSTS until (CSTS & mask) == want (0) or a bit of stop is set (1);
+ * -ENODEV when it reads all ones, -ETIMEDOUT after ms.  Not logged. */
+static int poll_csts(struct vpio_nvme_ctrlr *c, uint32_t mask, uint32_t want, uint32_t stop, uint64_t ms,
+		     uint32_t *csts)
+{
+	uint64_t deadline = vpio_get_ticks() + nvme_ms_to_ticks(c, ms);
+	uint32_t spins = 0;
+
+	for (;;) {
+		*csts = nvme_reg_read32(c, VPIO_NVME_REG_CSTS);
+		if (*csts == UINT32_MAX)
+			return -ENODEV;
+		if ((*csts & mask) == want)
+			return 0;
+		if (*csts & stop)
+			return 1;
+		if (vpio_get_ticks() > deadline)
+			return -ETIMEDOUT;
+		if (++spins > 100)
+			nvme_delay_us(spins < 1000 ? 10u : 1000u);
+	}
+}
+
 /* Wait until (CSTS & mask) == want; fail early on all ones, and on CFS when
  * fail_cfs. */
 static int wait_csts(struct vpio_nvme_ctrlr *c, uint32_t mask, uint32_t want, uint64_t ms, bool fail_cfs,
 		     const char *what)
 {
-	uint64_t deadline = vpio_get_ticks() + nvme_ms_to_ticks(c, ms);
-	uint32_t csts, spins = 0;
+	uint32_t csts;
+	int rc = poll_csts(c, mask, want, fail_cfs ? VPIO_NVME_CSTS_CFS : 0, ms, &csts);
 
-	for (;;) {
-		csts = nvme_reg_read32(c, VPIO_NVME_REG_CSTS);
-		if (csts == UINT32_MAX) {
-			nvme_err("%s: registers read all ones while %s: the device is gone", c->name, what);
-			return -ENODEV;
-		}
-		if ((csts & mask) == want)
-			return 0;
-		if (fail_cfs && (csts & VPIO_NVME_CSTS_CFS)) {
-			nvme_err("%s: controller fatal status (CSTS 0x%x) while %s", c->name, csts, what);
-			return -EIO;
-		}
-		if (vpio_get_ticks() > deadline) {
-			nvme_err("%s: timed out after %llu ms %s (CSTS 0x%x)", c->name, (unsigned long long)ms, what,
-				 csts);
-			return -ETIMEDOUT;
-		}
-		if (++spins > 100)
-			nvme_delay_us(spins < 1000 ? 10u : 1000u);
+	if (rc == -ENODEV) {
+		nvme_err("%s: registers read all ones while %s: the device is gone", c->name, what);
+	} else if (rc == 1) {
+		nvme_err("%s: controller fatal status (CSTS 0x%x) while %s", c->name, csts, what);
+		rc = -EIO;
+	} else if (rc == -ETIMEDOUT) {
+		nvme_err("%s: timed out after %llu ms %s (CSTS 0x%x)", c->name, (unsigned long long)ms, what, csts);
 	}
+	return rc;
 }
 
 static uint64_t cap_timeout_ms(const struct vpio_nvme_ctrlr *c)
@@ -105,16 +117,31 @@ static uint64_t cap_timeout_ms(const struct vpio_nvme_ctrlr *c)
 	return (to ? to : 1u) * 500ull;
 }
 
+/* Clearing CC.EN while CSTS.RDY is still 0 after setting it has undefined
+ * results (NVMe base specification, CC.EN): an enable in progress is let
+ * finish first (RDY = 1 or CFS), within CAP.TO; after that, EN is cleared
+ * anyway, the only way left to stop the controller. */
 int nvme_ctrlr_disable(struct vpio_nvme_ctrlr *c)
 {
-	uint32_t cc = nvme_reg_read32(c, VPIO_NVME_REG_CC);
+	uint32_t cc = nvme_reg_read32(c, VPIO_NVME_REG_CC), csts;
+	int rc;
 
 	if (cc == UINT32_MAX) {
 		nvme_err("%s: registers read all ones: the device is gone", c->name);
 		return -ENODEV;
 	}
-	if (cc & VPIO_NVME_CC_EN)
+	if (cc & VPIO_NVME_CC_EN) {
+		rc = poll_csts(c, VPIO_NVME_CSTS_RDY, VPIO_NVME_CSTS_RDY, VPIO_NVME_CSTS_CFS, cap_timeout_ms(c), &csts);
+		if (rc == -ENODEV) {
+			nvme_err("%s: registers read all ones while waiting for an enable to finish: the device is gone",
+				 c->name);
+			return rc;
+		}
+		if (rc == -ETIMEDOUT)
+			nvme_warn("%s: CSTS.RDY still 0 %llu ms after CC.EN = 1 (CSTS 0x%x); disabling anyway", c->name,
+				  (unsigned long long)cap_timeout_ms(c), csts);
 		nvme_reg_write32(c, VPIO_NVME_REG_CC, cc & ~VPIO_NVME_CC_EN);
+	}
 	return wait_csts(c, VPIO_NVME_CSTS_RDY, 0, cap_timeout_ms(c), false, "waiting for CSTS.RDY = 0 (disable)");
 }
 

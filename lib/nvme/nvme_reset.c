@@ -22,8 +22,9 @@ void nvme_ctrlr_set_state(struct vpio_nvme_ctrlr *c, enum vpio_nvme_ctrlr_state 
 		;
 }
 
-bool nvme_ctrlr_change_state(struct vpio_nvme_ctrlr *c, enum vpio_nvme_ctrlr_state from,
-			     enum vpio_nvme_ctrlr_state to)
+/* From state `from` to `to`; *epoch (may be NULL) gets the new epoch. */
+static bool change_state(struct vpio_nvme_ctrlr *c, enum vpio_nvme_ctrlr_state from, enum vpio_nvme_ctrlr_state to,
+			 uint32_t *epoch)
 {
 	uint32_t old = atomic_load(&c->epoch);
 
@@ -31,35 +32,15 @@ bool nvme_ctrlr_change_state(struct vpio_nvme_ctrlr *c, enum vpio_nvme_ctrlr_sta
 		if (NVME_EPOCH_STATE(old) != (uint32_t)from)
 			return false;
 	} while (!atomic_compare_exchange_weak(&c->epoch, &old, next_epoch(old, to)));
+	if (epoch != NULL)
+		*epoch = next_epoch(old, to);
 	return true;
 }
 
-/* End the admin queue's commands (the device no longer works on them). */
-static void cancel_admin(struct vpio_nvme_ctrlr *c)
+bool nvme_ctrlr_change_state(struct vpio_nvme_ctrlr *c, enum vpio_nvme_ctrlr_state from,
+			     enum vpio_nvme_ctrlr_state to)
 {
-	pthread_mutex_lock(&c->admin_lock);
-	if (c->adminq != NULL)
-		nvme_qpair_cancel_all(c->adminq);
-	pthread_mutex_unlock(&c->admin_lock);
-}
-
-void nvme_ctrlr_fail(struct vpio_nvme_ctrlr *c, int why)
-{
-	enum vpio_nvme_ctrlr_state target = why == -ENODEV ? VPIO_NVME_CTRLR_REMOVED : VPIO_NVME_CTRLR_FAILED;
-
-	if (!nvme_ctrlr_change_state(c, VPIO_NVME_CTRLR_READY, target))
-		return; /* already failed, removed, resetting or detached */
-	atomic_fetch_add(&c->stat_failures, 1);
-	if (target == VPIO_NVME_CTRLR_FAILED) {
-		/* stop the controller before its commands are ended */
-		nvme_reg_write32(c, VPIO_NVME_REG_CC, nvme_reg_read32(c, VPIO_NVME_REG_CC) & ~VPIO_NVME_CC_EN);
-		nvme_err("%s: controller fatal status (CSTS.CFS): outstanding commands end with ABORTED BY HOST; "
-			 "reset the controller with vpio_nvme_ctrlr_reset()", c->name);
-	} else {
-		nvme_err("%s: registers read all ones: the device was removed; outstanding commands end with "
-			 "ABORTED BY HOST", c->name);
-	}
-	cancel_admin(c);
+	return change_state(c, from, to, NULL);
 }
 
 /* Disable; when that does not work, a PCI function reset, then again. */
@@ -76,6 +57,50 @@ static int hard_disable(struct vpio_nvme_ctrlr *c)
 		return rc;
 	}
 	return nvme_ctrlr_disable(c);
+}
+
+/* End the admin queue's commands (the device no longer works on them). */
+static void cancel_admin(struct vpio_nvme_ctrlr *c)
+{
+	pthread_mutex_lock(&c->admin_lock);
+	if (c->adminq != NULL)
+		nvme_qpair_cancel_all(c->adminq);
+	pthread_mutex_unlock(&c->admin_lock);
+}
+
+/*
+ * A removed device cannot touch host memory: its requests end at once.  A
+ * failed one is stopped first (CC.EN = 0, CSTS.RDY = 0 within CAP.TO, a
+ * function reset if it will not), and only then is the state FAILED, which
+ * lets every qpair end its requests; meanwhile the controller looks like
+ * it is being reset (-EAGAIN).  A reset that starts meanwhile wins.
+ */
+void nvme_ctrlr_fail(struct vpio_nvme_ctrlr *c, int why)
+{
+	uint32_t epoch;
+	int rc;
+
+	if (why == -ENODEV) {
+		if (!nvme_ctrlr_change_state(c, VPIO_NVME_CTRLR_READY, VPIO_NVME_CTRLR_REMOVED))
+			return; /* already failed, removed, resetting or detached */
+		atomic_fetch_add(&c->stat_failures, 1);
+		nvme_err("%s: registers read all ones: the device was removed; outstanding commands end with "
+			 "ABORTED BY HOST", c->name);
+		cancel_admin(c);
+		return;
+	}
+	if (!change_state(c, VPIO_NVME_CTRLR_READY, VPIO_NVME_CTRLR_RESETTING, &epoch))
+		return;
+	atomic_fetch_add(&c->stat_failures, 1);
+	nvme_err("%s: controller fatal status (CSTS.CFS): it is disabled, outstanding commands end with ABORTED BY "
+		 "HOST; reset the controller with vpio_nvme_ctrlr_reset()", c->name);
+	pthread_mutex_lock(&c->admin_lock);
+	rc = hard_disable(c); /* a failure is logged there */
+	if (c->adminq != NULL)
+		nvme_qpair_cancel_all(c->adminq);
+	pthread_mutex_unlock(&c->admin_lock);
+	atomic_compare_exchange_strong(&c->epoch, &epoch,
+				       next_epoch(epoch, rc == -ENODEV ? VPIO_NVME_CTRLR_REMOVED : VPIO_NVME_CTRLR_FAILED));
 }
 
 static int reset_locked(struct vpio_nvme_ctrlr *c)

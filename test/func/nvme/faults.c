@@ -7,10 +7,14 @@
  *   FATAL (CSTS.CFS), DROP_CPL (timeout -> Abort -> reset), BOGUS_CID,
  *   DUP_CPL, BAD_SQHD, DELAY_CPL (short: completes; long: aborted),
  *   REMOVE (registers all ones: -ENODEV until the device is re-created),
- *   and a reset with a full queue in flight.
+ *   and a reset with a full queue in flight; callbacks of host-ended
+ *   requests that try to free or poll their qpair; and, on a controller
+ *   slow to follow CC.EN, a disable that finds an enable in progress and a
+ *   failed controller stopped before its requests end.
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "func_nvme.h"
 
@@ -401,6 +405,101 @@ out:
 	ft_close(&f);
 }
 
+static volatile uint32_t *reg32(struct vpio_nvme_ctrlr *c, uint32_t off)
+{
+	return (volatile uint32_t *)((uint8_t *)vpio_nvme_ctrlr_get_pci_device(c)->bar[0].addr + off);
+}
+
+static bool wait_rdy(struct vpio_nvme_ctrlr *c, uint32_t want, unsigned ms)
+{
+	uint64_t end = fn_now_us() + ms * 1000u;
+
+	while ((*reg32(c, VPIO_NVME_REG_CSTS) & VPIO_NVME_CSTS_RDY) != want) {
+		if (fn_now_us() > end)
+			return false;
+	}
+	return true;
+}
+
+/* A reset that finds an enable in progress (CC.EN = 1, CSTS.RDY = 0), as
+ * another host could leave it (here with 8 KiB pages), lets it finish
+ * before it clears CC.EN: the specification leaves clearing it earlier
+ * undefined.  The emulator logs that, or the page size changing under
+ * CC.EN = 1 when the 1 -> 0 -> 1 toggle is too quick for it to see, as a
+ * host error. */
+static void test_disable_during_enable(void)
+{
+	volatile uint32_t *cc;
+	struct ft f;
+	uint64_t t0;
+
+	if (ft_open(&f, FN_EMU_SLOW, 0)) {
+		check_io(&f, 0, 14);
+		cc = reg32(f.c, VPIO_NVME_REG_CC);
+		*cc &= ~VPIO_NVME_CC_EN;
+		CU_ASSERT(wait_rdy(f.c, 0, 2000));
+		/* ready 200 ms from now */
+		*cc = (*cc & ~(0xfu << VPIO_NVME_CC_MPS_SHIFT)) | 1u << VPIO_NVME_CC_MPS_SHIFT | VPIO_NVME_CC_EN;
+		usleep(20000);		/* the controller has seen it */
+		CU_ASSERT(wait_rdy(f.c, 0, 0));
+		vpio_test_log_capture();
+		t0 = fn_now_us();
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_reset(f.c), 0);
+		CU_ASSERT(fn_now_us() - t0 >= 150000u); /* waited for RDY = 1 */
+		CU_ASSERT_FALSE(vpio_test_log_has("host error"));
+		CU_ASSERT_EQUAL(vpio_test_log_errors(), 0);
+		vpio_test_log_release();
+		check_kept(&f, 0, 14);
+	}
+	ft_close(&f);
+}
+
+struct csts_seen {
+	volatile uint32_t *csts;
+	unsigned calls;
+	uint16_t status;
+	uint32_t seen;
+};
+
+static void csts_cb(void *arg, const struct vpio_nvme_cpl *cpl)
+{
+	struct csts_seen *s = arg;
+
+	s->calls++;
+	s->status = cpl->status & 0xfffeu;
+	s->seen = *s->csts;
+}
+
+/* A failed controller is stopped (CC.EN = 0, CSTS.RDY = 0) before its
+ * requests end: here RDY takes 200 ms to go low. */
+static void test_fail_stops_first(void)
+{
+	struct csts_seen s;
+	struct ft f;
+	uint64_t end;
+	int rc = 0;
+
+	if (ft_open(&f, FN_EMU_SLOW, 0)) {
+		memset(&s, 0, sizeof(s));
+		s.csts = reg32(f.c, VPIO_NVME_REG_CSTS);
+		CU_ASSERT_EQUAL(vpio_emu_nvme_inject(f.emu, VPIO_EMU_NVME_FAULT_FATAL, 0), 0);
+		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(f.ns, f.qp, f.b, 0, 8, csts_cb, &s, 0), 0);
+		vpio_test_log_capture();
+		end = fn_now_us() + 5000000u;
+		while (s.calls == 0 && fn_now_us() < end)
+			rc = vpio_nvme_qpair_process_completions(f.qp, 0);
+		CU_ASSERT_EQUAL(rc, -ENXIO);
+		CU_ASSERT(vpio_test_log_has("controller fatal status"));
+		vpio_test_log_release();
+		CU_ASSERT(s.calls == 1 && s.status == HOST_ABORT);
+		CU_ASSERT_EQUAL(s.seen & VPIO_NVME_CSTS_RDY, 0);
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_state(f.c), VPIO_NVME_CTRLR_FAILED);
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_reset(f.c), 0);
+		check_io(&f, 10, 15);
+	}
+	ft_close(&f);
+}
+
 int fn_register_faults(void)
 {
 	VPIO_SUITE("faults", NULL, NULL);
@@ -413,5 +512,7 @@ int fn_register_faults(void)
 	VPIO_TEST(test_remove);
 	VPIO_TEST(test_reset_in_flight);
 	VPIO_TEST(test_free_from_callback);
+	VPIO_TEST(test_disable_during_enable);
+	VPIO_TEST(test_fail_stops_first);
 	return 0;
 }
