@@ -60,6 +60,8 @@ enum vpio_emu_nvme_fault {
 	VPIO_EMU_NVME_FAULT_DELAY_CPL,	/* the next I/O completion is delayed by param microseconds */
 	VPIO_EMU_NVME_FAULT_REMOVE,	/* surprise removal: every BAR byte reads 0xff from now on,
 					 * nothing is processed; only vpio_emu_destroy() ends it */
+	VPIO_EMU_NVME_FAULT_DROP_ADMIN_CPL, /* the next `param` admin completions are never posted
+					 * (the commands are carried out) */
 };
 
 /* Arm a fault.  FATAL and REMOVE have taken effect when this returns.

@@ -248,6 +248,7 @@ enum emu_fault_bit {
 	EMU_FAULT_DUP = 1u << 2,
 	EMU_FAULT_SQHD = 1u << 3,
 	EMU_FAULT_DELAY = 1u << 4,
+	EMU_FAULT_DROP_ADMIN = 1u << 5, /* the only one for the admin queue */
 };
 
 /* Requests from other threads, handled by the controller thread. */
@@ -306,6 +307,7 @@ struct vpio_emu_nvme {
 	/* faults (set under lock, read by the thread when fault_bits != 0) */
 	uint32_t fault_bits;	/* atomic */
 	uint64_t drop_left;
+	uint64_t drop_admin_left;
 	uint16_t bogus_cid;
 	uint64_t delay_us;
 

@@ -44,6 +44,7 @@ int vpio_emu_nvme_inject(struct vpio_emu_nvme *emu, enum vpio_emu_nvme_fault fau
 		break;
 	case VPIO_EMU_NVME_FAULT_NONE:
 	case VPIO_EMU_NVME_FAULT_DROP_CPL:
+	case VPIO_EMU_NVME_FAULT_DROP_ADMIN_CPL:
 	case VPIO_EMU_NVME_FAULT_DUP_CPL:
 	case VPIO_EMU_NVME_FAULT_BAD_SQHD:
 	case VPIO_EMU_NVME_FAULT_DELAY_CPL:
@@ -56,11 +57,16 @@ int vpio_emu_nvme_inject(struct vpio_emu_nvme *emu, enum vpio_emu_nvme_fault fau
 	switch (fault) {
 	case VPIO_EMU_NVME_FAULT_NONE:
 		emu->drop_left = 0;
+		emu->drop_admin_left = 0;
 		__atomic_store_n(&emu->fault_bits, 0, __ATOMIC_RELEASE);
 		break;
 	case VPIO_EMU_NVME_FAULT_DROP_CPL:
 		emu->drop_left += param ? param : 1;
 		arm(emu, EMU_FAULT_DROP);
+		break;
+	case VPIO_EMU_NVME_FAULT_DROP_ADMIN_CPL:
+		emu->drop_admin_left += param ? param : 1;
+		arm(emu, EMU_FAULT_DROP_ADMIN);
 		break;
 	case VPIO_EMU_NVME_FAULT_BOGUS_CID:
 		emu->bogus_cid = (uint16_t)param;

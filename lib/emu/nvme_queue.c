@@ -359,8 +359,23 @@ static void take_faults(struct vpio_emu_nvme *c, struct fault_plan *f)
 	f->bad_sqhd = bits & EMU_FAULT_SQHD;
 	if (bits & EMU_FAULT_DELAY)
 		f->delay_us = c->delay_us;
-	__atomic_store_n(&c->fault_bits, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->fault_bits, bits & EMU_FAULT_DROP_ADMIN, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&c->lock);
+}
+
+/* An admin completion to drop (DROP_ADMIN_CPL)? */
+static bool take_admin_drop(struct vpio_emu_nvme *c)
+{
+	bool drop = false;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->drop_admin_left > 0) {
+		drop = true;
+		if (--c->drop_admin_left == 0)
+			__atomic_and_fetch(&c->fault_bits, ~(uint32_t)EMU_FAULT_DROP_ADMIN, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return drop;
 }
 
 static void complete_faulty(struct vpio_emu_nvme *c, struct emu_sq *sq, uint16_t cid, uint16_t status, uint32_t cdw0)
@@ -391,9 +406,15 @@ static void complete_faulty(struct vpio_emu_nvme *c, struct emu_sq *sq, uint16_t
 
 void emu_complete(struct vpio_emu_nvme *c, struct emu_sq *sq, uint16_t cid, uint16_t status, uint32_t cdw0)
 {
-	if (__builtin_expect(sq->qid != 0 && __atomic_load_n(&c->fault_bits, __ATOMIC_RELAXED) != 0, 0)) {
-		complete_faulty(c, sq, cid, status, cdw0);
-		return;
+	uint32_t bits = __atomic_load_n(&c->fault_bits, __ATOMIC_RELAXED);
+
+	if (__builtin_expect(bits != 0, 0)) {
+		if (sq->qid != 0 && (bits & ~(uint32_t)EMU_FAULT_DROP_ADMIN) != 0) {
+			complete_faulty(c, sq, cid, status, cdw0);
+			return;
+		}
+		if (sq->qid == 0 && (bits & EMU_FAULT_DROP_ADMIN) != 0 && take_admin_drop(c))
+			return;
 	}
 	post_or_wait(c, sq, (uint16_t)sq->head, cid, status, cdw0);
 }

@@ -707,6 +707,16 @@ static void test_faults(void)
 	a = flush_cmd(&m, 1, true);
 	CU_ASSERT_TRUE(mini_poll(&m, 1, &cpl, 2000));
 	CU_ASSERT_EQUAL(cpl.cid, a);
+	/* DROP_ADMIN 1: the admin command is carried out, its completion lost;
+	 * I/O completions are not affected, the next admin one is posted */
+	CU_ASSERT_EQUAL(vpio_emu_nvme_inject(m.emu, VPIO_EMU_NVME_FAULT_DROP_ADMIN_CPL, 1), 0);
+	mini_submit(&m, 0, &(struct vpio_nvme_cmd){ .opc = VPIO_NVME_OPC_GET_FEATURES, .cdw10 = 6 }, false, false);
+	CU_ASSERT_FALSE(mini_poll(&m, 0, &cpl, 30));
+	a = flush_cmd(&m, 1, true);
+	CU_ASSERT_TRUE(mini_poll(&m, 1, &cpl, 2000));
+	CU_ASSERT_EQUAL(cpl.cid, a);
+	CU_ASSERT_EQUAL(mini_cmd(&m, 0, &(struct vpio_nvme_cmd){ .opc = VPIO_NVME_OPC_GET_FEATURES, .cdw10 = 6 }, NULL),
+			0);
 
 	/* BOGUS_CID, given and random */
 	CU_ASSERT_EQUAL(vpio_emu_nvme_inject(m.emu, VPIO_EMU_NVME_FAULT_BOGUS_CID, 0x4242), 0);
