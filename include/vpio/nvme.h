@@ -56,8 +56,10 @@ struct vpio_nvme_ctrlr_opts {
 	uint32_t max_xfer_size;	   /* bytes per command, 0 = what MDTS allows;
 				    * larger requests are split */
 	bool no_shadow_doorbells;  /* do not use Doorbell Buffer Config */
-	bool no_reset_on_timeout;  /* a timed-out command is aborted, never
-				    * escalated to a controller reset */
+	bool no_reset_on_timeout;  /* a timed-out I/O command is aborted, never
+				    * escalated to a controller reset; a
+				    * timed-out admin command is left to
+				    * complete (it keeps its admin queue slot) */
 };
 void vpio_nvme_ctrlr_opts_init(struct vpio_nvme_ctrlr_opts *opts);
 
@@ -260,8 +262,11 @@ int vpio_nvme_qpair_cmd_raw(struct vpio_nvme_qpair *qp, const struct vpio_nvme_c
 /* ----------------------------------------------------------- admin commands */
 
 /* Synchronous helpers: any buffer (they bounce through DMA memory), any
- * thread.  An error status is logged and returned as a negative errno
- * (vpio_nvme_status_to_errno); -ETIMEDOUT after admin_timeout_ms. */
+ * thread, but not from an admin completion callback (-EBUSY).  An error
+ * status is logged and returned as a negative errno
+ * (vpio_nvme_status_to_errno); -ETIMEDOUT after admin_timeout_ms, and the
+ * controller is reset (unless no_reset_on_timeout), which ends the
+ * command and frees its admin queue slot. */
 int vpio_nvme_ctrlr_identify(struct vpio_nvme_ctrlr *ctrlr, uint8_t cns, uint32_t nsid, void *buf, size_t len);
 int vpio_nvme_ctrlr_set_feature(struct vpio_nvme_ctrlr *ctrlr, uint8_t fid, uint32_t cdw11, uint32_t cdw12,
 				void *buf, size_t len, uint32_t *cdw0);

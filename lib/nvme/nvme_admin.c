@@ -3,8 +3,9 @@
  * The admin queue: an ordinary qpair (qid 0, PRPs only, doorbell rung per
  * command) behind a recursive lock, since any thread may send admin
  * commands.  Synchronous helpers submit, then poll until their callback
- * ran, the controller failed, or admin_timeout_ms passed.  Their data goes
- * through a DMA bounce buffer, so callers may pass any memory.
+ * ran, the controller failed, or admin_timeout_ms passed (then the
+ * controller is reset, which ends the command and frees its slot).  Their
+ * data goes through a DMA bounce buffer, so callers may pass any memory.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -182,26 +183,30 @@ static void free_bounce_cb(void *arg, const struct vpio_nvme_cpl *cpl)
 }
 
 /* A waiter that gives up: its request may still complete later, into the
- * bounce buffer, which is freed then. */
-static void abandon(struct vpio_nvme_ctrlr *c, struct sync_ctx *ctx, void *bounce)
+ * bounce buffer, which is freed then.  False when it completed meanwhile
+ * (ctx is done, the bounce buffer still the caller's). */
+static bool abandon(struct vpio_nvme_ctrlr *c, struct sync_ctx *ctx, void *bounce)
 {
 	struct vpio_nvme_qpair *qp;
+	bool found = false;
 	uint32_t i;
 
 	pthread_mutex_lock(&c->admin_lock);
 	qp = c->adminq;
-	for (i = 0; qp != NULL && i < qp->num_reqs; i++) {
+	for (i = 0; qp != NULL && i < qp->num_reqs && !atomic_load(&ctx->done); i++) {
 		if (qp->reqs[i].state == NVME_REQ_OUTSTANDING && qp->reqs[i].cb_arg == ctx) {
 			qp->reqs[i].cb = bounce ? free_bounce_cb : NULL;
 			qp->reqs[i].cb_arg = bounce;
-			bounce = NULL;
+			found = true;
 		}
 	}
 	pthread_mutex_unlock(&c->admin_lock);
-	vpio_dma_free(bounce); /* already completed meanwhile: free now */
+	return found;
 }
 
-static int sync_wait(struct vpio_nvme_ctrlr *c, struct sync_ctx *ctx, const char *what)
+/* Poll until the callback ran (0), the controller failed (which ends the
+ * command too), or the timeout (-ETIMEDOUT, not logged). */
+static int sync_wait(struct vpio_nvme_ctrlr *c, struct sync_ctx *ctx)
 {
 	uint64_t deadline = vpio_get_ticks() + nvme_ms_to_ticks(c, c->opts.admin_timeout_ms);
 	uint32_t spins = 0;
@@ -216,15 +221,42 @@ static int sync_wait(struct vpio_nvme_ctrlr *c, struct sync_ctx *ctx, const char
 			if (rc != 0)
 				nvme_ctrlr_fail(c, rc); /* ends our command too */
 			else if (vpio_get_ticks() > deadline)
-				break;
+				return -ETIMEDOUT;
 		}
 		if (spins > 200)
 			nvme_delay_us(spins < 2000 ? 10u : 200u);
 	}
-	if (atomic_load_explicit(&ctx->done, memory_order_acquire))
-		return 0;
-	nvme_err("%s: %s timed out after %u ms", c->name, what, c->opts.admin_timeout_ms);
-	return -ETIMEDOUT;
+	return 0;
+}
+
+/* A command the controller did not complete in time keeps its slot until
+ * it does; a reset ends it (Abort is no help on the admin queue).  As for
+ * I/O, unless no_reset_on_timeout; and not while the controller is being
+ * brought up (that attach or reset fails, and the next reset ends it). */
+static void timed_out(struct vpio_nvme_ctrlr *c, const char *what)
+{
+	uint32_t epoch = atomic_load_explicit(&c->epoch, memory_order_acquire);
+	bool ready = NVME_EPOCH_STATE(epoch) == VPIO_NVME_CTRLR_READY;
+	bool reset = ready && !c->opts.no_reset_on_timeout;
+
+	nvme_err("%s: %s timed out after %u ms; %s", c->name, what, c->opts.admin_timeout_ms,
+		 reset	  ? "resetting the controller"
+		 : ready ? "not resetting (no_reset_on_timeout): it keeps its admin queue slot until completed"
+			 : "the controller is not ready; the next reset ends it");
+	if (reset)
+		nvme_ctrlr_timeout_escalate(c, epoch);
+}
+
+/* From an admin completion callback (this thread drains the admin queue)
+ * a synchronous command could never complete. */
+static bool in_admin_callback(struct vpio_nvme_ctrlr *c)
+{
+	bool busy;
+
+	pthread_mutex_lock(&c->admin_lock);
+	busy = c->adminq != NULL && c->adminq->in_cpl; /* only the holder can set it */
+	pthread_mutex_unlock(&c->admin_lock);
+	return busy;
 }
 
 int nvme_admin_sync(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd, void *buf, size_t len,
@@ -242,6 +274,11 @@ int nvme_admin_sync(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd, 
 			 buf);
 		return -EINVAL;
 	}
+	if (in_admin_callback(c)) {
+		nvme_err("%s: %s from an admin completion callback: it could never complete; send it asynchronously",
+			 c->name, what);
+		return -EBUSY;
+	}
 	if (len > 0) {
 		bounce = vpio_dma_zmalloc(len, 1u << c->page_shift);
 		if (bounce == NULL) {
@@ -252,12 +289,13 @@ int nvme_admin_sync(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd, 
 	}
 	rc = nvme_admin_submit(c, cmd, bounce, (uint32_t)len, sync_cb, &ctx);
 	if (rc == 0)
-		rc = sync_wait(c, &ctx, what);
-	if (rc != 0) {
-		if (rc == -ETIMEDOUT)
-			abandon(c, &ctx, bounce);
-		else
-			vpio_dma_free(bounce);
+		rc = sync_wait(c, &ctx);
+	if (rc == -ETIMEDOUT && abandon(c, &ctx, bounce)) {
+		timed_out(c, what);
+		return rc;
+	}
+	if (rc != 0 && rc != -ETIMEDOUT) {
+		vpio_dma_free(bounce);
 		return rc;
 	}
 	if (len > 0)

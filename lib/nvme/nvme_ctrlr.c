@@ -25,12 +25,14 @@ static int init_locks(struct vpio_nvme_ctrlr *c)
 	pthread_mutexattr_t attr;
 	int rc;
 
+	/* both recursive: an admin command that times out resets the
+	 * controller, also under the controller lock (qpair create/free) */
 	pthread_mutexattr_init(&attr);
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
 	rc = pthread_mutex_init(&c->admin_lock, &attr);
-	pthread_mutexattr_destroy(&attr);
 	if (rc == 0)
-		rc = pthread_mutex_init(&c->lock, NULL);
+		rc = pthread_mutex_init(&c->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
 	return -rc;
 }
 
@@ -131,13 +133,14 @@ int vpio_nvme_ctrlr_attach(const char *name, const struct vpio_nvme_ctrlr_opts *
 	return 0;
 }
 
+/* A queue is deleted only while it exists: a reset on the way (a
+ * timed-out delete) removes the others. */
 static void delete_all_queues(struct vpio_nvme_ctrlr *c)
 {
 	struct vpio_nvme_qpair *qp;
-	uint32_t epoch = atomic_load(&c->epoch);
 
 	for (qp = c->qpairs; qp != NULL; qp = qp->next) {
-		if (qp->state == NVME_QP_CONNECTED && qp->epoch == epoch)
+		if (qp->state == NVME_QP_CONNECTED && qp->epoch == atomic_load(&c->epoch))
 			nvme_ctrlr_delete_io_queues(c, qp);
 	}
 }

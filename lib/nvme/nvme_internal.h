@@ -365,7 +365,7 @@ struct vpio_nvme_ctrlr {
 	struct vpio_nvme_ns **ns;		/* [num_ns], NULL = never active */
 
 	pthread_mutex_t admin_lock;		/* admin queue (recursive) */
-	pthread_mutex_t lock;			/* qpair list, qids, reset */
+	pthread_mutex_t lock;			/* qpair list, qids, reset (recursive) */
 	struct vpio_nvme_qpair *adminq;
 	struct vpio_nvme_qpair *qpairs;		/* I/O qpairs */
 	uint8_t *qid_used;			/* [max_io_queues + 1] */
@@ -416,7 +416,9 @@ int nvme_admin_submit(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd
 		      vpio_nvme_cmd_cb cb, void *cb_arg);
 /* Submit and wait; buf may be any memory (bounced).  On an error status:
  * with cpl_out the CQE is returned and 0; without, one line naming what
- * and the status is logged and a negative errno returned. */
+ * and the status is logged and a negative errno returned.  -ETIMEDOUT
+ * after admin_timeout_ms, and a controller reset unless
+ * no_reset_on_timeout (may be called with the controller lock held). */
 int nvme_admin_sync(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd, void *buf, size_t len,
 		    struct vpio_nvme_cpl *cpl_out, const char *what);
 /* Reap admin completions; with try, give up when the queue is busy. */

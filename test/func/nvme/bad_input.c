@@ -229,6 +229,37 @@ static void test_poll_from_callback(void)
 	vpio_dma_free(buf);
 }
 
+static struct vpio_nvme_ctrlr *g_admin_c;
+
+static void sync_admin_cb(void *arg, const struct vpio_nvme_cpl *cpl)
+{
+	(void)cpl;
+	*(int *)arg = vpio_nvme_ctrlr_get_feature(g_admin_c, VPIO_NVME_FEAT_ARBITRATION, 0, NULL, 0, NULL);
+}
+
+/* A synchronous admin command from an admin completion callback could
+ * never complete (this thread reaps the admin queue): refused. */
+static void test_sync_admin_from_callback(void)
+{
+	struct vpio_nvme_cmd cmd;
+	int rc = 1, i;
+
+	g_admin_c = fn_attach(g_fn_targets[0], NULL);
+	if (g_admin_c == NULL)
+		return;
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opc = VPIO_NVME_OPC_GET_FEATURES;
+	cmd.cdw10 = VPIO_NVME_FEAT_ARBITRATION;
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_cmd_admin_raw(g_admin_c, &cmd, NULL, 0, sync_admin_cb, &rc), 0);
+	vpio_test_log_capture();
+	for (i = 0; i < 1000000 && rc == 1; i++)
+		vpio_nvme_ctrlr_process_admin_completions(g_admin_c);
+	expect(rc, -EBUSY, "from an admin completion callback", "synchronous admin command from an admin callback");
+	vpio_test_log_release();
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_feature(g_admin_c, VPIO_NVME_FEAT_ARBITRATION, 0, NULL, 0, NULL), 0);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(g_admin_c), 0);
+}
+
 int fn_register_bad_input(void)
 {
 	VPIO_SUITE("bad input", NULL, NULL);
@@ -237,5 +268,6 @@ int fn_register_bad_input(void)
 	VPIO_TEST(test_detached_controller);
 	VPIO_TEST(test_second_thread);
 	VPIO_TEST(test_poll_from_callback);
+	VPIO_TEST(test_sync_admin_from_callback);
 	return 0;
 }

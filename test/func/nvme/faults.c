@@ -7,12 +7,14 @@
  *   FATAL (CSTS.CFS), DROP_CPL (timeout -> Abort -> reset), BOGUS_CID,
  *   DUP_CPL, BAD_SQHD, DELAY_CPL (short: completes; long: aborted),
  *   REMOVE (registers all ones: -ENODEV until the device is re-created),
- *   and a reset with a full queue in flight; callbacks of host-ended
+ *   and a reset with a full queue in flight; DROP_ADMIN_CPL (admin
+ *   timeout -> reset, or not with no_reset_on_timeout); callbacks of host-ended
  *   requests that try to free or poll their qpair; and, on a controller
  *   slow to follow CC.EN, a disable that finds an enable in progress and a
  *   failed controller stopped before its requests end.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -405,6 +407,92 @@ out:
 	ft_close(&f);
 }
 
+/* One admin command whose completion the device loses: -ETIMEDOUT with one
+ * line, and the reset that follows (unless no_reset_on_timeout) ends it. */
+static void admin_drop_once(struct vpio_nvme_ctrlr *c, const char *text)
+{
+	uint32_t cdw0;
+
+	CU_ASSERT_EQUAL(vpio_emu_nvme_inject(fn_emu(c), VPIO_EMU_NVME_FAULT_DROP_ADMIN_CPL, 1), 0);
+	vpio_test_log_capture();
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_feature(c, VPIO_NVME_FEAT_ARBITRATION, 0, NULL, 0, &cdw0), -ETIMEDOUT);
+	CU_ASSERT(vpio_test_log_has(text));
+	CU_ASSERT_EQUAL(vpio_test_log_errors(), 1);
+	if (!vpio_test_log_has(text) || vpio_test_log_errors() != 1)
+		fprintf(stderr, "\n  log:\n%s", vpio_test_log_buf.text);
+	vpio_test_log_release();
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_state(c), VPIO_NVME_CTRLR_READY);
+}
+
+/* Lost admin completions: each timed-out command is ended by a controller
+ * reset, so more of them than the admin queue has slots leave it usable
+ * (I/O qpairs reconnect); with no_reset_on_timeout the slot stays taken. */
+static void test_admin_timeout(void)
+{
+	struct vpio_nvme_ctrlr_opts o;
+	struct vpio_nvme_ctrlr_stats cs;
+	struct vpio_nvme_qpair *qp2 = NULL;
+	struct ft f;
+	int i;
+
+	vpio_nvme_ctrlr_opts_init(&o);
+	o.admin_queue_size = 4; /* 3 commands outstanding at most */
+	o.admin_timeout_ms = 50;
+	memset(&f, 0, sizeof(f));
+	f.c = fn_attach(FN_EMU_FAULT, &o);
+	if (f.c == NULL)
+		return;
+	f.ns = fn_ns(f.c, 1);
+	f.qp = fn_qpair(f.c, 64, 0);
+	f.emu = fn_emu(f.c);
+	f.a = vpio_dma_malloc(65536, 4096);
+	f.b = vpio_dma_malloc(65536, 4096);
+	check_io(&f, 130, 16);
+	for (i = 0; i < 5; i++)
+		admin_drop_once(f.c, "timed out after 50 ms; resetting the controller");
+	vpio_nvme_ctrlr_get_stats(f.c, &cs);
+	CU_ASSERT_EQUAL(cs.resets, 5);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_feature(f.c, VPIO_NVME_FEAT_ARBITRATION, 0, NULL, 0, NULL), 0);
+	check_kept(&f, 130, 16);
+	/* the same under the controller lock: queue creation and deletion */
+	CU_ASSERT_EQUAL(vpio_emu_nvme_inject(f.emu, VPIO_EMU_NVME_FAULT_DROP_ADMIN_CPL, 1), 0);
+	vpio_test_log_capture();
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_alloc_io_qpair(f.c, NULL, &qp2), -ETIMEDOUT);
+	CU_ASSERT(vpio_test_log_has("create I/O completion queue timed out after 50 ms; resetting"));
+	CU_ASSERT_EQUAL(vpio_test_log_errors(), 1);
+	vpio_test_log_release();
+	qp2 = fn_qpair(f.c, 16, 0);
+	CU_ASSERT_EQUAL(vpio_emu_nvme_inject(f.emu, VPIO_EMU_NVME_FAULT_DROP_ADMIN_CPL, 1), 0);
+	vpio_test_log_capture();
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(qp2), 0);
+	CU_ASSERT(vpio_test_log_has("delete I/O submission queue timed out after 50 ms; resetting"));
+	CU_ASSERT_EQUAL(vpio_test_log_errors(), 1);
+	vpio_test_log_release();
+	check_kept(&f, 130, 16);
+	vpio_nvme_ctrlr_get_stats(f.c, &cs);
+	CU_ASSERT_EQUAL(cs.resets, 7);
+	/* and in detach, which then shuts the controller down */
+	CU_ASSERT_EQUAL(vpio_emu_nvme_inject(f.emu, VPIO_EMU_NVME_FAULT_DROP_ADMIN_CPL, 1), 0);
+	vpio_test_log_capture();
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(f.c), 0);
+	CU_ASSERT(vpio_test_log_has("delete I/O submission queue timed out after 50 ms; resetting"));
+	CU_ASSERT_EQUAL(vpio_test_log_errors(), 1);
+	vpio_test_log_release();
+	f.c = NULL;
+	ft_close(&f);
+
+	o.no_reset_on_timeout = true;
+	memset(&f, 0, sizeof(f));
+	f.c = fn_attach(FN_EMU_FAULT, &o);
+	if (f.c == NULL)
+		return;
+	admin_drop_once(f.c, "not resetting (no_reset_on_timeout)");
+	vpio_nvme_ctrlr_get_stats(f.c, &cs);
+	CU_ASSERT_EQUAL(cs.resets, 0);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_feature(f.c, VPIO_NVME_FEAT_ARBITRATION, 0, NULL, 0, NULL), 0);
+	ft_close(&f);
+}
+
 static volatile uint32_t *reg32(struct vpio_nvme_ctrlr *c, uint32_t off)
 {
 	return (volatile uint32_t *)((uint8_t *)vpio_nvme_ctrlr_get_pci_device(c)->bar[0].addr + off);
@@ -512,6 +600,7 @@ int fn_register_faults(void)
 	VPIO_TEST(test_remove);
 	VPIO_TEST(test_reset_in_flight);
 	VPIO_TEST(test_free_from_callback);
+	VPIO_TEST(test_admin_timeout);
 	VPIO_TEST(test_disable_during_enable);
 	VPIO_TEST(test_fail_stops_first);
 	return 0;
