@@ -2,7 +2,9 @@
 /*
  * Suite "bring-up": attach/detach, controller facts, namespaces, and the
  * admin commands (identify, features, log pages, abort, passthrough, the
- * asynchronous admin path), on every target.
+ * asynchronous admin path), on every target; on emulated controllers also
+ * doorbell strides and queue limits (with and without shadow doorbells)
+ * and the shutdown on detach.
  */
 #include <errno.h>
 #include <string.h>
@@ -272,6 +274,45 @@ static void test_stride_and_mqes(void)
 	stride_round(FN_EMU_STRIDE_DBBUF, 64, true);
 }
 
+static uint64_t unsafe_shutdowns(struct vpio_nvme_ctrlr *c)
+{
+	struct vpio_nvme_health_log h;
+
+	memset(&h, 0, sizeof(h));
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_health_log(c, &h), 0);
+	return h.unsafe_shutdowns[0];
+}
+
+/* Detach shuts the controller down (CC.SHN, CSTS.SHST): detached and
+ * attached again, the emulated controller has seen no unsafe shutdown.  A
+ * failed controller cannot be shut down: stopping it and detaching counts
+ * one. */
+static void test_detach_shutdown(void)
+{
+	struct vpio_nvme_ctrlr *c;
+	int round;
+
+	for (round = 0; round < 3; round++) {
+		if ((c = fn_attach(FN_EMU_SHUTDOWN, NULL)) == NULL)
+			return;
+		CU_ASSERT_EQUAL(unsafe_shutdowns(c), 0);
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+	}
+	if ((c = fn_attach(FN_EMU_SHUTDOWN, NULL)) == NULL)
+		return;
+	CU_ASSERT_EQUAL(vpio_emu_nvme_inject(fn_emu(c), VPIO_EMU_NVME_FAULT_FATAL, 0), 0);
+	vpio_test_log_capture();
+	CU_ASSERT_NOT_EQUAL(vpio_nvme_ctrlr_get_feature(c, VPIO_NVME_FEAT_ARBITRATION, 0, NULL, 0, NULL), 0);
+	vpio_test_log_release();
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_state(c), VPIO_NVME_CTRLR_FAILED);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+	if ((c = fn_attach(FN_EMU_SHUTDOWN, NULL)) == NULL)
+		return;
+	CU_ASSERT_EQUAL(unsafe_shutdowns(c), 1);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+	CU_ASSERT_EQUAL(vpio_emu_destroy(FN_EMU_SHUTDOWN), 0);
+}
+
 int fn_register_bringup(void)
 {
 	VPIO_SUITE("bring-up", NULL, NULL);
@@ -280,7 +321,9 @@ int fn_register_bringup(void)
 	VPIO_TEST(test_log_pages);
 	VPIO_TEST(test_passthrough_and_abort);
 	VPIO_TEST(test_namespaces);
-	if (!g_fn_real) /* emulator options */
+	if (!g_fn_real) { /* emulator options and counters */
 		VPIO_TEST(test_stride_and_mqes);
+		VPIO_TEST(test_detach_shutdown);
+	}
 	return 0;
 }

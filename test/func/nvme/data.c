@@ -3,8 +3,9 @@
  * Suite "data": write -> read -> byte compare over random LBAs, sizes,
  * buffer offsets and vectors (PRP-shaped and SGL-only), queue depth > 1,
  * transfers split at MDTS (device-enforced and driver-capped), SGL modes,
- * write zeroes, deallocate, compare, flush, and plain heap memory
- * registered with vpio_mem_register().
+ * write zeroes, deallocate, compare (contiguous and vectored, with a
+ * miscompare) and flush on every target, and plain heap memory registered
+ * with vpio_mem_register().
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -288,7 +289,41 @@ static void test_sgl_modes(void)
 	ctx_close(&x);
 }
 
-static void test_zeroes_dsm_compare_flush(void)
+#define COMPARE_FAILURE VPIO_NVME_STATUS(VPIO_NVME_SCT_MEDIA_ERROR, VPIO_NVME_SC_COMPARE_FAILURE)
+
+/* Compare n blocks at lba against x->wbuf, contiguous and as a vector of
+ * two PRP-shaped pieces (a page end, a page start), then each with one
+ * byte changed: COMPARE FAILURE. */
+static void compare_round(struct fn_ctx *x, uint64_t lba, uint32_t n)
+{
+	size_t len = (size_t)n * x->bs, half = len / 2;
+	struct iovec v[2] = { { x->rbuf + 65536 - half, half }, { x->rbuf + 131072, len - half } };
+	struct fn_io w = { 0, 0, 0 };
+
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_compare(x->ns, x->qp, x->wbuf, lba, n, fn_io_cb, &w, 0), 0);
+	CU_ASSERT(fn_wait(x->qp, &w, 5000) == 0 && w.status == 0);
+	memcpy(v[0].iov_base, x->wbuf, half);
+	memcpy(v[1].iov_base, x->wbuf + half, len - half);
+	w.done = 0;
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_comparev(x->ns, x->qp, v, 2, lba, fn_io_cb, &w, 0), 0);
+	CU_ASSERT(fn_wait(x->qp, &w, 5000) == 0 && w.done == 1);
+	CU_ASSERT_EQUAL(w.status, 0);
+	((uint8_t *)v[1].iov_base)[len - half - 5] ^= 0x40;
+	w.done = 0;
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_comparev(x->ns, x->qp, v, 2, lba, fn_io_cb, &w, 0), 0);
+	CU_ASSERT(fn_wait(x->qp, &w, 5000) == 0 && w.done == 1);
+	CU_ASSERT_EQUAL(w.status, COMPARE_FAILURE);
+	x->wbuf[x->bs * 3 + 17] ^= 1;
+	w.done = 0;
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_compare(x->ns, x->qp, x->wbuf, lba, n, fn_io_cb, &w, 0), 0);
+	CU_ASSERT(fn_wait(x->qp, &w, 5000) == 0);
+	CU_ASSERT_EQUAL(w.status, COMPARE_FAILURE);
+	x->wbuf[x->bs * 3 + 17] ^= 1;
+}
+
+/* Write zeroes, deallocate, compare and flush on one target (every block
+ * size). */
+static void zeroes_dsm_compare_flush(const char *name)
 {
 	const struct vpio_nvme_ctrlr_data *cd;
 	struct vpio_nvme_dsm_range r = { 0, 8, 300 };
@@ -296,22 +331,15 @@ static void test_zeroes_dsm_compare_flush(void)
 	struct fn_ctx x;
 	uint32_t n = 8;
 
-	if (!ctx_open(&x, g_fn_targets[0], NULL, 32)) {
+	if (!ctx_open(&x, name, NULL, 32)) {
 		ctx_close(&x);
 		return;
 	}
 	cd = vpio_nvme_ctrlr_get_data(x.c);
 	fn_fill(x.wbuf, n * x.bs, 42);
 	CU_ASSERT_EQUAL(fn_write(x.ns, x.qp, x.wbuf, 300, n), 0);
-	if (cd->oncs & VPIO_NVME_ONCS_COMPARE) {
-		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_compare(x.ns, x.qp, x.wbuf, 300, n, fn_io_cb, &w, 0), 0);
-		CU_ASSERT(fn_wait(x.qp, &w, 5000) == 0 && w.status == 0);
-		x.wbuf[x.bs * 3 + 17] ^= 1;
-		w.done = 0;
-		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_compare(x.ns, x.qp, x.wbuf, 300, n, fn_io_cb, &w, 0), 0);
-		CU_ASSERT(fn_wait(x.qp, &w, 5000) == 0);
-		CU_ASSERT_EQUAL(w.status, VPIO_NVME_STATUS(VPIO_NVME_SCT_MEDIA_ERROR, VPIO_NVME_SC_COMPARE_FAILURE));
-	}
+	if (cd->oncs & VPIO_NVME_ONCS_COMPARE)
+		compare_round(&x, 300, n);
 	if (cd->oncs & VPIO_NVME_ONCS_WRITE_ZEROES) {
 		w.done = 0;
 		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_write_zeroes(x.ns, x.qp, 300, 4, fn_io_cb, &w, 0), 0);
@@ -338,6 +366,14 @@ static void test_zeroes_dsm_compare_flush(void)
 	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_flush(x.ns, x.qp, fn_io_cb, &w), 0);
 	CU_ASSERT(fn_wait(x.qp, &w, 10000) == 0 && w.status == 0);
 	ctx_close(&x);
+}
+
+static void test_zeroes_dsm_compare_flush(void)
+{
+	unsigned t;
+
+	for (t = 0; t < g_fn_ntargets; t++)
+		zeroes_dsm_compare_flush(g_fn_targets[t]);
 }
 
 /* Plain heap memory registered with vpio: I/O works; unregistered, the

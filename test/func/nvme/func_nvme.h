@@ -40,6 +40,8 @@ unsigned fn_iters(unsigned n);
 #define FN_EMU_STRIDE "emu:nvme10?size=8M&dstrd=3&qdepth=64&queues=4&dbbuf=0"
 /* 64 queue pairs with a 32-byte stride: the shadow doorbells of qids
  * 1..63 fill the 4 KiB page, qid 64's would lie beyond it */
+/* detach and shutdown: its health log's unsafe shutdowns are counted */
+#define FN_EMU_SHUTDOWN "emu:nvme13?size=8M"
 /* CSTS.RDY follows CC.EN 200 ms late, both ways (a slow controller) */
 #define FN_EMU_SLOW "emu:nvme12?size=8M&rdydelay=200000"
 #define FN_EMU_STRIDE_DBBUF "emu:nvme11?size=8M&dstrd=3&qdepth=64&queues=64&dbbuf=1"
