@@ -290,11 +290,13 @@ int nvme_admin_sync(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd, 
 	rc = nvme_admin_submit(c, cmd, bounce, (uint32_t)len, sync_cb, &ctx);
 	if (rc == 0)
 		rc = sync_wait(c, &ctx);
-	if (rc == -ETIMEDOUT && abandon(c, &ctx, bounce)) {
-		timed_out(c, what);
+	if (rc == -ETIMEDOUT && !abandon(c, &ctx, bounce))
+		rc = 0; /* completed while we gave up */
+	if (rc == -ETIMEDOUT) {
+		timed_out(c, what); /* the bounce buffer is freed when it completes */
 		return rc;
 	}
-	if (rc != 0 && rc != -ETIMEDOUT) {
+	if (rc != 0) {
 		vpio_dma_free(bounce);
 		return rc;
 	}

@@ -94,10 +94,9 @@ void nvme_ctrlr_fail(struct vpio_nvme_ctrlr *c, int why)
 	atomic_fetch_add(&c->stat_failures, 1);
 	nvme_err("%s: controller fatal status (CSTS.CFS): it is disabled, outstanding commands end with ABORTED BY "
 		 "HOST; reset the controller with vpio_nvme_ctrlr_reset()", c->name);
-	pthread_mutex_lock(&c->admin_lock);
-	rc = hard_disable(c); /* a failure is logged there */
-	if (c->adminq != NULL)
-		nvme_qpair_cancel_all(c->adminq);
+	pthread_mutex_lock(&c->admin_lock); /* recursive: cancel_admin() takes it again */
+	rc = hard_disable(c);		     /* a failure is logged there */
+	cancel_admin(c);
 	pthread_mutex_unlock(&c->admin_lock);
 	atomic_compare_exchange_strong(&c->epoch, &epoch,
 				       next_epoch(epoch, rc == -ENODEV ? VPIO_NVME_CTRLR_REMOVED : VPIO_NVME_CTRLR_FAILED));
