@@ -51,7 +51,8 @@ static void print_pgsizes(uint64_t bm)
 	printf(any ? "\n" : "not reported\n");
 }
 
-static void iommu_facts(const char *addr, const char *const *modes)
+/* -1 when addr cannot be opened (logged). */
+static int iommu_facts(const char *addr, const char *const *modes)
 {
 	struct vpio_pci_device *dev;
 	struct vpio_vfio_container *c;
@@ -61,9 +62,11 @@ static void iommu_facts(const char *addr, const char *const *modes)
 	printf("IOMMU facts (through %s):\n", addr);
 	if (vpio_pci_device_open(addr, &dev) != 0) {
 		printf("  cannot open %s (see the line above)\n", addr);
-		return;
+		return -1;
 	}
-	if (vpio_vfio_container_get(&c) == 0 && vpio_vfio_container_info(c, &info) == 0) {
+	if (!vpio_vfio_available())
+		printf("  mode           : no VFIO on this machine (an emulated device needs none)\n");
+	else if (vpio_vfio_container_get(&c) == 0 && vpio_vfio_container_info(c, &info) == 0) {
 		printf("  mode           : %s\n", info.noiommu ? "no-IOMMU (unsafe, physical addresses)" : "Type1v2");
 		printf("  page sizes     : ");
 		print_pgsizes(info.pgsize_bitmap);
@@ -97,6 +100,7 @@ static void iommu_facts(const char *addr, const char *const *modes)
 	free(buf);
 	printf("  IOVA mode      : %s\n", modes[vpio_mem_iova_mode()]);
 	vpio_pci_device_close(dev);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -104,6 +108,8 @@ int main(int argc, char **argv)
 	struct vpio_env_opts o;
 	struct vpio_mem_stats st;
 	const char *addr = NULL;
+	char *end;
+	int rc = 0;
 	static const char *const modes[] = { "IOVA = VA", "IOVA = VA where valid, else allocated", "physical addresses (no-IOMMU)" };
 	int c;
 
@@ -112,7 +118,14 @@ int main(int argc, char **argv)
 	while ((c = getopt(argc, argv, "a:m:h")) != -1) {
 		switch (c) {
 		case 'a': addr = optarg; break;
-		case 'm': o.mem_size_mb = (size_t)atol(optarg); break;
+		case 'm':
+			o.mem_size_mb = (size_t)strtoul(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || optarg[0] == '-' || o.mem_size_mb == 0) {
+				fprintf(stderr, "vpio-envinfo: -m '%s': give the DMA memory size as a positive number of MiB\n",
+					optarg);
+				return 2;
+			}
+			break;
 		default:
 			fprintf(stderr, "usage: vpio-envinfo [-a PCI_ADDR] [-m MiB]\n");
 			return c == 'h' ? 0 : 2;
@@ -137,10 +150,10 @@ int main(int argc, char **argv)
 		printf("  none (bind NVMe or XDMA devices with 'sudo scripts/setup.sh'; emulated devices need none: emu:nvme)\n");
 	if (addr == NULL && g_vfio_devs > 0)
 		addr = g_first;
-	if (addr != NULL)
-		iommu_facts(addr, modes);
-	else
+	if (addr != NULL && iommu_facts(addr, modes) != 0 && addr != g_first)
+		rc = 1; /* the address the user gave */
+	else if (addr == NULL)
 		printf("IOVA mode        : %s\n", modes[vpio_mem_iova_mode()]);
 	vpio_env_fini();
-	return 0;
+	return rc;
 }

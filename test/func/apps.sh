@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# identify.sh [BUILD_DIR] - vpio-identify and vpio-hello-nvme as a user runs
-# them, against emulated controllers: what they print, and that bad
-# addresses are refused with a non-zero exit and a line naming the address.
+# apps.sh [BUILD_DIR] - vpio-envinfo, vpio-identify and vpio-hello-nvme as a
+# user runs them, against emulated controllers: what they print, and that
+# bad addresses and options are refused with a non-zero exit and a line
+# naming them.
 # BUILD_DIR defaults to $VPIO_BUILD (set by test/run.sh), else build.
-# Prints "identify: N passed, N failed"; exit 0 when all passed.
+# Prints "apps: N passed, N failed"; exit 0 when all passed.
 set -u
 B=${1:-${VPIO_BUILD:-build}}
+ENVINFO=$B/bin/vpio-envinfo
 ID=$B/bin/vpio-identify
 HELLO=$B/bin/vpio-hello-nvme
 PASS=0 FAIL=0
-OUT=$(mktemp /tmp/vpio-identify.XXXXXX)
+OUT=$(mktemp /tmp/vpio-apps.XXXXXX)
 trap 'rm -f "$OUT"' EXIT
 
 ok() { echo "ok   $*"; PASS=$((PASS + 1)); }
@@ -36,8 +38,17 @@ has() {
 	ok "$what"
 }
 
-for f in "$ID" "$HELLO"; do
-	[[ -x $f ]] || { echo "identify: $f not built"; echo "identify: 0 passed, 1 failed"; exit 1; }
+for f in "$ENVINFO" "$ID" "$HELLO"; do
+	[[ -x $f ]] || { echo "apps: $f not built"; echo "apps: 0 passed, 1 failed"; exit 1; }
+done
+
+# vpio-envinfo: the environment, and the IOVA of buffers behind a device.
+expect 0 "vpio-envinfo -a emu:nvme" "$ENVINFO" -m 32 -a emu:nvme &&
+	has "vpio-envinfo: memory and IOVAs" "^vpio environment" "memory +: .*MiB registered for DMA" \
+		"IOMMU facts \(through emu:nvme\)" "a DMA buffer +: va 0x[0-9a-f]+ -> iova 0x[0-9a-f]+" "IOVA mode +: "
+expect nonzero "vpio-envinfo -a nope is refused" "$ENVINFO" -a nope && has "vpio-envinfo -a nope: error names it" "error: 'nope'"
+for m in abc 0 -5 12x; do
+	expect nonzero "vpio-envinfo -m $m is refused" "$ENVINFO" -m "$m" && has "vpio-envinfo -m $m: error names it" "-m '$m'"
 done
 
 # No address: the list, and the hint when no controller is on vfio-pci.
@@ -77,5 +88,5 @@ expect 0 "vpio-hello-nvme -a emu:nvme?lba=4096" "$HELLO" -a 'emu:nvme?lba=4096' 
 	has "vpio-hello-nvme on 4096-byte blocks" "read back: Hello, NVMe! .*4096 bytes"
 expect nonzero "vpio-hello-nvme with a bad option" "$HELLO" -x && has "hello usage shown" "usage: vpio-hello-nvme"
 
-echo "identify: $PASS passed, $FAIL failed"
+echo "apps: $PASS passed, $FAIL failed"
 ((FAIL == 0))
