@@ -43,7 +43,7 @@
 #define LSAN_UNROOT(p, n) ((void)0)
 #endif
 
-#define VA_BITS 48
+#define VA_BITS VPIO_USER_VA_BITS
 #define L1_SHIFT 30
 #define L2_SHIFT 21
 #define L3_SHIFT 12
