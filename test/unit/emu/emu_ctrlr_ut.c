@@ -1059,9 +1059,11 @@ static void test_log_pages(void)
 
 /* ------------------------------------------------- null-mode speed */
 
-/* Keeps `depth` reads in flight on one queue for about half a second and
- * reports completions per second (the emulator's ceiling with this
- * minimal host; lib/nvme's own benchmark measures the driver). */
+/* Keeps `depth` reads in flight on one queue until 200000 have completed
+ * and reports completions per second (the emulator's ceiling with this
+ * minimal host; lib/nvme's own benchmark measures the driver).  Speed is
+ * printed, never asserted: the count is what must be reached, within a
+ * generous bound (60 s) so that a loaded machine does not fail it. */
 static void test_null_throughput(void)
 {
 	const uint32_t qsize = 1024, depth = 256, batch = 32;
@@ -1099,7 +1101,7 @@ static void test_null_throughput(void)
 			done += n;
 		}
 		t1 = now_us();
-	} while (t1 - t0 < 500000);
+	} while (done < 200000 && t1 - t0 < 60000000);
 	(void)sq;
 	{
 		struct vpio_emu_nvme_stats st;
@@ -1113,7 +1115,7 @@ static void test_null_throughput(void)
 	}
 	printf("\n    null mode: %.2f M commands/s (queue depth %u, batches of %u, one host thread)\n",
 	       (double)done / (double)(t1 - t0), depth, batch);
-	CU_ASSERT(done > 50000);
+	CU_ASSERT(done >= 200000);
 	teardown(&m, "emu:nvme16");
 	mini_dma_free(buf, 4096);
 }
