@@ -154,8 +154,13 @@ static int run_one(struct vpio_nvme_qpair *qp, struct done *d, int rc, const cha
 static int write_range(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, uint8_t *buf, const struct args *a)
 {
 	uint32_t bs = vpio_nvme_ns_get_sector_size(ns), per = CHUNK / bs;
+	/* a request may be split into as many commands as the qpair holds */
+	uint64_t fit = (uint64_t)vpio_nvme_qpair_get_depth(qp) * (vpio_nvme_ns_get_max_io_xfer_size(ns) / bs);
 	uint64_t lba, n;
 	size_t bad;
+
+	if (fit < per)
+		per = fit ? (uint32_t)fit : 1u;
 
 	for (lba = a->lba; lba < a->lba + a->count; lba += n) {
 		struct done d = { 0, 0 };

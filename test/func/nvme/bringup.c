@@ -3,8 +3,8 @@
  * Suite "bring-up": attach/detach, controller facts, namespaces, and the
  * admin commands (identify, features, log pages, abort, passthrough, the
  * asynchronous admin path), on every target; on emulated controllers also
- * doorbell strides and queue limits (with and without shadow doorbells)
- * and the shutdown on detach.
+ * doorbell strides and queue limits (with and without shadow doorbells),
+ * the limits of the small target, and the shutdown on detach.
  */
 #include <errno.h>
 #include <string.h>
@@ -274,6 +274,36 @@ static void test_stride_and_mqes(void)
 	stride_round(FN_EMU_STRIDE_DBBUF, 64, true);
 }
 
+/* The small default target is as small as the data and queue tests are
+ * meant to meet: 8 KiB per command, 2 I/O queue pairs of 8 entries, 4096-byte
+ * blocks; a third qpair is refused. */
+static void test_small_limits(void)
+{
+	struct vpio_nvme_ctrlr *c = fn_attach(FN_EMU_SMALL, NULL);
+	struct vpio_nvme_qpair *qp[3] = { NULL, NULL, NULL };
+	struct vpio_nvme_ctrlr_info in;
+	int i;
+
+	if (c == NULL)
+		return;
+	vpio_nvme_ctrlr_get_info(c, &in);
+	CU_ASSERT_EQUAL(in.max_xfer_size, 8192);
+	CU_ASSERT_EQUAL(in.max_io_queues, 2);
+	CU_ASSERT_EQUAL(in.max_queue_size, 8);
+	CU_ASSERT_EQUAL(vpio_nvme_ns_get_sector_size(fn_ns(c, 1)), 4096);
+	for (i = 0; i < 2; i++)
+		qp[i] = fn_qpair(c, 0, 0);
+	vpio_test_log_capture();
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_alloc_io_qpair(c, NULL, &qp[2]), -EBUSY);
+	CU_ASSERT(vpio_test_log_has("in use"));
+	vpio_test_log_release();
+	for (i = 0; i < 2; i++) {
+		if (qp[i] != NULL)
+			CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(qp[i]), 0);
+	}
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+}
+
 static uint64_t unsafe_shutdowns(struct vpio_nvme_ctrlr *c)
 {
 	struct vpio_nvme_health_log h;
@@ -323,6 +353,7 @@ int fn_register_bringup(void)
 	VPIO_TEST(test_namespaces);
 	if (!g_fn_real) { /* emulator options and counters */
 		VPIO_TEST(test_stride_and_mqes);
+		VPIO_TEST(test_small_limits);
 		VPIO_TEST(test_detach_shutdown);
 	}
 	return 0;

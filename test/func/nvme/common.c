@@ -68,12 +68,14 @@ struct vpio_nvme_ctrlr *fn_attach(const char *name, const struct vpio_nvme_ctrlr
 struct vpio_nvme_qpair *fn_qpair(struct vpio_nvme_ctrlr *c, uint32_t queue_size, uint32_t timeout_ms)
 {
 	struct vpio_nvme_qpair_opts o;
+	struct vpio_nvme_ctrlr_info in;
 	struct vpio_nvme_qpair *qp = NULL;
 	int rc;
 
 	vpio_nvme_qpair_opts_init(&o);
+	vpio_nvme_ctrlr_get_info(c, &in);
 	if (queue_size)
-		o.queue_size = queue_size;
+		o.queue_size = queue_size < in.max_queue_size ? queue_size : in.max_queue_size; /* MQES */
 	if (timeout_ms)
 		o.timeout_ms = timeout_ms;
 	rc = vpio_nvme_ctrlr_alloc_io_qpair(c, &o, &qp);
