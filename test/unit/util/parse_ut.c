@@ -8,8 +8,11 @@
 
 #define UNTOUCHED 0x5a5a5a5a5a5a5a5aull
 
-static void test_u64_good(void)
+static void test_u64(void)
 {
+	static const char *const inval[] = {
+		"", "-1", "+1", " 1", "1 ", "010", "00", "08", "0x10", "1e3", "1.0", "12x", "1K", "\t1", "1\n", "x",
+	};
 	uint64_t v;
 
 	CU_ASSERT_EQUAL(vpio_util_parse_u64("0", 10, &v), 0);
@@ -18,15 +21,8 @@ static void test_u64_good(void)
 	CU_ASSERT_EQUAL(v, 10);
 	CU_ASSERT_EQUAL(vpio_util_parse_u64("18446744073709551615", UINT64_MAX, &v), 0);
 	CU_ASSERT_EQUAL(v, UINT64_MAX);
-}
 
-static void test_u64_bad(void)
-{
-	static const char *const inval[] = {
-		"", "-1", "+1", " 1", "1 ", "010", "00", "08", "0x10", "1e3", "1.0", "12x", "1K", "\t1", "1\n", "x",
-	};
-	uint64_t v = UNTOUCHED;
-
+	v = UNTOUCHED;
 	for (size_t i = 0; i < VPIO_ARRAY_SIZE(inval); i++) {
 		int rc = vpio_util_parse_u64(inval[i], UINT64_MAX, &v);
 
@@ -97,8 +93,7 @@ static void test_size_bad(void)
 static int register_tests(void)
 {
 	VPIO_SUITE("util_parse", NULL, NULL);
-	VPIO_TEST(test_u64_good);
-	VPIO_TEST(test_u64_bad);
+	VPIO_TEST(test_u64);
 	VPIO_TEST(test_size_good);
 	VPIO_TEST(test_size_bad);
 	return 0;
