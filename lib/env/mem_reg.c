@@ -2,11 +2,15 @@
 /*
  * The registry of DMA-able memory.
  *
- * segs:     registered ranges, sorted and disjoint, each with a reference
- *           count (overlapping registrations split segments);
+ * segs:     registered ranges, disjoint, each with a reference count
+ *           (overlapping registrations split segments; neighbours with
+ *           equal counts are merged);
  * mappings: DMA mapping units (va, iova, len); one per contiguous range
  *           that became registered in one call, so one registration of a
  *           large region is one IOMMU mapping;
+ *           both kept in address trees keyed by VA (addr_tree.h), so that
+ *           a call costs O(log n) in the number of regions plus the pieces
+ *           it touches, never a walk of everything registered;
  * targets:  IOMMU domains (VFIO containers) that map every mapping;
  * maps:     user memory maps notified of every change;
  * vtophys:  the VA -> IOVA map; iova_map: IOVA -> VA (emulated IOMMU).
@@ -18,6 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "addr_tree.h"
 #include "env_internal.h"
 #include "iova_alloc.h"
 
@@ -25,13 +30,13 @@
 #define MOD "env"
 
 struct seg {
-	uint64_t va;
+	struct vpio_addr_node node; /* key: the first VA */
 	uint64_t len;
 	uint32_t ref;
 };
 
 struct mapping {
-	uint64_t va;
+	struct vpio_addr_node node; /* key: the first VA */
 	uint64_t iova;
 	uint64_t len;
 };
@@ -42,16 +47,12 @@ struct target {
 	struct vpio_dma_target_desc desc;
 };
 
-struct vec {
-	void *p;
-	size_t n;
-	size_t cap;
-};
-
 static struct {
 	pthread_mutex_t lock;
-	struct vec segs;     /* struct seg */
-	struct vec mappings; /* struct mapping */
+	struct vpio_addr_tree segs;	/* struct seg */
+	struct vpio_addr_tree mappings; /* struct mapping */
+	uint64_t bytes;			/* in segs */
+	uint64_t iova_allocated;	/* bytes of mappings with IOVA != VA */
 	struct target targets[MAX_TARGETS];
 	unsigned n_targets;
 	bool have_alloc;	/* IOVA constraints known: use alloc */
@@ -92,38 +93,104 @@ static int reentry_check(const char *what)
 	return -EDEADLK;
 }
 
-/* ---------------------------------------------------- small vectors */
+/* ------------------------------------------------------ tree access */
 
-static void *vec_at(struct vec *v, size_t i, size_t esz)
+static struct seg *seg_of(struct vpio_addr_node *n)
 {
-	return (char *)v->p + i * esz;
+	return n != NULL ? VPIO_ADDR_TREE_ENTRY(n, struct seg, node) : NULL;
 }
 
-static int vec_insert(struct vec *v, size_t i, const void *e, size_t esz)
+static struct mapping *mapping_of(struct vpio_addr_node *n)
 {
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 32;
-		void *p = realloc(v->p, cap * esz);
-
-		if (p == NULL)
-			return -ENOMEM;
-		v->p = p;
-		v->cap = cap;
-	}
-	memmove(vec_at(v, i + 1, esz), vec_at(v, i, esz), (v->n - i) * esz);
-	memcpy(vec_at(v, i, esz), e, esz);
-	v->n++;
-	return 0;
+	return n != NULL ? VPIO_ADDR_TREE_ENTRY(n, struct mapping, node) : NULL;
 }
 
-static void vec_remove(struct vec *v, size_t i, size_t esz)
+static uint64_t seg_end(const struct seg *s)
 {
-	memmove(vec_at(v, i, esz), vec_at(v, i + 1, esz), (v->n - i - 1) * esz);
-	v->n--;
+	return s->node.key + s->len;
 }
 
-#define SEG(i) ((struct seg *)vec_at(&g.segs, (i), sizeof(struct seg)))
-#define MAPPING(i) ((struct mapping *)vec_at(&g.mappings, (i), sizeof(struct mapping)))
+static struct seg *seg_next(struct seg *s)
+{
+	return seg_of(vpio_addr_tree_next(&s->node));
+}
+
+static struct mapping *mapping_first(void)
+{
+	return mapping_of(vpio_addr_tree_first(&g.mappings));
+}
+
+static struct mapping *mapping_next(struct mapping *m)
+{
+	return mapping_of(vpio_addr_tree_next(&m->node));
+}
+
+/* The node of tree t (disjoint ranges keyed by start) whose range holds
+ * va, else the first one after va; NULL when there is none.  range_end
+ * gives a node's end. */
+static struct vpio_addr_node *range_at_or_after(const struct vpio_addr_tree *t, uint64_t va,
+						uint64_t (*range_end)(struct vpio_addr_node *))
+{
+	struct vpio_addr_node *n = vpio_addr_tree_floor(t, va);
+
+	if (n != NULL && range_end(n) > va)
+		return n;
+	return n != NULL ? vpio_addr_tree_next(n) : vpio_addr_tree_first(t);
+}
+
+static uint64_t seg_node_end(struct vpio_addr_node *n)
+{
+	return seg_end(seg_of(n));
+}
+
+static uint64_t mapping_node_end(struct vpio_addr_node *n)
+{
+	return n->key + mapping_of(n)->len;
+}
+
+static struct seg *seg_at_or_after(uint64_t va)
+{
+	return seg_of(range_at_or_after(&g.segs, va, seg_node_end));
+}
+
+static void *node_alloc(size_t size, const char *what)
+{
+	void *p = malloc(size);
+
+	if (p == NULL)
+		VPIO_ERR(MOD, "out of memory for the registry's %s", what);
+	return p;
+}
+
+static void seg_insert(struct seg *s)
+{
+	vpio_addr_tree_insert(&g.segs, &s->node);
+	g.bytes += s->len;
+}
+
+static void seg_remove(struct seg *s)
+{
+	vpio_addr_tree_remove(&g.segs, &s->node);
+	g.bytes -= s->len;
+}
+
+static void count_iova(const struct mapping *m, int sign)
+{
+	if (m->iova != m->node.key)
+		g.iova_allocated += sign > 0 ? m->len : -m->len;
+}
+
+static void mapping_insert(struct mapping *m)
+{
+	vpio_addr_tree_insert(&g.mappings, &m->node);
+	count_iova(m, 1);
+}
+
+static void mapping_remove(struct mapping *m)
+{
+	vpio_addr_tree_remove(&g.mappings, &m->node);
+	count_iova(m, -1);
+}
 
 static void init_once(void)
 {
@@ -174,13 +241,9 @@ void vpio_mem_get_stats(struct vpio_mem_stats *st)
 		return;
 	reg_lock();
 	st->regions = g.segs.n;
-	for (size_t i = 0; i < g.segs.n; i++)
-		st->bytes += SEG(i)->len;
+	st->bytes = g.bytes;
 	st->dma_mappings = g.mappings.n;
-	for (size_t i = 0; i < g.mappings.n; i++) {
-		if (MAPPING(i)->iova != MAPPING(i)->va)
-			st->iova_allocated += MAPPING(i)->len;
-	}
+	st->iova_allocated = g.iova_allocated;
 	reg_unlock();
 }
 
@@ -240,26 +303,26 @@ static int set_translations(const struct mapping *m)
 	int rc;
 
 	if (g.mode != VPIO_IOVA_PA) {
-		rc = vpio_mem_map_set_translation(g.vtophys, m->va, m->len, m->iova);
+		rc = vpio_mem_map_set_translation(g.vtophys, m->node.key, m->len, m->iova);
 		if (rc == 0)
-			rc = vpio_mem_map_set_translation(g.iova_map, m->iova, m->len, m->va);
+			rc = vpio_mem_map_set_translation(g.iova_map, m->iova, m->len, m->node.key);
 		return rc;
 	}
 	/* VFIO does not pin in no-IOMMU mode: keep the pages where they are. */
-	if (mlock((void *)(uintptr_t)m->va, m->len) != 0)
+	if (mlock((void *)(uintptr_t)m->node.key, m->len) != 0)
 		VPIO_WARN(MOD, "cannot mlock 0x%llx+0x%llx: the kernel may move it while devices use its physical address",
-			  (unsigned long long)m->va, (unsigned long long)m->len);
+			  (unsigned long long)m->node.key, (unsigned long long)m->len);
 	for (uint64_t off = 0; off < m->len; off += VPIO_PAGE_SIZE_4K) {
-		uint64_t pa = vpio_pagemap_vtophys((void *)(uintptr_t)(m->va + off));
+		uint64_t pa = vpio_pagemap_vtophys((void *)(uintptr_t)(m->node.key + off));
 
 		if (pa == VPIO_VTOPHYS_ERROR) {
 			VPIO_ERR(MOD, "no physical address for 0x%llx in /proc/self/pagemap (no-IOMMU mode needs root and resident pages)",
-				 (unsigned long long)(m->va + off));
+				 (unsigned long long)(m->node.key + off));
 			return -EFAULT;
 		}
-		rc = vpio_mem_map_set_translation(g.vtophys, m->va + off, VPIO_PAGE_SIZE_4K, pa);
+		rc = vpio_mem_map_set_translation(g.vtophys, m->node.key + off, VPIO_PAGE_SIZE_4K, pa);
 		if (rc == 0)
-			rc = vpio_mem_map_set_translation(g.iova_map, pa, VPIO_PAGE_SIZE_4K, m->va + off);
+			rc = vpio_mem_map_set_translation(g.iova_map, pa, VPIO_PAGE_SIZE_4K, m->node.key + off);
 		if (rc != 0)
 			return rc;
 	}
@@ -270,7 +333,7 @@ static void clear_translations(const struct mapping *m)
 {
 	if (g.mode == VPIO_IOVA_PA) {
 		for (uint64_t off = 0; off < m->len; off += VPIO_PAGE_SIZE_4K) {
-			uint64_t pa = vpio_mem_map_translate(g.vtophys, m->va + off, NULL);
+			uint64_t pa = vpio_mem_map_translate(g.vtophys, m->node.key + off, NULL);
 
 			if (pa != VPIO_VTOPHYS_ERROR)
 				vpio_mem_map_clear_translation(g.iova_map, pa & ~0xfffULL, VPIO_PAGE_SIZE_4K);
@@ -278,7 +341,7 @@ static void clear_translations(const struct mapping *m)
 	} else {
 		vpio_mem_map_clear_translation(g.iova_map, m->iova, m->len);
 	}
-	vpio_mem_map_clear_translation(g.vtophys, m->va, m->len);
+	vpio_mem_map_clear_translation(g.vtophys, m->node.key, m->len);
 }
 
 /* ------------------------------------------------ DMA in the targets */
@@ -289,13 +352,13 @@ static int target_map(struct target *t, const struct mapping *m)
 
 	if (t->desc.noiommu)
 		return 0;
-	rc = t->ops.map(t->ctx, m->va, m->iova, m->len);
+	rc = t->ops.map(t->ctx, m->node.key, m->iova, m->len);
 	if (rc == -ENOSPC) {
 		VPIO_ERR(MOD, "%s refused a DMA mapping of 0x%llx bytes: its limit of DMA mappings is reached (%zu in use); raise it with 'modprobe vfio_iommu_type1 dma_entry_limit=N' or register fewer, larger regions",
 			 t->desc.name, (unsigned long long)m->len, g.mappings.n);
 	} else if (rc != 0) {
 		VPIO_ERR(MOD, "%s: DMA map of va 0x%llx iova 0x%llx len 0x%llx failed: %s", t->desc.name,
-			 (unsigned long long)m->va, (unsigned long long)m->iova, (unsigned long long)m->len,
+			 (unsigned long long)m->node.key, (unsigned long long)m->iova, (unsigned long long)m->len,
 			 strerror(-rc));
 	}
 	return rc;
@@ -357,86 +420,92 @@ static int notify_maps(enum vpio_mem_map_action action, uint64_t va, uint64_t le
 /* Split the segment containing va (if any) so that a segment starts at va. */
 static int seg_split_at(uint64_t va)
 {
-	for (size_t i = 0; i < g.segs.n; i++) {
-		struct seg *s = SEG(i);
+	struct seg *s = seg_of(vpio_addr_tree_floor(&g.segs, va)), *tail;
 
-		if (va > s->va && va < s->va + s->len) {
-			struct seg tail = { va, s->va + s->len - va, s->ref };
-
-			s->len = va - s->va;
-			return vec_insert(&g.segs, i + 1, &tail, sizeof(tail));
-		}
-		if (s->va >= va)
-			break;
-	}
+	if (s == NULL || s->node.key == va || seg_end(s) <= va)
+		return 0;
+	tail = node_alloc(sizeof(*tail), "segments");
+	if (tail == NULL)
+		return -ENOMEM;
+	tail->node.key = va;
+	tail->len = seg_end(s) - va;
+	tail->ref = s->ref;
+	s->len = va - s->node.key;
+	vpio_addr_tree_insert(&g.segs, &tail->node);
 	return 0;
 }
 
-/* Merge neighbouring segments with equal counts (keeps the list short). */
-static void seg_coalesce(void)
+/* Merge neighbouring segments with equal counts (keeps the tree small).
+ * A call that changed [va, end) can only have made equal the counts on
+ * either side of a boundary in [va, end], so only those are looked at. */
+static void seg_coalesce(uint64_t va, uint64_t end)
 {
-	for (size_t i = 1; i < g.segs.n;) {
-		struct seg *a = SEG(i - 1), *b = SEG(i);
+	struct seg *s = seg_of(vpio_addr_tree_floor(&g.segs, va - 1));
 
-		if (a->va + a->len == b->va && a->ref == b->ref) {
-			a->len += b->len;
-			vec_remove(&g.segs, i, sizeof(struct seg));
+	if (s == NULL)
+		s = seg_of(vpio_addr_tree_first(&g.segs));
+	while (s != NULL && s->node.key <= end) {
+		struct seg *next = seg_next(s);
+
+		if (next != NULL && next->node.key <= end && seg_end(s) == next->node.key && s->ref == next->ref) {
+			vpio_addr_tree_remove(&g.segs, &next->node);
+			s->len += next->len;
+			free(next);
 		} else {
-			i++;
+			s = next;
 		}
 	}
 }
 
-static size_t seg_first_at_or_after(uint64_t va)
-{
-	size_t i = 0;
-
-	while (i < g.segs.n && SEG(i)->va + SEG(i)->len <= va)
-		i++;
-	return i;
-}
-
+/* Map [va, va + len) in every target as one DMA mapping at a new IOVA. */
 static int add_mapping(uint64_t va, uint64_t len)
 {
-	struct mapping m = { .va = va, .len = len };
-	size_t i = 0;
+	struct mapping *m = node_alloc(sizeof(*m), "DMA mappings");
 	int rc;
 
-	rc = choose_iova(va, len, &m.iova);
-	if (rc != 0)
-		return rc;
-	rc = mapping_activate(&m);
+	if (m == NULL)
+		return -ENOMEM;
+	m->node.key = va;
+	m->len = len;
+	rc = choose_iova(va, len, &m->iova);
 	if (rc == 0) {
-		while (i < g.mappings.n && MAPPING(i)->va < va)
-			i++;
-		rc = vec_insert(&g.mappings, i, &m, sizeof(m));
+		rc = mapping_activate(m);
 		if (rc != 0)
-			mapping_deactivate(&m);
+			release_iova(m->iova, len);
 	}
-	if (rc != 0)
-		release_iova(m.iova, len);
-	return rc;
+	if (rc != 0) {
+		free(m);
+		return rc;
+	}
+	mapping_insert(m);
+	return 0;
 }
 
 static void unmap_range(uint64_t va, uint64_t len);
 
 /* Make [va, va+len) (not yet registered) live: mapping, maps, segment. */
-static int register_gap(uint64_t va, uint64_t len, size_t seg_pos)
+static int register_gap(uint64_t va, uint64_t len)
 {
-	struct seg s = { va, len, 1 };
-	int rc = add_mapping(va, len);
+	struct seg *s = node_alloc(sizeof(*s), "segments");
+	int rc;
 
-	if (rc != 0)
-		return rc;
-	rc = notify_maps(VPIO_MEM_MAP_REGISTER, va, len, NULL);
+	if (s == NULL)
+		return -ENOMEM;
+	rc = add_mapping(va, len);
 	if (rc == 0) {
-		rc = vec_insert(&g.segs, seg_pos, &s, sizeof(s));
+		rc = notify_maps(VPIO_MEM_MAP_REGISTER, va, len, NULL);
 		if (rc != 0)
-			notify_maps(VPIO_MEM_MAP_UNREGISTER, va, len, NULL);
+			unmap_range(va, len);
 	}
-	if (rc != 0)
-		unmap_range(va, len);
-	return rc;
+	if (rc != 0) {
+		free(s);
+		return rc;
+	}
+	s->node.key = va;
+	s->len = len;
+	s->ref = 1;
+	seg_insert(s);
+	return 0;
 }
 
 static void remove_mapped_range(uint64_t va, uint64_t len);
@@ -498,24 +567,59 @@ int vpio_mem_register(void *vaddr, size_t len)
 		rc = seg_split_at(end);
 	/* Walk [va, end): bump covered segments, register the gaps. */
 	for (cur = va; rc == 0 && cur < end;) {
-		size_t i = seg_first_at_or_after(cur);
+		struct seg *s = seg_at_or_after(cur);
 
-		if (i < g.segs.n && SEG(i)->va <= cur) {
-			SEG(i)->ref++;
-			cur = SEG(i)->va + SEG(i)->len;
+		if (s != NULL && s->node.key <= cur) {
+			s->ref++;
+			cur = seg_end(s);
 		} else {
-			uint64_t gap_end = i < g.segs.n ? VPIO_MIN(SEG(i)->va, end) : end;
+			uint64_t gap_end = s != NULL ? VPIO_MIN(s->node.key, end) : end;
 
-			rc = register_gap(cur, gap_end - cur, i);
+			rc = register_gap(cur, gap_end - cur);
 			if (rc == 0)
 				cur = gap_end;
 		}
 	}
 	if (rc != 0 && cur > va) /* undo what this call did */
 		remove_mapped_range(va, cur - va);
-	seg_coalesce();
+	seg_coalesce(va, end);
 	reg_unlock();
 	return rc;
+}
+
+/* m lost [va, end) and is out of the tree and unmapped: map the head and
+ * the tail that stay registered again, at the same IOVAs (m's node is
+ * reused for one of them). */
+static void remap_rest(struct mapping *m, uint64_t va, uint64_t end)
+{
+	uint64_t m_va = m->node.key, m_end = m_va + m->len, iova = m->iova;
+	const uint64_t keep[2][2] = { { m_va, va > m_va ? va - m_va : 0 }, { end, m_end > end ? m_end - end : 0 } };
+	struct mapping *spare = m;
+
+	for (int k = 0; k < 2; k++) {
+		struct mapping *r;
+
+		if (keep[k][1] == 0)
+			continue;
+		r = spare != NULL ? spare : node_alloc(sizeof(*r), "DMA mappings");
+		spare = NULL;
+		if (r != NULL) {
+			r->iova = iova + (keep[k][0] - m_va);
+			r->node.key = keep[k][0];
+			r->len = keep[k][1];
+			if (g.have_alloc)
+				vpio_iova_alloc_fixed(&g.alloc, r->iova, r->len);
+			if (mapping_activate(r) == 0) {
+				mapping_insert(r);
+				continue;
+			}
+			release_iova(r->iova, r->len);
+			free(r);
+		}
+		VPIO_ERR(MOD, "could not re-map 0x%llx+0x%llx after a partial unregistration; DMA to it will fail",
+			 (unsigned long long)keep[k][0], (unsigned long long)keep[k][1]);
+	}
+	free(spare);
 }
 
 /* Drop DMA mappings that overlap [va, va+len) (now unregistered), and
@@ -523,31 +627,16 @@ int vpio_mem_register(void *vaddr, size_t len)
 static void unmap_range(uint64_t va, uint64_t len)
 {
 	uint64_t end = va + len;
+	struct mapping *m = mapping_of(range_at_or_after(&g.mappings, va, mapping_node_end));
 
-	for (size_t i = 0; i < g.mappings.n;) {
-		struct mapping m = *MAPPING(i);
-		uint64_t m_end = m.va + m.len;
+	while (m != NULL && m->node.key < end) {
+		struct mapping *next = mapping_next(m);
 
-		if (m_end <= va || m.va >= end) {
-			i++;
-			continue;
-		}
-		vec_remove(&g.mappings, i, sizeof(m));
-		mapping_deactivate(&m);
-		release_iova(m.iova, m.len);
-		/* keep the head and the tail that remain registered */
-		struct mapping keep[2] = { { m.va, m.iova, va > m.va ? va - m.va : 0 },
-					   { end, m.iova + (end - m.va), m_end > end ? m_end - end : 0 } };
-		for (int k = 0; k < 2; k++) {
-			if (keep[k].len == 0)
-				continue;
-			if (g.have_alloc)
-				vpio_iova_alloc_fixed(&g.alloc, keep[k].iova, keep[k].len);
-			if (mapping_activate(&keep[k]) != 0 ||
-			    vec_insert(&g.mappings, i++, &keep[k], sizeof(keep[k])) != 0)
-				VPIO_ERR(MOD, "could not re-map 0x%llx+0x%llx after a partial unregistration; DMA to it will fail",
-					 (unsigned long long)keep[k].va, (unsigned long long)keep[k].len);
-		}
+		mapping_remove(m);
+		mapping_deactivate(m);
+		release_iova(m->iova, m->len);
+		remap_rest(m, va, end);
+		m = next;
 	}
 }
 
@@ -557,16 +646,16 @@ static void remove_mapped_range(uint64_t va, uint64_t len)
 {
 	uint64_t end = va + len;
 
-	for (size_t i = seg_first_at_or_after(va); i < g.segs.n && SEG(i)->va < end;) {
-		struct seg s = *SEG(i);
+	for (struct seg *s = seg_at_or_after(va), *next; s != NULL && s->node.key < end; s = next) {
+		uint64_t s_va = s->node.key, s_len = s->len;
 
-		if (--SEG(i)->ref > 0) {
-			i++;
+		next = seg_next(s);
+		if (--s->ref > 0)
 			continue;
-		}
-		vec_remove(&g.segs, i, sizeof(s));
-		notify_maps(VPIO_MEM_MAP_UNREGISTER, s.va, s.len, NULL);
-		unmap_range(s.va, s.len);
+		seg_remove(s);
+		free(s);
+		notify_maps(VPIO_MEM_MAP_UNREGISTER, s_va, s_len, NULL);
+		unmap_range(s_va, s_len);
 	}
 }
 
@@ -584,14 +673,14 @@ int vpio_mem_unregister(void *vaddr, size_t len)
 		return rc;
 	reg_lock();
 	/* All of it must be registered. */
-	for (size_t i = seg_first_at_or_after(va); cur < end; i++) {
-		if (i >= g.segs.n || SEG(i)->va > cur) {
+	for (struct seg *s = seg_at_or_after(va); cur < end; s = seg_next(s)) {
+		if (s == NULL || s->node.key > cur) {
 			VPIO_ERR(MOD, "cannot unregister %p+0x%zx: 0x%llx is not registered", vaddr, len,
 				 (unsigned long long)cur);
 			rc = -EINVAL;
 			break;
 		}
-		cur = SEG(i)->va + SEG(i)->len;
+		cur = seg_end(s);
 	}
 	if (rc == 0)
 		rc = seg_split_at(va);
@@ -599,7 +688,7 @@ int vpio_mem_unregister(void *vaddr, size_t len)
 		rc = seg_split_at(end);
 	if (rc == 0)
 		remove_mapped_range(va, len);
-	seg_coalesce();
+	seg_coalesce(va, end);
 	reg_unlock();
 	return rc;
 }
@@ -609,12 +698,12 @@ int vpio_mem_unregister(void *vaddr, size_t len)
 /* Notify every registered run (adjacent segments merged) to map. */
 static int replay(struct vpio_mem_map *map, enum vpio_mem_map_action action)
 {
-	for (size_t i = 0; i < g.segs.n;) {
-		uint64_t va = SEG(i)->va, len = SEG(i)->len;
+	for (struct seg *s = seg_of(vpio_addr_tree_first(&g.segs)); s != NULL;) {
+		uint64_t va = s->node.key, len = s->len;
 		int rc;
 
-		for (i++; i < g.segs.n && SEG(i)->va == va + len; i++)
-			len += SEG(i)->len;
+		for (s = seg_next(s); s != NULL && s->node.key == va + len; s = seg_next(s))
+			len += s->len;
 		rc = vpio_mem_map_notify(map, action, (void *)(uintptr_t)va, len);
 		if (rc != 0 && action == VPIO_MEM_MAP_REGISTER)
 			return rc;
@@ -684,16 +773,17 @@ static int alloc_from_desc(const struct vpio_dma_target_desc *d)
  * valid in it (nothing has been DMA-mapped yet, so this is safe). */
 static int reassign_iovas(void)
 {
-	for (size_t i = 0; i < g.mappings.n; i++) {
-		struct mapping *m = MAPPING(i);
+	for (struct mapping *m = mapping_first(); m != NULL; m = mapping_next(m)) {
 		uint64_t iova;
 		int rc;
 
 		clear_translations(m);
-		rc = choose_iova(m->va, m->len, &iova);
+		rc = choose_iova(m->node.key, m->len, &iova);
 		if (rc != 0)
 			return rc;
+		count_iova(m, -1);
 		m->iova = iova;
+		count_iova(m, 1);
 		rc = set_translations(m);
 		if (rc != 0)
 			return rc;
@@ -704,10 +794,10 @@ static int reassign_iovas(void)
 /* IOVAs already chosen must be valid in a further target too. */
 static int check_iovas(const struct vpio_dma_target_desc *desc)
 {
-	for (size_t i = 0; i < g.mappings.n; i++) {
-		if (!in_ranges(desc, MAPPING(i)->iova, MAPPING(i)->len)) {
+	for (struct mapping *m = mapping_first(); m != NULL; m = mapping_next(m)) {
+		if (!in_ranges(desc, m->iova, m->len)) {
 			VPIO_ERR(MOD, "%s cannot use IOVA 0x%llx chosen earlier; put all devices in one container",
-				 desc->name, (unsigned long long)MAPPING(i)->iova);
+				 desc->name, (unsigned long long)m->iova);
 			return -EINVAL;
 		}
 	}
@@ -716,8 +806,8 @@ static int check_iovas(const struct vpio_dma_target_desc *desc)
 
 int vpio_mem_dma_target_add(const struct vpio_dma_target_ops *ops, void *ctx, const struct vpio_dma_target_desc *desc)
 {
+	struct mapping *m;
 	struct target *t;
-	size_t i;
 	int rc = reentry_check("adding a VFIO container");
 
 	if (rc == 0)
@@ -733,12 +823,11 @@ int vpio_mem_dma_target_add(const struct vpio_dma_target_ops *ops, void *ctx, co
 	if (g.n_targets == 0) {
 		if (desc->noiommu) {
 			VPIO_WARN(MOD, "VFIO no-IOMMU mode: devices get PHYSICAL addresses and can reach all memory; no isolation, use only on trusted hardware");
-			for (i = 0; i < g.mappings.n; i++)
-				clear_translations(MAPPING(i));
+			for (m = mapping_first(); m != NULL; m = mapping_next(m))
+				clear_translations(m);
 			g.mode = VPIO_IOVA_PA;
-			for (i = 0; i < g.mappings.n; i++) {
-				rc = rc ? rc : set_translations(MAPPING(i));
-			}
+			for (m = mapping_first(); m != NULL && rc == 0; m = mapping_next(m))
+				rc = set_translations(m);
 		} else if (!g.have_alloc) {
 			rc = alloc_from_desc(desc);
 			if (rc == 0)
@@ -753,17 +842,16 @@ int vpio_mem_dma_target_add(const struct vpio_dma_target_ops *ops, void *ctx, co
 	t->ops = *ops;
 	t->ctx = ctx;
 	t->desc = *desc;
-	for (i = 0; i < g.mappings.n && rc == 0; i++) {
-		rc = target_map(t, MAPPING(i));
-		if (rc != 0)
-			break;
+	for (m = mapping_first(); m != NULL && rc == 0; m = mapping_next(m)) {
+		rc = target_map(t, m);
+		if (rc != 0) {
+			/* unmap what this target mapped before m */
+			for (struct mapping *done = mapping_first(); done != m; done = mapping_next(done))
+				target_unmap(t, done);
+		}
 	}
-	if (rc != 0) {
-		while (i-- > 0)
-			target_unmap(t, MAPPING(i));
-	} else {
+	if (rc == 0)
 		g.n_targets++;
-	}
 	reg_unlock();
 	return rc;
 }
@@ -776,8 +864,8 @@ void vpio_mem_dma_target_remove(void *ctx)
 	for (unsigned i = 0; i < g.n_targets; i++) {
 		if (g.targets[i].ctx != ctx)
 			continue;
-		for (size_t j = 0; j < g.mappings.n; j++)
-			target_unmap(&g.targets[i], MAPPING(j));
+		for (struct mapping *m = mapping_first(); m != NULL; m = mapping_next(m))
+			target_unmap(&g.targets[i], m);
 		memmove(&g.targets[i], &g.targets[i + 1], (g.n_targets - i - 1) * sizeof(g.targets[0]));
 		g.n_targets--;
 		break;

@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Micro-benchmark of the memory map: ns per vpio_vtophys() lookup (2 MiB
- * and 4 KiB entries, hits and misses) and per registration of a 2 MiB and
- * a 4 KiB region.  It prints numbers; it never fails on speed.
+ * Micro-benchmark of the memory map and the registry: ns per vpio_vtophys()
+ * lookup (2 MiB and 4 KiB entries, hits and misses), per registration of a
+ * 2 MiB and a 4 KiB region, and how registration scales: µs per
+ * registration and unregistration of a 4 KiB region, and lookups per
+ * second, with 1 k, 10 k, 100 k and 1 M regions registered.  It prints
+ * numbers; it fails only when a registration does.
+ *
+ * usage: vtophys_bench [LOOKUPS [MAX_REGIONS]]  (defaults 20000000, 1000000)
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,9 +57,103 @@ static double bench_lookup(const char *base, size_t span, size_t stride, long it
 	return (now_ns() - t0) / (double)iters;
 }
 
+static uint64_t g_rng = 0x2545f4914f6cdd1dULL;
+
+static uint64_t rnd(void)
+{
+	g_rng ^= g_rng << 13;
+	g_rng ^= g_rng >> 7;
+	g_rng ^= g_rng << 17;
+	return g_rng;
+}
+
+/* 0..n-1, in random order when shuffle is set. */
+static uint32_t *order_of(size_t n, int shuffle)
+{
+	uint32_t *p = malloc(n * sizeof(*p));
+
+	if (p == NULL) {
+		perror("malloc");
+		exit(1);
+	}
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint32_t)i;
+	for (size_t i = n; shuffle && i > 1; i--) {
+		size_t j = rnd() % i;
+		uint32_t t = p[i - 1];
+
+		p[i - 1] = p[j];
+		p[j] = t;
+	}
+	return p;
+}
+
+/* Register (or unregister) 4 KiB region idx[i] of area for every i: the
+ * regions are every other 4 KiB page, so none is adjacent to another and
+ * each stays a region of its own.  Returns ns per call. */
+static double churn(char *area, const uint32_t *idx, size_t n, int reg)
+{
+	double t0 = now_ns();
+
+	for (size_t i = 0; i < n; i++) {
+		char *p = area + (size_t)idx[i] * 8192;
+		int rc = reg ? vpio_mem_register(p, 4096) : vpio_mem_unregister(p, 4096);
+
+		if (rc != 0) {
+			fprintf(stderr, "vtophys_bench: %s of region %zu of %zu failed (%d)\n",
+				reg ? "registration" : "unregistration", i, n, rc);
+			exit(1);
+		}
+	}
+	return (now_ns() - t0) / (double)n;
+}
+
+/* With n regions registered: the cost of registering and unregistering
+ * PROBE more (in an area of their own), lookups per second at random
+ * registered regions, and the average over the whole fill and drain. */
+static void scale_row(size_t n, long lookups, int shuffle)
+{
+	enum { PROBE = 1000 };
+	char *area = mmap(NULL, n * 8192 + 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			  -1, 0);
+	char *probe = area_2m(PROBE * 8192 / (1 << 21) + 1);
+	uint32_t *order = order_of(n, shuffle), *porder = order_of(PROBE, shuffle);
+	double fill, drain, reg, unreg, t0, lps;
+	struct vpio_mem_stats st;
+	uint64_t acc = 0;
+
+	if (area == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+	fill = churn(area, order, n, 1);
+	vpio_mem_get_stats(&st);
+	if (st.regions < n) {
+		fprintf(stderr, "vtophys_bench: %zu regions registered, but the registry counts %llu\n", n,
+			(unsigned long long)st.regions);
+		exit(1);
+	}
+	reg = churn(probe, porder, PROBE, 1);
+	unreg = churn(probe, porder, PROBE, 0);
+	t0 = now_ns();
+	for (long i = 0; i < lookups; i++)
+		acc += vpio_vtophys(area + (rnd() % n) * 8192 + 64, NULL);
+	lps = (double)lookups / ((now_ns() - t0) / 1e9);
+	g_sink = acc;
+	free(order);
+	order = order_of(n, shuffle);
+	drain = churn(area, order, n, 0);
+	printf("  %9zu  %9.2f  %9.2f  %9.2f / %-9.2f  %7.1f M/s\n", n, reg / 1e3, unreg / 1e3, fill / 1e3, drain / 1e3,
+	       lps / 1e6);
+	free(order);
+	free(porder);
+	munmap(area, n * 8192 + 8192);
+}
+
 int main(int argc, char **argv)
 {
 	long iters = argc > 1 ? atol(argv[1]) : 20000000;
+	size_t max_regions = argc > 2 ? (size_t)atol(argv[2]) : 1000000;
 	enum { PAGES = 64, REGS = 256 };
 	char *huge = area_2m(PAGES), *small = area_2m(1) + 4096, *regs = area_2m(REGS);
 	double t0, reg2m, unreg2m, reg4k, unreg4k;
@@ -95,5 +195,13 @@ int main(int argc, char **argv)
 	printf("  register / unregister 4 KiB region      : %8.0f / %8.0f ns (%d regions, no IOMMU)\n", reg4k, unreg4k, REGS);
 	vpio_mem_unregister(huge, (size_t)PAGES << 21);
 	vpio_mem_unregister(small, 64 * 4096);
+
+	for (int shuffle = 0; shuffle < 2; shuffle++) {
+		printf("registration scaling: separate 4 KiB regions, %s, no IOMMU\n",
+		       shuffle ? "random order" : "in address order");
+		printf("  %9s  %9s  %9s  %21s  %11s\n", "regions", "reg µs", "unreg µs", "fill / drain µs avg", "lookups");
+		for (size_t n = 1000; n <= max_regions; n *= 10)
+			scale_row(n, iters / 4, shuffle);
+	}
 	return 0;
 }

@@ -372,6 +372,207 @@ static void test_target_remove(void)
 	free(a);
 }
 
+/* ------------------------------------ random operations against a model */
+
+/* A DMA target that checks that every unmap names a live mapping exactly
+ * and that live mappings never overlap in IOVA space. */
+#define STRICT_MAX 256
+struct strict_target {
+	uint64_t iova[STRICT_MAX], len[STRICT_MAX];
+	int live, errors;
+};
+
+static int strict_map(void *ctx, uint64_t vaddr, uint64_t iova, uint64_t len)
+{
+	struct strict_target *t = ctx;
+
+	(void)vaddr;
+	for (int i = 0; i < t->live; i++)
+		t->errors += iova < t->iova[i] + t->len[i] && t->iova[i] < iova + len;
+	if (t->live == STRICT_MAX || iova + len - 1 > BITS39) {
+		t->errors++;
+		return -ENOSPC;
+	}
+	t->iova[t->live] = iova;
+	t->len[t->live++] = len;
+	return 0;
+}
+
+static int strict_unmap(void *ctx, uint64_t iova, uint64_t len)
+{
+	struct strict_target *t = ctx;
+
+	for (int i = 0; i < t->live; i++) {
+		if (t->iova[i] == iova && t->len[i] == len) {
+			t->live--;
+			t->iova[i] = t->iova[t->live];
+			t->len[i] = t->len[t->live];
+			return 0;
+		}
+	}
+	t->errors++;
+	return -EINVAL;
+}
+
+/* The model: per page, its reference count, the id of the DMA mapping it
+ * belongs to (0: none) and its IOVA.  Registering gives each run of
+ * not-yet-registered pages a new mapping; a mapping that loses pages in its
+ * middle becomes two.  So the registry's counts follow from the pages:
+ * regions = runs of equal non-zero counts, mappings = runs of equal ids. */
+#define MP 64
+struct reg_model {
+	char *base;
+	uint32_t ref[MP];
+	uint32_t id[MP];
+	uint64_t iova[MP];
+	uint32_t next_id;
+};
+
+static void model_register(struct reg_model *m, int a, int b)
+{
+	for (int p = a; p < b; p++) {
+		if (m->ref[p] == 0 && (p == a || m->ref[p - 1] != 0))
+			m->next_id++; /* a new run of unregistered pages */
+		if (m->ref[p] == 0) {
+			m->id[p] = m->next_id;
+			m->iova[p] = VPIO_VTOPHYS_ERROR; /* learnt after the call */
+		}
+	}
+	for (int p = a; p < b; p++)
+		m->ref[p]++;
+}
+
+static int model_registered(const struct reg_model *m, int a, int b)
+{
+	for (int p = a; p < b; p++) {
+		if (m->ref[p] == 0)
+			return 0;
+	}
+	return 1;
+}
+
+static void model_unregister(struct reg_model *m, int a, int b)
+{
+	for (int p = a; p < b; p++) {
+		if (--m->ref[p] == 0)
+			m->id[p] = 0;
+	}
+}
+
+/* Everything observable against the model; the number of differences. */
+static int model_diff(struct reg_model *m, const struct strict_target *t, struct vpio_mem_map *mirror, int with_iommu)
+{
+	uint64_t regions = 0, mappings = 0, bytes = 0;
+	struct vpio_mem_stats st;
+	int bad = 0;
+
+	for (int p = 0; p < MP; p++) {
+		char *va = m->base + (size_t)p * K4;
+		uint64_t iova = vpio_vtophys(va, NULL);
+
+		if (m->ref[p] == 0) {
+			bad += iova != VPIO_VTOPHYS_ERROR;
+			bad += vpio_mem_map_translate(mirror, (uint64_t)(uintptr_t)va, NULL) != 0;
+			continue;
+		}
+		bytes += K4;
+		regions += p == 0 || m->ref[p - 1] != m->ref[p];
+		mappings += p == 0 || m->id[p - 1] != m->id[p];
+		bad += iova == VPIO_VTOPHYS_ERROR || (iova & 0xfff) != 0;
+		bad += !with_iommu && iova != (uint64_t)(uintptr_t)va;
+		bad += with_iommu && iova + K4 - 1 > BITS39;
+		/* a page keeps its IOVA while it stays registered */
+		bad += m->iova[p] != VPIO_VTOPHYS_ERROR && m->iova[p] != iova;
+		m->iova[p] = iova;
+		/* one mapping: contiguous IOVAs */
+		bad += p > 0 && m->id[p - 1] == m->id[p] && m->iova[p - 1] + K4 != iova;
+		bad += vpio_iova_to_vaddr(iova, K4) != va;
+		bad += vpio_mem_map_translate(mirror, (uint64_t)(uintptr_t)va, NULL) == 0;
+	}
+	vpio_mem_get_stats(&st);
+	bad += st.regions != regions || st.bytes != bytes || st.dma_mappings != mappings;
+	bad += with_iommu && (t->live != (int)mappings || st.iova_allocated != bytes);
+	return bad + (t != NULL ? t->errors : 0);
+}
+
+static void random_ops(int with_iommu)
+{
+	struct vpio_dma_target_desc d = { .name = "strict container", .n_ranges = 1, .ranges = { { 0, BITS39 } } };
+	static const struct vpio_dma_target_ops ops = { .map = strict_map, .unmap = strict_unmap };
+	struct strict_target t = { .live = 0 };
+	struct reg_model m = { .next_id = 0 };
+	struct mirror mir = { 0 };
+	int done[2] = { 0, 0 }, refused = 0, bad = 0, first_bad = -1;
+	uint64_t rng = 0x853c49e6748fea9bULL;
+
+	m.base = mmap(NULL, MP * K4, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CU_ASSERT_FATAL(m.base != MAP_FAILED);
+	if (with_iommu)
+		CU_ASSERT_FATAL(vpio_mem_dma_target_add(&ops, &t, &d) == 0);
+	mir.map = vpio_mem_map_alloc(0, &g_mirror_ops, &mir);
+	CU_ASSERT_FATAL(mir.map != NULL);
+	vpio_test_log_capture();
+	for (int op = 0; op < 4000 && bad == 0; op++) {
+		int a, b, reg, rc, want;
+
+		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		a = (int)((rng >> 33) % MP);
+		b = a + 1 + (int)((rng >> 45) % ((rng >> 60) == 0 ? MP : 6));
+		b = b > MP ? MP : b;
+		reg = (rng >> 20) % 2;
+		if (reg) {
+			rc = vpio_mem_register(m.base + (size_t)a * K4, (size_t)(b - a) * K4);
+			want = 0;
+			if (rc == 0)
+				model_register(&m, a, b);
+		} else {
+			want = model_registered(&m, a, b) ? 0 : -EINVAL;
+			rc = vpio_mem_unregister(m.base + (size_t)a * K4, (size_t)(b - a) * K4);
+			if (rc == 0)
+				model_unregister(&m, a, b);
+		}
+		done[reg] += rc == 0;
+		refused += rc != 0;
+		bad += rc != want;
+		bad += model_diff(&m, with_iommu ? &t : NULL, mir.map, with_iommu);
+		if (bad != 0 && first_bad < 0)
+			first_bad = op;
+	}
+	vpio_test_log_release();
+	if (first_bad >= 0)
+		fprintf(stderr, "random_ops(%d): first difference at operation %d\n", with_iommu, first_bad);
+	CU_ASSERT_EQUAL(bad, 0);
+	/* the mix was a real one: all kinds happened often */
+	CU_ASSERT(done[0] > 500 && done[1] > 500 && refused > 100);
+	for (int p = 0; p < MP; p++) {
+		while (m.ref[p] > 0) {
+			CU_ASSERT_EQUAL_FATAL(vpio_mem_unregister(m.base + (size_t)p * K4, K4), 0);
+			model_unregister(&m, p, p + 1);
+		}
+	}
+	CU_ASSERT_EQUAL(model_diff(&m, with_iommu ? &t : NULL, mir.map, with_iommu), 0);
+	assert_empty();
+	vpio_mem_map_free(&mir.map);
+	if (with_iommu) {
+		vpio_mem_dma_target_remove(&t);
+		CU_ASSERT_EQUAL(t.live, 0);
+	}
+	munmap(m.base, MP * K4);
+}
+
+/* IOVA = VA, no target. */
+static void test_random_va(void)
+{
+	random_ops(0);
+}
+
+/* Allocated IOVAs (heap VAs do not fit 39 bits) in a target that checks
+ * every map and unmap. */
+static void test_random_iommu(void)
+{
+	random_ops(1);
+}
+
 static void test_pagemap(void)
 {
 	char *a = page_buf(K4);
@@ -398,9 +599,11 @@ static int reg(void)
 	VPIO_TEST(test_inaccessible_memory);
 	VPIO_TEST(test_notify_reentry);
 	VPIO_TEST(test_user_map_notify);
+	VPIO_TEST(test_random_va);
 	VPIO_TEST(test_target_39bit);
 	VPIO_TEST(test_target_mapping_limit);
 	VPIO_TEST(test_target_remove);
+	VPIO_TEST(test_random_iommu);
 	VPIO_TEST(test_pagemap);
 	return 0;
 }
