@@ -1,6 +1,6 @@
 # lib/env: DPDK EAL, DMA memory, memory maps, the registry, IOVA allocation
 lib env
-src lib/env/addr_tree.c
+src lib/env/addr_map.c
 src lib/env/mem_map.c
 src lib/env/iova_alloc.c
 src lib/env/mem_reg.c

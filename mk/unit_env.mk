@@ -1,6 +1,6 @@
 # unit tests of lib/env
-test unit_env_addr_tree
-src test/unit/env/addr_tree_ut.c
+test unit_env_addr_map
+src test/unit/env/addr_map_ut.c
 
 test unit_env_mem_map
 src test/unit/env/mem_map_ut.c

@@ -1,55 +1,53 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* IOVA allocator: sorted free intervals, first fit, coalescing frees. */
+/* IOVA allocator: free intervals in a weighted address map, first fit,
+ * coalescing frees (iova_alloc.h). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "iova_alloc.h"
 #include "util/util.h"
 
-struct vpio_iova_free_range {
-	uint64_t start;
-	uint64_t end; /* exclusive */
+struct free_range {
+	uint64_t start; /* the key */
+	uint64_t end;	/* exclusive */
 };
 
-static int ensure_cap(struct vpio_iova_alloc *a, size_t need)
+static uint64_t range_len(const struct free_range *r)
 {
-	struct vpio_iova_free_range *p;
-	size_t cap;
+	return r->end - r->start;
+}
 
-	if (need <= a->cap)
-		return 0;
-	cap = a->cap ? a->cap * 2 : 16;
-	while (cap < need)
-		cap *= 2;
-	p = realloc(a->free, cap * sizeof(*p));
-	if (p == NULL)
+/* r changed its start (within its gap) or its end: tell the map. */
+static void range_moved(struct vpio_iova_alloc *a, struct free_range *r, uint64_t old_start)
+{
+	vpio_addr_map_update(&a->free, old_start, r->start, range_len(r));
+}
+
+/* Callers reserve room in the map first: the insert cannot fail. */
+static int range_new(struct vpio_iova_alloc *a, uint64_t start, uint64_t end)
+{
+	struct free_range *r = malloc(sizeof(*r));
+
+	if (r == NULL)
 		return -ENOMEM;
-	a->free = p;
-	a->cap = cap;
+	r->start = start;
+	r->end = end;
+	vpio_addr_map_insert_weighted(&a->free, start, r, end - start);
 	return 0;
 }
 
-static int insert_at(struct vpio_iova_alloc *a, size_t i, uint64_t start, uint64_t end)
+static void range_delete(struct vpio_iova_alloc *a, struct free_range *r)
 {
-	if (ensure_cap(a, a->n + 1) != 0)
-		return -ENOMEM;
-	memmove(&a->free[i + 1], &a->free[i], (a->n - i) * sizeof(a->free[0]));
-	a->free[i].start = start;
-	a->free[i].end = end;
-	a->n++;
-	return 0;
-}
-
-static void remove_at(struct vpio_iova_alloc *a, size_t i)
-{
-	memmove(&a->free[i], &a->free[i + 1], (a->n - i - 1) * sizeof(a->free[0]));
-	a->n--;
+	vpio_addr_map_remove(&a->free, r->start);
+	free(r);
 }
 
 int vpio_iova_alloc_init(struct vpio_iova_alloc *a, const uint64_t (*ranges)[2], size_t n)
 {
 	memset(a, 0, sizeof(*a));
+	a->free.weighted = true;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t s = VPIO_ALIGN_UP(VPIO_MAX(ranges[i][0], VPIO_IOVA_ALLOC_MIN), 0x1000ULL);
 		uint64_t e = ranges[i][1] == UINT64_MAX ? UINT64_MAX - 0xfff : ranges[i][1] + 1;
@@ -68,104 +66,121 @@ int vpio_iova_alloc_init(struct vpio_iova_alloc *a, const uint64_t (*ranges)[2],
 
 void vpio_iova_alloc_fini(struct vpio_iova_alloc *a)
 {
-	free(a->free);
+	struct free_range *r;
+
+	while ((r = vpio_addr_map_first(&a->free)) != NULL)
+		range_delete(a, r);
+	vpio_addr_map_fini(&a->free);
 	memset(a, 0, sizeof(*a));
 }
 
-static int take(struct vpio_iova_alloc *a, size_t i, uint64_t start, uint64_t size)
+/* Take [start, start + size) out of r, which holds it. */
+static int take(struct vpio_iova_alloc *a, struct free_range *r, uint64_t start, uint64_t size)
 {
-	struct vpio_iova_free_range r = a->free[i];
-	uint64_t end = start + size;
+	uint64_t end = start + size, r_start = r->start, r_end = r->end;
 
-	if (start == r.start && end == r.end) {
-		remove_at(a, i);
-	} else if (start == r.start) {
-		a->free[i].start = end;
-	} else if (end == r.end) {
-		a->free[i].end = start;
+	if (start == r_start && end == r_end) {
+		range_delete(a, r);
+	} else if (start == r_start) {
+		r->start = end; /* moves right, past no other start */
+		range_moved(a, r, r_start);
 	} else {
-		if (insert_at(a, i + 1, end, r.end) != 0)
+		if (end != r_end && (vpio_addr_map_reserve(&a->free, 1) != 0 || range_new(a, end, r_end) != 0))
 			return -ENOMEM;
-		a->free[i].end = start;
+		r->end = start;
+		range_moved(a, r, r_start);
 	}
+	a->free_bytes -= size;
 	return 0;
+}
+
+struct fit {
+	uint64_t size, align, at;
+};
+
+/* Where the request fits in free range val, if it does. */
+static bool fits(void *val, void *ctx)
+{
+	const struct free_range *r = val;
+	struct fit *f = ctx;
+	uint64_t s = VPIO_ALIGN_UP(r->start, f->align);
+
+	if (s < r->start || s >= r->end || r->end - s < f->size)
+		return false;
+	f->at = s;
+	return true;
 }
 
 int vpio_iova_alloc(struct vpio_iova_alloc *a, uint64_t size, uint64_t align, uint64_t *iova)
 {
+	struct fit f = { size, align, 0 };
+	struct free_range *r;
+
 	if (size == 0 || !vpio_is_pow2(align) || !VPIO_IS_ALIGNED(size, 0x1000ULL))
 		return -EINVAL;
-	for (size_t i = 0; i < a->n; i++) {
-		uint64_t s = VPIO_ALIGN_UP(a->free[i].start, align);
-
-		if (s < a->free[i].start || s >= a->free[i].end || a->free[i].end - s < size)
-			continue;
-		if (take(a, i, s, size) != 0)
-			return -ENOMEM;
-		*iova = s;
-		return 0;
-	}
-	return -ENOSPC;
+	r = vpio_addr_map_first_fit(&a->free, size, fits, &f);
+	if (r == NULL)
+		return -ENOSPC;
+	if (take(a, r, f.at, size) != 0)
+		return -ENOMEM;
+	*iova = f.at;
+	return 0;
 }
 
 int vpio_iova_alloc_fixed(struct vpio_iova_alloc *a, uint64_t iova, uint64_t size)
 {
+	struct free_range *r;
+
 	if (size == 0 || iova + size < iova)
 		return -EINVAL;
-	for (size_t i = 0; i < a->n; i++) {
-		if (iova >= a->free[i].start && iova + size <= a->free[i].end)
-			return take(a, i, iova, size);
-	}
-	return -EBUSY;
+	r = vpio_addr_map_floor(&a->free, iova);
+	if (r == NULL || iova + size > r->end)
+		return -EBUSY;
+	return take(a, r, iova, size);
 }
 
 int vpio_iova_free(struct vpio_iova_alloc *a, uint64_t iova, uint64_t size)
 {
 	uint64_t end = iova + size;
-	size_t i = 0;
+	struct free_range *prev, *next;
 
 	if (size == 0 || end < iova)
 		return -EINVAL;
-	while (i < a->n && a->free[i].end <= iova)
-		i++;
-	/* free[i] is the first interval ending after iova: it must start at
-	 * or after end, or the range is (partly) free already. */
-	if (i < a->n && a->free[i].start < end)
+	prev = vpio_addr_map_floor(&a->free, iova);
+	next = prev != NULL ? vpio_addr_map_next(&a->free, prev->start) : vpio_addr_map_first(&a->free);
+	/* (partly) free already */
+	if ((prev != NULL && prev->end > iova) || (next != NULL && next->start < end))
 		return -EINVAL;
-	if (i > 0 && a->free[i - 1].end == iova) {
-		a->free[i - 1].end = end;
-		if (i < a->n && a->free[i].start == end) {
-			a->free[i - 1].end = a->free[i].end;
-			remove_at(a, i);
+	if (prev != NULL && prev->end == iova) {
+		prev->end = end;
+		if (next != NULL && next->start == end) {
+			prev->end = next->end;
+			range_delete(a, next);
 		}
-		return 0;
+		range_moved(a, prev, prev->start);
+	} else if (next != NULL && next->start == end) {
+		uint64_t old = next->start;
+
+		next->start = iova; /* moves left, past no other start */
+		range_moved(a, next, old);
+	} else if (vpio_addr_map_reserve(&a->free, 1) != 0 || range_new(a, iova, end) != 0) {
+		return -ENOMEM;
 	}
-	if (i < a->n && a->free[i].start == end) {
-		a->free[i].start = iova;
-		return 0;
-	}
-	return insert_at(a, i, iova, end);
+	a->free_bytes += size;
+	return 0;
 }
 
 uint64_t vpio_iova_alloc_free_bytes(const struct vpio_iova_alloc *a)
 {
-	uint64_t sum = 0;
-
-	for (size_t i = 0; i < a->n; i++)
-		sum += a->free[i].end - a->free[i].start;
-	return sum;
+	return a->free_bytes;
 }
 
 uint64_t vpio_iova_alloc_largest_free(const struct vpio_iova_alloc *a)
 {
-	uint64_t best = 0;
-
-	for (size_t i = 0; i < a->n; i++)
-		best = VPIO_MAX(best, a->free[i].end - a->free[i].start);
-	return best;
+	return vpio_addr_map_max_weight(&a->free);
 }
 
 size_t vpio_iova_alloc_fragments(const struct vpio_iova_alloc *a)
 {
-	return a->n;
+	return a->free.n;
 }

@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * IOVA allocator: hands out ranges of the IOMMU's valid IOVA space for
- * memory whose virtual address cannot be its IOVA (IOVA != VA).  A sorted
- * array of free intervals; first fit from the lowest address; frees
- * coalesce.  Not thread safe: the registry serializes calls.
+ * memory whose virtual address cannot be its IOVA (IOVA != VA), and keeps
+ * track of the IOVAs = VAs that are taken.  The free intervals are kept in
+ * a weighted address map (addr_map.h: keyed by start, weighed by length,
+ * so every inner node knows the longest free interval below each child);
+ * first fit from the lowest address; frees coalesce.  Taking or freeing a
+ * given range is O(log n) in the number of free intervals; a first-fit
+ * search skips every subtree without a long enough interval, so it is
+ * O(log n) too unless many intervals are long enough but too misaligned to
+ * hold the request.  Not thread safe: the registry serializes calls.
  */
 #ifndef VPIO_IOVA_ALLOC_H
 #define VPIO_IOVA_ALLOC_H
@@ -11,12 +17,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct vpio_iova_free_range; /* [start, end), private */
+#include "addr_map.h"
 
 struct vpio_iova_alloc {
-	struct vpio_iova_free_range *free;
-	size_t n;
-	size_t cap;
+	struct vpio_addr_map free; /* free intervals, keyed by start */
+	uint64_t free_bytes;
 };
 
 /* The lowest IOVA ever handed out: IOVA 0 and the first 2 MiB are kept

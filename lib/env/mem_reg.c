@@ -8,8 +8,8 @@
  * mappings: DMA mapping units (va, iova, len); one per contiguous range
  *           that became registered in one call, so one registration of a
  *           large region is one IOMMU mapping;
- *           both kept in address trees keyed by VA (addr_tree.h), so that
- *           a call costs O(log n) in the number of regions plus the pieces
+ *           both kept in B+tree maps keyed by VA (addr_map.h), so that a
+ *           call costs O(log n) in the number of regions plus the pieces
  *           it touches, never a walk of everything registered;
  * targets:  IOMMU domains (VFIO containers) that map every mapping;
  * maps:     user memory maps notified of every change;
@@ -22,7 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "addr_tree.h"
+#include "addr_map.h"
 #include "env_internal.h"
 #include "iova_alloc.h"
 
@@ -30,13 +30,13 @@
 #define MOD "env"
 
 struct seg {
-	struct vpio_addr_node node; /* key: the first VA */
+	uint64_t va; /* the key in g.segs */
 	uint64_t len;
 	uint32_t ref;
 };
 
 struct mapping {
-	struct vpio_addr_node node; /* key: the first VA */
+	uint64_t va; /* the key in g.mappings */
 	uint64_t iova;
 	uint64_t len;
 };
@@ -49,8 +49,8 @@ struct target {
 
 static struct {
 	pthread_mutex_t lock;
-	struct vpio_addr_tree segs;	/* struct seg */
-	struct vpio_addr_tree mappings; /* struct mapping */
+	struct vpio_addr_map segs;	/* struct seg */
+	struct vpio_addr_map mappings;	/* struct mapping */
 	uint64_t bytes;			/* in segs */
 	uint64_t iova_allocated;	/* bytes of mappings with IOVA != VA */
 	struct target targets[MAX_TARGETS];
@@ -93,64 +93,51 @@ static int reentry_check(const char *what)
 	return -EDEADLK;
 }
 
-/* ------------------------------------------------------ tree access */
-
-static struct seg *seg_of(struct vpio_addr_node *n)
-{
-	return n != NULL ? VPIO_ADDR_TREE_ENTRY(n, struct seg, node) : NULL;
-}
-
-static struct mapping *mapping_of(struct vpio_addr_node *n)
-{
-	return n != NULL ? VPIO_ADDR_TREE_ENTRY(n, struct mapping, node) : NULL;
-}
+/* ------------------------------------------------------- map access */
 
 static uint64_t seg_end(const struct seg *s)
 {
-	return s->node.key + s->len;
+	return s->va + s->len;
 }
 
-static struct seg *seg_next(struct seg *s)
+static struct seg *seg_next(const struct seg *s)
 {
-	return seg_of(vpio_addr_tree_next(&s->node));
+	return vpio_addr_map_next(&g.segs, s->va);
 }
 
-static struct mapping *mapping_first(void)
+static struct mapping *mapping_next(const struct mapping *m)
 {
-	return mapping_of(vpio_addr_tree_first(&g.mappings));
+	return vpio_addr_map_next(&g.mappings, m->va);
 }
 
-static struct mapping *mapping_next(struct mapping *m)
+/* The segment that holds va, else the first one after va (NULL: none). */
+/* The segments with the largest start <= va and the smallest > va. */
+static void seg_around(uint64_t va, struct seg **below, struct seg **above)
 {
-	return mapping_of(vpio_addr_tree_next(&m->node));
-}
+	void *lo, *hi;
 
-/* The node of tree t (disjoint ranges keyed by start) whose range holds
- * va, else the first one after va; NULL when there is none.  range_end
- * gives a node's end. */
-static struct vpio_addr_node *range_at_or_after(const struct vpio_addr_tree *t, uint64_t va,
-						uint64_t (*range_end)(struct vpio_addr_node *))
-{
-	struct vpio_addr_node *n = vpio_addr_tree_floor(t, va);
-
-	if (n != NULL && range_end(n) > va)
-		return n;
-	return n != NULL ? vpio_addr_tree_next(n) : vpio_addr_tree_first(t);
-}
-
-static uint64_t seg_node_end(struct vpio_addr_node *n)
-{
-	return seg_end(seg_of(n));
-}
-
-static uint64_t mapping_node_end(struct vpio_addr_node *n)
-{
-	return n->key + mapping_of(n)->len;
+	vpio_addr_map_around(&g.segs, va, &lo, &hi);
+	*below = lo;
+	*above = hi;
 }
 
 static struct seg *seg_at_or_after(uint64_t va)
 {
-	return seg_of(range_at_or_after(&g.segs, va, seg_node_end));
+	struct seg *s = vpio_addr_map_floor(&g.segs, va);
+
+	if (s != NULL && seg_end(s) > va)
+		return s;
+	return vpio_addr_map_ceil(&g.segs, va);
+}
+
+/* The same for mappings. */
+static struct mapping *mapping_at_or_after(uint64_t va)
+{
+	struct mapping *m = vpio_addr_map_floor(&g.mappings, va);
+
+	if (m != NULL && m->va + m->len > va)
+		return m;
+	return vpio_addr_map_ceil(&g.mappings, va);
 }
 
 static void *node_alloc(size_t size, const char *what)
@@ -162,33 +149,44 @@ static void *node_alloc(size_t size, const char *what)
 	return p;
 }
 
+/* Room in map for n inserts (then they cannot fail); -ENOMEM and one line. */
+static int reserve(struct vpio_addr_map *map, unsigned n)
+{
+	if (vpio_addr_map_reserve(map, n) == 0)
+		return 0;
+	VPIO_ERR(MOD, "out of memory for the registry's index of %zu regions", g.segs.n);
+	return -ENOMEM;
+}
+
+/* Inserts into the maps cannot fail once reserve() made room for them:
+ * the callers reserve before they change anything. */
 static void seg_insert(struct seg *s)
 {
-	vpio_addr_tree_insert(&g.segs, &s->node);
+	vpio_addr_map_insert(&g.segs, s->va, s);
 	g.bytes += s->len;
 }
 
 static void seg_remove(struct seg *s)
 {
-	vpio_addr_tree_remove(&g.segs, &s->node);
+	vpio_addr_map_remove(&g.segs, s->va);
 	g.bytes -= s->len;
 }
 
 static void count_iova(const struct mapping *m, int sign)
 {
-	if (m->iova != m->node.key)
+	if (m->iova != m->va)
 		g.iova_allocated += sign > 0 ? m->len : -m->len;
 }
 
 static void mapping_insert(struct mapping *m)
 {
-	vpio_addr_tree_insert(&g.mappings, &m->node);
+	vpio_addr_map_insert(&g.mappings, m->va, m);
 	count_iova(m, 1);
 }
 
 static void mapping_remove(struct mapping *m)
 {
-	vpio_addr_tree_remove(&g.mappings, &m->node);
+	vpio_addr_map_remove(&g.mappings, m->va);
 	count_iova(m, -1);
 }
 
@@ -303,26 +301,26 @@ static int set_translations(const struct mapping *m)
 	int rc;
 
 	if (g.mode != VPIO_IOVA_PA) {
-		rc = vpio_mem_map_set_translation(g.vtophys, m->node.key, m->len, m->iova);
+		rc = vpio_mem_map_set_translation(g.vtophys, m->va, m->len, m->iova);
 		if (rc == 0)
-			rc = vpio_mem_map_set_translation(g.iova_map, m->iova, m->len, m->node.key);
+			rc = vpio_mem_map_set_translation(g.iova_map, m->iova, m->len, m->va);
 		return rc;
 	}
 	/* VFIO does not pin in no-IOMMU mode: keep the pages where they are. */
-	if (mlock((void *)(uintptr_t)m->node.key, m->len) != 0)
+	if (mlock((void *)(uintptr_t)m->va, m->len) != 0)
 		VPIO_WARN(MOD, "cannot mlock 0x%llx+0x%llx: the kernel may move it while devices use its physical address",
-			  (unsigned long long)m->node.key, (unsigned long long)m->len);
+			  (unsigned long long)m->va, (unsigned long long)m->len);
 	for (uint64_t off = 0; off < m->len; off += VPIO_PAGE_SIZE_4K) {
-		uint64_t pa = vpio_pagemap_vtophys((void *)(uintptr_t)(m->node.key + off));
+		uint64_t pa = vpio_pagemap_vtophys((void *)(uintptr_t)(m->va + off));
 
 		if (pa == VPIO_VTOPHYS_ERROR) {
 			VPIO_ERR(MOD, "no physical address for 0x%llx in /proc/self/pagemap (no-IOMMU mode needs root and resident pages)",
-				 (unsigned long long)(m->node.key + off));
+				 (unsigned long long)(m->va + off));
 			return -EFAULT;
 		}
-		rc = vpio_mem_map_set_translation(g.vtophys, m->node.key + off, VPIO_PAGE_SIZE_4K, pa);
+		rc = vpio_mem_map_set_translation(g.vtophys, m->va + off, VPIO_PAGE_SIZE_4K, pa);
 		if (rc == 0)
-			rc = vpio_mem_map_set_translation(g.iova_map, pa, VPIO_PAGE_SIZE_4K, m->node.key + off);
+			rc = vpio_mem_map_set_translation(g.iova_map, pa, VPIO_PAGE_SIZE_4K, m->va + off);
 		if (rc != 0)
 			return rc;
 	}
@@ -333,7 +331,7 @@ static void clear_translations(const struct mapping *m)
 {
 	if (g.mode == VPIO_IOVA_PA) {
 		for (uint64_t off = 0; off < m->len; off += VPIO_PAGE_SIZE_4K) {
-			uint64_t pa = vpio_mem_map_translate(g.vtophys, m->node.key + off, NULL);
+			uint64_t pa = vpio_mem_map_translate(g.vtophys, m->va + off, NULL);
 
 			if (pa != VPIO_VTOPHYS_ERROR)
 				vpio_mem_map_clear_translation(g.iova_map, pa & ~0xfffULL, VPIO_PAGE_SIZE_4K);
@@ -341,7 +339,7 @@ static void clear_translations(const struct mapping *m)
 	} else {
 		vpio_mem_map_clear_translation(g.iova_map, m->iova, m->len);
 	}
-	vpio_mem_map_clear_translation(g.vtophys, m->node.key, m->len);
+	vpio_mem_map_clear_translation(g.vtophys, m->va, m->len);
 }
 
 /* ------------------------------------------------ DMA in the targets */
@@ -352,13 +350,13 @@ static int target_map(struct target *t, const struct mapping *m)
 
 	if (t->desc.noiommu)
 		return 0;
-	rc = t->ops.map(t->ctx, m->node.key, m->iova, m->len);
+	rc = t->ops.map(t->ctx, m->va, m->iova, m->len);
 	if (rc == -ENOSPC) {
 		VPIO_ERR(MOD, "%s refused a DMA mapping of 0x%llx bytes: its limit of DMA mappings is reached (%zu in use); raise it with 'modprobe vfio_iommu_type1 dma_entry_limit=N' or register fewer, larger regions",
 			 t->desc.name, (unsigned long long)m->len, g.mappings.n);
 	} else if (rc != 0) {
 		VPIO_ERR(MOD, "%s: DMA map of va 0x%llx iova 0x%llx len 0x%llx failed: %s", t->desc.name,
-			 (unsigned long long)m->node.key, (unsigned long long)m->iova, (unsigned long long)m->len,
+			 (unsigned long long)m->va, (unsigned long long)m->iova, (unsigned long long)m->len,
 			 strerror(-rc));
 	}
 	return rc;
@@ -420,18 +418,22 @@ static int notify_maps(enum vpio_mem_map_action action, uint64_t va, uint64_t le
 /* Split the segment containing va (if any) so that a segment starts at va. */
 static int seg_split_at(uint64_t va)
 {
-	struct seg *s = seg_of(vpio_addr_tree_floor(&g.segs, va)), *tail;
+	struct seg *s = vpio_addr_map_floor(&g.segs, va), *tail;
 
-	if (s == NULL || s->node.key == va || seg_end(s) <= va)
+	if (s == NULL || s->va == va || seg_end(s) <= va)
 		return 0;
 	tail = node_alloc(sizeof(*tail), "segments");
 	if (tail == NULL)
 		return -ENOMEM;
-	tail->node.key = va;
+	tail->va = va;
 	tail->len = seg_end(s) - va;
 	tail->ref = s->ref;
-	s->len = va - s->node.key;
-	vpio_addr_tree_insert(&g.segs, &tail->node);
+	if (reserve(&g.segs, 1) != 0) {
+		free(tail);
+		return -ENOMEM;
+	}
+	s->len = va - s->va;
+	vpio_addr_map_insert(&g.segs, va, tail);
 	return 0;
 }
 
@@ -440,21 +442,33 @@ static int seg_split_at(uint64_t va)
  * either side of a boundary in [va, end], so only those are looked at. */
 static void seg_coalesce(uint64_t va, uint64_t end)
 {
-	struct seg *s = seg_of(vpio_addr_tree_floor(&g.segs, va - 1));
+	struct seg *s = vpio_addr_map_floor(&g.segs, va - 1);
 
 	if (s == NULL)
-		s = seg_of(vpio_addr_tree_first(&g.segs));
-	while (s != NULL && s->node.key <= end) {
+		s = vpio_addr_map_first(&g.segs);
+	while (s != NULL && s->va <= end) {
 		struct seg *next = seg_next(s);
 
-		if (next != NULL && next->node.key <= end && seg_end(s) == next->node.key && s->ref == next->ref) {
-			vpio_addr_tree_remove(&g.segs, &next->node);
+		if (next != NULL && next->va <= end && seg_end(s) == next->va && s->ref == next->ref) {
+			vpio_addr_map_remove(&g.segs, next->va);
 			s->len += next->len;
 			free(next);
 		} else {
 			s = next;
 		}
 	}
+}
+
+/* Merge b into a when they touch and have equal counts; the one of them
+ * that holds b's start afterwards (either may be NULL). */
+static struct seg *seg_merge(struct seg *a, struct seg *b)
+{
+	if (a == NULL || b == NULL || seg_end(a) != b->va || a->ref != b->ref)
+		return b;
+	vpio_addr_map_remove(&g.segs, b->va);
+	a->len += b->len;
+	free(b);
+	return a;
 }
 
 /* Map [va, va + len) in every target as one DMA mapping at a new IOVA. */
@@ -465,7 +479,7 @@ static int add_mapping(uint64_t va, uint64_t len)
 
 	if (m == NULL)
 		return -ENOMEM;
-	m->node.key = va;
+	m->va = va;
 	m->len = len;
 	rc = choose_iova(va, len, &m->iova);
 	if (rc == 0) {
@@ -483,15 +497,21 @@ static int add_mapping(uint64_t va, uint64_t len)
 
 static void unmap_range(uint64_t va, uint64_t len);
 
-/* Make [va, va+len) (not yet registered) live: mapping, maps, segment. */
-static int register_gap(uint64_t va, uint64_t len)
+/* Make [va, va+len) (not yet registered) live: mapping, maps, segment
+ * (*out, when given). */
+static int register_gap(uint64_t va, uint64_t len, struct seg **out)
 {
 	struct seg *s = node_alloc(sizeof(*s), "segments");
 	int rc;
 
 	if (s == NULL)
 		return -ENOMEM;
-	rc = add_mapping(va, len);
+	/* room for the two inserts, before anything changes */
+	rc = reserve(&g.segs, 1);
+	if (rc == 0)
+		rc = reserve(&g.mappings, 1);
+	if (rc == 0)
+		rc = add_mapping(va, len);
 	if (rc == 0) {
 		rc = notify_maps(VPIO_MEM_MAP_REGISTER, va, len, NULL);
 		if (rc != 0)
@@ -501,10 +521,12 @@ static int register_gap(uint64_t va, uint64_t len)
 		free(s);
 		return rc;
 	}
-	s->node.key = va;
+	s->va = va;
 	s->len = len;
 	s->ref = 1;
 	seg_insert(s);
+	if (out != NULL)
+		*out = s;
 	return 0;
 }
 
@@ -553,6 +575,7 @@ static int check_register(void *vaddr, size_t len)
 int vpio_mem_register(void *vaddr, size_t len)
 {
 	uint64_t va = (uint64_t)(uintptr_t)vaddr, end = va + len, cur;
+	struct seg *below, *above, *s;
 	int rc = check_register(vaddr, len);
 
 	if (rc == 0)
@@ -562,20 +585,29 @@ int vpio_mem_register(void *vaddr, size_t len)
 	if (rc != 0)
 		return rc;
 	reg_lock();
+	seg_around(va, &below, &above);
+	if ((below == NULL || seg_end(below) <= va) && (above == NULL || above->va >= end)) {
+		/* none of it is registered yet (the common case): one gap, and
+		 * only its two neighbours can merge with it */
+		rc = register_gap(va, len, &s);
+		if (rc == 0)
+			seg_merge(seg_merge(below, s), above);
+		reg_unlock();
+		return rc;
+	}
 	rc = seg_split_at(va);
 	if (rc == 0)
 		rc = seg_split_at(end);
 	/* Walk [va, end): bump covered segments, register the gaps. */
 	for (cur = va; rc == 0 && cur < end;) {
-		struct seg *s = seg_at_or_after(cur);
-
-		if (s != NULL && s->node.key <= cur) {
+		s = seg_at_or_after(cur);
+		if (s != NULL && s->va <= cur) {
 			s->ref++;
 			cur = seg_end(s);
 		} else {
-			uint64_t gap_end = s != NULL ? VPIO_MIN(s->node.key, end) : end;
+			uint64_t gap_end = s != NULL ? VPIO_MIN(s->va, end) : end;
 
-			rc = register_gap(cur, gap_end - cur);
+			rc = register_gap(cur, gap_end - cur, NULL);
 			if (rc == 0)
 				cur = gap_end;
 		}
@@ -592,7 +624,7 @@ int vpio_mem_register(void *vaddr, size_t len)
  * reused for one of them). */
 static void remap_rest(struct mapping *m, uint64_t va, uint64_t end)
 {
-	uint64_t m_va = m->node.key, m_end = m_va + m->len, iova = m->iova;
+	uint64_t m_va = m->va, m_end = m_va + m->len, iova = m->iova;
 	const uint64_t keep[2][2] = { { m_va, va > m_va ? va - m_va : 0 }, { end, m_end > end ? m_end - end : 0 } };
 	struct mapping *spare = m;
 
@@ -605,11 +637,11 @@ static void remap_rest(struct mapping *m, uint64_t va, uint64_t end)
 		spare = NULL;
 		if (r != NULL) {
 			r->iova = iova + (keep[k][0] - m_va);
-			r->node.key = keep[k][0];
+			r->va = keep[k][0];
 			r->len = keep[k][1];
 			if (g.have_alloc)
 				vpio_iova_alloc_fixed(&g.alloc, r->iova, r->len);
-			if (mapping_activate(r) == 0) {
+			if (reserve(&g.mappings, 1) == 0 && mapping_activate(r) == 0) {
 				mapping_insert(r);
 				continue;
 			}
@@ -627,10 +659,10 @@ static void remap_rest(struct mapping *m, uint64_t va, uint64_t end)
 static void unmap_range(uint64_t va, uint64_t len)
 {
 	uint64_t end = va + len;
-	struct mapping *m = mapping_of(range_at_or_after(&g.mappings, va, mapping_node_end));
+	struct mapping *m = mapping_at_or_after(va);
 
-	while (m != NULL && m->node.key < end) {
-		struct mapping *next = mapping_next(m);
+	while (m != NULL && m->va < end) {
+		struct mapping *next = m->va + m->len < end ? mapping_next(m) : NULL;
 
 		mapping_remove(m);
 		mapping_deactivate(m);
@@ -646,8 +678,8 @@ static void remove_mapped_range(uint64_t va, uint64_t len)
 {
 	uint64_t end = va + len;
 
-	for (struct seg *s = seg_at_or_after(va), *next; s != NULL && s->node.key < end; s = next) {
-		uint64_t s_va = s->node.key, s_len = s->len;
+	for (struct seg *s = seg_at_or_after(va), *next; s != NULL && s->va < end; s = next) {
+		uint64_t s_va = s->va, s_len = s->len;
 
 		next = seg_next(s);
 		if (--s->ref > 0)
@@ -662,6 +694,7 @@ static void remove_mapped_range(uint64_t va, uint64_t len)
 int vpio_mem_unregister(void *vaddr, size_t len)
 {
 	uint64_t va = (uint64_t)(uintptr_t)vaddr, end = va + len, cur = va;
+	struct seg *s;
 	int rc = 0;
 
 	if (len == 0 || !VPIO_IS_ALIGNED(va | len, VPIO_PAGE_SIZE_4K) || end < va) {
@@ -672,9 +705,20 @@ int vpio_mem_unregister(void *vaddr, size_t len)
 	if (rc != 0)
 		return rc;
 	reg_lock();
+	s = vpio_addr_map_floor(&g.segs, va);
+	if (s != NULL && s->va == va && s->len == len && s->ref == 1) {
+		/* exactly one segment, registered once (the common case): it
+		 * goes, and its neighbours, not touching each other, stay */
+		seg_remove(s);
+		free(s);
+		notify_maps(VPIO_MEM_MAP_UNREGISTER, va, len, NULL);
+		unmap_range(va, len);
+		reg_unlock();
+		return 0;
+	}
 	/* All of it must be registered. */
-	for (struct seg *s = seg_at_or_after(va); cur < end; s = seg_next(s)) {
-		if (s == NULL || s->node.key > cur) {
+	for (s = seg_at_or_after(va); cur < end; s = seg_next(s)) {
+		if (s == NULL || s->va > cur) {
 			VPIO_ERR(MOD, "cannot unregister %p+0x%zx: 0x%llx is not registered", vaddr, len,
 				 (unsigned long long)cur);
 			rc = -EINVAL;
@@ -698,11 +742,11 @@ int vpio_mem_unregister(void *vaddr, size_t len)
 /* Notify every registered run (adjacent segments merged) to map. */
 static int replay(struct vpio_mem_map *map, enum vpio_mem_map_action action)
 {
-	for (struct seg *s = seg_of(vpio_addr_tree_first(&g.segs)); s != NULL;) {
-		uint64_t va = s->node.key, len = s->len;
+	for (struct seg *s = vpio_addr_map_first(&g.segs); s != NULL;) {
+		uint64_t va = s->va, len = s->len;
 		int rc;
 
-		for (s = seg_next(s); s != NULL && s->node.key == va + len; s = seg_next(s))
+		for (s = seg_next(s); s != NULL && s->va == va + len; s = seg_next(s))
 			len += s->len;
 		rc = vpio_mem_map_notify(map, action, (void *)(uintptr_t)va, len);
 		if (rc != 0 && action == VPIO_MEM_MAP_REGISTER)
@@ -773,12 +817,12 @@ static int alloc_from_desc(const struct vpio_dma_target_desc *d)
  * valid in it (nothing has been DMA-mapped yet, so this is safe). */
 static int reassign_iovas(void)
 {
-	for (struct mapping *m = mapping_first(); m != NULL; m = mapping_next(m)) {
+	for (struct mapping *m = vpio_addr_map_first(&g.mappings); m != NULL; m = mapping_next(m)) {
 		uint64_t iova;
 		int rc;
 
 		clear_translations(m);
-		rc = choose_iova(m->node.key, m->len, &iova);
+		rc = choose_iova(m->va, m->len, &iova);
 		if (rc != 0)
 			return rc;
 		count_iova(m, -1);
@@ -794,7 +838,7 @@ static int reassign_iovas(void)
 /* IOVAs already chosen must be valid in a further target too. */
 static int check_iovas(const struct vpio_dma_target_desc *desc)
 {
-	for (struct mapping *m = mapping_first(); m != NULL; m = mapping_next(m)) {
+	for (struct mapping *m = vpio_addr_map_first(&g.mappings); m != NULL; m = mapping_next(m)) {
 		if (!in_ranges(desc, m->iova, m->len)) {
 			VPIO_ERR(MOD, "%s cannot use IOVA 0x%llx chosen earlier; put all devices in one container",
 				 desc->name, (unsigned long long)m->iova);
@@ -823,10 +867,10 @@ int vpio_mem_dma_target_add(const struct vpio_dma_target_ops *ops, void *ctx, co
 	if (g.n_targets == 0) {
 		if (desc->noiommu) {
 			VPIO_WARN(MOD, "VFIO no-IOMMU mode: devices get PHYSICAL addresses and can reach all memory; no isolation, use only on trusted hardware");
-			for (m = mapping_first(); m != NULL; m = mapping_next(m))
+			for (m = vpio_addr_map_first(&g.mappings); m != NULL; m = mapping_next(m))
 				clear_translations(m);
 			g.mode = VPIO_IOVA_PA;
-			for (m = mapping_first(); m != NULL && rc == 0; m = mapping_next(m))
+			for (m = vpio_addr_map_first(&g.mappings); m != NULL && rc == 0; m = mapping_next(m))
 				rc = set_translations(m);
 		} else if (!g.have_alloc) {
 			rc = alloc_from_desc(desc);
@@ -842,11 +886,11 @@ int vpio_mem_dma_target_add(const struct vpio_dma_target_ops *ops, void *ctx, co
 	t->ops = *ops;
 	t->ctx = ctx;
 	t->desc = *desc;
-	for (m = mapping_first(); m != NULL && rc == 0; m = mapping_next(m)) {
+	for (m = vpio_addr_map_first(&g.mappings); m != NULL && rc == 0; m = mapping_next(m)) {
 		rc = target_map(t, m);
 		if (rc != 0) {
 			/* unmap what this target mapped before m */
-			for (struct mapping *done = mapping_first(); done != m; done = mapping_next(done))
+			for (struct mapping *done = vpio_addr_map_first(&g.mappings); done != m; done = mapping_next(done))
 				target_unmap(t, done);
 		}
 	}
@@ -864,7 +908,7 @@ void vpio_mem_dma_target_remove(void *ctx)
 	for (unsigned i = 0; i < g.n_targets; i++) {
 		if (g.targets[i].ctx != ctx)
 			continue;
-		for (struct mapping *m = mapping_first(); m != NULL; m = mapping_next(m))
+		for (struct mapping *m = vpio_addr_map_first(&g.mappings); m != NULL; m = mapping_next(m))
 			target_unmap(&g.targets[i], m);
 		memmove(&g.targets[i], &g.targets[i + 1], (g.n_targets - i - 1) * sizeof(g.targets[0]));
 		g.n_targets--;
