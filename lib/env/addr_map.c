@@ -196,18 +196,28 @@ static node_t *descend(const struct vpio_addr_map *m, uint64_t key, struct path 
 	return x;
 }
 
+/* The value before position i of leaf x (in the previous leaf when i is
+ * 0), and the one at position i (in the next leaf when i is past the
+ * end); NULL at either end of the map. */
+static void *val_before(const node_t *x, uint32_t i)
+{
+	if (i > 0)
+		return x->val[i - 1];
+	return x->prev != NULL ? x->prev->val[x->prev->n - 1] : NULL;
+}
+
+static void *val_from(const node_t *x, uint32_t i)
+{
+	if (i < x->n)
+		return x->val[i];
+	return x->next != NULL ? x->next->val[0] : NULL;
+}
+
 void *vpio_addr_map_floor(const struct vpio_addr_map *m, uint64_t key)
 {
 	const node_t *x = descend(m, key, NULL);
-	uint32_t i;
 
-	if (x == NULL)
-		return NULL;
-	i = upper(x, key);
-	if (i > 0)
-		return x->val[i - 1];
-	/* every key here is above: the largest before this leaf */
-	return x->prev != NULL ? x->prev->val[x->prev->n - 1] : NULL;
+	return x != NULL ? val_before(x, upper(x, key)) : NULL;
 }
 
 void *vpio_addr_map_ceil(const struct vpio_addr_map *m, uint64_t key)
@@ -218,11 +228,7 @@ void *vpio_addr_map_ceil(const struct vpio_addr_map *m, uint64_t key)
 	if (x == NULL)
 		return NULL;
 	i = upper(x, key);
-	if (i > 0 && x->key[i - 1] == key)
-		return x->val[i - 1];
-	if (i < x->n)
-		return x->val[i];
-	return x->next != NULL ? x->next->val[0] : NULL;
+	return i > 0 && x->key[i - 1] == key ? x->val[i - 1] : val_from(x, i);
 }
 
 void vpio_addr_map_around(const struct vpio_addr_map *m, uint64_t key, void **below, void **above)
@@ -230,17 +236,8 @@ void vpio_addr_map_around(const struct vpio_addr_map *m, uint64_t key, void **be
 	const node_t *x = descend(m, key, NULL);
 	uint32_t i = x != NULL ? upper(x, key) : 0;
 
-	*below = *above = NULL;
-	if (x == NULL)
-		return;
-	if (i > 0)
-		*below = x->val[i - 1];
-	else if (x->prev != NULL)
-		*below = x->prev->val[x->prev->n - 1];
-	if (i < x->n)
-		*above = x->val[i];
-	else if (x->next != NULL)
-		*above = x->next->val[0];
+	*below = x != NULL ? val_before(x, i) : NULL;
+	*above = x != NULL ? val_from(x, i) : NULL;
 }
 
 void *vpio_addr_map_next(const struct vpio_addr_map *m, uint64_t key)

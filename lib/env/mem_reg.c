@@ -10,7 +10,9 @@
  *           large region is one IOMMU mapping;
  *           both kept in B+tree maps keyed by VA (addr_map.h), so that a
  *           call costs O(log n) in the number of regions plus the pieces
- *           it touches, never a walk of everything registered;
+ *           it touches, never a walk of everything registered (a region
+ *           that touches nothing registered, and the unregistration of a
+ *           whole region registered once, take one lookup each);
  * targets:  IOMMU domains (VFIO containers) that map every mapping;
  * maps:     user memory maps notified of every change;
  * vtophys:  the VA -> IOVA map; iova_map: IOVA -> VA (emulated IOMMU).
@@ -110,7 +112,6 @@ static struct mapping *mapping_next(const struct mapping *m)
 	return vpio_addr_map_next(&g.mappings, m->va);
 }
 
-/* The segment that holds va, else the first one after va (NULL: none). */
 /* The segments with the largest start <= va and the smallest > va. */
 static void seg_around(uint64_t va, struct seg **below, struct seg **above)
 {
@@ -121,6 +122,7 @@ static void seg_around(uint64_t va, struct seg **below, struct seg **above)
 	*above = hi;
 }
 
+/* The segment that holds va, else the first one after va (NULL: none). */
 static struct seg *seg_at_or_after(uint64_t va)
 {
 	struct seg *s = vpio_addr_map_floor(&g.segs, va);

@@ -20,6 +20,7 @@
 
 #include <vpio/env.h>
 
+#include "common/test_rand.h"
 #include "env/env_internal.h"
 
 static double now_ns(void)
@@ -65,10 +66,7 @@ static uint64_t g_rng = 0x2545f4914f6cdd1dULL;
 
 static uint64_t rnd(void)
 {
-	g_rng ^= g_rng << 13;
-	g_rng ^= g_rng >> 7;
-	g_rng ^= g_rng << 17;
-	return g_rng;
+	return vpio_test_rand(&g_rng);
 }
 
 /* 0..n-1, in random order when shuffle is set. */

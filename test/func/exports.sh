@@ -61,6 +61,35 @@ mkdir -p "$T/lib"
 ln -s "$SO" "$T/lib/libvpio.so.0"
 VPIO_LIBS="-L$B/lib $(PKG_CONFIG_PATH=$B pkg-config --define-variable=prefix="$B" --libs vpio | sed "s|-L$B/lib||")"
 
+# What both programs do with vpio: start it and translate a DMA buffer.
+cat >"$T/use_vpio.h" <<'C'
+#include <stdio.h>
+#include <vpio/env.h>
+
+static int use_vpio(const char *name)
+{
+	struct vpio_env_opts o;
+	void *buf;
+
+	vpio_env_opts_init(&o);
+	o.name = name;
+	o.mem_size_mb = 64;
+	o.no_huge = 1;
+	o.quiet = 1;
+	if (vpio_env_init(&o) != 0) {
+		fprintf(stderr, "%s: vpio_env_init failed\n", name);
+		return -1;
+	}
+	buf = vpio_dma_zmalloc(8192, 4096);
+	if (buf == NULL || vpio_vtophys(buf, NULL) == VPIO_VTOPHYS_ERROR) {
+		fprintf(stderr, "%s: no translated DMA buffer\n", name);
+		return -1;
+	}
+	vpio_dma_free(buf);
+	return 0;
+}
+C
+
 # (a) its own rte_eal_init, mempool, emulator and internal vpio functions:
 # libvpio.so must keep calling its own, and the program must get its own.
 cat >"$T/own.c" <<'C'
@@ -70,6 +99,7 @@ cat >"$T/own.c" <<'C'
 #include <vpio/emu.h>
 #include <vpio/env.h>
 #include <vpio/pci.h>
+#include "use_vpio.h"
 
 static int g_mine;
 /* names libvpio.so exported before it had a version script */
@@ -88,26 +118,11 @@ void *vpio_mem_map_create(void) { g_mine++; return NULL; }
 
 int main(void)
 {
-	struct vpio_env_opts o;
 	struct vpio_pci_device *dev = NULL;
-	void *buf;
 	int own;
 
-	vpio_env_opts_init(&o);
-	o.name = "exports-own";
-	o.mem_size_mb = 64;
-	o.no_huge = 1;
-	o.quiet = 1;
-	if (vpio_env_init(&o) != 0) {
-		fprintf(stderr, "own: vpio_env_init failed\n");
+	if (use_vpio("own") != 0)
 		return 1;
-	}
-	buf = vpio_dma_zmalloc(4096, 4096);
-	if (buf == NULL || vpio_vtophys(buf, NULL) == VPIO_VTOPHYS_ERROR) {
-		fprintf(stderr, "own: no translated DMA buffer\n");
-		return 1;
-	}
-	vpio_dma_free(buf);
 	if (vpio_pci_device_open("emu:nvme", &dev) != 0) {
 		fprintf(stderr, "own: cannot open emu:nvme\n");
 		return 1;
@@ -141,32 +156,18 @@ cat >"$T/dpdk.c" <<'C'
 #include <string.h>
 #include <rte_version.h>
 #include <vpio/env.h>
+#include "use_vpio.h"
 
 int main(void)
 {
-	struct vpio_env_opts o;
 	Dl_info di;
-	void *buf;
 
 	if (dladdr((void *)rte_version, &di) == 0 || strstr(di.dli_fname, "librte_eal") == NULL) {
 		fprintf(stderr, "dpdk: rte_version() comes from %s, not DPDK's librte_eal\n", di.dli_fname);
 		return 1;
 	}
-	vpio_env_opts_init(&o);
-	o.name = "exports-dpdk";
-	o.mem_size_mb = 64;
-	o.no_huge = 1;
-	o.quiet = 1;
-	if (vpio_env_init(&o) != 0) {
-		fprintf(stderr, "dpdk: vpio_env_init failed\n");
+	if (use_vpio("dpdk") != 0)
 		return 1;
-	}
-	buf = vpio_dma_malloc(8192, 4096);
-	if (buf == NULL || vpio_vtophys(buf, NULL) == VPIO_VTOPHYS_ERROR) {
-		fprintf(stderr, "dpdk: no translated DMA buffer\n");
-		return 1;
-	}
-	vpio_dma_free(buf);
 	vpio_env_fini();
 	printf("dpdk: ok (%s next to vpio)\n", rte_version());
 	return 0;

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "common/test_rand.h"
 #include "common/vpio_test.h"
 #include "env/addr_map.h"
 
@@ -20,10 +21,7 @@ static uint64_t key_of(const void *v);
 
 static uint64_t rnd(void)
 {
-	g_rng ^= g_rng << 13;
-	g_rng ^= g_rng >> 7;
-	g_rng ^= g_rng << 17;
-	return g_rng;
+	return vpio_test_rand(&g_rng);
 }
 
 /* Values are pointers to items that start with their key, so an answer
