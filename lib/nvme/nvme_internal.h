@@ -428,7 +428,10 @@ void nvme_admin_qpair_destroy(struct vpio_nvme_ctrlr *c);
 /* Submit cmd (cid, PSDT, data pointer filled in) with registered buf. */
 int nvme_admin_submit(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd, void *buf, uint32_t len,
 		      vpio_nvme_cmd_cb cb, void *cb_arg);
-/* Submit and wait; buf may be any memory (bounced).  On an error status:
+/* Submit and wait; buf may be any memory: it is bounced through whole
+ * pages as large as what the device moves (nvme_admin_xfer_len(); len may
+ * be shorter, not longer), and only len bytes are copied back.  On an
+ * error status:
  * with cpl_out the CQE is returned and 0; without, one line naming what
  * and the status is logged and a negative errno returned.  -ETIMEDOUT
  * after admin_timeout_ms, and a controller reset unless
