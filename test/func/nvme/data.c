@@ -486,7 +486,7 @@ static void test_too_big(void)
 	ctx_close(&x);
 	/* a 64 MiB read on a default qpair (255 commands of 128 KiB) */
 	big = fn_gbuf(64u << 20);
-	if (big != NULL && ctx_open(&x, FN_EMU_512, NULL, 0)) {
+	if (ctx_open(&x, FN_EMU_512, NULL, 0) && big != NULL) {
 		CU_ASSERT_EQUAL(max_io_bytes(&x), 255u * (128u << 10));
 		vpio_test_log_capture();
 		expect_e2big(vpio_nvme_ns_cmd_read(x.ns, x.qp, big, 0, (64u << 20) / x.bs, NULL, NULL, 0), &x,
