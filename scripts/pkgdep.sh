@@ -8,9 +8,10 @@ set -eu
 # statically, which needs libbsd and libnuma), liburing, CUnit.
 BUILD="gcc libc6-dev ninja-build pkg-config libdpdk-dev libbsd-dev libnuma-dev liburing-dev libcunit1-dev"
 # Tests: clang + its runtimes (libFuzzer, sanitizers), strace (no-syscall
-# check), and what the VM tier needs (QEMU, a static busybox for the
+# check), fio (the kernel side of test/bench/vm_kernel_vs_vpio.sh), and
+# what the VM tier needs (QEMU, a static busybox for the
 # initramfs, cpio/xz/zstd to unpack Debian kernels, kmod, pciutils).
-TEST="clang libclang-rt-14-dev strace qemu-system-x86 busybox-static cpio xz-utils zstd kmod pciutils"
+TEST="clang libclang-rt-14-dev strace fio qemu-system-x86 busybox-static cpio xz-utils zstd kmod pciutils"
 
 PKGS="$BUILD $TEST"
 missing=""
