@@ -69,7 +69,13 @@ static int get_geometry(struct blk_uring_target *ut, const char *path, const str
 			strerror(errno));
 		return -errno;
 	} else {
+		int ro = 0;
+
 		*bs = (uint32_t)lbs;
+		/* a read-only device may still open for writing (Linux lets the
+		 * writes fail): refuse them here instead */
+		if (ioctl(ut->fd, BLKROGET, &ro) == 0 && ro != 0)
+			ut->base.info.read_only = true;
 	}
 	if (*bytes == 0 || *bytes % *bs != 0) {
 		blk_err("uring:%s: %llu bytes is %s; make its size a multiple of %u (e.g. truncate -s 64M)", path,

@@ -89,7 +89,7 @@ void blk_uring_channel_destroy(struct vpio_blk_channel *ch)
 	struct blk_uring_channel *uc = UCH(ch);
 
 	while (ch->outstanding > 0) {
-		int rc = blk_uring_poll(ch, 0);
+		int rc = blk_uring_poll(ch, ch->depth);
 
 		if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
 			blk_err("%s: %u request(s) cannot be waited for (%s); their buffers may still be written",
