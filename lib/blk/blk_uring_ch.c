@@ -38,7 +38,8 @@ int blk_uring_ring_init(struct blk_uring_target *ut, struct io_uring *ring, uint
 		io_uring_queue_exit(ring);
 		return rc;
 	}
-	io_uring_register_ring_fd(ring); /* saves a file lookup per enter; optional (Linux 5.18) */
+	/* No io_uring_register_ring_fd(): a registered ring fd belongs to the
+	 * registering thread, and a channel may move to another thread. */
 	return 0;
 }
 
