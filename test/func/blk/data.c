@@ -426,18 +426,20 @@ struct worker {
 	struct tgt *x;
 	unsigned id;
 	unsigned failures;
+	struct vpio_blk_channel *ch; /* made by the main thread, or NULL */
 };
 
-/* A thread with its own channel and buffers, on its own half of the LBAs. */
+/* A thread with its own channel and buffers, on its own half of the LBAs;
+ * the channel made there or handed over by the main thread. */
 static void *worker_main(void *arg)
 {
 	struct worker *wk = arg;
 	uint32_t bs = wk->x->info.block_size;
 	uint64_t base = wk->id * (wk->x->span / 2);
-	struct vpio_blk_channel *ch = NULL;
+	struct vpio_blk_channel *ch = wk->ch;
 	uint8_t *w = vpio_blk_buf_alloc(16 * (size_t)bs), *r = vpio_blk_buf_alloc(16 * (size_t)bs);
 
-	if (w == NULL || r == NULL || vpio_blk_channel_create(wk->x->t, 8, &ch) != 0)
+	if (w == NULL || r == NULL || (ch == NULL && vpio_blk_channel_create(wk->x->t, 8, &ch) != 0))
 		wk->failures++;
 	for (unsigned it = 0; ch != NULL && it < 100; it++) {
 		uint32_t n = 1 + it % 16;
@@ -479,7 +481,9 @@ static void test_threads(void)
 		if (!tgt_open(&x, g_fb_targets[i]))
 			continue;
 		for (unsigned k = 0; k < 2; k++) {
-			wk[k] = (struct worker){ &x, k, 0 };
+			wk[k] = (struct worker){ &x, k, 0, NULL };
+			if (k == 1)
+				CU_ASSERT_EQUAL(vpio_blk_channel_create(x.t, 8, &wk[k].ch), 0);
 			CU_ASSERT_EQUAL(pthread_create(&th[k], NULL, worker_main, &wk[k]), 0);
 		}
 		for (unsigned k = 0; k < 2; k++) {
