@@ -143,9 +143,8 @@ int vpio_blk_get_info(const struct vpio_blk_target *t, struct vpio_blk_info *inf
  * and buffers) and queue_depth request contexts.  queue_depth 0 takes the
  * opts default; more than info.max_queue_depth is -EINVAL (with the limit
  * in the line).  No call on a channel is thread-safe: one thread uses it,
- * the creating one or another it is handed to before its first I/O (a
- * debug build's NVMe qpair refuses, -EPERM, a second thread once one did
- * I/O).  Fails with the backend's errno (e.g. -EBUSY when the controller
+ * the creating one or another it is handed to before its first I/O (an
+ * NVMe qpair refuses, -EPERM, a second thread once one did I/O).  Fails with the backend's errno (e.g. -EBUSY when the controller
  * has no I/O queue left, -EPERM when io_uring is restricted).  Any
  * thread.
  */
