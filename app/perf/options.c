@@ -62,9 +62,7 @@ void perf_usage(FILE *f)
 		"  vpio-perf -a emu:nvme?null=1 -c 0x3 -P 2 -t 2\n");
 }
 
-/* One line naming the input and the fix; -1. */
-static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad(const char *fmt, ...)
+int perf_bad(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -124,11 +122,11 @@ static int parse_seconds(const char *flag, const char *s, double *out, bool zero
 	errno = 0;
 	v = strtod(s, &end);
 	if (end == s || *end != '\0' || errno != 0 || !isfinite(v) || (s[0] < '0' || s[0] > '9'))
-		return bad("%s '%s': give a number of seconds%s", flag, s, zero_ok ? " (0 or more)" : " above 0");
+		return perf_bad("%s '%s': give a number of seconds%s", flag, s, zero_ok ? " (0 or more)" : " above 0");
 	if (v > PERF_MAX_SECONDS)
-		return bad("%s '%s': at most %.0f seconds (a year)", flag, s, PERF_MAX_SECONDS);
+		return perf_bad("%s '%s': at most %.0f seconds (a year)", flag, s, PERF_MAX_SECONDS);
 	if (v < 0 || (v == 0 && !zero_ok))
-		return bad("%s '%s': the time must be %s", flag, s, zero_ok ? "0 or more" : "above 0 (e.g. -t 5)");
+		return perf_bad("%s '%s': the time must be %s", flag, s, zero_ok ? "0 or more" : "above 0 (e.g. -t 5)");
 	*out = v;
 	return 0;
 }
@@ -138,7 +136,7 @@ static int parse_u32(const char *flag, const char *s, uint32_t lo, uint32_t hi, 
 	uint64_t v;
 
 	if (parse_u64(s, &v) != 0 || v < lo || v > hi)
-		return bad("%s '%s': %s must be a whole number from %u to %u", flag, s, what, lo, hi);
+		return perf_bad("%s '%s': %s must be a whole number from %u to %u", flag, s, what, lo, hi);
 	*out = (uint32_t)v;
 	return 0;
 }
@@ -155,7 +153,7 @@ static int parse_core_mask(const char *s, struct perf_opts *o)
 	errno = 0;
 	m = *hex ? strtoull(hex, &end, 16) : 0;
 	if (*hex == '\0' || *end != '\0' || errno != 0 || hex[0] == '-' || hex[0] == '+' || m == 0)
-		return bad("-c '%s': give a non-zero hex core mask of cores 0-63 (e.g. 0x3 for cores 0 and 1)", s);
+		return perf_bad("-c '%s': give a non-zero hex core mask of cores 0-63 (e.g. 0x3 for cores 0 and 1)", s);
 	if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
 		CPU_ZERO(&allowed);
 	o->n_cores = 0;
@@ -163,9 +161,9 @@ static int parse_core_mask(const char *s, struct perf_opts *o)
 		if (!(m & (1ULL << c)))
 			continue;
 		if (ncpu > 0 && c >= (unsigned long)ncpu)
-			return bad("-c '%s': core %u does not exist; this machine has cores 0-%ld", s, c, ncpu - 1);
+			return perf_bad("-c '%s': core %u does not exist; this machine has cores 0-%ld", s, c, ncpu - 1);
 		if (!CPU_ISSET(c, &allowed))
-			return bad("-c '%s': core %u is offline or not allowed for this process (taskset, cgroup cpuset)", s,
+			return perf_bad("-c '%s': core %u is offline or not allowed for this process (taskset, cgroup cpuset)", s,
 				   c);
 		o->n_cores++;
 	}
@@ -182,7 +180,7 @@ static int parse_workload(const char *s, struct perf_opts *o)
 			return 0;
 		}
 	}
-	return bad("-w '%s': the workload is one of read, write, randread, randwrite, rw, randrw", s);
+	return perf_bad("-w '%s': the workload is one of read, write, randread, randwrite, rw, randrw", s);
 }
 
 enum { OPT_WARMUP = 256, OPT_SEED, OPT_VERIFY, OPT_JSON };
@@ -215,19 +213,19 @@ static int one_option(int c, const char *arg, struct perf_opts *o, bool *m_given
 	switch (c) {
 	case 'a':
 		if (o->n_addrs == PERF_MAX_ADDRS)
-			return bad("-a '%s': at most %d targets", arg, PERF_MAX_ADDRS);
+			return perf_bad("-a '%s': at most %d targets", arg, PERF_MAX_ADDRS);
 		if (arg[0] == '\0')
-			return bad("-a '': give an address (0000:00:04.0, emu:nvme, uring:/dev/nvme0n1)");
+			return perf_bad("-a '': give an address (0000:00:04.0, emu:nvme, uring:/dev/nvme0n1)");
 		o->addrs[o->n_addrs++] = arg;
 		return 0;
 	case 'q': return parse_u32("-q", arg, 1, PERF_MAX_QD, "the queue depth", &o->qd);
 	case 'o':
 		if (perf_parse_size(arg, &o->io_size) != 0 || o->io_size == 0)
-			return bad("-o '%s': give the I/O size in bytes, with K or M for KiB or MiB (e.g. 4K)", arg);
+			return perf_bad("-o '%s': give the I/O size in bytes, with K or M for KiB or MiB (e.g. 4K)", arg);
 		if (o->io_size % 512 != 0)
-			return bad("-o '%s': the I/O size must be a multiple of 512 bytes (a block)", arg);
+			return perf_bad("-o '%s': the I/O size must be a multiple of 512 bytes (a block)", arg);
 		if (o->io_size > (1ULL << 30))
-			return bad("-o '%s': at most 1G per I/O", arg);
+			return perf_bad("-o '%s': at most 1G per I/O", arg);
 		return 0;
 	case 'w': return parse_workload(arg, o);
 	case 'M':
@@ -240,13 +238,13 @@ static int one_option(int c, const char *arg, struct perf_opts *o, bool *m_given
 	case OPT_WARMUP: return parse_seconds("--warmup", arg, &o->warmup, true);
 	case OPT_SEED:
 		if (parse_u64(arg, &o->seed) != 0)
-			return bad("--seed '%s': give a whole number (decimal or 0x hex)", arg);
+			return perf_bad("--seed '%s': give a whole number (decimal or 0x hex)", arg);
 		o->seed_given = true;
 		return 0;
 	case OPT_VERIFY: o->verify = true; return 0;
 	case OPT_JSON:
 		if (arg[0] == '\0')
-			return bad("--json '': give a file name");
+			return perf_bad("--json '': give a file name");
 		o->json = arg;
 		return 0;
 	default: return -1;
@@ -270,20 +268,20 @@ int perf_opts_parse(int argc, char **argv, struct perf_opts *o)
 			return 1;
 		}
 		if (c == '?' && optopt > 0 && optopt < 256)
-			return bad("unknown option '-%c' (vpio-perf --help lists them)", optopt);
+			return perf_bad("unknown option '-%c' (vpio-perf --help lists them)", optopt);
 		if (c == '?' && optopt >= 256)
-			return bad("option '%s' takes no value", argv[optind - 1]);
+			return perf_bad("option '%s' takes no value", argv[optind - 1]);
 		if (c == '?')
-			return bad("unknown option '%s' (vpio-perf --help lists them)", argv[optind - 1]);
+			return perf_bad("unknown option '%s' (vpio-perf --help lists them)", argv[optind - 1]);
 		if (c == ':')
-			return bad("option '%s' needs a value (vpio-perf --help)", argv[optind - 1]);
+			return perf_bad("option '%s' needs a value (vpio-perf --help)", argv[optind - 1]);
 		if (one_option(c, optarg, o, &m_given) != 0)
 			return -1;
 	}
 	if (optind < argc)
-		return bad("unexpected argument '%s': targets are given with -a ADDR (vpio-perf --help)", argv[optind]);
+		return perf_bad("unexpected argument '%s': targets are given with -a ADDR (vpio-perf --help)", argv[optind]);
 	if (m_given && !perf_workload_mixed(o->workload))
-		return bad("-M %u: the read percentage applies to -w rw and -w randrw only, not -w %s", o->read_pct,
+		return perf_bad("-M %u: the read percentage applies to -w rw and -w randrw only, not -w %s", o->read_pct,
 			   perf_workload_name(o->workload));
 	if (o->workload == PERF_READ || o->workload == PERF_RANDREAD)
 		o->read_pct = 100;

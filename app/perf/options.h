@@ -48,6 +48,8 @@ struct perf_opts {
  * their ranges, the workload, cores that exist and may be used, -M only
  * for mixes.  May permute argv (getopt). */
 int perf_opts_parse(int argc, char **argv, struct perf_opts *o);
+/* "vpio-perf: " and one line on stderr naming the input and the fix; -1. */
+int perf_bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The help text. */
 void perf_usage(FILE *f);
 

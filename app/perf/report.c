@@ -16,8 +16,24 @@
 static const double g_pcts[] = { 50, 90, 99, 99.9, 99.99 };
 static const char *const g_pct_names[] = { "p50", "p90", "p99", "p99.9", "p99.99" };
 
+/* "1.00 GiB", "64.0 KiB" */
+static const char *human(char *out, size_t len, double bytes)
+{
+	static const char *const unit[] = { "bytes", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	unsigned u = 0;
+
+	while (bytes >= 1024.0 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
+		bytes /= 1024.0;
+		u++;
+	}
+	snprintf(out, len, u ? "%.2f %s" : "%.0f %s", bytes, unit[u]);
+	return out;
+}
+
 void perf_print_header(const struct perf_run *r)
 {
+	char size[32];
+
 	const struct perf_opts *o = r->o;
 
 	printf("vpio-perf: %s", perf_workload_name(o->workload));
@@ -32,9 +48,9 @@ void perf_print_header(const struct perf_run *r)
 	for (unsigned i = 0; i < r->n_targets; i++) {
 		const struct perf_target *t = &r->tg[i];
 
-		printf("  %s%s: %s, %" PRIu64 " blocks of %u bytes (%.2f GiB), cores", t->info.name,
+		printf("  %s%s: %s, %" PRIu64 " blocks of %u bytes (%s), cores", t->info.name,
 		       r->default_target ? " (default target)" : "", t->info.backend, t->info.num_blocks,
-		       t->info.block_size, (double)t->info.num_blocks * t->info.block_size / (1 << 30));
+		       t->info.block_size, human(size, sizeof(size), (double)t->info.num_blocks * t->info.block_size));
 		for (unsigned k = 0; k < r->n_workers; k++) {
 			if (r->w[k].st[i] != NULL)
 				printf(" %u", r->w[k].core);
@@ -90,11 +106,12 @@ void perf_print_table(const struct perf_run *r)
 		       t.verified, t.unchecked, t.mismatched);
 }
 
-/* Every failure of the run, one line each; sets r->exit_status. */
+/* Every failure of the run, one line each, on stderr. */
 void perf_print_failures(const struct perf_run *r)
 {
 	char line[512];
 
+	fflush(stdout); /* the table first */
 	for (unsigned i = 0; i < r->n_workers; i++) {
 		const struct perf_worker *w = &r->w[i];
 

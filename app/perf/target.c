@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,18 +67,8 @@ static int open_status(int rc)
 	return rc == -EIO || rc == -ETIMEDOUT || rc == -ENOMEM || rc == -EFAULT ? PERF_EXIT_FAIL : PERF_EXIT_BAD;
 }
 
-static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "vpio-perf: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	return PERF_EXIT_BAD;
-}
+/* One line on stderr; PERF_EXIT_BAD. */
+#define bad(...) (perf_bad(__VA_ARGS__), PERF_EXIT_BAD)
 
 static int open_targets(struct perf_run *r)
 {
@@ -144,8 +133,8 @@ static int check_target(const struct perf_run *r, struct perf_target *t)
 		}
 		if (t->slots / t->n_channels <= o->qd)
 			return bad("--verify: %s has %" PRIu64 " slots of %" PRIu64
-				   " bytes for %u channels; each needs more than -q %u: lower -q, -P or the cores",
-				   in->name, t->slots, o->io_size, t->n_channels, o->qd);
+				   " bytes for %u channel%s; each needs more than -q %u: lower -q, -P or the cores",
+				   in->name, t->slots, o->io_size, t->n_channels, t->n_channels == 1 ? "" : "s", o->qd);
 	}
 	return PERF_EXIT_OK;
 }
