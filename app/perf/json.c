@@ -182,6 +182,9 @@ static void targets(struct jw *j, const struct perf_run *r)
 
 static const double g_pcts[] = { 50, 90, 99, 99.9, 99.99 };
 static const char *const g_pct_keys[] = { "p50", "p90", "p99", "p99.9", "p99.99" };
+/* the points of latency_curve_us, for scripts/perf-plot.py */
+static const double g_curve[] = { 1,  5,  10, 20, 30,	40,    50,    60,    70,     75,     80,
+				  85, 90, 95, 98, 99, 99.5, 99.8, 99.9, 99.95, 99.99, 99.995, 99.999, 100 };
 
 /* The fields of one perf_total. */
 static void result(struct jw *j, const struct perf_run *r, const struct perf_total *t)
@@ -202,6 +205,14 @@ static void result(struct jw *j, const struct perf_run *r, const struct perf_tot
 	for (unsigned i = 0; i < sizeof(g_pcts) / sizeof(g_pcts[0]); i++)
 		jw_dbl(j, g_pct_keys[i], perf_us(r, perf_hist_percentile(&t->lat, g_pcts[i])));
 	jw_close(j, '}');
+	jw_open(j, "latency_curve_us", '[');
+	for (unsigned i = 0; i < sizeof(g_curve) / sizeof(g_curve[0]) && t->lat.count > 0; i++) {
+		jw_open(j, NULL, '[');
+		jw_dbl(j, NULL, g_curve[i]);
+		jw_dbl(j, NULL, perf_us(r, perf_hist_percentile(&t->lat, g_curve[i])));
+		jw_close(j, ']');
+	}
+	jw_close(j, ']');
 }
 
 static void core_result(struct jw *j, const struct perf_run *r, const struct perf_worker *w)

@@ -136,6 +136,20 @@ t "--json: every section, numbers that add up" py "$T/schema.py" "$J" -a 'emu:nv
 if ((CORES >= 2)); then
 	t "-c 0x3: a worker on core 1 too" eval 'out_has "^core 1 "'
 fi
+# scripts/perf-plot.py draws it (with Debian's python3-matplotlib)
+PLOT=$(dirname "$0")/../../scripts/perf-plot.py
+if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
+	cp "$J" "$T/b.json"
+	/usr/bin/python3 "$PLOT" -o "$T/p.png" "$J" "$T/b.json" >"$T/out" 2>"$T/err"
+	RC=$?
+	t "perf-plot.py: two runs into one PNG" eval 'rc_is 0 && [[ $(head -c 4 "$T/p.png" | od -An -c | tr -d " ") == "211PNG" ]]'
+	echo '{"x": 1}' >"$T/not.json"
+	/usr/bin/python3 "$PLOT" -o "$T/q.png" "$T/not.json" >"$T/out" 2>"$T/err"
+	RC=$?
+	t "perf-plot.py: a file that is no vpio-perf report: exit 2, named" eval 'rc_is 2 && err_has "not.json: not a vpio-perf --json report" && [[ ! -e $T/q.png ]]'
+else
+	echo "skip perf-plot.py: python3-matplotlib is missing (scripts/pkgdep.sh installs it)"
+fi
 
 # sequential workloads: only reads or only writes
 run -a 'emu:nvme?size=16M' -w write -o 64K -q 4 -t 0.5 --json "$J"
