@@ -13,8 +13,6 @@ P=$B/bin/vpio-perf
 PASS=0 FAIL=0 RC=0
 T=$(mktemp -d /tmp/vpio-perf-test.XXXXXX) || exit 1
 trap 'rm -rf "$T"' EXIT
-# LeakSanitizer cannot run under ptrace or with some signals: not needed here
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0"
 
 if [[ ! -x $P ]]; then
 	echo "perf: $P is not built (ninja -C $B)"
