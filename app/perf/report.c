@@ -16,17 +16,13 @@
 static const double g_pcts[] = { 50, 90, 99, 99.9, 99.99 };
 static const char *const g_pct_names[] = { "p50", "p90", "p99", "p99.9", "p99.99" };
 
-/* "1.00 GiB", "64.0 KiB" */
+/* MiB below a GiB, else GiB */
 static const char *human(char *out, size_t len, double bytes)
 {
-	static const char *const unit[] = { "bytes", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	unsigned u = 0;
-
-	while (bytes >= 1024.0 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
-		bytes /= 1024.0;
-		u++;
-	}
-	snprintf(out, len, u ? "%.2f %s" : "%.0f %s", bytes, unit[u]);
+	if (bytes < (double)(1u << 30))
+		snprintf(out, len, "%.2f MiB", bytes / (1 << 20));
+	else
+		snprintf(out, len, "%.2f GiB", bytes / (1 << 30));
 	return out;
 }
 

@@ -328,40 +328,52 @@ static void refused(int rc, const char *what)
 		printf("\n  wanted '%s' in: %s\n", what, g_err);
 }
 
+/* The fields most runs set. */
+struct want {
+	uint32_t qd;
+	uint64_t io_size;
+	enum perf_workload workload;
+	unsigned read_pct;
+	double seconds;
+	uint32_t channels;
+};
+
+static void expect(const struct perf_opts *o, const struct want *w)
+{
+	CU_ASSERT_EQUAL(o->qd, w->qd);
+	CU_ASSERT_EQUAL(o->io_size, w->io_size);
+	CU_ASSERT_EQUAL(o->workload, w->workload);
+	CU_ASSERT_EQUAL(o->read_pct, w->read_pct);
+	CU_ASSERT_EQUAL(o->seconds, w->seconds);
+	CU_ASSERT_EQUAL(o->channels, w->channels);
+}
+
 static void test_opts_defaults(void)
 {
+	static const struct want w = { 32, 4096, PERF_RANDREAD, 100, 5.0, 1 };
 	struct perf_opts o;
 
 	CU_ASSERT_EQUAL(parse(&o, NULL), 0);
+	expect(&o, &w);
 	CU_ASSERT_EQUAL(o.n_addrs, 0);
-	CU_ASSERT_EQUAL(o.qd, 32);
-	CU_ASSERT_EQUAL(o.io_size, 4096);
-	CU_ASSERT_EQUAL(o.workload, PERF_RANDREAD);
-	CU_ASSERT_EQUAL(o.read_pct, 100);
-	CU_ASSERT_EQUAL(o.seconds, 5.0);
 	CU_ASSERT_EQUAL(o.core_mask, 1);
 	CU_ASSERT_STRING_EQUAL(o.core_mask_str, "0x1");
-	CU_ASSERT_EQUAL(o.channels, 1);
 	CU_ASSERT_FALSE(o.latency || o.verify || o.seed_given);
 	CU_ASSERT_PTR_NULL(o.json);
 }
 
 static void test_opts_every_flag(void)
 {
+	static const struct want w = { 128, 65536, PERF_RANDRW, 70, 2.5, 3 };
 	struct perf_opts o;
 
 	CU_ASSERT_EQUAL(parse(&o, "-a", "emu:nvme", "-a", "uring:/tmp/x", "-q", "128", "-o", "64K", "-w", "randrw", "-M",
 			      "70", "-t", "2.5", "-c", "0x1", "-P", "3", "-L", "--warmup", "1", "--seed", "0x2a",
 			      "--verify", "--json", "out.json", NULL),
 			0);
+	expect(&o, &w);
 	CU_ASSERT_EQUAL(o.n_addrs, 2);
 	CU_ASSERT_STRING_EQUAL(o.addrs[1], "uring:/tmp/x");
-	CU_ASSERT_EQUAL(o.qd, 128);
-	CU_ASSERT_EQUAL(o.io_size, 65536);
-	CU_ASSERT_EQUAL(o.workload, PERF_RANDRW);
-	CU_ASSERT_EQUAL(o.read_pct, 70);
-	CU_ASSERT_EQUAL(o.seconds, 2.5);
-	CU_ASSERT_EQUAL(o.channels, 3);
 	CU_ASSERT(o.latency && o.verify && o.seed_given);
 	CU_ASSERT_EQUAL(o.warmup, 1.0);
 	CU_ASSERT_EQUAL(o.seed, 42);
