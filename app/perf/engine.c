@@ -70,6 +70,8 @@ static int submit_io(struct perf_channel *ch, struct perf_io *io, uint64_t now)
 		if (!io->is_read) {
 			io->gen = perf_verify_next_gen(vt[io->slot]);
 			perf_verify_fill(io->buf, t->info.block_size, t->io_blocks, lba, io->gen, w->seed);
+		} else {
+			perf_verify_poison(io->buf, t->info.block_size, t->io_blocks);
 		}
 		vt[io->slot] |= PERF_V_BUSY;
 	}

@@ -29,6 +29,12 @@ void perf_verify_fill(void *buf, uint32_t bs, uint32_t nblocks, uint64_t lba, ui
 	}
 }
 
+void perf_verify_poison(void *buf, uint32_t bs, uint32_t nblocks)
+{
+	for (uint32_t b = 0; b < nblocks; b++)
+		*(uint64_t *)((uint8_t *)buf + (size_t)b * bs) = 0;
+}
+
 bool perf_verify_block(const void *blk, uint32_t bs, uint64_t lba, uint32_t gen, uint64_t seed,
 		       struct perf_sig *got, uint32_t *offset)
 {

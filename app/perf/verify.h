@@ -58,6 +58,9 @@ static inline uint32_t perf_verify_next_gen(uint32_t g)
 
 /* Sign nblocks blocks of bs bytes (a multiple of 8, >= 32) starting at lba. */
 void perf_verify_fill(void *buf, uint32_t bs, uint32_t nblocks, uint64_t lba, uint32_t gen, uint64_t seed);
+/* Clear the magic word of each block of a read buffer, so that a read that
+ * reports success without moving data cannot pass on what the buffer held. */
+void perf_verify_poison(void *buf, uint32_t bs, uint32_t nblocks);
 /* true when one block holds exactly the signature of (lba, gen, seed);
  * else *got is its header and *offset the first differing byte. */
 bool perf_verify_block(const void *blk, uint32_t bs, uint64_t lba, uint32_t gen, uint64_t seed,

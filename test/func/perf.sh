@@ -201,6 +201,12 @@ t "--verify: blocks rolled back to older writes: exit 1" rc_is 1
 t "--verify: a stale block shows its old generation" eval \
 	'mismatch_lines | grep -Eq "expected lba ([0-9]+) gen ([0-9]+) seed 7, got lba \1 gen [0-9]+ seed 7" && once_each'
 
+# A controller that keeps no data (null mode) completes reads without moving
+# any: every block this run wrote and read back is a mismatch.
+run -a 'emu:nvme?null=1&size=1M' -w randrw -q 4 -t 0.5 --verify
+t "--verify on a controller that keeps no data: exit 1" eval \
+	'rc_is 1 && err_has "got no vpio-perf signature" && out_has "^verify: ([0-9]+) blocks read and checked, [0-9]+ read .*, \1 mismatched$"'
+
 # ------------------------------------------------------------ I/O errors
 # The emulator's writes to its backing file fail beyond the file size limit.
 rm -f "$T/e.img"

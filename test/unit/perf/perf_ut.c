@@ -213,6 +213,11 @@ static void test_verify_roundtrip(void)
 			CU_ASSERT_EQUAL(got.magic, PERF_SIG_MAGIC);
 			buf[bs + byte] ^= 0x10;
 		}
+		/* a poisoned read buffer fails every block, whatever it held */
+		perf_verify_fill(buf, bs, 4, 1000, 7, 42);
+		perf_verify_poison(buf, bs, 4);
+		for (uint32_t b = 0; b < 4; b++)
+			CU_ASSERT_FALSE(perf_verify_block(buf + b * bs, bs, 1000 + b, 7, 42, &got, &off));
 		/* zeroes: no signature */
 		memset(buf, 0, bs);
 		CU_ASSERT_FALSE(perf_verify_block(buf, bs, 1000, 7, 42, &got, &off));
