@@ -295,6 +295,8 @@ static int worker_main(void *arg)
 		if (now >= r->t_end || g_stop || all_failed(w))
 			break;
 	}
+	if (!w->counting) /* stopped during the warm-up: an empty window */
+		w->count_start = now;
 	w->counting = false;
 	w->count_end = now;
 	snprintf(name, sizeof(name), "perf-end-%u", w->core);
