@@ -154,9 +154,11 @@ void vpio_blk_buf_free(void *buf)
 
 int blk_buf_ring_add(struct blk_buf_ring *r)
 {
+	unsigned used;
 	int rc;
 
 	pthread_mutex_lock(&g.lock);
+	used = g.used;
 	rc = io_uring_register_buffers_sparse(r->ring, VPIO_BLK_BUF_SLOTS);
 	if (rc == 0 && g.used > 0) {
 		rc = io_uring_register_buffers_update_tag(r->ring, 0, g.slots, NULL, VPIO_BLK_BUF_SLOTS);
@@ -171,7 +173,7 @@ int blk_buf_ring_add(struct blk_buf_ring *r)
 	pthread_mutex_unlock(&g.lock);
 	if (rc != 0)
 		blk_err("io_uring refuses the fixed-buffer table (%u slots, %u buffers): %s%s", VPIO_BLK_BUF_SLOTS,
-			g.used, strerror(-rc), rc == -ENOMEM ? " (locked-memory limit? see ulimit -l)" : "");
+			used, strerror(-rc), rc == -ENOMEM ? " (locked-memory limit? see ulimit -l)" : "");
 	return rc;
 }
 

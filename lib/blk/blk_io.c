@@ -40,12 +40,6 @@ static int check_range(const struct vpio_blk_channel *ch, enum blk_op op, uint64
 		blk_err("%s on %s: zero blocks", op_names[op], ch->t->name);
 		return -EINVAL;
 	}
-	if (blk_unlikely(lba >= info->num_blocks || nblocks > info->num_blocks - lba)) {
-		blk_err("%s on %s: blocks %llu..%llu are beyond the end (%llu blocks)", op_names[op], ch->t->name,
-			(unsigned long long)lba, (unsigned long long)lba + nblocks - 1,
-			(unsigned long long)info->num_blocks);
-		return -ERANGE;
-	}
 	if (blk_unlikely(max_blocks == 0)) {
 		blk_err("%s: %s does not support it", op_names[op], ch->t->name);
 		return -ENOTSUP;
@@ -54,6 +48,12 @@ static int check_range(const struct vpio_blk_channel *ch, enum blk_op op, uint64
 		blk_err("%s on %s: %u blocks is more than the %u one request can have", op_names[op], ch->t->name,
 			nblocks, max_blocks);
 		return -E2BIG;
+	}
+	if (blk_unlikely(lba >= info->num_blocks || nblocks > info->num_blocks - lba)) {
+		blk_err("%s on %s: blocks %llu..%llu are beyond the end (%llu blocks)", op_names[op], ch->t->name,
+			(unsigned long long)lba, (unsigned long long)lba + nblocks - 1,
+			(unsigned long long)info->num_blocks);
+		return -ERANGE;
 	}
 	return 0;
 }

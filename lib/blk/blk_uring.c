@@ -37,8 +37,9 @@ static int open_fd(struct blk_uring_target *ut, const char *path)
 	return errno == EINVAL ? -ENOTSUP : -errno;
 }
 
-/* A block device's poll queues: queue/io_poll of the disk (of the parent
- * disk for a partition).  -1 when sysfs does not say. */
+/* Whether block device `dev` has poll queues: queue/io_poll of the disk
+ * (of the parent disk for a partition).  -1 when sysfs does not say (e.g.
+ * a filesystem without a block device). */
 static int bdev_io_poll(dev_t rdev)
 {
 	char path[96], val[16];
@@ -68,7 +69,13 @@ static int get_geometry(struct blk_uring_target *ut, const char *path, const str
 			strerror(errno));
 		return -errno;
 	} else {
+		int ro = 0;
+
 		*bs = (uint32_t)lbs;
+		/* a read-only device may still open for writing (Linux lets the
+		 * writes fail): refuse them here instead */
+		if (ioctl(ut->fd, BLKROGET, &ro) == 0 && ro != 0)
+			ut->base.info.read_only = true;
 	}
 	if (*bytes == 0 || *bytes % *bs != 0) {
 		blk_err("uring:%s: %llu bytes is %s; make its size a multiple of %u (e.g. truncate -s 64M)", path,
@@ -165,9 +172,10 @@ static int open_checked(struct blk_uring_target *ut, const struct blk_addr *a)
 		return -EINVAL;
 	}
 	ut->is_bdev = S_ISBLK(st.st_mode);
-	if (ut->iopoll && ut->is_bdev && bdev_io_poll(st.st_rdev) == 0) {
-		blk_err("uring:%s: iopoll=1 needs poll queues, and the device has none (queue/io_poll is 0; for NVMe: nvme.poll_queues=N)",
-			a->path);
+	/* A file's I/O is polled on the device under its filesystem. */
+	if (ut->iopoll && bdev_io_poll(ut->is_bdev ? st.st_rdev : st.st_dev) == 0) {
+		blk_err("uring:%s: iopoll=1 needs poll queues, and the %s has none (queue/io_poll is 0; for NVMe: nvme.poll_queues=N)",
+			a->path, ut->is_bdev ? "device" : "device under the file");
 		return -ENOTSUP;
 	}
 	ut->fd = open_fd(ut, a->path);

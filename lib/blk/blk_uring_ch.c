@@ -38,7 +38,8 @@ int blk_uring_ring_init(struct blk_uring_target *ut, struct io_uring *ring, uint
 		io_uring_queue_exit(ring);
 		return rc;
 	}
-	io_uring_register_ring_fd(ring); /* saves a file lookup per enter; optional (Linux 5.18) */
+	/* No io_uring_register_ring_fd(): a registered ring fd belongs to the
+	 * registering thread, and a channel may move to another thread. */
 	return 0;
 }
 
@@ -89,7 +90,7 @@ void blk_uring_channel_destroy(struct vpio_blk_channel *ch)
 	struct blk_uring_channel *uc = UCH(ch);
 
 	while (ch->outstanding > 0) {
-		int rc = blk_uring_poll(ch, 0);
+		int rc = blk_uring_poll(ch, ch->depth);
 
 		if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
 			blk_err("%s: %u request(s) cannot be waited for (%s); their buffers may still be written",
