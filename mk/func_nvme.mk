@@ -3,6 +3,7 @@
 test func_nvme
 src test/func/nvme/main.c
 src test/func/nvme/common.c
+src test/func/nvme/limits.c
 src test/func/nvme/bringup.c
 src test/func/nvme/data.c
 src test/func/nvme/queues.c

@@ -1,3 +1,4 @@
 lib util
 src lib/util/log.c
 src lib/util/file.c
+src lib/util/parse.c

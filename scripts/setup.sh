@@ -9,21 +9,27 @@
 #         reserve HUGEMEM MiB of 2 MiB hugepages split across NUMA nodes and
 #         mount hugetlbfs on /dev/hugepages.  Each device's previous driver
 #         and the previous hugepage counts are remembered in /run/vpio/setup.
+#         All input (the environment below) is checked before anything is
+#         changed.
 # reset   give every device back to the driver it had, free the hugepages
 #         (or restore the counts config found).
 # status  devices, hugepages, IOMMU, interrupt remapping, DMA coherency.
 #
 # Environment: HUGEMEM (MiB, default 2048; 0 leaves hugepages alone),
 # PCI_ALLOWED / PCI_BLOCKED (space-separated PCI addresses), NOIOMMU=yes,
-# TARGET_USER (see usage() and doc/setup.md), SYSFS_ROOT (default /sys, for
-# tests).  Exit status: 0 on success, 1 with a one-line reason otherwise.
+# TARGET_USER (see usage() and doc/setup.md), SYSFS_ROOT (default /sys; for
+# tests, ROOT/sys of a fake tree, and then every path setup.sh writes is
+# under ROOT too).  Exit status: 0 on success, 1 with a one-line reason
+# otherwise.
 set -uo pipefail
 
 PROG=setup.sh
 SYS=${SYSFS_ROOT:-/sys}
+ROOT=""     # "" for the real machine, else the fake tree SYSFS_ROOT is in
 STATE=/run/vpio/setup
 LIMITS_DIR=/etc/security/limits.d
 HUGE_MNT=/dev/hugepages
+DEV_VFIO=/dev/vfio
 HUGEMEM=${HUGEMEM:-2048}
 PCI_ALLOWED=${PCI_ALLOWED:-}
 PCI_BLOCKED=${PCI_BLOCKED:-}
@@ -59,12 +65,24 @@ Environment:
   TARGET_USER=NAME   let NAME run vpio unprivileged: chown /dev/vfio/N to
                      NAME and set NAME's memlock limit to unlimited in
                      /etc/security/limits.d/vpio-NAME.conf
+  SYSFS_ROOT=ROOT/sys  for tests: a fake sysfs tree; the state, limits and
+                     /dev paths then are under ROOT as well (ROOT/run/vpio/
+                     setup...), no module is loaded, nothing is mounted and
+                     root is not needed
+config checks all of these before it changes anything.
 Exit status 0 on success; 1 with a one-line reason on stderr otherwise.
 See doc/setup.md.
 EOF
 }
 
 info() { echo "$PROG: $*"; }
+# A value from the user, quoted for a one-line message (control characters
+# escaped, long values cut).
+shown() {
+	local v=$1
+	((${#v} > 48)) && v="${v:0:48}..."
+	if [[ $v == *[![:print:]]* ]]; then printf '%q' "$v"; else printf "'%s'" "$v"; fi
+}
 warn() { echo "$PROG: warning: $*" >&2; }
 die() {
 	echo "$PROG: error: $*" >&2
@@ -97,10 +115,10 @@ group_of() {
 group_node() {
 	local g=$1 n
 	[[ -n $g ]] || return 0
-	for n in "/dev/vfio/$g" "/dev/vfio/noiommu-$g"; do
+	for n in "$DEV_VFIO/$g" "$DEV_VFIO/noiommu-$g"; do
 		[[ -e $n ]] && { echo "$n"; return 0; }
 	done
-	echo "/dev/vfio/$g"
+	echo "$DEV_VFIO/$g"
 }
 
 # Accept "0000:01:00.0" or "01:00.0"; print the full lower-case form.
@@ -113,13 +131,16 @@ norm_bdf() {
 
 ALLOWED=() BLOCKED=()
 parse_bdf_lists() {
-	local b n
-	for b in $PCI_ALLOWED; do
-		n=$(norm_bdf "$b") || die "PCI_ALLOWED: '$b' is not a PCI address like 0000:01:00.0"
+	local b n words
+	# Split on blanks without expanding '*' or '?' against the current directory.
+	read -r -d '' -a words <<<"$PCI_ALLOWED"
+	for b in "${words[@]}"; do
+		n=$(norm_bdf "$b") || die "PCI_ALLOWED: $(shown "$b") is not a PCI address like 0000:01:00.0"
 		ALLOWED+=("$n")
 	done
-	for b in $PCI_BLOCKED; do
-		n=$(norm_bdf "$b") || die "PCI_BLOCKED: '$b' is not a PCI address like 0000:01:00.0"
+	read -r -d '' -a words <<<"$PCI_BLOCKED"
+	for b in "${words[@]}"; do
+		n=$(norm_bdf "$b") || die "PCI_BLOCKED: $(shown "$b") is not a PCI address like 0000:01:00.0"
 		BLOCKED+=("$n")
 	done
 }
@@ -230,7 +251,7 @@ usage_of() {
 	done
 	# The kernel's own answer: a block device that a filesystem, swap, md,
 	# dm or ZFS holds cannot be opened with O_EXCL (perl-base is essential).
-	if ((${#why[@]} == 0)) && [[ $SYS == /sys ]] && command -v perl >/dev/null; then
+	if ((${#why[@]} == 0)) && [[ -z $ROOT ]] && command -v perl >/dev/null; then
 		for b in $(block_devs "$bdf"); do
 			for p in "$SYS/class/block/$b" "$SYS/class/block/$b/$b"*; do
 				[[ -d $p && -b /dev/${p##*/} ]] || continue
@@ -392,11 +413,26 @@ hugetlbfs_mounted() { # MOUNTPOINT
 	return 1
 }
 
-hugepages_config() {
-	[[ $HUGEMEM =~ ^[0-9]+$ ]] || die "HUGEMEM must be a number of MiB (got '$HUGEMEM')"
-	((HUGEMEM > 0)) || { info "HUGEMEM=0: hugepages left alone"; return 0; }
+# HUGEMEM: a decimal number of MiB (no unit, sign, blanks or leading zero:
+# bash would read 012 as octal), at most the machine's memory.
+check_hugemem() {
+	local total="" mib k v
+	[[ $HUGEMEM =~ ^(0|[1-9][0-9]*)$ ]] ||
+		die "HUGEMEM must be a decimal number of MiB without unit or leading zero, such as 2048 (got $(shown "$HUGEMEM"))"
+	[[ $HUGEMEM == 0 ]] && return 0
+	while read -r k v _; do [[ $k == MemTotal: ]] && total=$v; done </proc/meminfo
+	[[ $total =~ ^[0-9]+$ ]] || die "cannot read MemTotal from /proc/meminfo (needed to check HUGEMEM)"
+	mib=$((total / 1024))
+	# Count digits first: bash arithmetic wraps above 2^63 - 1.
+	if ((${#HUGEMEM} > 15)) || ((HUGEMEM > mib)); then
+		die "HUGEMEM=$(shown "$HUGEMEM") MiB is more than this machine's memory ($mib MiB, MemTotal); give at most that"
+	fi
 	[[ -d $SYS/kernel/mm/hugepages/hugepages-${HP_KB}kB ]] ||
-		die "the kernel offers no 2 MiB hugepages ($SYS/kernel/mm/hugepages/hugepages-${HP_KB}kB missing)"
+		die "HUGEMEM=$HUGEMEM but the kernel offers no 2 MiB hugepages ($SYS/kernel/mm/hugepages/hugepages-${HP_KB}kB missing); use HUGEMEM=0"
+}
+
+hugepages_config() {
+	((HUGEMEM > 0)) || { info "HUGEMEM=0: hugepages left alone"; return 0; }
 	local pages=$(((HUGEMEM + 1) / 2)) nodes=() n i want got f short=() rep=()
 	find_nodes
 	if ((${#NODES[@]})); then nodes=("${NODES[@]}"); else nodes=(""); fi
@@ -414,7 +450,9 @@ hugepages_config() {
 		((got < want)) && short+=("${n:+node$n: }$got of $want")
 	done
 	info "hugepages (2 MiB): ${rep[*]} (HUGEMEM=$HUGEMEM MiB)"
-	if ! hugetlbfs_mounted "$HUGE_MNT"; then
+	if [[ -n $ROOT ]]; then
+		info "fake tree (SYSFS_ROOT=$SYS): nothing mounted on $HUGE_MNT"
+	elif ! hugetlbfs_mounted "$HUGE_MNT"; then
 		{ mkdir -p "$HUGE_MNT" && mount -t hugetlbfs -o pagesize=2M nodev "$HUGE_MNT"; } ||
 			die "cannot mount hugetlbfs on $HUGE_MNT"
 		info "mounted hugetlbfs on $HUGE_MNT"
@@ -456,6 +494,7 @@ FAILURES=()
 
 load_module() { # MODULE [PARAMS]: modprobe unless /sys/module has it
 	[[ -d $SYS/module/${1//-/_} ]] && return 0
+	[[ -z $ROOT ]] || return 1 # a fake tree: never load a real module
 	modprobe "$@" 2>/dev/null
 }
 
@@ -537,7 +576,7 @@ bind_vfio() {
 setup_target_user() {
 	local u=$TARGET_USER node f mode
 	local uid
-	uid=$(id -u "$u")
+	uid=$(id -u -- "$u")
 	for node in "${BOUND_NODES[@]}"; do
 		chown "$u" "$node" 2>/dev/null || FAILURES+=("cannot chown $node to $u")
 	done
@@ -561,18 +600,38 @@ $u hard memlock unlimited"
 	return 0
 }
 
+# Every input of config, checked before anything is changed.
+check_config_input() {
+	local v name
+	# SPDK's setup.sh settings do nothing here; say so rather than reserve
+	# what the user did not ask for.
+	for v in NRHUGE:"HUGEMEM=MiB (NRHUGE 2 MiB pages = HUGEMEM=2*NRHUGE)" HUGENODE:"HUGEMEM=MiB (split across NUMA nodes)" \
+		HUGEPGSZ:"HUGEMEM=MiB (2 MiB pages only)" PCI_WHITELIST:PCI_ALLOWED PCI_BLACKLIST:PCI_BLOCKED; do
+		name=${v%%:*}
+		[[ -z ${!name:-} ]] || die "$name is a setting of SPDK's setup.sh, not of this one; use ${v#*:}"
+	done
+	check_hugemem
+	parse_bdf_lists
+	if [[ -n $TARGET_USER ]]; then
+		name=$(id -nu -- "$TARGET_USER" 2>/dev/null) ||
+			die "TARGET_USER: no user $(shown "$TARGET_USER") on this machine"
+		TARGET_USER=$name # a uid becomes the name limits.d needs
+	fi
+	find_candidates
+	((${#ALLOWED_BAD[@]} == 0)) || die "${ALLOWED_BAD[0]}; nothing changed"
+}
+
+need_root() { # COMMAND
+	((EUID == 0)) || [[ -n $ROOT ]] || die "$1 needs root: sudo $0 $1"
+}
+
 cmd_config() {
 	local b why plan=() changed g bl iommu_n
-	((EUID == 0)) || die "config needs root: sudo $0 config"
-	parse_bdf_lists
-	# Input errors stop config before it changes anything.
-	[[ -z $TARGET_USER ]] || id -u "$TARGET_USER" >/dev/null 2>&1 ||
-		die "TARGET_USER: no user '$TARGET_USER' on this machine"
+	check_config_input
+	need_root config
 	mkdir -p "$STATE" || die "cannot create $STATE"
 	exec 8>"$STATE/.lock" && flock 8
 
-	find_candidates
-	((${#ALLOWED_BAD[@]} == 0)) || die "${ALLOWED_BAD[0]}; nothing changed"
 	load_usage_tables
 	for b in "${CANDIDATES[@]}"; do
 		selected "$b" || continue
@@ -680,8 +739,8 @@ reset_dev() { # BDF PREVIOUS-DRIVER ("-" or "" when none)
 
 cmd_reset() {
 	local f b prev done_=()
-	((EUID == 0)) || die "reset needs root: sudo $0 reset"
 	parse_bdf_lists
+	need_root reset
 	mkdir -p "$STATE" || die "cannot create $STATE"
 	exec 8>"$STATE/.lock" && flock 8
 	for f in "$STATE"/dev-*; do
@@ -810,12 +869,34 @@ cmd_status() {
 	return 0
 }
 
-case "$NOIOMMU" in yes | no | "") ;; *) die "NOIOMMU must be yes or no (got '$NOIOMMU')" ;; esac
+# SYSFS_ROOT: /sys, or ROOT/sys of a fake tree; with a fake tree the other
+# paths setup.sh writes move under ROOT so that a test never writes the real
+# /run, /etc or /dev.
+set_root() {
+	local abs
+	[[ $SYS == /sys ]] && return 0
+	[[ -d $SYS ]] || die "SYSFS_ROOT: $(shown "$SYS") is not a directory (leave it unset for /sys)"
+	[[ $SYS -ef /sys ]] && { SYS=/sys; return 0; }
+	abs=$(cd -P -- "$SYS" && pwd) || die "SYSFS_ROOT: cannot enter $(shown "$SYS")"
+	[[ ${abs##*/} == sys ]] ||
+		die "SYSFS_ROOT=$(shown "$SYS") must be a directory named sys in a test tree (ROOT/sys): state goes to ROOT/run/vpio/setup"
+	ROOT=${abs%/sys}
+	[[ -n $ROOT && ! $ROOT -ef / ]] || die "SYSFS_ROOT=$(shown "$SYS") is not /sys but its tree is the real /"
+	SYS=$abs
+	STATE=$ROOT/run/vpio/setup
+	LIMITS_DIR=$ROOT/etc/security/limits.d
+	HUGE_MNT=$ROOT/dev/hugepages
+	DEV_VFIO=$ROOT/dev/vfio
+}
 
-case "${1:-config}" in
+case "$NOIOMMU" in yes | no | "") ;; *) die "NOIOMMU must be yes or no (got $(shown "$NOIOMMU"))" ;; esac
+(($# <= 1)) || die "unexpected argument $(shown "$2") after $(shown "$1") (one command: config, reset, status or help)"
+set_root
+
+case "${1-config}" in
 config) cmd_config ;;
 reset) cmd_reset ;;
 status) cmd_status ;;
 help | -h | --help) usage ;;
-*) die "unknown command '$1' (config, reset, status or help; see $0 help)" ;;
+*) die "unknown command $(shown "$1") (config, reset, status or help; see $0 help)" ;;
 esac

@@ -6,17 +6,23 @@
  * DMA-mapping limit, cache coherency).
  *
  *   vpio-envinfo [-a PCI_ADDR] [-m MiB]
+ *
+ * Exit status: 0, 1 when the environment or the -a device cannot be
+ * opened, 2 for bad usage (one line naming the argument).
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <vpio/env.h>
 #include <vpio/log.h>
 #include <vpio/pci.h>
 #include <vpio/vfio.h>
+
+#include "util/util.h"
 
 static int g_vfio_devs;
 static char g_first[VPIO_PCI_ADDR_STRLEN];
@@ -103,33 +109,74 @@ static int iommu_facts(const char *addr, const char *const *modes)
 	return 0;
 }
 
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: vpio-envinfo [-a PCI_ADDR] [-m MiB]\n"
+		   "  -a ADDR   show the IOMMU facts through this device (default: the first one on vfio-pci;\n"
+		   "            emu:nvme works without VFIO)\n"
+		   "  -m MiB    DMA memory to reserve, a decimal number of MiB (default 64)\n"
+		   "  -h        this text\n");
+}
+
+/* -m: a positive decimal number of MiB, at most the machine's memory. */
+static int parse_mem(const char *arg, size_t *mb)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	uint64_t max = pages > 0 && psz > 0 ? ((uint64_t)pages * (uint64_t)psz) >> 20 : SIZE_MAX >> 20;
+	uint64_t v = 0;
+	int rc = vpio_util_parse_u64(arg, max, &v);
+
+	if (rc == -ERANGE) {
+		fprintf(stderr, "vpio-envinfo: -m '%s': more than this machine's %llu MiB of memory; give fewer MiB\n", arg,
+			(unsigned long long)max);
+		return -1;
+	}
+	if (rc != 0 || v == 0) {
+		fprintf(stderr, "vpio-envinfo: -m '%s': give the DMA memory size as a positive decimal number of MiB\n", arg);
+		return -1;
+	}
+	*mb = (size_t)v;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	static const struct option longopts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	struct vpio_env_opts o;
 	struct vpio_mem_stats st;
 	const char *addr = NULL;
-	char *end;
 	int rc = 0;
 	static const char *const modes[] = { "IOVA = VA", "IOVA = VA where valid, else allocated", "physical addresses (no-IOMMU)" };
 	int c;
 
 	vpio_env_opts_init(&o);
 	o.mem_size_mb = 64;
-	while ((c = getopt(argc, argv, "a:m:h")) != -1) {
+	while ((c = getopt_long(argc, argv, "a:m:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'a': addr = optarg; break;
-		case 'm':
-			o.mem_size_mb = (size_t)strtoul(optarg, &end, 10);
-			if (end == optarg || *end != '\0' || optarg[0] == '-' || o.mem_size_mb == 0) {
-				fprintf(stderr, "vpio-envinfo: -m '%s': give the DMA memory size as a positive number of MiB\n",
-					optarg);
+		case 'a':
+			if (addr != NULL) {
+				fprintf(stderr, "vpio-envinfo: -a given twice ('%s', '%s'): it shows one device; run it once per device\n",
+					addr, optarg);
 				return 2;
 			}
+			addr = optarg;
 			break;
+		case 'm':
+			if (parse_mem(optarg, &o.mem_size_mb) != 0)
+				return 2;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
 		default:
-			fprintf(stderr, "usage: vpio-envinfo [-a PCI_ADDR] [-m MiB]\n");
-			return c == 'h' ? 0 : 2;
+			usage(stderr);
+			return 2;
 		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vpio-envinfo: unexpected argument '%s' (it takes only options; see vpio-envinfo -h)\n",
+			argv[optind]);
+		return 2;
 	}
 	o.quiet = true;
 	if (vpio_env_init(&o) != 0) {

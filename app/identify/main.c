@@ -101,12 +101,17 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	static const struct option longopts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	const char *addrs[MAX_ADDRS];
 	struct vpio_env_opts eo;
 	int c, n = 0, rc = 0;
 
-	while ((c = getopt(argc, argv, "a:h")) != -1) {
-		if (c == 'a' && n < MAX_ADDRS) {
+	while ((c = getopt_long(argc, argv, "a:h", longopts, NULL)) != -1) {
+		if (c == 'a' && n == MAX_ADDRS) {
+			fprintf(stderr, "vpio-identify: more than %d -a addresses; give at most %d per run\n", MAX_ADDRS,
+				MAX_ADDRS);
+			return 2;
+		} else if (c == 'a') {
 			addrs[n++] = optarg;
 		} else {
 			usage(c == 'h' ? stdout : stderr);
@@ -114,6 +119,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind != argc) {
+		fprintf(stderr, "vpio-identify: unexpected argument '%s' (addresses go after -a)\n", argv[optind]);
 		usage(stderr);
 		return 2;
 	}

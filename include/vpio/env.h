@@ -32,8 +32,14 @@ struct vpio_env_opts {
 /* Fill *opts with the defaults. */
 void vpio_env_opts_init(struct vpio_env_opts *opts);
 /* Start DPDK EAL and the memory registry.  With no free hugepages falls back
- * to --no-huge and prints one warning line saying how to reserve them. */
+ * to --no-huge and prints one warning line saying how to reserve them.
+ * Once per process: DPDK's EAL cannot be started again after
+ * vpio_env_fini(), so a second call (before or after fini) gives -EALREADY.
+ * Call from the main thread before any other vpio call but the opts and
+ * memory-map ones. */
 int vpio_env_init(const struct vpio_env_opts *opts);
+/* Stop EAL at the end of the process (main thread, after every worker and
+ * device is gone). */
 void vpio_env_fini(void);
 /* true after a successful vpio_env_init(). */
 bool vpio_env_is_init(void);
@@ -43,7 +49,10 @@ bool vpio_env_uses_hugepages(void);
 /* ------------------------------------------------------------ DMA memory */
 
 /* DMA memory from DPDK's heap: registered, pinned, translatable with
- * vpio_vtophys().  align must be a power of two (0 = cache line). */
+ * vpio_vtophys().  size > 0; align a power of two up to 1 GiB (0 = cache
+ * line).  NULL and one log line on bad input or when out of memory.
+ * vpio_dma_realloc() refuses size 0 (use vpio_dma_free()) and leaves the
+ * buffer unchanged when it fails.  Any thread. */
 void *vpio_dma_malloc(size_t size, size_t align);
 void *vpio_dma_zmalloc(size_t size, size_t align);
 void *vpio_dma_realloc(void *buf, size_t size, size_t align);
@@ -53,8 +62,11 @@ void vpio_dma_free(void *buf);
 
 struct vpio_mempool;
 #define VPIO_MEMPOOL_DEFAULT_CACHE (-1)
-/* count elements of elt_size bytes; cache_size objects cached per lcore
- * (VPIO_MEMPOOL_DEFAULT_CACHE picks one).  Elements are DMA memory. */
+/* count elements of elt_size bytes (each 1 to 2^32 - 1; name 1 to 25
+ * characters, unique); cache_size objects cached per lcore
+ * (VPIO_MEMPOOL_DEFAULT_CACHE picks one).  Elements are DMA memory.
+ * create/free: any thread; get/put: any thread, lock-free, with a cache
+ * per DPDK core (threads that are not DPDK cores share the ring). */
 struct vpio_mempool *vpio_mempool_create(const char *name, size_t count, size_t elt_size, int cache_size);
 void vpio_mempool_free(struct vpio_mempool *mp);
 void *vpio_mempool_get(struct vpio_mempool *mp);
@@ -89,7 +101,12 @@ uint64_t vpio_get_ticks_hz(void);
 
 /* Register a 4 KiB-aligned region (hugepage or plain heap memory) for DMA:
  * it is DMA-mapped in every open VFIO container and notified to every
- * memory map.  Overlapping registrations are reference counted. */
+ * memory map.  Overlapping registrations are reference counted.  Refused
+ * (nothing changes): length 0, misalignment, page 0, any page not mapped
+ * in the process (-EFAULT), a range beyond the 48-bit user address space,
+ * and a call from a memory map's notify callback (-EDEADLK).  Register and
+ * unregister from any thread (serialized inside); lookups below are
+ * lock-free from any thread. */
 int vpio_mem_register(void *vaddr, size_t len);
 int vpio_mem_unregister(void *vaddr, size_t len);
 /* IOVA of vaddr, or VPIO_VTOPHYS_ERROR when it is not registered.  With
@@ -134,7 +151,12 @@ enum vpio_mem_map_action {
 struct vpio_mem_map_ops {
 	/* Called for every registered region when the map is allocated, and on
 	 * every later register/unregister.  A non-zero return on REGISTER
-	 * fails the registration (or the map allocation). */
+	 * fails the registration (or the map allocation).  It runs with the
+	 * registry locked: calling vpio_mem_register/unregister,
+	 * vpio_mem_map_alloc/free or vpio_mem_get_stats from it is refused
+	 * with -EDEADLK (NULL, or nothing done, for the void calls) and a line;
+	 * so is anything that grows DPDK's heap (vpio_dma_malloc may).  Use
+	 * vpio_mem_map_set/clear_translation on the map passed in. */
 	int (*notify)(void *ctx, struct vpio_mem_map *map, enum vpio_mem_map_action action, void *vaddr,
 		      size_t len);
 };

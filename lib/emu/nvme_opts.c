@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Options of an emulated NVMe controller: "ns=2&lba=4096&size=64M...". */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "emu_internal.h"
@@ -33,17 +32,12 @@ uint64_t emu_nvme_bar_size(const struct emu_nvme_opts *o)
 	return len < 16384 ? 16384 : len;
 }
 
-/* Parse an unsigned decimal in [min, max]. */
+/* A decimal in [min, max] (lib/util's grammar: no sign, no leading zero). */
 static int parse_uint(const char *v, uint64_t min, uint64_t max, uint64_t *out)
 {
-	char *end;
-	unsigned long long x;
+	uint64_t x;
 
-	if (*v < '0' || *v > '9')
-		return -EINVAL;
-	errno = 0;
-	x = strtoull(v, &end, 10);
-	if (errno != 0 || *end != '\0' || x < min || x > max)
+	if (vpio_util_parse_u64(v, max, &x) != 0 || x < min)
 		return -EINVAL;
 	*out = x;
 	return 0;
@@ -59,7 +53,7 @@ struct opt_desc {
 static const struct opt_desc g_opts[] = {
 	{ "ns", EMU_OPT_NS, 1, EMU_NVME_MAX_NS, "1..256 (number of namespaces)" },
 	{ "lba", EMU_OPT_LBA, 0, 0, "512 or 4096 (block size in bytes)" },
-	{ "size", EMU_OPT_SIZE, 0, 0, "a size per namespace such as 4096, 64K, 512M, 1G, 2T (a multiple of the block size)" },
+	{ "size", EMU_OPT_SIZE, 0, 0, "bytes per namespace, a multiple of the block size: decimal with an optional unit B, K/KiB, M/MiB, G/GiB, T/TiB (4096, 64K, 1GiB)" },
 	{ "null", EMU_OPT_NULL, 0, 1, "0 or 1" },
 	{ "backing", EMU_OPT_BACKING, 0, 0, "a file path (no '&')" },
 	{ "mdts", EMU_OPT_MDTS, 0, EMU_NVME_MAX_MDTS, "0..16 (2^N 4 KiB pages, 0 = unlimited)" },
@@ -92,7 +86,7 @@ static int set_opt(struct emu_nvme_opts *o, const struct opt_desc *d, const char
 		o->lba = (uint32_t)x;
 		return 0;
 	case EMU_OPT_SIZE:
-		if (vpio_parse_size(v, &x) != 0 || x == 0)
+		if (vpio_util_parse_size(v, &x) != 0 || x == 0)
 			return -EINVAL;
 		o->size = x;
 		return 0;

@@ -23,6 +23,7 @@
 static struct {
 	bool init;
 	bool huge;
+	bool was_init; /* EAL ran once in this process: it cannot run again */
 } g_env;
 
 void vpio_env_opts_init(struct vpio_env_opts *opts)
@@ -85,6 +86,10 @@ int vpio_env_init(const struct vpio_env_opts *user_opts)
 		VPIO_ERR(MOD, "vpio_env_init() called twice; call vpio_env_fini() first");
 		return -EALREADY;
 	}
+	if (g_env.was_init) {
+		VPIO_ERR(MOD, "vpio_env_init() after vpio_env_fini(): DPDK's EAL cannot be started twice in one process; keep the environment up until the process ends");
+		return -EALREADY;
+	}
 	if (user_opts != NULL)
 		opts = *user_opts;
 	else
@@ -132,6 +137,7 @@ int vpio_env_init(const struct vpio_env_opts *user_opts)
 
 	if (rte_eal_init(argc, argv) < 0) {
 		rc = rte_errno ? -rte_errno : -EIO;
+		g_env.was_init = rte_errno == EALREADY;
 		VPIO_ERR(MOD, "DPDK EAL initialization failed: %s (%s memory, %s MiB, cores %s)", rte_strerror(rte_errno),
 			 g_env.huge ? "hugepage" : "ordinary", mem, opts.core_mask);
 		return rc;
@@ -142,6 +148,7 @@ int vpio_env_init(const struct vpio_env_opts *user_opts)
 		return rc;
 	}
 	g_env.init = true;
+	g_env.was_init = true;
 	VPIO_INFO(MOD, "environment up: %s memory %s MiB, cores %s", g_env.huge ? "hugepage" : "ordinary", mem,
 		  opts.core_mask);
 	return 0;

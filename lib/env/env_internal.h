@@ -13,6 +13,10 @@
 
 /* ----------------------------------------------------- memory maps */
 
+/* Memory maps cover the 48-bit user address space (4-level paging). */
+#define VPIO_USER_VA_BITS 48
+#define VPIO_USER_VA_LIMIT (1ULL << VPIO_USER_VA_BITS)
+
 struct vpio_mem_map *vpio_mem_map_create(uint64_t default_translation, const struct vpio_mem_map_ops *ops,
 					 void *ctx);
 void vpio_mem_map_destroy(struct vpio_mem_map *map);

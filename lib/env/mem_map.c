@@ -10,9 +10,19 @@
  * An L2/L3 entry is 0 (unmapped), TRANSLATION | ENT_VALID (the translation
  * of the first byte of the page), or, in L2 only, L3_POINTER | ENT_TABLE.
  * A lookup is at most three dependent loads and takes no lock: tables are
- * published with release stores after they are filled, and L3 tables that
- * become unused go to a free list of the map (reused, freed with the map),
- * so a racing reader never touches freed memory.
+ * published with release stores after they are filled.
+ *
+ * Reclamation rule: no table ever changes identity while the map lives.
+ * L2 tables are kept until the map is destroyed, and each L3 table belongs
+ * to one 2 MiB page for the map's life (l2tbl.l3[]): when that page
+ * collapses to a single L2 entry the table stays attached to it, and when
+ * the page is split again the same table is refilled entry by entry with
+ * the page's current translations (never zeroed first).  A reader that
+ * loaded an L3 pointer before a collapse therefore reads entries of the
+ * same 4 KiB pages it asked for: the current translation or one that was
+ * valid a moment ago, never another page's and never a transient 0 for a
+ * page that stays mapped.  The cost is at most one 4 KiB table per 2 MiB
+ * page that was ever mapped in pieces.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -33,7 +43,7 @@
 #define LSAN_UNROOT(p, n) ((void)0)
 #endif
 
-#define VA_BITS 48
+#define VA_BITS VPIO_USER_VA_BITS
 #define L1_SHIFT 30
 #define L2_SHIFT 21
 #define L3_SHIFT 12
@@ -50,15 +60,22 @@ struct tbl {
 	uint64_t e[TBL_ENTRIES];
 };
 
+/* An L2 table: the entries readers load, and beside them (read only by
+ * the writer) the L3 table owned by each 2 MiB page, if it ever had one. */
+struct l2tbl {
+	uint64_t e[TBL_ENTRIES];
+	struct tbl *l3[TBL_ENTRIES];
+};
+
 struct vpio_mem_map {
 	uint64_t default_translation;
-	struct tbl **l1; /* L1_SLOTS pointers, mmap'ed: untouched pages cost nothing */
+	struct l2tbl **l1; /* L1_SLOTS pointers, mmap'ed: untouched pages cost nothing */
 	pthread_mutex_t lock;
 	struct vpio_mem_map_ops ops;
 	void *ctx;
 	size_t n_l2;
-	size_t n_l3;
-	struct tbl *free_l3; /* chained through e[0] */
+	size_t n_l3;	  /* L3 tables allocated (kept for the map's life) */
+	size_t n_l3_used; /* of which published in an L2 entry */
 	struct vpio_mem_map *next; /* in the registry's list */
 };
 
@@ -85,7 +102,7 @@ struct vpio_mem_map *vpio_mem_map_create(uint64_t default_translation, const str
 		VPIO_ERR("env", "cannot allocate a memory map: out of memory");
 		return NULL;
 	}
-	map->l1 = mmap(NULL, L1_SLOTS * sizeof(struct tbl *), PROT_READ | PROT_WRITE,
+	map->l1 = mmap(NULL, L1_SLOTS * sizeof(struct l2tbl *), PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (map->l1 == MAP_FAILED) {
 		VPIO_ERR("env", "cannot reserve %llu KiB for a memory map's top table: %s",
@@ -93,7 +110,7 @@ struct vpio_mem_map *vpio_mem_map_create(uint64_t default_translation, const str
 		free(map);
 		return NULL;
 	}
-	LSAN_ROOT(map->l1, L1_SLOTS * sizeof(struct tbl *));
+	LSAN_ROOT(map->l1, L1_SLOTS * sizeof(struct l2tbl *));
 	map->default_translation = default_translation;
 	if (ops != NULL)
 		map->ops = *ops;
@@ -104,25 +121,17 @@ struct vpio_mem_map *vpio_mem_map_create(uint64_t default_translation, const str
 
 void vpio_mem_map_destroy(struct vpio_mem_map *map)
 {
-	struct tbl *t;
-
 	for (uint64_t i = 0; i < L1_SLOTS; i++) {
-		struct tbl *l2 = map->l1[i];
+		struct l2tbl *l2 = map->l1[i];
 
 		if (l2 == NULL)
 			continue;
-		for (int j = 0; j < TBL_ENTRIES; j++) {
-			if (l2->e[j] & ENT_TABLE)
-				free(ent_tbl(l2->e[j]));
-		}
+		for (int j = 0; j < TBL_ENTRIES; j++)
+			free(l2->l3[j]);
 		free(l2);
 	}
-	while ((t = map->free_l3) != NULL) {
-		map->free_l3 = (struct tbl *)(uintptr_t)t->e[0];
-		free(t);
-	}
-	LSAN_UNROOT(map->l1, L1_SLOTS * sizeof(struct tbl *));
-	munmap(map->l1, L1_SLOTS * sizeof(struct tbl *));
+	LSAN_UNROOT(map->l1, L1_SLOTS * sizeof(struct l2tbl *));
+	munmap(map->l1, L1_SLOTS * sizeof(struct l2tbl *));
 	pthread_mutex_destroy(&map->lock);
 	free(map);
 }
@@ -146,61 +155,44 @@ int vpio_mem_map_notify(struct vpio_mem_map *map, enum vpio_mem_map_action actio
 
 /* ---------------------------------------------------------- updates */
 
-static struct tbl *l3_get(struct vpio_mem_map *map)
+/* The L2 table of vaddr, created when create is set (kept for the map's
+ * life). */
+static struct l2tbl *l2_get(struct vpio_mem_map *map, uint64_t vaddr, bool create)
 {
-	struct tbl *t = map->free_l3;
+	struct l2tbl **pl2 = &map->l1[vaddr >> L1_SHIFT];
+	struct l2tbl *l2 = *pl2;
 
-	if (t != NULL) {
-		map->free_l3 = (struct tbl *)(uintptr_t)t->e[0];
-		memset(t, 0, sizeof(*t));
-	} else {
-		t = aligned_alloc(sizeof(*t), sizeof(*t));
-		if (t == NULL)
-			return NULL;
-		memset(t, 0, sizeof(*t));
-	}
-	map->n_l3++;
-	return t;
-}
-
-static void l3_put(struct vpio_mem_map *map, struct tbl *t)
-{
-	t->e[0] = (uint64_t)(uintptr_t)map->free_l3;
-	map->free_l3 = t;
-	map->n_l3--;
-}
-
-/* The L2 entry slot of vaddr, creating the L2 table when create is set. */
-static uint64_t *l2_slot(struct vpio_mem_map *map, uint64_t vaddr, bool create)
-{
-	struct tbl **pl2 = &map->l1[vaddr >> L1_SHIFT];
-	struct tbl *l2 = *pl2;
-
-	if (l2 == NULL) {
-		if (!create)
-			return NULL;
-		l2 = aligned_alloc(sizeof(*l2), sizeof(*l2));
+	if (l2 == NULL && create) {
+		l2 = aligned_alloc(sizeof(struct tbl), sizeof(*l2));
 		if (l2 == NULL)
 			return NULL;
 		memset(l2, 0, sizeof(*l2));
 		__atomic_store_n(pl2, l2, __ATOMIC_RELEASE);
 		map->n_l2++;
 	}
-	return &l2->e[(vaddr >> L2_SHIFT) & (TBL_ENTRIES - 1)];
+	return l2;
 }
 
-/* An L3 table that holds what *slot describes now (unmapped or one 2 MiB
- * translation), not yet published. */
-static struct tbl *l3_split(struct vpio_mem_map *map, uint64_t slot_val)
+/* The L3 table of 2 MiB page idx of l2, filled with what its L2 entry
+ * slot_val describes now (unmapped or one 2 MiB translation), not yet
+ * published.  The page's own table is reused when it had one: it is
+ * overwritten entry by entry, so a reader still holding it from before a
+ * collapse sees old or new values of the same pages, never a 0 between. */
+static struct tbl *l3_for_split(struct vpio_mem_map *map, struct l2tbl *l2, unsigned idx, uint64_t slot_val)
 {
-	struct tbl *t = l3_get(map);
+	struct tbl *t = l2->l3[idx];
+	uint64_t base = slot_val & ~ENT_FLAGS;
 
-	if (t != NULL && (slot_val & ENT_VALID)) {
-		uint64_t base = slot_val & ~ENT_FLAGS;
-
-		for (int i = 0; i < TBL_ENTRIES; i++)
-			t->e[i] = (base + (uint64_t)i * PAGE_4K) | ENT_VALID;
+	if (t == NULL) {
+		t = aligned_alloc(sizeof(*t), sizeof(*t));
+		if (t == NULL)
+			return NULL;
+		memset(t, 0, sizeof(*t));
+		l2->l3[idx] = t;
+		map->n_l3++;
 	}
+	for (int i = 0; i < TBL_ENTRIES; i++)
+		store_ent(&t->e[i], (slot_val & ENT_VALID) ? (base + (uint64_t)i * PAGE_4K) | ENT_VALID : 0);
 	return t;
 }
 
@@ -223,18 +215,20 @@ static uint64_t l3_collapse(const struct tbl *t)
  * [vaddr, vaddr + n) inside one 2 MiB page. */
 static int update_2m_page(struct vpio_mem_map *map, uint64_t vaddr, uint64_t n, uint64_t val)
 {
-	uint64_t *slot = l2_slot(map, vaddr, val != 0);
-	uint64_t cur, collapsed;
+	struct l2tbl *l2 = l2_get(map, vaddr, val != 0);
+	unsigned idx = (unsigned)(vaddr >> L2_SHIFT) & (TBL_ENTRIES - 1);
+	uint64_t *slot, cur, collapsed;
 	struct tbl *t;
 	bool fresh = false;
 
-	if (slot == NULL)
+	if (l2 == NULL)
 		return val != 0 ? -ENOMEM : 0;
+	slot = &l2->e[idx];
 	cur = *slot;
 	if (n == PAGE_2M) {
 		store_ent(slot, val);
 		if (cur & ENT_TABLE)
-			l3_put(map, ent_tbl(cur));
+			map->n_l3_used--;
 		return 0;
 	}
 	if (cur & ENT_TABLE) {
@@ -242,7 +236,7 @@ static int update_2m_page(struct vpio_mem_map *map, uint64_t vaddr, uint64_t n, 
 	} else {
 		if (cur == 0 && val == 0)
 			return 0;
-		t = l3_split(map, cur);
+		t = l3_for_split(map, l2, idx, cur);
 		if (t == NULL)
 			return -ENOMEM;
 		fresh = true;
@@ -255,9 +249,11 @@ static int update_2m_page(struct vpio_mem_map *map, uint64_t vaddr, uint64_t n, 
 	collapsed = l3_collapse(t);
 	if (collapsed != 1) {
 		store_ent(slot, collapsed);
-		l3_put(map, t);
+		if (!fresh)
+			map->n_l3_used--;
 	} else if (fresh) {
 		store_ent(slot, (uint64_t)(uintptr_t)t | ENT_TABLE);
+		map->n_l3_used++;
 	}
 	return 0;
 }
@@ -317,7 +313,7 @@ int vpio_mem_map_clear_translation(struct vpio_mem_map *map, uint64_t vaddr, uin
 /* The entry covering vaddr (0 when unmapped) and the size of its page. */
 static inline uint64_t lookup(const struct vpio_mem_map *map, uint64_t vaddr, uint64_t *pgsize)
 {
-	const struct tbl *l2;
+	const struct l2tbl *l2;
 	uint64_t e;
 
 	if (vaddr >= (1ULL << VA_BITS))
@@ -361,10 +357,10 @@ uint64_t vpio_mem_map_translate(const struct vpio_mem_map *map, uint64_t vaddr, 
 
 size_t vpio_mem_map_footprint(const struct vpio_mem_map *map)
 {
-	return sizeof(*map) + (map->n_l2 + map->n_l3) * sizeof(struct tbl);
+	return sizeof(*map) + map->n_l2 * sizeof(struct l2tbl) + map->n_l3 * sizeof(struct tbl);
 }
 
 size_t vpio_mem_map_l3_tables(const struct vpio_mem_map *map)
 {
-	return map->n_l3;
+	return map->n_l3_used;
 }

@@ -65,6 +65,33 @@ static struct {
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static int g_init_rc;
 
+/* Set while this thread holds g.lock: a memory map's notify callback runs
+ * under it, and a registry call from there would wait for itself. */
+static __thread bool t_locked;
+
+static void reg_lock(void)
+{
+	pthread_mutex_lock(&g.lock);
+	t_locked = true;
+}
+
+static void reg_unlock(void)
+{
+	t_locked = false;
+	pthread_mutex_unlock(&g.lock);
+}
+
+/* -EDEADLK (and one line) when called from inside the registry, i.e. from
+ * a memory map's notify callback. */
+static int reentry_check(const char *what)
+{
+	if (!t_locked)
+		return 0;
+	VPIO_ERR(MOD, "%s called from a memory map's notify callback, which runs with the registry locked: do it outside the callback",
+		 what);
+	return -EDEADLK;
+}
+
 /* ---------------------------------------------------- small vectors */
 
 static void *vec_at(struct vec *v, size_t i, size_t esz)
@@ -143,7 +170,9 @@ enum vpio_iova_mode vpio_mem_iova_mode(void)
 void vpio_mem_get_stats(struct vpio_mem_stats *st)
 {
 	memset(st, 0, sizeof(*st));
-	pthread_mutex_lock(&g.lock);
+	if (reentry_check("vpio_mem_get_stats()") != 0)
+		return;
+	reg_lock();
 	st->regions = g.segs.n;
 	for (size_t i = 0; i < g.segs.n; i++)
 		st->bytes += SEG(i)->len;
@@ -152,7 +181,7 @@ void vpio_mem_get_stats(struct vpio_mem_stats *st)
 		if (MAPPING(i)->iova != MAPPING(i)->va)
 			st->iova_allocated += MAPPING(i)->len;
 	}
-	pthread_mutex_unlock(&g.lock);
+	reg_unlock();
 }
 
 /* ------------------------------------------------------ IOVA choice */
@@ -412,19 +441,58 @@ static int register_gap(uint64_t va, uint64_t len, size_t seg_pos)
 
 static void remove_mapped_range(uint64_t va, uint64_t len);
 
-int vpio_mem_register(void *vaddr, size_t len)
+/* The process can access every page of [va, va + len): mincore() fails
+ * with ENOMEM on any page that is not mapped. */
+static int check_accessible(uint64_t va, uint64_t len)
 {
-	uint64_t va = (uint64_t)(uintptr_t)vaddr, end = va + len, cur;
-	int rc;
+	unsigned char vec[2048];
+	const uint64_t chunk = sizeof(vec) * VPIO_PAGE_SIZE_4K;
+
+	for (uint64_t off = 0; off < len; off += chunk) {
+		uint64_t n = VPIO_MIN(chunk, len - off);
+
+		if (mincore((void *)(uintptr_t)(va + off), n, vec) != 0 && errno == ENOMEM)
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/* Everything vpio_mem_register() refuses, checked before any change. */
+static int check_register(void *vaddr, size_t len)
+{
+	uint64_t va = (uint64_t)(uintptr_t)vaddr, end = va + len;
 
 	if (len == 0 || !VPIO_IS_ALIGNED(va | len, VPIO_PAGE_SIZE_4K) || end < va) {
 		VPIO_ERR(MOD, "cannot register %p+0x%zx: address and length must be 4 KiB aligned and length > 0", vaddr, len);
 		return -EINVAL;
 	}
-	rc = reg_init();
+	if (end > VPIO_USER_VA_LIMIT) {
+		VPIO_ERR(MOD, "cannot register %p+0x%zx: it ends beyond the 48-bit user address space", vaddr, len);
+		return -EINVAL;
+	}
+	if (va == 0) {
+		VPIO_ERR(MOD, "cannot register %p+0x%zx: page 0 is never DMA memory (a NULL buffer?)", vaddr, len);
+		return -EFAULT;
+	}
+	if (check_accessible(va, len) != 0) {
+		VPIO_ERR(MOD, "cannot register %p+0x%zx: not all of it is mapped in this process", vaddr, len);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+int vpio_mem_register(void *vaddr, size_t len)
+{
+	uint64_t va = (uint64_t)(uintptr_t)vaddr, end = va + len, cur;
+	int rc = check_register(vaddr, len);
+
+	if (rc == 0)
+		rc = reentry_check("vpio_mem_register()");
+	if (rc == 0)
+		rc = reg_init();
 	if (rc != 0)
 		return rc;
-	pthread_mutex_lock(&g.lock);
+	reg_lock();
 	rc = seg_split_at(va);
 	if (rc == 0)
 		rc = seg_split_at(end);
@@ -446,7 +514,7 @@ int vpio_mem_register(void *vaddr, size_t len)
 	if (rc != 0 && cur > va) /* undo what this call did */
 		remove_mapped_range(va, cur - va);
 	seg_coalesce();
-	pthread_mutex_unlock(&g.lock);
+	reg_unlock();
 	return rc;
 }
 
@@ -511,7 +579,10 @@ int vpio_mem_unregister(void *vaddr, size_t len)
 		VPIO_ERR(MOD, "cannot unregister %p+0x%zx: address and length must be 4 KiB aligned and length > 0", vaddr, len);
 		return -EINVAL;
 	}
-	pthread_mutex_lock(&g.lock);
+	rc = reentry_check("vpio_mem_unregister()");
+	if (rc != 0)
+		return rc;
+	reg_lock();
 	/* All of it must be registered. */
 	for (size_t i = seg_first_at_or_after(va); cur < end; i++) {
 		if (i >= g.segs.n || SEG(i)->va > cur) {
@@ -529,7 +600,7 @@ int vpio_mem_unregister(void *vaddr, size_t len)
 	if (rc == 0)
 		remove_mapped_range(va, len);
 	seg_coalesce();
-	pthread_mutex_unlock(&g.lock);
+	reg_unlock();
 	return rc;
 }
 
@@ -555,22 +626,22 @@ struct vpio_mem_map *vpio_mem_map_alloc(uint64_t default_translation, const stru
 {
 	struct vpio_mem_map *map;
 
-	if (reg_init() != 0)
+	if (reentry_check("vpio_mem_map_alloc()") != 0 || reg_init() != 0)
 		return NULL;
 	map = vpio_mem_map_create(default_translation, ops, ctx);
 	if (map == NULL)
 		return NULL;
-	pthread_mutex_lock(&g.lock);
+	reg_lock();
 	if (replay(map, VPIO_MEM_MAP_REGISTER) != 0) {
 		VPIO_ERR(MOD, "a new memory map refused the memory registered so far");
 		replay(map, VPIO_MEM_MAP_UNREGISTER);
-		pthread_mutex_unlock(&g.lock);
+		reg_unlock();
 		vpio_mem_map_destroy(map);
 		return NULL;
 	}
 	vpio_mem_map_set_next(map, g.maps);
 	g.maps = map;
-	pthread_mutex_unlock(&g.lock);
+	reg_unlock();
 	return map;
 }
 
@@ -578,9 +649,9 @@ void vpio_mem_map_free(struct vpio_mem_map **pmap)
 {
 	struct vpio_mem_map *map = pmap ? *pmap : NULL;
 
-	if (map == NULL)
+	if (map == NULL || reentry_check("vpio_mem_map_free()") != 0)
 		return;
-	pthread_mutex_lock(&g.lock);
+	reg_lock();
 	if (g.maps == map) {
 		g.maps = vpio_mem_map_next(map);
 	} else {
@@ -592,7 +663,7 @@ void vpio_mem_map_free(struct vpio_mem_map **pmap)
 		}
 	}
 	replay(map, VPIO_MEM_MAP_UNREGISTER);
-	pthread_mutex_unlock(&g.lock);
+	reg_unlock();
 	vpio_mem_map_destroy(map);
 	*pmap = NULL;
 }
@@ -647,13 +718,15 @@ int vpio_mem_dma_target_add(const struct vpio_dma_target_ops *ops, void *ctx, co
 {
 	struct target *t;
 	size_t i;
-	int rc = reg_init();
+	int rc = reentry_check("adding a VFIO container");
 
+	if (rc == 0)
+		rc = reg_init();
 	if (rc != 0)
 		return rc;
-	pthread_mutex_lock(&g.lock);
+	reg_lock();
 	if (g.n_targets == MAX_TARGETS) {
-		pthread_mutex_unlock(&g.lock);
+		reg_unlock();
 		VPIO_ERR(MOD, "too many DMA targets (at most %d VFIO containers)", MAX_TARGETS);
 		return -ENOSPC;
 	}
@@ -691,13 +764,15 @@ int vpio_mem_dma_target_add(const struct vpio_dma_target_ops *ops, void *ctx, co
 	} else {
 		g.n_targets++;
 	}
-	pthread_mutex_unlock(&g.lock);
+	reg_unlock();
 	return rc;
 }
 
 void vpio_mem_dma_target_remove(void *ctx)
 {
-	pthread_mutex_lock(&g.lock);
+	if (reentry_check("removing a VFIO container") != 0)
+		return;
+	reg_lock();
 	for (unsigned i = 0; i < g.n_targets; i++) {
 		if (g.targets[i].ctx != ctx)
 			continue;
@@ -707,5 +782,5 @@ void vpio_mem_dma_target_remove(void *ctx)
 		g.n_targets--;
 		break;
 	}
-	pthread_mutex_unlock(&g.lock);
+	reg_unlock();
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* vpio_mempool: a thin layer over rte_mempool (ring driver, per-lcore cache). */
 #include <errno.h>
+#include <string.h>
 
 #include <rte_errno.h>
 #include <rte_lcore.h>
@@ -15,12 +16,18 @@ struct vpio_mempool *vpio_mempool_create(const char *name, size_t count, size_t 
 	struct rte_mempool *mp;
 	unsigned cache;
 
+	if (name == NULL || name[0] == '\0' || strlen(name) >= RTE_MEMPOOL_NAMESIZE) {
+		VPIO_ERR(MOD, "mempool name %s%s%s: give a name of 1 to %d characters", name ? "'" : "",
+			 name ? name : "NULL", name ? "'" : "", (int)RTE_MEMPOOL_NAMESIZE - 1);
+		return NULL;
+	}
 	if (!vpio_env_is_init()) {
 		VPIO_ERR(MOD, "mempool '%s' asked for before vpio_env_init()", name);
 		return NULL;
 	}
-	if (count == 0 || elt_size == 0) {
-		VPIO_ERR(MOD, "mempool '%s': count and element size must be > 0", name);
+	if (count == 0 || elt_size == 0 || count > UINT32_MAX || elt_size > UINT32_MAX) {
+		VPIO_ERR(MOD, "mempool '%s': %zu elements of %zu bytes: count and element size must be 1 to %u", name,
+			 count, elt_size, UINT32_MAX);
 		return NULL;
 	}
 	if (cache_size == VPIO_MEMPOOL_DEFAULT_CACHE) {

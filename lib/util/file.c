@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Small file and number helpers (sysfs attributes, sizes). */
+/* Small file helpers (sysfs attributes). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -45,34 +45,5 @@ int vpio_read_u64_file(const char *path, uint64_t *val)
 	*val = strtoull(buf, &end, 0);
 	if (errno != 0 || *end != '\0')
 		return -EINVAL;
-	return 0;
-}
-
-int vpio_parse_size(const char *s, uint64_t *bytes)
-{
-	char *end;
-	uint64_t v, mult = 1;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno != 0)
-		return -EINVAL;
-	switch (*end) {
-	case '\0': break;
-	case 'k': case 'K': mult = 1ULL << 10; end++; break;
-	case 'm': case 'M': mult = 1ULL << 20; end++; break;
-	case 'g': case 'G': mult = 1ULL << 30; end++; break;
-	case 't': case 'T': mult = 1ULL << 40; end++; break;
-	default: return -EINVAL;
-	}
-	if (*end == 'i' && mult != 1)
-		end++;
-	if ((*end == 'B' || *end == 'b') && end[1] == '\0')
-		end++;
-	if (*end != '\0' || (v != 0 && mult > UINT64_MAX / v))
-		return -EINVAL;
-	*bytes = v * mult;
 	return 0;
 }

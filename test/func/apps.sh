@@ -12,21 +12,53 @@ ID=$B/bin/vpio-identify
 HELLO=$B/bin/vpio-hello-nvme
 PASS=0 FAIL=0
 OUT=$(mktemp /tmp/vpio-apps.XXXXXX)
-trap 'rm -f "$OUT"' EXIT
+ERR=$(mktemp /tmp/vpio-apps-err.XXXXXX)
+trap 'rm -f "$OUT" "$ERR"' EXIT
 
 ok() { echo "ok   $*"; PASS=$((PASS + 1)); }
 bad() { echo "FAIL $*"; FAIL=$((FAIL + 1)); sed 's/^/     | /' "$OUT"; }
-# expect RC DESCRIPTION CMD...: run CMD into $OUT; RC is 0 or "nonzero".
+# expect RC DESCRIPTION CMD...: run CMD into $OUT; RC is a number or "nonzero".
 expect() {
 	local want=$1 what=$2 rc
 	shift 2
 	"$@" >"$OUT" 2>&1
 	rc=$?
-	if [[ $want == 0 && $rc == 0 ]] || [[ $want == nonzero && $rc != 0 ]]; then
+	if [[ $want == "$rc" ]] || [[ $want == nonzero && $rc != 0 ]]; then
 		return 0
 	fi
 	bad "$what: exit $rc"
 	return 1
+}
+# refused DESCRIPTION REGEX CMD...: CMD exits 2 (bad usage) with exactly one
+# line, on stderr, matching REGEX.
+refused() {
+	local what=$1 re=$2 rc
+	shift 2
+	"$@" >"$OUT" 2>"$ERR"
+	rc=$?
+	if ((rc != 2)); then
+		cat "$ERR" >>"$OUT"
+		bad "$what: exit $rc, not 2"
+	elif [[ -s $OUT ]] || (($(wc -l <"$ERR") != 1)) || ! grep -Eq -- "$re" "$ERR"; then
+		cat "$ERR" >>"$OUT"
+		bad "$what: not one line on stderr matching '$re'"
+	else
+		ok "$what"
+	fi
+}
+# helps DESCRIPTION REGEX CMD...: CMD exits 0 with its usage (REGEX) on
+# stdout and nothing on stderr.
+helps() {
+	local what=$1 re=$2 rc
+	shift 2
+	"$@" >"$OUT" 2>"$ERR"
+	rc=$?
+	if ((rc != 0)) || [[ -s $ERR ]] || ! grep -Eq -- "$re" "$OUT"; then
+		cat "$ERR" >>"$OUT"
+		bad "$what: exit $rc, usage not on stdout alone"
+	else
+		ok "$what"
+	fi
 }
 # has DESCRIPTION REGEX...: every REGEX is in $OUT.
 has() {
@@ -47,9 +79,18 @@ expect 0 "vpio-envinfo -a emu:nvme" "$ENVINFO" -m 32 -a emu:nvme &&
 	has "vpio-envinfo: memory and IOVAs" "^vpio environment" "memory +: .*MiB registered for DMA" \
 		"IOMMU facts \(through emu:nvme\)" "a DMA buffer +: va 0x[0-9a-f]+ -> iova 0x[0-9a-f]+" "IOVA mode +: "
 expect nonzero "vpio-envinfo -a nope is refused" "$ENVINFO" -a nope && has "vpio-envinfo -a nope: error names it" "error: 'nope'"
-for m in abc 0 -5 12x; do
-	expect nonzero "vpio-envinfo -m $m is refused" "$ENVINFO" -m "$m" && has "vpio-envinfo -m $m: error names it" "-m '$m'"
+for m in abc 0 -5 12x 010 ' 5' 5M 0x10; do
+	refused "vpio-envinfo -m '$m' is refused" "-m '$m': .*positive decimal number of MiB" "$ENVINFO" -m "$m"
 done
+mem_mib=$(($(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo) / 1024))
+for m in 99999999999999999999 18446744073709551615 $((mem_mib * 2)); do
+	refused "vpio-envinfo -m $m (more than the machine has) is refused" "-m '$m': more than this machine's [0-9]+ MiB" \
+		"$ENVINFO" -m "$m"
+done
+refused "vpio-envinfo with a stray argument" "unexpected argument 'stray'" "$ENVINFO" -m 32 stray
+refused "vpio-envinfo -a twice" "-a given twice \('emu:nvme', 'emu:nvme1'\)" "$ENVINFO" -a emu:nvme -a emu:nvme1
+helps "vpio-envinfo -h" "^usage: vpio-envinfo" "$ENVINFO" -h
+helps "vpio-envinfo --help" "^usage: vpio-envinfo" "$ENVINFO" --help
 
 # No address: the list, and the hint when no controller is on vfio-pci.
 if expect 0 "vpio-identify (no address)" "$ID"; then
@@ -75,12 +116,27 @@ if expect 0 "vpio-identify -a $A" "$ID" -a "$A"; then
 		"Data units read +: [0-9]+ \(" "Power cycles +: [0-9]+"
 fi
 
+# Sizes in emulator options: decimal with a binary unit, never octal or hex.
+if expect 0 "vpio-identify -a emu:nvme?size=512B" "$ID" -a 'emu:nvme?size=512B'; then
+	has "size=512B is one block of 512 bytes" "1 blocks of 512 bytes"
+fi
+for v in 010 0x1000 1MB; do
+	expect 1 "vpio-identify -a 'emu:nvme?size=$v' is refused" "$ID" -a "emu:nvme?size=$v" &&
+		has "size=$v: the error names the value as given" "invalid value '$v' for option 'size'"
+done
+
 # Refused addresses: non-zero exit, the address named.
 for a in 0000:zz:00.0 emu:bogus 'emu:nvme?lba=1000' 'emu:nvme?ns=0'; do
 	expect nonzero "vpio-identify -a '$a' is refused" "$ID" -a "$a" &&
 		has "vpio-identify -a '$a': error names it" "error: .*'?${a%%\?*}"
 done
-expect nonzero "vpio-identify with a stray argument" "$ID" stray && has "usage shown" "usage: vpio-identify"
+expect 2 "vpio-identify with a stray argument" "$ID" stray &&
+	has "vpio-identify stray: named, usage shown" "unexpected argument 'stray'" "usage: vpio-identify"
+many=()
+for i in $(seq 0 16); do many+=(-a "emu:nvme$i"); done
+refused "vpio-identify with 17 -a names the limit" "more than 16 -a addresses" "$ID" "${many[@]}"
+helps "vpio-identify -h" "^usage: vpio-identify" "$ID" -h
+helps "vpio-identify --help" "^usage: vpio-identify" "$ID" --help
 
 # The hello example: a block written and read back.
 expect 0 "vpio-hello-nvme" "$HELLO" && has "vpio-hello-nvme reads back what it wrote" "read back: Hello, NVMe!"

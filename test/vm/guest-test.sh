@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # guest-test.sh - vpio's VM test.  Runs as root inside a test/vm/vm.sh guest
 # (two QEMU NVMe controllers, serials vpionvme0/vpionvme1, on the kernel nvme
-# driver; vIOMMU), cwd = the project tree (read-only, with the host's build
-# dir).  Steps, each printing "ok:", "FAIL:" or "skip:":
-#   1. find the controllers by serial; scripts/setup.sh status;
+# driver; vIOMMU; the second with small limits: 8 KiB per command, 2 I/O
+# queue pairs, 4096-byte blocks), cwd = the project tree (read-only, with the
+# host's build dir).  Steps, each printing "ok:", "FAIL:" or "skip:":
+#   1. find the controllers by serial, the second's limits; scripts/setup.sh
+#      status;
 #   2. setup.sh config skips a controller in use (swap on its namespace);
 #   3. setup.sh config: both controllers on vfio-pci, /dev/vfio/N, hugepages,
 #      hugetlbfs, TARGET_USER; config again is a no-op;
@@ -11,7 +13,8 @@
 #      func_nvme, vm_mem, vpio-perf, nvme_pattern), each only if built (see
 #      REQUIRED and doc/testing.md for what each is expected to do);
 #   5. setup.sh reset: both back on nvme, block devices back, hugepages freed;
-#   6. read back what vpio wrote through the kernel's block device;
+#   6. read back what vpio wrote (on both controllers) through the kernel's
+#      block devices;
 #   7. setup.sh status.
 # Exit status 0 when no step failed.
 # SC2015: "A && ok || fail" is safe, ok() always succeeds.
@@ -31,6 +34,11 @@ PERF_ARGS="-w randrw -M 50 -q 16 -t 2 --verify"
 # 1 = the unprivileged vpio-identify run (TARGET_USER) fails the test.
 UNPRIV_FATAL=1
 SERIALS=(vpionvme0 vpionvme1)
+# What test/vm/vm.sh gives the second controller (vpionvme1): MDTS 1 (8 KiB
+# per command), 2 I/O queue pairs, 4096-byte blocks.
+SMALL_BS=4096
+SMALL_XFER_KB=8
+SMALL_QPAIRS=2
 HUGEMEM_MB=256
 # type1's DMA mapping limit while vm_mem runs (the default, 65535, would take
 # minutes to exceed under TCG); vm_mem reads it from sysfs.
@@ -41,7 +49,7 @@ PAT_COUNT=256
 PAT_SEED=$$
 
 NOK=0 NFAIL=0 NSKIP=0
-class="" serial="" hp="" bs="" old_lim="" # set by rd
+class="" serial="" hp="" bs="" mx="" old_lim="" # set by rd
 ok() { echo "ok: $*"; NOK=$((NOK + 1)); }
 fail() { echo "FAIL: $*"; NFAIL=$((NFAIL + 1)); }
 skip() { echo "skip: $*"; NSKIP=$((NSKIP + 1)); }
@@ -137,6 +145,12 @@ if ((NFAIL)); then
 fi
 A0=${BDF[${SERIALS[0]}]}
 A1=${BDF[${SERIALS[1]}]}
+# The kernel's view of the small controller's limits.
+rd bs "/sys/class/block/${BLK[${SERIALS[1]}]}/queue/logical_block_size"
+rd mx "/sys/class/block/${BLK[${SERIALS[1]}]}/queue/max_hw_sectors_kb"
+[[ $bs == "$SMALL_BS" && $mx == "$SMALL_XFER_KB" ]] &&
+	ok "$A1 is the small controller: $bs-byte blocks, $mx KiB per command" ||
+	fail "$A1: $bs-byte blocks and $mx KiB per command, expected $SMALL_BS and $SMALL_XFER_KB (test/vm/vm.sh NVME1_PROPS)"
 
 if step "setup.sh status" scripts/setup.sh status; then
 	grep -q '^IOMMU: on' /tmp/step.log && ok "status reports the IOMMU on" || fail "status does not say 'IOMMU: on'"
@@ -240,6 +254,13 @@ if have bin/vpio-identify; then
 		done
 	fi
 	step "vpio-identify -a $A0" "$BUILD/bin/vpio-identify" -a "$A0"
+	if step "vpio-identify -a $A1" "$BUILD/bin/vpio-identify" -a "$A1"; then
+		for want in ": $SMALL_QPAIRS I/O queue pairs granted" "$SMALL_XFER_KB.00 KiB per command" \
+			"blocks of $SMALL_BS bytes"; do
+			grep -q "$want" /tmp/step.log && ok "vpio-identify -a $A1: '$want'" ||
+				fail "vpio-identify -a $A1 does not report '$want'"
+		done
+	fi
 	if ((${#TU[@]})) && command -v setpriv >/dev/null && command -v prlimit >/dev/null; then
 		t=$(now)
 		if run /tmp/step.log prlimit --memlock=unlimited:unlimited setpriv --reuid=nobody --regid=nogroup \
@@ -268,11 +289,14 @@ if have bin/vpio-perf; then
 		skip "vpio-perf: no PERF_ARGS in test/vm/guest-test.sh yet"
 	fi
 fi
-PAT_WRITTEN=0
+declare -A PAT_WRITTEN=()
 if have test/nvme_pattern; then
-	step "nvme_pattern -a $A0 --write --lba $PAT_LBA --count $PAT_COUNT --seed $PAT_SEED" \
-		"$BUILD/test/nvme_pattern" -a "$A0" --write --lba $PAT_LBA --count $PAT_COUNT --seed $PAT_SEED &&
-		PAT_WRITTEN=1
+	for s in "${SERIALS[@]}"; do
+		b=${BDF[$s]}
+		step "nvme_pattern -a $b --write --lba $PAT_LBA --count $PAT_COUNT --seed $PAT_SEED" \
+			"$BUILD/test/nvme_pattern" -a "$b" --write --lba $PAT_LBA --count $PAT_COUNT --seed $PAT_SEED &&
+			PAT_WRITTEN[$s]=1
+	done
 fi
 
 # --- 5. reset ------------------------------------------------------------------
@@ -293,18 +317,20 @@ rd hp /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
 ((hp == 0)) && ok "hugepages freed" || fail "$hp hugepages left after reset"
 
 # --- 6. what vpio wrote, read through the kernel -------------------------------
-if ((PAT_WRITTEN)) && [[ -n ${BLK[${SERIALS[0]}]} ]]; then
-	dev=/dev/${BLK[${SERIALS[0]}]}
+for s in "${SERIALS[@]}"; do
+	[[ -n ${PAT_WRITTEN[$s]:-} && -n ${BLK[$s]} ]] || continue
+	dev=/dev/${BLK[$s]}
 	rd bs "/sys/class/block/${dev#/dev/}/queue/logical_block_size"
 	# The image starts at LBA 0, so byte offset = LBA * block size, as in
 	# the block device itself.
-	if step "dd $PAT_COUNT blocks at LBA $PAT_LBA from $dev" \
+	if step "dd $PAT_COUNT blocks of $bs bytes at LBA $PAT_LBA from $dev ($s)" \
 		dd if="$dev" of=/tmp/pattern.img bs="$bs" count=$((PAT_LBA + PAT_COUNT)) iflag=direct status=none; then
-		step "nvme_pattern --check-file (written by vpio, read by the kernel)" \
+		step "nvme_pattern --check-file --block-size $bs (written by vpio, read by the kernel)" \
 			"$BUILD/test/nvme_pattern" --check-file /tmp/pattern.img --lba $PAT_LBA --count $PAT_COUNT \
 			--seed $PAT_SEED --block-size "$bs"
 	fi
-fi
+	rm -f /tmp/pattern.img
+done
 
 # --- 7. status -------------------------------------------------------------------
 if step "setup.sh status" scripts/setup.sh status; then

@@ -12,7 +12,9 @@
 #   * an initramfs (static busybox, init.sh as /init, modprobe.sh and the few
 #     modules the guest needs, dependencies read from each module's .modinfo)
 #     is built once per kernel and cached;
-#   * QEMU boots it (TCG, q35, vIOMMU, 2 NVMe controllers on sparse files),
+#   * QEMU boots it (TCG, q35, vIOMMU, 2 NVMe controllers on sparse files, the
+#     second with small limits: 8 KiB per command, 2 I/O queue pairs, 4096-byte
+#     blocks),
 #     sharing / read-only and OUT read-write over virtio-9p; the guest chroots
 #     into /, runs COMMAND with stdout+stderr on ttyS1 and powers off.
 #
@@ -41,6 +43,10 @@ SMP=2
 HUGEPAGES=0
 DISK_SIZE=1G
 CMB_MB=16
+# QEMU properties of the second controller: legal but small limits (MDTS 1 =
+# 8 KiB per command, 2 I/O queue pairs, 4096-byte blocks), so that every run
+# meets a controller that is not roomy.
+NVME1_PROPS=mdts=1,max_ioqpairs=2,logical_block_size=4096,physical_block_size=4096
 TIMEOUT=300
 BOOT_TIMEOUT=120
 OUT=""
@@ -57,8 +63,9 @@ usage: test/vm/vm.sh [OPTIONS] -- COMMAND [ARGS...]
 Runs COMMAND as root in a QEMU guest: host / read-only over virtio-9p, fresh
 /proc /sys /dev /dev/hugepages, tmpfs /tmp /run /var/tmp, cwd = host cwd,
 OUT read-write at the same path.  Two NVMe controllers (QEMU nvme, 1b36:0010,
-serials vpionvme0 and vpionvme1, the first with a CMB) start on the kernel
-nvme driver; vfio, vfio_iommu_type1 and vfio-pci are loaded.
+serials vpionvme0 and vpionvme1, the first with a CMB, the second with small
+limits) start on the kernel nvme driver; vfio, vfio_iommu_type1 and vfio-pci
+are loaded.
 
   --variant intel39|intel48|virtio
                       intel39: kernel 6.1, intel-iommu aw-bits=39
@@ -70,6 +77,9 @@ nvme driver; vfio, vfio_iommu_type1 and vfio-pci are loaded.
   --mem MiB           guest RAM (default 1536)
   --hugepages N       2 MiB hugepages reserved at boot (default 0)
   --cmb-size MiB      CMB of the first controller (default 16)
+  --nvme1-props PROPS QEMU nvme properties of the second controller (default
+                      mdts=1,max_ioqpairs=2,logical_block_size=4096,physical_block_size=4096;
+                      "" = defaults, a roomy controller like the first)
   --disk-size SIZE    sparse backing file per controller (default 1G)
   --append STR        extra kernel command line (NAME.PARAM=VAL also applies
                       to modules the guest loads)
@@ -115,6 +125,7 @@ while [[ $# -gt 0 ]]; do
 	--mem) need_arg "$@"; MEM=$2; shift ;;
 	--hugepages) need_arg "$@"; HUGEPAGES=$2; shift ;;
 	--cmb-size) need_arg "$@"; CMB_MB=$2; shift ;;
+	--nvme1-props) need_arg "$@"; NVME1_PROPS=$2; shift ;;
 	--disk-size) need_arg "$@"; DISK_SIZE=$2; shift ;;
 	--append) need_arg "$@"; APPEND="$APPEND $2"; shift ;;
 	--env) need_arg "$@"; ENVS+=("$2"); shift ;;
@@ -135,6 +146,7 @@ for v in MEM HUGEPAGES CMB_MB TIMEOUT; do
 done
 case "$IOMMU" in intel39 | intel48 | virtio | none) ;; *) die "--iommu must be intel39, intel48, virtio or none" ;; esac
 case "$ACCEL" in tcg | kvm) ;; *) die "--accel must be tcg or kvm" ;; esac
+[[ $NVME1_PROPS =~ ^[A-Za-z0-9_.=,-]*$ ]] || die "--nvme1-props must be NAME=VALUE,... (got '$NVME1_PROPS')"
 
 # ------------------------------------------------------------- work dirs
 CWD=$(pwd -P)
@@ -402,6 +414,7 @@ for i in 0 1; do
 	truncate -s "$DISK_SIZE" "$RUNDIR/nvme$i.img"
 	dev="nvme,serial=vpionvme$i,drive=nvm$i"
 	((i == 0 && CMB_MB > 0)) && dev+=",cmb_size_mb=$CMB_MB"
+	[[ $i == 1 && -n $NVME1_PROPS ]] && dev+=",$NVME1_PROPS"
 	Q+=(-drive "file=$RUNDIR/nvme$i.img,if=none,id=nvm$i,format=raw" -device "$dev")
 done
 Q+=(-chardev "file,id=con0,path=$OUT/boot.log,append=on" -serial chardev:con0

@@ -22,6 +22,7 @@ struct fn_ctx {
 	uint8_t *wbuf, *rbuf;
 	uint32_t bs;
 	uint64_t nblocks; /* LBAs the test may use */
+	struct fn_limits lim;
 };
 
 static bool ctx_open(struct fn_ctx *x, const char *name, const struct vpio_nvme_ctrlr_opts *o, uint32_t qsize)
@@ -32,13 +33,14 @@ static bool ctx_open(struct fn_ctx *x, const char *name, const struct vpio_nvme_
 		return false;
 	x->ns = fn_ns(x->c, vpio_nvme_ctrlr_first_active_ns(x->c));
 	x->qp = fn_qpair(x->c, qsize, 0);
-	x->wbuf = vpio_dma_malloc(BUF_LEN, 4096);
-	x->rbuf = vpio_dma_malloc(BUF_LEN, 4096);
+	x->wbuf = fn_gbuf(BUF_LEN);
+	x->rbuf = fn_gbuf(BUF_LEN);
 	CU_ASSERT_PTR_NOT_NULL(x->wbuf);
 	CU_ASSERT_PTR_NOT_NULL(x->rbuf);
 	if (x->ns == NULL || x->qp == NULL || x->wbuf == NULL || x->rbuf == NULL)
 		return false;
 	x->bs = vpio_nvme_ns_get_sector_size(x->ns);
+	fn_limits_get(x->ns, x->qp, &x->lim);
 	x->nblocks = vpio_nvme_ns_get_num_sectors(x->ns);
 	if (x->nblocks > (256u << 20) / x->bs)
 		x->nblocks = (256u << 20) / x->bs; /* stay in the first 256 MiB */
@@ -47,8 +49,8 @@ static bool ctx_open(struct fn_ctx *x, const char *name, const struct vpio_nvme_
 
 static void ctx_close(struct fn_ctx *x)
 {
-	vpio_dma_free(x->wbuf);
-	vpio_dma_free(x->rbuf);
+	fn_gbuf_free(x->wbuf);
+	fn_gbuf_free(x->rbuf);
 	if (x->qp != NULL)
 		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(x->qp), 0);
 	if (x->c != NULL)
@@ -83,21 +85,28 @@ static void test_random_rw(void)
 
 	for (t = 0; t < g_fn_ntargets; t++) {
 		if (ctx_open(&x, g_fn_targets[t], NULL, 64)) {
-			uint32_t max = (uint32_t)((BUF_LEN - 8192u) / x.bs);
+			/* the largest request the qpair takes: depth commands */
+			uint32_t max = fn_fit((uint32_t)((BUF_LEN - 8192u) / x.bs), x.lim.req_blocks,
+					      "%s: blocks per request (the qpair holds %u commands of %u blocks)",
+					      fn_name(x.c), x.lim.depth, x.lim.cmd_blocks);
+			uint32_t small = 64u < max ? 64u : max;
 
-			for (i = 0; i < fn_iters(200) && rw_once(&x, i % 4 ? 64 : max); i++)
+			CU_ASSERT(x.lim.depth < 2 || fn_cmds(&x.lim, max) >= 2); /* some requests are split */
+			for (i = 0; i < fn_iters(200) && rw_once(&x, i % 4 ? small : max); i++)
 				; /* mostly small, some split */
 		}
 		ctx_close(&x);
 	}
 }
 
-/* Many writes in flight, then many reads in flight; disjoint LBAs. */
+/* Many writes in flight, then many reads in flight; disjoint LBAs.  64
+ * requests of 16 KiB; when the qpair holds fewer, requests of one command
+ * each, as many as it holds. */
 static void test_queue_depth(void)
 {
 	struct fn_io w[64];
 	struct fn_ctx x;
-	uint32_t per, i;
+	uint32_t per, k, i;
 	unsigned t;
 
 	for (t = 0; t < g_fn_ntargets; t++) {
@@ -106,22 +115,29 @@ static void test_queue_depth(void)
 			continue;
 		}
 		per = 16384u / x.bs ? 16384u / x.bs : 1u;
-		fn_fill(x.wbuf, 64u * per * x.bs, fn_rand());
+		if (x.lim.depth / fn_cmds(&x.lim, per) < 64)
+			per = fn_fit(per, x.lim.cmd_blocks, "%s: blocks per request (one command each)", fn_name(x.c));
+		k = fn_fit(64, x.lim.depth / fn_cmds(&x.lim, per), "%s: requests in flight (the qpair's depth)",
+			   fn_name(x.c));
+		CU_ASSERT(k >= 2 || x.lim.depth < 2);
+		fn_fill(x.wbuf, k * per * x.bs, fn_rand());
 		memset(w, 0, sizeof(w));
-		for (i = 0; i < 64; i++)
+		for (i = 0; i < k; i++)
 			CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_write(x.ns, x.qp, x.wbuf + i * per * x.bs, 1000u + i * per, per,
 							       fn_io_cb, &w[i], 0), 0);
+		CU_ASSERT_EQUAL(vpio_nvme_qpair_get_outstanding(x.qp), k * fn_cmds(&x.lim, per)); /* all at once */
 		CU_ASSERT_EQUAL(fn_drain(x.qp, 10000), 0);
-		for (i = 0; i < 64; i++)
+		for (i = 0; i < k; i++)
 			CU_ASSERT(w[i].done == 1 && w[i].status == 0);
 		memset(w, 0, sizeof(w));
-		for (i = 0; i < 64; i++)
+		for (i = 0; i < k; i++)
 			CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(x.ns, x.qp, x.rbuf + i * per * x.bs, 1000u + i * per, per,
 							      fn_io_cb, &w[i], 0), 0);
+		CU_ASSERT_EQUAL(vpio_nvme_qpair_get_outstanding(x.qp), k * fn_cmds(&x.lim, per));
 		CU_ASSERT_EQUAL(fn_drain(x.qp, 10000), 0);
-		for (i = 0; i < 64; i++)
+		for (i = 0; i < k; i++)
 			CU_ASSERT(w[i].done == 1 && w[i].status == 0);
-		CU_ASSERT_EQUAL(memcmp(x.wbuf, x.rbuf, 64u * per * x.bs), 0);
+		CU_ASSERT_EQUAL(memcmp(x.wbuf, x.rbuf, k * per * x.bs), 0);
 		ctx_close(&x);
 	}
 }
@@ -159,12 +175,12 @@ static void gather(uint8_t *out, const struct iovec *v, int cnt)
 	}
 }
 
-/* writev from a random vector, read back contiguous and through another
- * random vector; false on a failure (reported). */
-static bool vec_round(struct fn_ctx *x, bool prp_shaped)
+/* writev from a random vector of up to max_blocks, read back contiguous
+ * and through another random vector; false on a failure (reported). */
+static bool vec_round(struct fn_ctx *x, bool prp_shaped, uint32_t max_blocks)
 {
 	uint8_t *expect = x->rbuf + BUF_LEN / 2, *got = expect + BUF_LEN / 4;
-	uint32_t n = 1u + (uint32_t)(fn_rand() % (65536u / x->bs));
+	uint32_t n = 1u + (uint32_t)(fn_rand() % max_blocks);
 	uint64_t lba = fn_rand() % (x->nblocks - n + 1u);
 	size_t len = (size_t)n * x->bs;
 	struct fn_io w = { 0, 0, 0 };
@@ -199,9 +215,12 @@ static void test_vectors(void)
 		if (ctx_open(&x, g_fn_targets[t], NULL, 64)) {
 			struct vpio_nvme_ctrlr_info in;
 
+			uint32_t max = fn_fit(65536u / x.bs, x.lim.req_blocks, "%s: blocks per vector (the qpair holds %u commands)",
+					      fn_name(x.c), x.lim.depth);
+
 			vpio_nvme_ctrlr_get_info(x.c, &in);
 			sgl = in.sgl_supported;
-			for (i = 0; i < fn_iters(100) && vec_round(&x, !sgl || i % 2 == 0); i++)
+			for (i = 0; i < fn_iters(100) && vec_round(&x, !sgl || i % 2 == 0, max); i++)
 				;
 		}
 		ctx_close(&x);
@@ -209,31 +228,36 @@ static void test_vectors(void)
 }
 
 /* Transfers larger than MDTS: device-enforced (emulator mdts=2: 16 KiB)
- * and driver-capped (max_xfer_size 8 KiB), counted on the device. */
+ * and driver-capped (max_xfer_size 8 KiB), counted on the device.  1 MiB
+ * in one call, or what fills the qpair when that is less. */
 static void split_round(const char *name, const struct vpio_nvme_ctrlr_opts *o, uint32_t expect_max)
 {
 	struct vpio_emu_nvme_stats s0, s1;
 	struct vpio_nvme_ctrlr_info in;
 	struct vpio_emu_nvme *emu;
 	struct fn_ctx x;
-	uint32_t n;
+	uint32_t n, len, cmds;
 
 	if (ctx_open(&x, name, o, 160)) {
 		vpio_nvme_ctrlr_get_info(x.c, &in);
 		CU_ASSERT_EQUAL(in.max_xfer_size, expect_max);
-		n = (uint32_t)((1u << 20) / x.bs); /* 1 MiB in one call */
+		n = fn_fit((uint32_t)((1u << 20) / x.bs), x.lim.req_blocks,
+			   "%s: blocks split at %u bytes (the qpair holds %u commands)", fn_name(x.c), expect_max, x.lim.depth);
+		len = n * x.bs;
+		cmds = len / expect_max; /* len is a multiple of the transfer size */
+		CU_ASSERT(cmds >= 2 || x.lim.depth < 2);
 		emu = fn_emu(x.c);
 		if (emu)
 			vpio_emu_nvme_get_stats(emu, &s0);
-		fn_fill(x.wbuf + 512, 1u << 20, fn_rand());
+		fn_fill(x.wbuf + 512, len, fn_rand());
 		CU_ASSERT_EQUAL(fn_write(x.ns, x.qp, x.wbuf + 512, 77, n), 0);
 		CU_ASSERT_EQUAL(fn_read(x.ns, x.qp, x.rbuf + 4, 77, n), 0);
-		CU_ASSERT_EQUAL(memcmp(x.wbuf + 512, x.rbuf + 4, 1u << 20), 0);
+		CU_ASSERT_EQUAL(memcmp(x.wbuf + 512, x.rbuf + 4, len), 0);
 		if (emu) {
 			vpio_emu_nvme_get_stats(emu, &s1);
-			/* 1 MiB from an unaligned buffer: one command per max transfer */
-			CU_ASSERT_EQUAL(s1.write_cmds - s0.write_cmds, (1u << 20) / expect_max);
-			CU_ASSERT_EQUAL(s1.read_cmds - s0.read_cmds, (1u << 20) / expect_max);
+			/* from an unaligned buffer: one command per max transfer */
+			CU_ASSERT_EQUAL(s1.write_cmds - s0.write_cmds, cmds);
+			CU_ASSERT_EQUAL(s1.read_cmds - s0.read_cmds, cmds);
 			CU_ASSERT_EQUAL(s1.invalid_cmds, s0.invalid_cmds);
 		}
 	}
@@ -243,12 +267,37 @@ static void split_round(const char *name, const struct vpio_nvme_ctrlr_opts *o, 
 static void test_mdts_split(void)
 {
 	struct vpio_nvme_ctrlr_opts o;
+	unsigned t;
 
 	vpio_nvme_ctrlr_opts_init(&o);
 	o.max_xfer_size = 8192;
-	split_round(g_fn_targets[0], &o, 8192);
+	for (t = 0; t < g_fn_ntargets; t++)
+		split_round(g_fn_targets[t], &o, 8192);
 	if (!g_fn_real)
 		split_round(FN_EMU_MDTS, NULL, 16384);
+}
+
+/* SGLs for every transfer, split like PRPs: up to 300 blocks, or what
+ * fills the qpair. */
+static void sgl_always_round(const char *name, const struct vpio_nvme_qpair_opts *qo)
+{
+	struct vpio_nvme_ctrlr_info in;
+	struct fn_ctx x;
+
+	if (ctx_open(&x, name, NULL, 32)) {
+		vpio_nvme_ctrlr_get_info(x.c, &in);
+		if (in.sgl_supported) {
+			CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(x.qp), 0);
+			x.qp = NULL;
+			CU_ASSERT_EQUAL(vpio_nvme_ctrlr_alloc_io_qpair(x.c, qo, &x.qp), 0);
+			if (x.qp != NULL) {
+				fn_limits_get(x.ns, x.qp, &x.lim);
+				rw_once(&x, fn_fit(300, x.lim.req_blocks, "%s: blocks per SGL request", fn_name(x.c)));
+				rw_once(&x, 1);
+			}
+		}
+	}
+	ctx_close(&x);
 }
 
 static void test_sgl_modes(void)
@@ -257,21 +306,12 @@ static void test_sgl_modes(void)
 	struct vpio_nvme_qpair *qp = NULL;
 	struct iovec v[2];
 	struct fn_ctx x;
+	unsigned t;
 
 	vpio_nvme_qpair_opts_init(&qo);
 	qo.sgl_mode = VPIO_NVME_SGL_ALWAYS;
-	if (ctx_open(&x, g_fn_targets[0], NULL, 32)) {
-		struct vpio_nvme_ctrlr_info in;
-
-		vpio_nvme_ctrlr_get_info(x.c, &in);
-		if (in.sgl_supported) {
-			CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(x.qp), 0);
-			CU_ASSERT_EQUAL(vpio_nvme_ctrlr_alloc_io_qpair(x.c, &qo, &x.qp), 0);
-			rw_once(&x, 300);
-			rw_once(&x, 1);
-		}
-	}
-	ctx_close(&x);
+	for (t = 0; t < g_fn_ntargets; t++)
+		sgl_always_round(g_fn_targets[t], &qo);
 	if (g_fn_real)
 		return;
 	/* a controller without SGLs: ALWAYS refused, SGL-only vectors refused */
@@ -313,25 +353,33 @@ static void compare_round(struct fn_ctx *x, uint64_t lba, uint32_t n)
 	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_comparev(x->ns, x->qp, v, 2, lba, fn_io_cb, &w, 0), 0);
 	CU_ASSERT(fn_wait(x->qp, &w, 5000) == 0 && w.done == 1);
 	CU_ASSERT_EQUAL(w.status, COMPARE_FAILURE);
-	x->wbuf[x->bs * 3 + 17] ^= 1;
+	x->wbuf[x->bs * (n - 1u) + 17u] ^= 1;
 	w.done = 0;
 	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_compare(x->ns, x->qp, x->wbuf, lba, n, fn_io_cb, &w, 0), 0);
 	CU_ASSERT(fn_wait(x->qp, &w, 5000) == 0);
 	CU_ASSERT_EQUAL(w.status, COMPARE_FAILURE);
-	x->wbuf[x->bs * 3 + 17] ^= 1;
+	x->wbuf[x->bs * (n - 1u) + 17u] ^= 1;
 }
 
 /* Write zeroes, deallocate, compare and flush on one target (every block
- * size). */
+ * size): 8 blocks, or what fills the qpair (at least 2). */
 static void zeroes_dsm_compare_flush(const char *name)
 {
 	const struct vpio_nvme_ctrlr_data *cd;
 	struct vpio_nvme_dsm_range r = { 0, 8, 300 };
 	struct fn_io w = { 0, 0, 0 };
 	struct fn_ctx x;
-	uint32_t n = 8;
+	uint32_t n, z;
 
 	if (!ctx_open(&x, name, NULL, 32)) {
+		ctx_close(&x);
+		return;
+	}
+	n = fn_fit(8, x.lim.req_blocks, "%s: blocks compared, zeroed and deallocated", fn_name(x.c));
+	z = n / 2u; /* zeroed; the rest stays */
+	r.length = n;
+	CU_ASSERT(n >= 2);
+	if (n < 2) {
 		ctx_close(&x);
 		return;
 	}
@@ -342,12 +390,12 @@ static void zeroes_dsm_compare_flush(const char *name)
 		compare_round(&x, 300, n);
 	if (cd->oncs & VPIO_NVME_ONCS_WRITE_ZEROES) {
 		w.done = 0;
-		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_write_zeroes(x.ns, x.qp, 300, 4, fn_io_cb, &w, 0), 0);
+		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_write_zeroes(x.ns, x.qp, 300, z, fn_io_cb, &w, 0), 0);
 		CU_ASSERT(fn_wait(x.qp, &w, 5000) == 0 && w.status == 0);
 		memset(x.rbuf, 0xff, n * x.bs);
 		CU_ASSERT_EQUAL(fn_read(x.ns, x.qp, x.rbuf, 300, n), 0);
-		memset(x.wbuf, 0, 4 * x.bs);
-		CU_ASSERT_EQUAL(memcmp(x.rbuf, x.wbuf, n * x.bs), 0); /* 4 zeroed, 4 intact */
+		memset(x.wbuf, 0, z * x.bs);
+		CU_ASSERT_EQUAL(memcmp(x.rbuf, x.wbuf, n * x.bs), 0); /* z zeroed, the rest intact */
 	}
 	if (cd->oncs & VPIO_NVME_ONCS_DSM) {
 		w.done = 0;
@@ -381,26 +429,126 @@ static void test_zeroes_dsm_compare_flush(void)
 static void test_registered_heap(void)
 {
 	struct fn_ctx x;
-	uint8_t *heap = aligned_alloc(4096, 65536), *heap2 = aligned_alloc(4096, 65536);
+	uint8_t *heap = dma_guard_alloc_heap(65536), *heap2 = dma_guard_alloc_heap(65536);
+	uint32_t n;
 
 	if (ctx_open(&x, g_fn_targets[0], NULL, 32) && heap && heap2) {
-		CU_ASSERT_EQUAL_FATAL(vpio_mem_register(heap, 65536), 0);
-		CU_ASSERT_EQUAL_FATAL(vpio_mem_register(heap2, 65536), 0);
+		CU_ASSERT_EQUAL_FATAL(dma_guard_register(heap), 0); /* with its guards */
+		CU_ASSERT_EQUAL_FATAL(dma_guard_register(heap2), 0);
+		n = fn_fit(65536 / x.bs, x.lim.req_blocks, "%s: blocks from heap memory", fn_name(x.c));
 		fn_fill(heap, 65536, 7);
 		memset(heap2, 0, 65536);
-		CU_ASSERT_EQUAL(fn_write(x.ns, x.qp, heap, 4000, 65536 / x.bs), 0);
-		CU_ASSERT_EQUAL(fn_read(x.ns, x.qp, heap2, 4000, 65536 / x.bs), 0);
-		CU_ASSERT_EQUAL(memcmp(heap, heap2, 65536), 0);
-		CU_ASSERT_EQUAL(vpio_mem_unregister(heap2, 65536), 0);
+		CU_ASSERT_EQUAL(fn_write(x.ns, x.qp, heap, 4000, n), 0);
+		CU_ASSERT_EQUAL(fn_read(x.ns, x.qp, heap2, 4000, n), 0);
+		CU_ASSERT_EQUAL(memcmp(heap, heap2, (size_t)n * x.bs), 0);
+		CU_ASSERT_EQUAL(dma_guard_unregister(heap2), 0);
 		vpio_test_log_capture();
 		CU_ASSERT_EQUAL(fn_read(x.ns, x.qp, heap2, 4000, 1), -EFAULT);
 		CU_ASSERT(vpio_test_log_has("not registered for DMA"));
 		vpio_test_log_release();
-		CU_ASSERT_EQUAL(vpio_mem_unregister(heap, 65536), 0);
+		CU_ASSERT_EQUAL(dma_guard_unregister(heap), 0);
 	}
 	ctx_close(&x);
-	free(heap);
-	free(heap2);
+	CU_ASSERT_TRUE(dma_guard_free(heap));
+	CU_ASSERT_TRUE(dma_guard_free(heap2));
+}
+
+/* A request that needs more commands than its qpair can ever hold: -E2BIG
+ * with one line naming the limit, nothing submitted (before: -EAGAIN on an
+ * idle qpair, for ever). */
+static void expect_e2big(int rc, const struct fn_ctx *x, const char *what)
+{
+	CU_ASSERT_EQUAL(rc, -E2BIG);
+	CU_ASSERT(vpio_test_log_has("more commands than the"));
+	CU_ASSERT(vpio_test_log_has("blocks per call on it"));
+	CU_ASSERT_EQUAL(vpio_test_log_errors(), 1);
+	CU_ASSERT_EQUAL(vpio_nvme_qpair_get_outstanding(x->qp), 0);
+	if (rc != -E2BIG || vpio_test_log_errors() != 1)
+		fprintf(stderr, "\n  %s: got %d; log:\n%s", what, rc, vpio_test_log_buf.text);
+	vpio_test_log_capture(); /* clear */
+}
+
+/* The largest request per call: depth commands of the transfer size. */
+static uint64_t max_io_bytes(const struct fn_ctx *x)
+{
+	struct vpio_nvme_ctrlr_info in;
+	uint64_t max;
+
+	vpio_nvme_ctrlr_get_info(x->c, &in);
+	max = (uint64_t)(in.max_xfer_size & ~(x->bs - 1u)) * vpio_nvme_qpair_get_depth(x->qp);
+	CU_ASSERT_EQUAL(vpio_nvme_qpair_get_max_io_bytes(x->qp, x->ns), max);
+	return max;
+}
+
+/* A depth-1 qpair with a 128 KiB transfer size (or the device's, if
+ * smaller): a read of twice that, and write zeroes of 65537 blocks. */
+static void too_big_depth1(const char *name)
+{
+	struct vpio_nvme_ctrlr_opts co;
+	struct fn_ctx x;
+	uint64_t max;
+
+	vpio_nvme_ctrlr_opts_init(&co);
+	co.max_xfer_size = 128u << 10;
+	if (ctx_open(&x, name, &co, 2)) {
+		CU_ASSERT_EQUAL(vpio_nvme_qpair_get_depth(x.qp), 1);
+		max = max_io_bytes(&x);
+		/* depth 1: one command of the transfer size (128 KiB, or less
+		 * on a controller with a smaller MDTS) */
+		CU_ASSERT_EQUAL(max, (uint64_t)x.lim.cmd_blocks * x.bs);
+		if (!g_fn_real && x.lim.cmd_blocks * x.bs >= (128u << 10))
+			CU_ASSERT_EQUAL(max, 128u << 10);
+		vpio_test_log_capture();
+		expect_e2big(vpio_nvme_ns_cmd_read(x.ns, x.qp, x.wbuf, 0, (uint32_t)(2u * max / x.bs), NULL, NULL, 0), &x,
+			     "read of twice the transfer size on a depth-1 qpair");
+		expect_e2big(vpio_nvme_ns_cmd_read(x.ns, x.qp, x.wbuf, 0, (uint32_t)(max / x.bs + 1u), NULL, NULL, 0), &x,
+			     "one block more than the largest");
+		if ((vpio_nvme_ctrlr_get_data(x.c)->oncs & VPIO_NVME_ONCS_WRITE_ZEROES) && x.nblocks > 65536u)
+			expect_e2big(vpio_nvme_ns_cmd_write_zeroes(x.ns, x.qp, 0, 65537, NULL, NULL, 0), &x,
+				     "write zeroes of 65537 blocks on a depth-1 qpair");
+		vpio_test_log_release();
+		CU_ASSERT_EQUAL(fn_read(x.ns, x.qp, x.rbuf, 0, (uint32_t)(max / x.bs)), 0); /* the largest fits */
+	}
+	ctx_close(&x);
+}
+
+static void test_too_big(void)
+{
+	uint8_t *big;
+	struct fn_ctx x;
+	unsigned t;
+
+	for (t = 0; t < g_fn_ntargets; t++)
+		too_big_depth1(g_fn_targets[t]);
+	if (g_fn_real)
+		return;
+	/* write zeroes of 2^31 blocks on a default qpair (16711680 fit) */
+	if (ctx_open(&x, FN_EMU_HUGE, NULL, 0)) {
+		vpio_test_log_capture();
+		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_write_zeroes(x.ns, x.qp, 0, 1u << 31, NULL, NULL, 0), -E2BIG);
+		CU_ASSERT(vpio_test_log_has("at most 16711680 blocks per call"));
+		CU_ASSERT_EQUAL(vpio_test_log_errors(), 1);
+		vpio_test_log_release();
+		vpio_test_log_capture();
+		expect_e2big(vpio_nvme_ns_cmd_write_zeroes(x.ns, x.qp, 0, 65536u * 255u + 1u, NULL, NULL, 0), &x,
+			     "write zeroes of one block more than the largest");
+		vpio_test_log_release();
+		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_write_zeroes(x.ns, x.qp, 0, 65536u * 255u, NULL, NULL, 0), 0);
+		CU_ASSERT_EQUAL(fn_drain(x.qp, 10000), 0);
+	}
+	ctx_close(&x);
+	/* a 64 MiB read on a default qpair (255 commands of 128 KiB) */
+	big = fn_gbuf(64u << 20);
+	if (ctx_open(&x, FN_EMU_512, NULL, 0) && big != NULL) {
+		CU_ASSERT_EQUAL(max_io_bytes(&x), 255u * (128u << 10));
+		vpio_test_log_capture();
+		expect_e2big(vpio_nvme_ns_cmd_read(x.ns, x.qp, big, 0, (64u << 20) / x.bs, NULL, NULL, 0), &x,
+			     "64 MiB read");
+		vpio_test_log_release();
+		CU_ASSERT_EQUAL(fn_read(x.ns, x.qp, big, 0, 255u * (128u << 10) / x.bs), 0);
+	}
+	ctx_close(&x);
+	fn_gbuf_free(big);
 }
 
 int fn_register_data(void)
@@ -413,5 +561,6 @@ int fn_register_data(void)
 	VPIO_TEST(test_sgl_modes);
 	VPIO_TEST(test_zeroes_dsm_compare_flush);
 	VPIO_TEST(test_registered_heap);
+	VPIO_TEST(test_too_big);
 	return 0;
 }

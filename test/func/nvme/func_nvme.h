@@ -6,6 +6,7 @@
 #ifndef FUNC_NVME_H
 #define FUNC_NVME_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,12 +15,13 @@
 #include <vpio/env.h>
 #include <vpio/nvme.h>
 
+#include "common/dma_guard.h"
 #include "common/vpio_test.h"
 
 #define FN_MAX_TARGETS 8
 
 /* Controllers the data tests run on: -a addresses, or emulated ones with
- * 512- and 4096-byte blocks. */
+ * 512- and 4096-byte blocks, and a small one (FN_EMU_SMALL). */
 extern const char *g_fn_targets[FN_MAX_TARGETS];
 extern unsigned g_fn_ntargets;
 extern bool g_fn_real; /* -a given: no emulator-only suites */
@@ -31,6 +33,10 @@ unsigned fn_iters(unsigned n);
  * options differ). */
 #define FN_EMU_512 "emu:nvme0?size=64M"
 #define FN_EMU_4K "emu:nvme1?lba=4096&size=64M"
+/* Legal but small: 8 KiB per command, 2 I/O queue pairs of 8 entries
+ * (7 commands each), 4096-byte blocks; the VM tier's second QEMU
+ * controller has the same MDTS, queue pairs and block size. */
+#define FN_EMU_SMALL "emu:nvme8?lba=4096&size=64M&mdts=1&queues=2&qdepth=8"
 #define FN_EMU_MDTS "emu:nvme2?size=16M&mdts=2"
 #define FN_EMU_NOSGL "emu:nvme3?size=16M&sgl=0"
 #define FN_EMU_NODBBUF "emu:nvme4?size=16M&dbbuf=0"
@@ -45,14 +51,31 @@ unsigned fn_iters(unsigned n);
 /* CSTS.RDY follows CC.EN 200 ms late, both ways (a slow controller) */
 #define FN_EMU_SLOW "emu:nvme12?size=8M&rdydelay=200000"
 #define FN_EMU_STRIDE_DBBUF "emu:nvme11?size=8M&dstrd=3&qdepth=64&queues=64&dbbuf=1"
+/* 2^31 blocks and more (null: no storage): requests larger than a qpair */
+#define FN_EMU_HUGE "emu:nvme20?size=2T&null=1"
 
 /* Attach (CU_FAIL and NULL on failure); opts NULL = defaults. */
 struct vpio_nvme_ctrlr *fn_attach(const char *name, const struct vpio_nvme_ctrlr_opts *opts);
-/* An I/O qpair of queue_size entries and timeout_ms (0 = defaults). */
+/* An I/O qpair of queue_size entries (at most CAP.MQES + 1) and timeout_ms
+ * (0 = defaults). */
 struct vpio_nvme_qpair *fn_qpair(struct vpio_nvme_ctrlr *c, uint32_t queue_size, uint32_t timeout_ms);
 struct vpio_nvme_ns *fn_ns(struct vpio_nvme_ctrlr *c, uint32_t nsid);
 /* The emulator behind c, or NULL for a real controller. */
 struct vpio_emu_nvme *fn_emu(struct vpio_nvme_ctrlr *c);
+
+/* Guarded data buffers (test/common/dma_guard.h): every buffer a test
+ * hands to the device comes from fn_gbuf() (DMA memory, zeroed, 4 KiB
+ * aligned, between two registered guard regions of a pattern) and goes back
+ * through fn_gbuf_free(), which asserts its guards.  Every live one is
+ * checked after each command fn_wait(), fn_drain(), fn_read() and
+ * fn_write() wait for (they return FN_EGUARD when a guard was overwritten;
+ * safe from any thread), and by fn_gbuf_check() (CUnit, main thread) after
+ * loops that poll by hand.  The same tests run against QEMU's controllers
+ * in the VM tier (-a), so real devices are watched too. */
+#define FN_EGUARD (-EBADMSG)
+void *fn_gbuf(size_t len);
+void fn_gbuf_free(void *buf);
+void fn_gbuf_check(void);
 
 struct fn_io {
 	unsigned done;
@@ -61,7 +84,8 @@ struct fn_io {
 };
 void fn_io_cb(void *arg, const struct vpio_nvme_cpl *cpl);
 /* Poll until w->done (0), the timeout (-ETIMEDOUT) or an error from
- * process_completions (returned after w may have completed). */
+ * process_completions (returned after w may have completed); then
+ * FN_EGUARD if a guarded buffer's guard was overwritten. */
 int fn_wait(struct vpio_nvme_qpair *qp, struct fn_io *w, unsigned timeout_ms);
 /* Poll until nothing is outstanding (0) or the timeout. */
 int fn_drain(struct vpio_nvme_qpair *qp, unsigned timeout_ms);
@@ -75,6 +99,24 @@ void fn_seed(uint64_t seed);
 /* Deterministic bytes from seed. */
 void fn_fill(void *buf, size_t len, uint64_t seed);
 uint64_t fn_now_us(void);
+
+/* What a controller allows (limits.c): a test sizes its I/O from these
+ * instead of assuming a roomy device. */
+struct fn_limits {
+	uint32_t bs;	     /* bytes per block */
+	uint32_t cmd_blocks; /* blocks per command (the transfer size, whole blocks) */
+	uint32_t depth;	     /* commands the qpair holds */
+	uint32_t req_blocks; /* blocks one contiguous request may span on an idle
+			      * qpair: depth commands */
+};
+void fn_limits_get(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, struct fn_limits *l);
+/* Commands a contiguous request of nblocks is split into. */
+uint32_t fn_cmds(const struct fn_limits *l, uint32_t nblocks);
+/* min(want, have); when have is smaller, prints "adapted: FMT...: have
+ * instead of want" so the output says what the test did not do. */
+uint32_t fn_fit(uint32_t want, uint32_t have, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The controller's name for such lines (per thread, until the next call). */
+const char *fn_name(const struct vpio_nvme_ctrlr *c);
 
 /* Suites (one file each). */
 int fn_register_bringup(void);

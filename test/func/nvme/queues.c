@@ -14,36 +14,72 @@
 
 #include "func_nvme.h"
 
-static void test_queue_full(void)
+/* A qpair of 8 entries (fewer when CAP.MQES says so) holds 7 commands:
+ * the 8th is -EAGAIN, not logged.  A request split into exactly as many
+ * commands as the qpair holds fits when it is idle, is -EAGAIN while one
+ * command is in flight, and fits again once that one completed. */
+static void queue_full_round(const char *name)
 {
-	struct vpio_nvme_ctrlr *c = fn_attach(g_fn_targets[0], NULL);
+	struct vpio_nvme_ctrlr *c = fn_attach(name, NULL);
+	struct vpio_nvme_ctrlr_info in;
 	struct vpio_nvme_qpair *qp;
 	struct vpio_nvme_ns *ns;
-	struct fn_io w[8];
-	uint8_t *buf = vpio_dma_zmalloc(8 * 4096, 4096);
-	int i;
+	struct fn_limits l;
+	struct fn_io w[8], big = { 0, 0, 0 };
+	uint8_t *buf = fn_gbuf(8 * 4096), *bbuf = NULL;
+	uint32_t i, depth;
 
-	if (c == NULL)
+	if (c == NULL) {
+		fn_gbuf_free(buf);
 		return;
+	}
+	vpio_nvme_ctrlr_get_info(c, &in);
+	depth = fn_fit(8, in.max_queue_size, "%s: qpair entries (CAP.MQES + 1)", in.name) - 1u;
 	ns = fn_ns(c, vpio_nvme_ctrlr_first_active_ns(c));
 	qp = fn_qpair(c, 8, 0);
+	if (ns == NULL || qp == NULL)
+		goto out;
+	fn_limits_get(ns, qp, &l);
 	memset(w, 0, sizeof(w));
-	CU_ASSERT_EQUAL(vpio_nvme_qpair_get_depth(qp), 7);
-	for (i = 0; i < 7; i++)
+	CU_ASSERT_EQUAL(l.depth, depth);
+	for (i = 0; i < depth; i++)
 		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(ns, qp, buf + i * 4096, i, 1, fn_io_cb, &w[i], 0), 0);
-	CU_ASSERT_EQUAL(vpio_nvme_qpair_get_outstanding(qp), 7);
+	CU_ASSERT_EQUAL(vpio_nvme_qpair_get_outstanding(qp), depth);
 	vpio_test_log_capture();
 	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(ns, qp, buf, 0, 1, fn_io_cb, &w[7], 0), -EAGAIN);
 	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_flush(ns, qp, fn_io_cb, &w[7]), -EAGAIN);
 	CU_ASSERT_EQUAL(vpio_test_log_errors(), 0); /* flow control, not an error */
 	vpio_test_log_release();
 	CU_ASSERT_EQUAL(fn_drain(qp, 5000), 0);
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < depth; i++)
 		CU_ASSERT(w[i].done == 1 && w[i].status == 0);
+	/* the largest request: depth commands */
+	bbuf = fn_gbuf((size_t)l.req_blocks * l.bs);
+	CU_ASSERT_PTR_NOT_NULL(bbuf);
+	if (bbuf != NULL) {
+		CU_ASSERT_EQUAL(fn_read(ns, qp, bbuf, 0, l.req_blocks), 0);
+		w[0].done = 0;
+		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(ns, qp, buf, 0, 1, fn_io_cb, &w[0], 0), 0);
+		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(ns, qp, bbuf, 0, l.req_blocks, fn_io_cb, &big, 0), -EAGAIN);
+		CU_ASSERT_EQUAL(fn_drain(qp, 5000), 0);
+		CU_ASSERT_EQUAL(fn_read(ns, qp, bbuf, 0, l.req_blocks), 0);
+		CU_ASSERT(w[0].done == 1 && big.done == 0);
+	}
 	CU_ASSERT_EQUAL(fn_read(ns, qp, buf, 0, 1), 0);
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(qp), 0);
+out:
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
-	vpio_dma_free(buf);
+	fn_gbuf_free(buf);
+	if (bbuf != NULL)
+		fn_gbuf_free(bbuf);
+}
+
+static void test_queue_full(void)
+{
+	unsigned t;
+
+	for (t = 0; t < g_fn_ntargets; t++)
+		queue_full_round(g_fn_targets[t]);
 }
 
 /* SQ doorbell updates the device was given: MMIO, or shadow only. */
@@ -60,38 +96,43 @@ static void batch_round(struct vpio_nvme_ctrlr *c, bool delay)
 	struct vpio_nvme_ns *ns = fn_ns(c, vpio_nvme_ctrlr_first_active_ns(c));
 	struct vpio_nvme_qpair_opts o;
 	struct vpio_nvme_qpair_stats st;
+	struct vpio_nvme_ctrlr_info in;
 	struct vpio_nvme_qpair *qp;
-	uint8_t *buf = vpio_dma_zmalloc(16 * 4096, 4096);
+	uint8_t *buf = fn_gbuf(16 * 4096);
 	uint64_t r0, polls;
-	int i, n;
+	int i, n, k;
 
+	vpio_nvme_ctrlr_get_info(c, &in);
 	vpio_nvme_qpair_opts_init(&o);
 	o.delay_doorbell = delay;
-	o.queue_size = 64;
+	o.queue_size = 64 < in.max_queue_size ? 64 : in.max_queue_size;
 	CU_ASSERT_EQUAL_FATAL(vpio_nvme_ctrlr_alloc_io_qpair(c, &o, &qp), 0);
+	/* 16 reads, or as many as the qpair holds */
+	k = (int)fn_fit(16, vpio_nvme_qpair_get_depth(qp), "%s: reads in one batch", in.name);
 	r0 = rings(qp);
-	for (i = 0; i < 16; i++)
+	for (i = 0; i < k; i++)
 		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(ns, qp, buf + i * 4096, i, 1, NULL, NULL, 0), 0);
-	CU_ASSERT_EQUAL(rings(qp) - r0, delay ? 0 : 16);
+	CU_ASSERT_EQUAL(rings(qp) - r0, delay ? 0 : k);
 	if (delay) {
-		CU_ASSERT_EQUAL(vpio_nvme_qpair_flush(qp), 0); /* one doorbell for 16 */
+		CU_ASSERT_EQUAL(vpio_nvme_qpair_flush(qp), 0); /* one doorbell for all */
 		CU_ASSERT_EQUAL(rings(qp) - r0, 1);
 		CU_ASSERT_EQUAL(vpio_nvme_qpair_flush(qp), 0); /* nothing new: no doorbell */
 		CU_ASSERT_EQUAL(rings(qp) - r0, 1);
 	}
-	for (n = 0, polls = 0; n < 16 && polls < 10000000; polls++) {
+	for (n = 0, polls = 0; n < k && polls < 10000000; polls++) {
 		int rc = vpio_nvme_qpair_process_completions(qp, 0);
 
 		CU_ASSERT(rc >= 0);
 		n += rc > 0 ? rc : 0;
 	}
+	fn_gbuf_check();
 	vpio_nvme_qpair_get_stats(qp, &st);
-	CU_ASSERT_EQUAL(n, 16);
+	CU_ASSERT_EQUAL(n, k);
 	CU_ASSERT(st.cq_doorbells <= st.polls); /* at most one CQ doorbell per poll */
 	CU_ASSERT(st.cq_doorbells >= 1);
-	CU_ASSERT_EQUAL(rings(qp) - r0, delay ? 1 : 16);
+	CU_ASSERT_EQUAL(rings(qp) - r0, delay ? 1 : k);
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(qp), 0);
-	vpio_dma_free(buf);
+	fn_gbuf_free(buf);
 }
 
 static void test_doorbell_batching(void)
@@ -120,11 +161,11 @@ static void test_shadow_doorbells(void)
 	struct vpio_nvme_ctrlr *c;
 	struct vpio_nvme_qpair *qp;
 	struct vpio_nvme_ns *ns;
-	uint8_t *buf = vpio_dma_zmalloc(4096, 4096);
+	uint8_t *buf = fn_gbuf(4096);
 	int i;
 
 	if ((c = fn_attach(FN_EMU_512, NULL)) == NULL) {
-		vpio_dma_free(buf);
+		fn_gbuf_free(buf);
 		return;
 	}
 	vpio_nvme_ctrlr_get_info(c, &in);
@@ -150,63 +191,93 @@ static void test_shadow_doorbells(void)
 		CU_ASSERT_FALSE(in.shadow_doorbells);
 		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
 	}
-	vpio_dma_free(buf);
+	fn_gbuf_free(buf);
 }
+
+#define WORKERS 3
+#define WORKER_BUF 65536u
 
 struct worker {
 	struct vpio_nvme_ctrlr *c;
-	uint64_t first_lba;
+	pthread_barrier_t *all_allocated;
+	unsigned idx, nworkers;
 	int ok;
 };
 
-/* One thread, one qpair: write/read/compare in its own LBA range. */
+/* One thread, one qpair: write/read/compare in its own eighth of the
+ * namespace, 64 KiB per request or what fills the qpair.  Every worker
+ * holds its qpair before any does I/O, so the qpairs exist all at once. */
 static void *worker_fn(void *arg)
 {
 	struct worker *wk = arg;
 	struct vpio_nvme_ns *ns = NULL;
 	struct vpio_nvme_qpair_opts o;
 	struct vpio_nvme_qpair *qp = NULL;
-	uint8_t *a = vpio_dma_malloc(65536, 4096), *b = vpio_dma_malloc(65536, 4096);
-	uint32_t bs, n;
-	int i;
+	uint8_t *a = dma_guard_alloc(WORKER_BUF), *b = dma_guard_alloc(WORKER_BUF); /* not CUnit: other thread */
+	struct fn_limits l;
+	uint64_t first, lba;
+	uint32_t n;
+	int i, rc = -1;
 
 	vpio_nvme_qpair_opts_init(&o);
 	o.check_thread = true;
-	if (a && b && vpio_nvme_ctrlr_get_ns(wk->c, vpio_nvme_ctrlr_first_active_ns(wk->c), &ns) == 0 &&
-	    vpio_nvme_ctrlr_alloc_io_qpair(wk->c, &o, &qp) == 0) {
-		bs = vpio_nvme_ns_get_sector_size(ns);
-		n = 65536u / bs;
-		wk->ok = 1;
+	if (a && b && vpio_nvme_ctrlr_get_ns(wk->c, vpio_nvme_ctrlr_first_active_ns(wk->c), &ns) == 0)
+		rc = vpio_nvme_ctrlr_alloc_io_qpair(wk->c, &o, &qp);
+	pthread_barrier_wait(wk->all_allocated);
+	if (rc == 0) {
+		fn_limits_get(ns, qp, &l);
+		n = WORKER_BUF / l.bs < l.req_blocks ? WORKER_BUF / l.bs : l.req_blocks;
+		/* worker k writes in the k-th of nworkers slices of the first half */
+		first = vpio_nvme_ns_get_num_sectors(ns) / 2u / wk->nworkers * wk->idx;
+		wk->ok = vpio_nvme_ns_get_num_sectors(ns) / 2u / wk->nworkers >= 8u * n;
 		for (i = 0; i < (int)fn_iters(100) && wk->ok; i++) {
-			fn_fill(a, 65536, wk->first_lba + (uint64_t)i);
-			wk->ok = fn_write(ns, qp, a, wk->first_lba + (uint64_t)(i % 8) * n, n) == 0 &&
-				 fn_read(ns, qp, b, wk->first_lba + (uint64_t)(i % 8) * n, n) == 0 && memcmp(a, b, 65536) == 0;
+			lba = first + (uint64_t)(i % 8) * n;
+			fn_fill(a, (size_t)n * l.bs, first + (uint64_t)i);
+			wk->ok = fn_write(ns, qp, a, lba, n) == 0 && fn_read(ns, qp, b, lba, n) == 0 &&
+				 memcmp(a, b, (size_t)n * l.bs) == 0;
 		}
 		vpio_nvme_ctrlr_free_io_qpair(qp);
 	}
-	vpio_dma_free(a);
-	vpio_dma_free(b);
+	if (!dma_guard_free(a) || !dma_guard_free(b))
+		wk->ok = 0;
 	return NULL;
+}
+
+/* Up to WORKERS threads with a qpair each, as many as the controller
+ * granted I/O queue pairs. */
+static void threads_round(const char *name)
+{
+	struct vpio_nvme_ctrlr *c = fn_attach(name, NULL);
+	struct vpio_nvme_ctrlr_info in;
+	pthread_barrier_t bar;
+	struct worker wk[WORKERS];
+	pthread_t t[WORKERS];
+	unsigned i, nw;
+
+	if (c == NULL)
+		return;
+	vpio_nvme_ctrlr_get_info(c, &in);
+	nw = fn_fit(WORKERS, in.max_io_queues, "%s: threads with a qpair each (I/O queue pairs granted)",
+		    in.name);
+	CU_ASSERT_EQUAL_FATAL(pthread_barrier_init(&bar, NULL, nw), 0);
+	for (i = 0; i < nw; i++) {
+		wk[i] = (struct worker){ c, &bar, i, nw, 0 };
+		CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL, worker_fn, &wk[i]), 0);
+	}
+	for (i = 0; i < nw; i++) {
+		pthread_join(t[i], NULL);
+		CU_ASSERT_EQUAL(wk[i].ok, 1);
+	}
+	pthread_barrier_destroy(&bar);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
 }
 
 static void test_threads(void)
 {
-	struct vpio_nvme_ctrlr *c = fn_attach(g_fn_targets[0], NULL);
-	struct worker wk[3];
-	pthread_t t[3];
-	int i;
+	unsigned t;
 
-	if (c == NULL)
-		return;
-	for (i = 0; i < 3; i++) {
-		wk[i] = (struct worker){ c, (uint64_t)(i + 1) * 8192u, 0 };
-		CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL, worker_fn, &wk[i]), 0);
-	}
-	for (i = 0; i < 3; i++) {
-		pthread_join(t[i], NULL);
-		CU_ASSERT_EQUAL(wk[i].ok, 1);
-	}
-	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+	for (t = 0; t < g_fn_ntargets; t++)
+		threads_round(g_fn_targets[t]);
 }
 
 static void test_free_with_outstanding(void)
@@ -214,21 +285,30 @@ static void test_free_with_outstanding(void)
 	struct vpio_nvme_ctrlr *c = fn_attach(g_fn_targets[0], NULL);
 	struct vpio_nvme_qpair *qp;
 	struct fn_io w[16];
-	uint8_t *buf = vpio_dma_zmalloc(4096, 4096);
-	int i;
+	uint8_t *buf = fn_gbuf(4096);
+	int i, k;
 
-	if (c == NULL)
+	if (c == NULL) {
+		fn_gbuf_free(buf);
 		return;
+	}
 	qp = fn_qpair(c, 32, 0);
+	if (qp == NULL) {
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+		fn_gbuf_free(buf);
+		return;
+	}
+	k = (int)fn_fit(16, vpio_nvme_qpair_get_depth(qp), "%s: reads in flight", fn_name(c));
 	memset(w, 0, sizeof(w));
-	for (i = 0; i < 16; i++)
+	for (i = 0; i < k; i++)
 		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(fn_ns(c, vpio_nvme_ctrlr_first_active_ns(c)), qp, buf, 0, 1,
 						      fn_io_cb, &w[i], 0), 0);
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(qp), 0);
-	for (i = 0; i < 16; i++) /* each ended exactly once, by the device or the host */
+	for (i = 0; i < k; i++) /* each ended exactly once, by the device or the host */
 		CU_ASSERT_EQUAL(w[i].done, 1);
+	fn_gbuf_check();
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
-	vpio_dma_free(buf);
+	fn_gbuf_free(buf);
 }
 
 /* A reset keeps the qpair handle (it reconnects) and the data. */
@@ -239,11 +319,14 @@ static void test_reset_keeps_qpairs(void)
 	struct vpio_nvme_ctrlr_stats cs;
 	struct vpio_nvme_qpair *qp;
 	struct vpio_nvme_ns *ns;
-	uint8_t *a = vpio_dma_malloc(8192, 4096), *b = vpio_dma_malloc(8192, 4096);
+	uint8_t *a = fn_gbuf(8192), *b = fn_gbuf(8192);
 	uint32_t n;
 
-	if (c == NULL)
+	if (c == NULL) {
+		fn_gbuf_free(a);
+		fn_gbuf_free(b);
 		return;
+	}
 	ns = fn_ns(c, vpio_nvme_ctrlr_first_active_ns(c));
 	qp = fn_qpair(c, 32, 0);
 	n = 8192u / vpio_nvme_ns_get_sector_size(ns);
@@ -259,8 +342,8 @@ static void test_reset_keeps_qpairs(void)
 	CU_ASSERT_EQUAL(cs.resets, 1);
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(qp), 0);
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
-	vpio_dma_free(a);
-	vpio_dma_free(b);
+	fn_gbuf_free(a);
+	fn_gbuf_free(b);
 }
 
 static void sleep_ms(unsigned ms)
@@ -295,14 +378,15 @@ static void *io_through_resets(void *arg)
 	struct resetter *r = arg;
 	struct vpio_nvme_qpair *qp = NULL;
 	struct vpio_nvme_ns *ns = NULL;
-	uint8_t *buf = vpio_dma_zmalloc(8 * 4096, 4096);
+	uint8_t *buf = dma_guard_alloc(8 * 4096); /* not CUnit: other thread */
 	struct vpio_nvme_qpair_stats st;
 	uint64_t end;
 	int rc;
 
-	if (vpio_nvme_ctrlr_get_ns(r->c, vpio_nvme_ctrlr_first_active_ns(r->c), &ns) != 0 ||
+	if (buf == NULL || vpio_nvme_ctrlr_get_ns(r->c, vpio_nvme_ctrlr_first_active_ns(r->c), &ns) != 0 ||
 	    vpio_nvme_ctrlr_alloc_io_qpair(r->c, NULL, &qp) != 0) {
 		r->poll_errors++;
+		dma_guard_free(buf);
 		return NULL;
 	}
 	while (!atomic_load(&r->stop)) {
@@ -312,6 +396,7 @@ static void *io_through_resets(void *arg)
 			r->submitted++;
 		rc = vpio_nvme_qpair_process_completions(qp, 0);
 		r->poll_errors += rc < 0 && rc != -EAGAIN;
+		r->poll_errors += rc > 0 && !dma_guard_ok(buf);
 	}
 	end = fn_now_us() + 5000000u;
 	while (r->completed < r->submitted && fn_now_us() < end)
@@ -319,7 +404,7 @@ static void *io_through_resets(void *arg)
 	vpio_nvme_qpair_get_stats(qp, &st);
 	r->reconnects = st.reconnects;
 	vpio_nvme_ctrlr_free_io_qpair(qp);
-	vpio_dma_free(buf);
+	r->poll_errors += !dma_guard_free(buf);
 	return NULL;
 }
 

@@ -98,6 +98,13 @@ static void test_opts_all(void)
 	CU_ASSERT_EQUAL(o.size, 4096);
 	CU_ASSERT_EQUAL(emu_nvme_opts_parse("t", "size=2T", &o), 0);
 	CU_ASSERT_EQUAL(o.size, 2ull << 40);
+	/* lib/util's size grammar: B and the KiB spellings too */
+	CU_ASSERT_EQUAL(emu_nvme_opts_parse("t", "size=512B", &o), 0);
+	CU_ASSERT_EQUAL(o.size, 512);
+	CU_ASSERT_EQUAL(emu_nvme_opts_parse("t", "size=64KiB&lba=4096", &o), 0);
+	CU_ASSERT_EQUAL(o.size, 64ull << 10);
+	CU_ASSERT_EQUAL(emu_nvme_opts_parse("t", "size=1g", &o), 0);
+	CU_ASSERT_EQUAL(o.size, 1ull << 30);
 	/* many queues with a big stride need a bigger BAR */
 	CU_ASSERT_EQUAL(emu_nvme_opts_parse("t", "queues=1024&dstrd=3", &o), 0);
 	CU_ASSERT_EQUAL(emu_nvme_bar_size(&o), VPIO_ALIGN_UP(0x1000 + 1025ull * 2 * 32, 4096));
@@ -110,6 +117,9 @@ static void test_opts_bad(void)
 		"mdts=17", "queues=0", "queues=1025", "qdepth=1", "qdepth=65537", "sgl=yes", "dbbuf=-1",
 		"dstrd=16", "backing=", "nope=1", "ns", "ns=1&ns=2", "null=1&backing=/tmp/x",
 		"lba=4096&size=6144", "queues=1024&dstrd=15", "ns=1&&lba=512", "rdydelay=4000001", "rdydelay=-1",
+		/* one grammar: decimal, no octal ("01000000" would be 256 KiB), no hex, no SI units */
+		"size=01000000", "size=0x1000", "size=1MB", "size=1.5G", "size= 1M", "size=99999999999999999999",
+		"size=16777216T", "ns=02", "qdepth=064", "lba=0512", "queues=+4",
 	};
 	struct emu_nvme_opts o;
 

@@ -113,6 +113,37 @@ static void test_mempool(void)
 	vpio_test_log_release();
 }
 
+/* Sizes and alignments that do not fit DPDK's types are refused, never
+ * truncated; size 0 says so. */
+static void test_bad_sizes(void)
+{
+	void *p = vpio_dma_malloc(4096, 4096);
+
+	CU_ASSERT_FATAL(p != NULL);
+	vpio_test_log_capture();
+	CU_ASSERT_PTR_NULL(vpio_dma_malloc(4096, 1ULL << 32));
+	CU_ASSERT(vpio_test_log_has("up to 1 GiB"));
+	CU_ASSERT_PTR_NULL(vpio_dma_zmalloc(4096, 1ULL << 31));
+	CU_ASSERT_PTR_NULL(vpio_dma_malloc(0, 0));
+	CU_ASSERT(vpio_test_log_has("size 0"));
+	CU_ASSERT(!vpio_test_log_has("out of DMA memory"));
+	memset(&vpio_test_log_buf, 0, sizeof(vpio_test_log_buf));
+	CU_ASSERT_PTR_NULL(vpio_dma_realloc(p, 0, 0));
+	CU_ASSERT(vpio_test_log_has("size 0"));
+	CU_ASSERT(!vpio_test_log_has("cannot grow"));
+	CU_ASSERT_PTR_NULL(vpio_mempool_create("ut_huge", (1ULL << 32) + 8, 64, 0));
+	CU_ASSERT(vpio_test_log_has("count and element size"));
+	CU_ASSERT_PTR_NULL(vpio_mempool_create("ut_huge2", 8, (1ULL << 32) + 64, 0));
+	CU_ASSERT_PTR_NULL(vpio_mempool_create(NULL, 8, 64, 0));
+	CU_ASSERT(vpio_test_log_has("mempool name NULL"));
+	CU_ASSERT_PTR_NULL(vpio_mempool_create("", 8, 64, 0));
+	CU_ASSERT_PTR_NULL(vpio_mempool_create("a_name_far_too_long_for_dpdk", 8, 64, 0));
+	vpio_test_log_release();
+	/* the buffer survived the refused realloc */
+	CU_ASSERT(vpio_vtophys(p, NULL) != VPIO_VTOPHYS_ERROR);
+	vpio_dma_free(p);
+}
+
 static atomic_int g_ran;
 
 static int worker(void *arg)
@@ -148,6 +179,18 @@ static void test_ticks(void)
 	CU_ASSERT(vpio_get_ticks() >= a);
 }
 
+/* Last: EAL cannot start again in the same process; the refusal says so. */
+static void test_init_after_fini(void)
+{
+	vpio_env_fini();
+	CU_ASSERT(!vpio_env_is_init());
+	vpio_test_log_capture();
+	CU_ASSERT_EQUAL(vpio_env_init(NULL), -EALREADY);
+	CU_ASSERT(vpio_test_log_has("cannot be started twice"));
+	CU_ASSERT_EQUAL(vpio_test_log_errors(), 1);
+	vpio_test_log_release();
+}
+
 static int reg(void)
 {
 	VPIO_SUITE("env", suite_init, suite_fini);
@@ -157,6 +200,8 @@ static int reg(void)
 	VPIO_TEST(test_mempool);
 	VPIO_TEST(test_workers);
 	VPIO_TEST(test_ticks);
+	VPIO_TEST(test_bad_sizes);
+	VPIO_TEST(test_init_after_fini);
 	return 0;
 }
 

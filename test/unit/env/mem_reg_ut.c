@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "common/vpio_test.h"
@@ -93,6 +94,38 @@ static void test_overlapping_refcounts(void)
 	free(b);
 }
 
+/* Memory the process cannot touch is refused before anything changes. */
+static void test_inaccessible_memory(void)
+{
+	char *m = mmap(NULL, 4 * K4, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	CU_ASSERT_FATAL(m != MAP_FAILED);
+	vpio_test_log_capture();
+	CU_ASSERT_EQUAL(vpio_mem_register(NULL, K4), -EFAULT);
+	CU_ASSERT(vpio_test_log_has("page 0"));
+	CU_ASSERT_EQUAL(vpio_vtophys((void *)0x200, NULL), VPIO_VTOPHYS_ERROR);
+	/* a hole in the middle: nothing of the range gets registered */
+	CU_ASSERT_EQUAL(munmap(m + 2 * K4, K4), 0);
+	CU_ASSERT_EQUAL(vpio_mem_register(m, 4 * K4), -EFAULT);
+	CU_ASSERT(vpio_test_log_has("not all of it is mapped"));
+	CU_ASSERT_EQUAL(vpio_vtophys(m, NULL), VPIO_VTOPHYS_ERROR);
+	/* beyond 48 bits: one line that names the limit, no internal names */
+	memset(&vpio_test_log_buf, 0, sizeof(vpio_test_log_buf));
+	CU_ASSERT_EQUAL(vpio_mem_register((void *)(1ULL << 48), K4), -EINVAL);
+	CU_ASSERT_EQUAL(vpio_test_log_errors(), 1);
+	CU_ASSERT(vpio_test_log_has("48-bit"));
+	CU_ASSERT(!vpio_test_log_has("set_translation"));
+	CU_ASSERT_EQUAL(vpio_mem_register((void *)((1ULL << 48) - K4), 2 * K4), -EINVAL);
+	vpio_test_log_release();
+	assert_empty();
+	/* the mapped parts are fine on their own */
+	CU_ASSERT_EQUAL(vpio_mem_register(m, 2 * K4), 0);
+	CU_ASSERT_EQUAL(vpio_mem_unregister(m, 2 * K4), 0);
+	assert_empty();
+	munmap(m, 2 * K4);
+	munmap(m + 3 * K4, K4);
+}
+
 static void test_bad_input(void)
 {
 	char *b = page_buf(2 * K4);
@@ -136,6 +169,50 @@ static int mirror_notify(void *ctx, struct vpio_mem_map *map, enum vpio_mem_map_
 }
 
 static const struct vpio_mem_map_ops g_mirror_ops = { .notify = mirror_notify };
+
+/* A notify callback that calls back into the registry. */
+static int g_reentry_rc[4];
+
+static int reentrant_notify(void *ctx, struct vpio_mem_map *map, enum vpio_mem_map_action action, void *vaddr,
+			    size_t len)
+{
+	struct vpio_mem_map *other;
+	struct vpio_mem_stats st;
+
+	(void)ctx;
+	(void)map;
+	if (action != VPIO_MEM_MAP_REGISTER)
+		return 0;
+	g_reentry_rc[0] = vpio_mem_register(vaddr, len);
+	g_reentry_rc[1] = vpio_mem_unregister(vaddr, len);
+	other = vpio_mem_map_alloc(0, NULL, NULL);
+	g_reentry_rc[2] = other == NULL ? -EDEADLK : 0;
+	vpio_mem_map_free(&other);
+	st.regions = 99;
+	vpio_mem_get_stats(&st);
+	g_reentry_rc[3] = st.regions == 0 ? -EDEADLK : 0;
+	return 0;
+}
+
+static void test_notify_reentry(void)
+{
+	static const struct vpio_mem_map_ops ops = { .notify = reentrant_notify };
+	struct vpio_mem_map *map = vpio_mem_map_alloc(0, &ops, NULL);
+	char *b = page_buf(K4);
+
+	CU_ASSERT_FATAL(map != NULL);
+	vpio_test_log_capture();
+	CU_ASSERT_EQUAL(vpio_mem_register(b, K4), 0); /* returns: no deadlock */
+	CU_ASSERT(vpio_test_log_has("notify callback"));
+	vpio_test_log_release();
+	for (int i = 0; i < 4; i++)
+		CU_ASSERT_EQUAL(g_reentry_rc[i], -EDEADLK);
+	CU_ASSERT_EQUAL(vpio_vtophys(b, NULL), va(b));
+	CU_ASSERT_EQUAL(vpio_mem_unregister(b, K4), 0);
+	vpio_mem_map_free(&map);
+	assert_empty();
+	free(b);
+}
 
 static void test_user_map_notify(void)
 {
@@ -318,6 +395,8 @@ static int reg(void)
 	VPIO_TEST(test_register_heap);
 	VPIO_TEST(test_overlapping_refcounts);
 	VPIO_TEST(test_bad_input);
+	VPIO_TEST(test_inaccessible_memory);
+	VPIO_TEST(test_notify_reentry);
 	VPIO_TEST(test_user_map_notify);
 	VPIO_TEST(test_target_39bit);
 	VPIO_TEST(test_target_mapping_limit);

@@ -1,0 +1,3 @@
+# unit tests of lib/util
+test unit_util_parse
+src test/unit/util/parse_ut.c
