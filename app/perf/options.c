@@ -3,7 +3,8 @@
  * vpio-perf: the command line.  Everything that can be checked without a
  * device is checked here, before the environment starts; what depends on
  * a target (queue depth it can hold, its block size) is checked in
- * target.c, still before any I/O.
+ * target.c, still before any I/O.  Numbers and sizes follow vpio's one
+ * grammar (lib/util: decimal digits, binary units); a core mask is hex.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "options.h"
+#include "util/util.h"
 
 static const char *const g_workloads[] = {
 	[PERF_READ] = "read",	      [PERF_WRITE] = "write", [PERF_RANDREAD] = "randread",
@@ -47,7 +49,7 @@ void perf_usage(FILE *f)
 		"  -P CHANNELS     I/O channels (queue pairs, rings) per target per core (default 1)\n"
 		"  -L              latency percentiles p50 p90 p99 p99.9 p99.99 in the table\n"
 		"  --warmup SECS   run this long first, outside the numbers (default 0)\n"
-		"  --seed N        seed of the random offsets and signatures (default: a random one, printed)\n"
+		"  --seed N        seed of the random offsets and signatures, decimal (default: random, printed)\n"
 		"  --verify        sign every block written, check every block read (a mismatch exits 1)\n"
 		"  --json FILE     write every number, per-second samples and the machine's facts\n"
 		"  -h, --help      this text\n"
@@ -74,46 +76,6 @@ int perf_bad(const char *fmt, ...)
 	return -1;
 }
 
-/* Decimal, or hex with 0x; no sign, no trailing garbage. */
-static int parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-	int base = (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 16 : 10;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	*v = strtoull(s, &end, base);
-	return errno != 0 || *end != '\0' || end == s + (base == 16 ? 2 : 0) ? -1 : 0;
-}
-
-int perf_parse_size(const char *s, uint64_t *bytes)
-{
-	uint64_t v, mult = 1;
-	char *end;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0)
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': mult = 1ULL << 10; end++; break;
-	case 'm': case 'M': mult = 1ULL << 20; end++; break;
-	case 'g': case 'G': mult = 1ULL << 30; end++; break;
-	default: break;
-	}
-	if (mult != 1 && *end == 'i')
-		end++;
-	if (*end == 'B' || (*end == 'b' && mult != 1))
-		end++;
-	if (*end != '\0' || (v != 0 && mult > UINT64_MAX / v))
-		return -1;
-	*bytes = v * mult;
-	return 0;
-}
-
 static int parse_seconds(const char *flag, const char *s, double *out, bool zero_ok)
 {
 	char *end;
@@ -135,7 +97,7 @@ static int parse_u32(const char *flag, const char *s, uint32_t lo, uint32_t hi, 
 {
 	uint64_t v;
 
-	if (parse_u64(s, &v) != 0 || v < lo || v > hi)
+	if (vpio_util_parse_u64(s, hi, &v) != 0 || v < lo)
 		return perf_bad("%s '%s': %s must be a whole number from %u to %u", flag, s, what, lo, hi);
 	*out = (uint32_t)v;
 	return 0;
@@ -220,7 +182,7 @@ static int one_option(int c, const char *arg, struct perf_opts *o, bool *m_given
 		return 0;
 	case 'q': return parse_u32("-q", arg, 1, PERF_MAX_QD, "the queue depth", &o->qd);
 	case 'o':
-		if (perf_parse_size(arg, &o->io_size) != 0 || o->io_size == 0)
+		if (vpio_util_parse_size(arg, &o->io_size) != 0 || o->io_size == 0)
 			return perf_bad("-o '%s': give the I/O size in bytes, with K or M for KiB or MiB (e.g. 4K)", arg);
 		if (o->io_size % 512 != 0)
 			return perf_bad("-o '%s': the I/O size must be a multiple of 512 bytes (a block)", arg);
@@ -237,8 +199,8 @@ static int one_option(int c, const char *arg, struct perf_opts *o, bool *m_given
 	case 'L': o->latency = true; return 0;
 	case OPT_WARMUP: return parse_seconds("--warmup", arg, &o->warmup, true);
 	case OPT_SEED:
-		if (parse_u64(arg, &o->seed) != 0)
-			return perf_bad("--seed '%s': give a whole number (decimal or 0x hex)", arg);
+		if (vpio_util_parse_u64(arg, UINT64_MAX, &o->seed) != 0)
+			return perf_bad("--seed '%s': give a whole number (decimal digits)", arg);
 		o->seed_given = true;
 		return 0;
 	case OPT_VERIFY: o->verify = true; return 0;

@@ -53,8 +53,6 @@ int perf_bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The help text. */
 void perf_usage(FILE *f);
 
-/* "4096", "4K", "4k", "1M", "2MiB", "512B" -> bytes; -1 on anything else. */
-int perf_parse_size(const char *s, uint64_t *bytes);
 const char *perf_workload_name(enum perf_workload w);
 /* true for workloads that draw random offsets / that mix reads and writes */
 static inline bool perf_workload_random(enum perf_workload w)
