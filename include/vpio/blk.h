@@ -142,10 +142,11 @@ int vpio_blk_get_info(const struct vpio_blk_target *t, struct vpio_blk_info *inf
  * A channel: one NVMe I/O qpair / one io_uring ring (with registered file
  * and buffers) and queue_depth request contexts.  queue_depth 0 takes the
  * opts default; more than info.max_queue_depth is -EINVAL (with the limit
- * in the line).  The channel may then be used by one thread at a time (the
- * creating thread or another): no call on it is thread-safe.  Fails with
- * the backend's errno (e.g. -EBUSY/-ENOSPC when the controller has no I/O
- * queue left, -EPERM when io_uring is restricted).  Any thread.
+ * in the line).  No call on a channel is thread-safe: one thread uses it,
+ * the creating one or another it is handed to before its first I/O (an
+ * NVMe qpair refuses, -EPERM, a second thread once one did I/O).  Fails with the backend's errno (e.g. -EBUSY when the controller
+ * has no I/O queue left, -EPERM when io_uring is restricted).  Any
+ * thread.
  */
 int vpio_blk_channel_create(struct vpio_blk_target *t, uint32_t queue_depth, struct vpio_blk_channel **ch);
 /*

@@ -66,21 +66,13 @@ static void nvme_done(void *arg, const struct vpio_nvme_cpl *cpl)
 	blk_req_done(req->ch, req, vpio_nvme_status_to_errno(cpl->status));
 }
 
-/* lib/nvme says -EAGAIN when the qpair cannot take every command of a
- * request.  With nothing in flight on a working controller that can never
- * change: say so instead of asking for a retry that cannot succeed. */
-static int nvme_result(struct blk_nvme_channel *nc, int rc, uint32_t nblocks)
+/* Count what was queued; lib/nvme has logged any other outcome (but
+ * -EAGAIN, which it returns only for a request that fits once the qpair
+ * drains: the qpair holds at least BLK_NVME_MAX_PARTS commands). */
+static int nvme_result(struct blk_nvme_channel *nc, int rc)
 {
-	if (blk_likely(rc == 0)) {
+	if (blk_likely(rc == 0))
 		nc->queued++;
-		return 0;
-	}
-	if (rc == -EAGAIN && vpio_nvme_qpair_get_outstanding(nc->qp) == 0 &&
-	    vpio_nvme_ctrlr_get_state(vpio_nvme_ns_get_ctrlr(nc->ns)) == VPIO_NVME_CTRLR_READY) {
-		blk_err("%s: %u blocks need more NVMe commands than the queue holds (%u); use fewer, page-aligned buffers",
-			nc->base.t->name, nblocks, vpio_nvme_qpair_get_depth(nc->qp));
-		return -E2BIG;
-	}
 	return rc;
 }
 
@@ -96,7 +88,7 @@ static int nvme_submit_rw(struct vpio_blk_channel *ch, struct blk_req *req, cons
 	else
 		rc = iovcnt == 1 ? vpio_nvme_ns_cmd_write(nc->ns, nc->qp, iov->iov_base, lba, nblocks, nvme_done, req, 0)
 				 : vpio_nvme_ns_cmd_writev(nc->ns, nc->qp, iov, iovcnt, lba, nvme_done, req, 0);
-	return nvme_result(nc, rc, nblocks);
+	return nvme_result(nc, rc);
 }
 
 static int nvme_submit_misc(struct vpio_blk_channel *ch, struct blk_req *req, uint64_t lba, uint32_t nblocks)
@@ -116,7 +108,7 @@ static int nvme_submit_misc(struct vpio_blk_channel *ch, struct blk_req *req, ui
 		rc = vpio_nvme_ns_cmd_deallocate(nc->ns, nc->qp, &range, 1, nvme_done, req);
 		break;
 	}
-	return nvme_result(nc, rc, nblocks);
+	return nvme_result(nc, rc);
 }
 
 static int nvme_submit(struct vpio_blk_channel *ch)

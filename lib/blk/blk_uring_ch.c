@@ -12,6 +12,30 @@
 
 #include "blk_uring.h"
 
+/*
+ * Since Linux 6.12 the kernel's SQ thread keeps the CPUs of the thread that
+ * creates the ring (6.1 lets it run on every online CPU), and a polling
+ * application pins that thread to its core: the SQ thread would then run
+ * only when the application's thread is preempted.  Let it run anywhere
+ * the process may: widen the creating thread's CPUs while the ring is
+ * made, then put them back.
+ */
+static int init_sqpoll(uint32_t entries, struct io_uring *ring, struct io_uring_params *p)
+{
+	cpu_set_t mine, all;
+	bool widened;
+	int rc;
+
+	CPU_ZERO(&all);
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		CPU_SET(cpu, &all);
+	widened = sched_getaffinity(0, sizeof(mine), &mine) == 0 && sched_setaffinity(0, sizeof(all), &all) == 0;
+	rc = io_uring_queue_init_params(entries, ring, p);
+	if (widened)
+		sched_setaffinity(0, sizeof(mine), &mine);
+	return rc;
+}
+
 int blk_uring_ring_init(struct blk_uring_target *ut, struct io_uring *ring, uint32_t entries, bool iopoll,
 			bool sqpoll)
 {
@@ -21,7 +45,7 @@ int blk_uring_ring_init(struct blk_uring_target *ut, struct io_uring *ring, uint
 	memset(&p, 0, sizeof(p));
 	p.flags = (iopoll ? IORING_SETUP_IOPOLL : 0) | (sqpoll ? IORING_SETUP_SQPOLL : 0);
 	p.sq_thread_idle = ut->sqpoll_idle_ms;
-	rc = io_uring_queue_init_params(entries, ring, &p);
+	rc = sqpoll ? init_sqpoll(entries, ring, &p) : io_uring_queue_init_params(entries, ring, &p);
 	if (rc == -EPERM || rc == -ENOSYS || rc == -EACCES) {
 		blk_err("%s: io_uring is not available (%s): the kernel or a security policy refuses it (seccomp, sysctl kernel.io_uring_disabled)",
 			ut->base.name, strerror(-rc));

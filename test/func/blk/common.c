@@ -9,35 +9,24 @@
 #include <unistd.h>
 
 #include "func_blk.h"
+#include "vm_tools/pattern.h"
 
-static uint64_t g_rng = 0x2545f4914f6cdd1dull;
+static uint64_t g_seed = 1, g_draws;
 
 void fb_seed(uint64_t seed)
 {
-	g_rng = seed ? seed : 1;
+	g_seed = seed;
+	g_draws = 0;
 }
 
 uint64_t fb_rand(void)
 {
-	g_rng ^= g_rng << 13;
-	g_rng ^= g_rng >> 7;
-	g_rng ^= g_rng << 17;
-	return g_rng;
+	return pattern_word(g_seed, g_draws++);
 }
 
 void fb_fill(void *buf, size_t len, uint64_t seed)
 {
-	uint8_t *p = buf;
-	uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
-
-	for (size_t i = 0; i < len; i++) {
-		if ((i & 7) == 0) {
-			x ^= x << 13;
-			x ^= x >> 7;
-			x ^= x << 17;
-		}
-		p[i] = (uint8_t)(x >> ((i & 7) * 8));
-	}
+	pattern_fill(buf, len, seed, 0);
 }
 
 uint64_t fb_now_us(void)
@@ -175,4 +164,36 @@ int fb_write(struct vpio_blk_channel *ch, const void *buf, uint64_t lba, uint32_
 	int rc = vpio_blk_write(ch, buf, lba, n, fb_cb, &io);
 
 	return rc != 0 ? rc : fb_wait(ch, &io, 1);
+}
+
+static uint64_t lba_of(struct vpio_blk_channel *ch, uint64_t off, uint32_t *n, size_t len)
+{
+	struct vpio_blk_info info = fb_info(vpio_blk_channel_get_target(ch));
+
+	*n = (uint32_t)(len / info.block_size);
+	return off / info.block_size;
+}
+
+void fb_roundtrip(struct vpio_blk_channel *wch, struct vpio_blk_channel *rch, uint64_t off, size_t len,
+		  uint64_t seed, bool heap)
+{
+	struct fb_buf w, r;
+	uint64_t wlba, rlba;
+	uint32_t wn, rn;
+
+	if (fb_buf_alloc(&w, len, heap) != 0)
+		return;
+	if (fb_buf_alloc(&r, len, heap) == 0) {
+		wlba = lba_of(wch, off, &wn, len);
+		rlba = lba_of(rch, off, &rn, len);
+		fb_fill(w.data, len, seed);
+		fb_fill(r.data, len, ~seed); /* stale bytes the read must replace */
+		CU_ASSERT_EQUAL(fb_write(wch, w.data, wlba, wn), 0);
+		CU_ASSERT_EQUAL(fb_read(rch, r.data, rlba, rn), 0);
+		CU_ASSERT_EQUAL(memcmp(w.data, r.data, len), 0);
+		fb_guards_ok(&r);
+		fb_buf_free(&r);
+	}
+	fb_guards_ok(&w);
+	fb_buf_free(&w);
 }

@@ -20,34 +20,65 @@
 #define MAX_IO (256u << 10) /* largest random I/O */
 #define SPAN (64ull << 20)  /* LBAs used: the first 64 MiB */
 
+#define NO_CHANNEL UINT32_MAX
+
 struct tgt {
 	struct vpio_blk_target *t;
+	struct vpio_blk_channel *ch;
 	struct vpio_blk_info info;
 	uint64_t span; /* blocks used */
 };
 
-static bool tgt_open(struct tgt *x, const char *address)
+/* Open a target with a channel of depth (0: the default; NO_CHANNEL: none);
+ * false, with nothing left open, when that fails. */
+static bool tgt_open(struct tgt *x, const char *address, uint32_t depth)
 {
+	x->ch = NULL;
 	x->t = fb_open1(address);
 	if (x->t == NULL)
 		return false;
 	x->info = fb_info(x->t);
 	x->span = VPIO_TEST_MIN(x->info.num_blocks, SPAN / x->info.block_size);
+	if (depth == NO_CHANNEL)
+		return true;
+	CU_ASSERT_EQUAL(vpio_blk_channel_create(x->t, depth, &x->ch), 0);
+	if (x->ch == NULL)
+		vpio_blk_close(x->t);
+	return x->ch != NULL;
+}
+
+static void tgt_close(struct tgt *x)
+{
+	CU_ASSERT_EQUAL(vpio_blk_channel_destroy(x->ch), 0);
+	CU_ASSERT_EQUAL(vpio_blk_close(x->t), 0);
+}
+
+/* Guarded buffers a (and b, unless NULL) of len bytes; on failure the
+ * target is closed. */
+static bool tgt_bufs(struct tgt *x, struct fb_buf *a, struct fb_buf *b, size_t len)
+{
+	if (fb_buf_alloc(a, len, false) != 0) {
+		tgt_close(x);
+		return false;
+	}
+	if (b != NULL && fb_buf_alloc(b, len, false) != 0) {
+		fb_buf_free(a);
+		tgt_close(x);
+		return false;
+	}
 	return true;
 }
 
-static struct vpio_blk_channel *chan(struct tgt *x, uint32_t depth)
+/* Check the guards, free the buffers, close the target. */
+static void tgt_done(struct tgt *x, struct fb_buf *a, struct fb_buf *b)
 {
-	struct vpio_blk_channel *ch = NULL;
-
-	CU_ASSERT_EQUAL(vpio_blk_channel_create(x->t, depth, &ch), 0);
-	return ch;
-}
-
-static void tgt_close(struct tgt *x, struct vpio_blk_channel *ch)
-{
-	CU_ASSERT_EQUAL(vpio_blk_channel_destroy(ch), 0);
-	CU_ASSERT_EQUAL(vpio_blk_close(x->t), 0);
+	fb_guards_ok(a);
+	fb_buf_free(a);
+	if (b != NULL) {
+		fb_guards_ok(b);
+		fb_buf_free(b);
+	}
+	tgt_close(x);
 }
 
 static bool is_uring(const struct tgt *x)
@@ -60,7 +91,7 @@ static void test_info(void)
 	for (unsigned i = 0; i < g_fb_ntargets; i++) {
 		struct tgt x;
 
-		if (!tgt_open(&x, g_fb_targets[i]))
+		if (!tgt_open(&x, g_fb_targets[i], NO_CHANNEL))
 			continue;
 		CU_ASSERT(x.info.block_size >= 512 && (x.info.block_size & (x.info.block_size - 1)) == 0);
 		CU_ASSERT(x.info.num_blocks > 0);
@@ -78,11 +109,9 @@ static void test_info(void)
 		} else {
 			CU_ASSERT_PTR_NOT_NULL(strstr(x.info.name, "/ns"));
 		}
-		if (!g_fb_given && is_uring(&x))
-			CU_ASSERT_EQUAL(x.info.num_blocks * x.info.block_size, FB_FILE_SIZE);
-		if (!g_fb_given && !is_uring(&x))
-			CU_ASSERT_EQUAL(x.info.num_blocks * x.info.block_size, 64ull << 20);
-		CU_ASSERT_EQUAL(vpio_blk_close(x.t), 0);
+		if (!g_fb_given)
+			CU_ASSERT_EQUAL(x.info.num_blocks * x.info.block_size, is_uring(&x) ? FB_FILE_SIZE : 64ull << 20);
+		tgt_close(&x);
 	}
 }
 
@@ -117,9 +146,9 @@ static void gather(const struct iovec *iov, int n, uint8_t *out)
 
 static unsigned g_failures;
 
-static void rw_iteration(struct tgt *x, struct vpio_blk_channel *ch, struct fb_buf *w, struct fb_buf *r,
-			 uint8_t *tmp, unsigned it)
+static void rw_iteration(struct tgt *x, struct fb_buf *w, struct fb_buf *r, uint8_t *tmp, unsigned it)
 {
+	struct vpio_blk_channel *ch = x->ch;
 	uint32_t bs = x->info.block_size, max_n = VPIO_TEST_MIN(x->info.max_transfer_bytes, MAX_IO) / bs;
 	uint32_t n = 1 + (uint32_t)(fb_rand() % max_n);
 	uint64_t lba = fb_rand() % (x->span - n + 1);
@@ -156,16 +185,8 @@ static void rw_iteration(struct tgt *x, struct vpio_blk_channel *ch, struct fb_b
 	}
 	fb_guards_ok(r);
 	if (CU_get_number_of_failures() != g_failures) {
-		fprintf(stderr, "\n  %s: iteration %u (%s, %u blocks at %llu) failed:", x->info.name, it,
+		fprintf(stderr, "\n  %s: iteration %u (%s, %u blocks at %llu) failed\n", x->info.name, it,
 			vec ? "vector" : "contiguous", n, (unsigned long long)lba);
-		for (int k = 0; k < cnt; k++)
-			fprintf(stderr, " [%td %zu]", (uint8_t *)iov[k].iov_base - r->data, iov[k].iov_len);
-		for (size_t k = 0; k < len; k++)
-			if (r->data[k] != tmp[k]) {
-				fprintf(stderr, " first difference at %zu", k);
-				break;
-			}
-		fprintf(stderr, "\n");
 		g_failures = CU_get_number_of_failures();
 	}
 }
@@ -179,19 +200,16 @@ static void test_rw_random(void)
 
 	for (unsigned i = 0; i < g_fb_ntargets && tmp != NULL; i++) {
 		struct fb_buf w, r;
-		struct vpio_blk_channel *ch;
 		struct tgt x;
 
-		if (!tgt_open(&x, g_fb_targets[i]) || fb_buf_alloc(&w, blen, false) != 0)
+		if (fb_buf_alloc(&w, blen, false) != 0)
 			continue;
-		ch = chan(&x, 0);
-		if (ch != NULL && fb_buf_alloc(&r, blen, false) == 0) {
+		if (tgt_open(&x, g_fb_targets[i], 0) && tgt_bufs(&x, &r, NULL, blen)) {
 			for (unsigned it = 0; it < 60; it++)
-				rw_iteration(&x, ch, &w, &r, tmp, it);
-			fb_buf_free(&r);
+				rw_iteration(&x, &w, &r, tmp, it);
+			tgt_done(&x, &r, NULL);
 		}
 		fb_buf_free(&w);
-		tgt_close(&x, ch);
 	}
 	free(tmp);
 }
@@ -201,47 +219,39 @@ static void test_batch(void)
 {
 	for (unsigned i = 0; i < g_fb_ntargets; i++) {
 		struct vpio_blk_channel_stats s0 = { .stats_size = sizeof(s0) }, s1 = { .stats_size = sizeof(s1) };
-		struct vpio_blk_channel *ch;
 		struct fb_io io = { 0, 0 };
 		struct fb_buf b;
 		struct tgt x;
 		uint32_t bs;
 
-		if (!tgt_open(&x, g_fb_targets[i]))
+		if (!tgt_open(&x, g_fb_targets[i], 32) || !tgt_bufs(&x, &b, NULL, 64 * (size_t)x.info.block_size))
 			continue;
 		bs = x.info.block_size;
-		ch = chan(&x, 32);
-		if (ch == NULL || fb_buf_alloc(&b, 2 * 32 * (size_t)bs, false) != 0) {
-			tgt_close(&x, ch);
-			continue;
-		}
 		fb_fill(b.data, 32 * (size_t)bs, 1000 + i);
-		vpio_blk_channel_get_stats(ch, &s0);
+		vpio_blk_channel_get_stats(x.ch, &s0);
 		for (uint32_t k = 0; k < 32; k++)
-			CU_ASSERT_EQUAL(vpio_blk_write(ch, b.data + k * bs, 3 * k, 1, fb_cb, &io), 0);
-		CU_ASSERT_EQUAL(vpio_blk_channel_get_outstanding(ch), 32);
-		CU_ASSERT_EQUAL(vpio_blk_submit(ch), 32);
-		vpio_blk_channel_get_stats(ch, &s1);
+			CU_ASSERT_EQUAL(vpio_blk_write(x.ch, b.data + k * bs, 3 * k, 1, fb_cb, &io), 0);
+		CU_ASSERT_EQUAL(vpio_blk_channel_get_outstanding(x.ch), 32);
+		CU_ASSERT_EQUAL(vpio_blk_submit(x.ch), 32);
+		vpio_blk_channel_get_stats(x.ch, &s1);
 		CU_ASSERT_EQUAL(s1.batches - s0.batches, 1);
 		CU_ASSERT_EQUAL(s1.submitted - s0.submitted, 32);
 		if (is_uring(&x) && !x.info.sqpoll)
 			CU_ASSERT_EQUAL(s1.syscalls - s0.syscalls, 1);
 		if (!is_uring(&x))
 			CU_ASSERT_EQUAL(s1.syscalls, 0);
-		CU_ASSERT_EQUAL(vpio_blk_submit(ch), 0); /* nothing left to hand over */
-		CU_ASSERT_EQUAL(fb_wait(ch, &io, 32), 0);
+		CU_ASSERT_EQUAL(vpio_blk_submit(x.ch), 0); /* nothing left to hand over */
+		CU_ASSERT_EQUAL(fb_wait(x.ch, &io, 32), 0);
 		/* read them back in one batch (handed over by the poll) */
 		io = (struct fb_io){ 0, 0 };
 		for (uint32_t k = 0; k < 32; k++)
-			CU_ASSERT_EQUAL(vpio_blk_read(ch, b.data + (32 + k) * bs, 3 * k, 1, fb_cb, &io), 0);
-		CU_ASSERT_EQUAL(fb_wait(ch, &io, 32), 0);
+			CU_ASSERT_EQUAL(vpio_blk_read(x.ch, b.data + (32 + k) * bs, 3 * k, 1, fb_cb, &io), 0);
+		CU_ASSERT_EQUAL(fb_wait(x.ch, &io, 32), 0);
 		CU_ASSERT_EQUAL(memcmp(b.data, b.data + 32 * bs, 32 * (size_t)bs), 0);
-		vpio_blk_channel_get_stats(ch, &s1);
+		vpio_blk_channel_get_stats(x.ch, &s1);
 		CU_ASSERT_EQUAL(s1.completed - s0.completed, 64);
 		CU_ASSERT_EQUAL(s1.errors - s0.errors, 0);
-		fb_guards_ok(&b);
-		fb_buf_free(&b);
-		tgt_close(&x, ch);
+		tgt_done(&x, &b, NULL);
 	}
 }
 
@@ -267,46 +277,37 @@ static int misc_sync(struct vpio_blk_channel *ch, int op, uint64_t lba, uint32_t
 static void test_zeroes_flush_deallocate(void)
 {
 	for (unsigned i = 0; i < g_fb_ntargets; i++) {
-		struct vpio_blk_channel *ch;
 		struct fb_buf w, r;
 		struct tgt x;
-		size_t bs, len;
 		uint64_t lba;
+		size_t bs;
 		uint32_t n;
 
-		if (!tgt_open(&x, g_fb_targets[i]))
+		if (!tgt_open(&x, g_fb_targets[i], 4))
 			continue;
 		bs = x.info.block_size;
 		n = (uint32_t)VPIO_TEST_MIN(64u, x.info.max_transfer_bytes / bs); /* 32 on emu:nvme1 (small MDTS) */
-		len = n * bs;
 		lba = x.span - n - 8;
-		ch = chan(&x, 4);
-		if (ch == NULL || fb_buf_alloc(&w, len, false) != 0 || fb_buf_alloc(&r, len, false) != 0) {
-			tgt_close(&x, ch);
+		if (!tgt_bufs(&x, &w, &r, n * bs))
 			continue;
-		}
-		fb_fill(w.data, len, 77 + i);
-		CU_ASSERT_EQUAL(fb_write(ch, w.data, lba, n), 0);
-		CU_ASSERT_EQUAL(misc_sync(ch, 0, 0, 0), 0);
+		fb_fill(w.data, n * bs, 77 + i);
+		CU_ASSERT_EQUAL(fb_write(x.ch, w.data, lba, n), 0);
+		CU_ASSERT_EQUAL(misc_sync(x.ch, 0, 0, 0), 0);
 		if (x.info.max_write_zeroes_blocks >= n / 4) { /* zero the second quarter */
-			CU_ASSERT_EQUAL(misc_sync(ch, 1, lba + n / 4, n / 4), 0);
-			CU_ASSERT_EQUAL(fb_read(ch, r.data, lba, n), 0);
+			CU_ASSERT_EQUAL(misc_sync(x.ch, 1, lba + n / 4, n / 4), 0);
+			CU_ASSERT_EQUAL(fb_read(x.ch, r.data, lba, n), 0);
 			CU_ASSERT_EQUAL(memcmp(r.data, w.data, n / 4 * bs), 0);
 			CU_ASSERT(all_zero(r.data + n / 4 * bs, n / 4 * bs));
 			CU_ASSERT_EQUAL(memcmp(r.data + n / 2 * bs, w.data + n / 2 * bs, n / 2 * bs), 0);
 		}
 		if (x.info.max_deallocate_blocks >= n) {
-			CU_ASSERT_EQUAL(misc_sync(ch, 2, lba, n), 0);
+			CU_ASSERT_EQUAL(misc_sync(x.ch, 2, lba, n), 0);
 			if (!g_fb_given) { /* the emulator and files read deallocated blocks as zeroes */
-				CU_ASSERT_EQUAL(fb_read(ch, r.data, lba, n), 0);
-				CU_ASSERT(all_zero(r.data, len));
+				CU_ASSERT_EQUAL(fb_read(x.ch, r.data, lba, n), 0);
+				CU_ASSERT(all_zero(r.data, n * bs));
 			}
 		}
-		fb_guards_ok(&w);
-		fb_guards_ok(&r);
-		fb_buf_free(&w);
-		fb_buf_free(&r);
-		tgt_close(&x, ch);
+		tgt_done(&x, &w, &r);
 	}
 }
 
@@ -314,38 +315,32 @@ static void test_zeroes_flush_deallocate(void)
 static void test_flow_control(void)
 {
 	for (unsigned i = 0; i < g_fb_ntargets; i++) {
-		struct vpio_blk_channel *ch;
 		struct fb_io io = { 0, 0 };
 		struct fb_buf b;
 		struct tgt x;
+		size_t bs;
 		int rc;
 
-		if (!tgt_open(&x, g_fb_targets[i]))
+		if (!tgt_open(&x, g_fb_targets[i], 4) || !tgt_bufs(&x, &b, NULL, 5 * (size_t)x.info.block_size))
 			continue;
-		ch = chan(&x, 4);
-		if (ch == NULL || fb_buf_alloc(&b, 5 * (size_t)x.info.block_size, false) != 0) {
-			tgt_close(&x, ch);
-			continue;
-		}
-		CU_ASSERT_EQUAL(vpio_blk_channel_get_depth(ch), 4);
+		bs = x.info.block_size;
+		CU_ASSERT_EQUAL(vpio_blk_channel_get_depth(x.ch), 4);
 		for (uint32_t k = 0; k < 4; k++)
-			CU_ASSERT_EQUAL(vpio_blk_read(ch, b.data + k * x.info.block_size, k, 1, fb_cb, &io), 0);
+			CU_ASSERT_EQUAL(vpio_blk_read(x.ch, b.data + k * bs, k, 1, fb_cb, &io), 0);
 		vpio_test_log_capture();
-		CU_ASSERT_EQUAL(vpio_blk_read(ch, b.data + 4 * x.info.block_size, 4, 1, fb_cb, &io), -EAGAIN);
-		CU_ASSERT_EQUAL(vpio_blk_flush(ch, fb_cb, &io), -EAGAIN);
+		CU_ASSERT_EQUAL(vpio_blk_read(x.ch, b.data + 4 * bs, 4, 1, fb_cb, &io), -EAGAIN);
+		CU_ASSERT_EQUAL(vpio_blk_flush(x.ch, fb_cb, &io), -EAGAIN);
 		CU_ASSERT_EQUAL(vpio_test_log_errors(), 0);
 		vpio_test_log_release();
 		CU_ASSERT_EQUAL(io.done, 0); /* nothing completes outside vpio_blk_poll() */
-		CU_ASSERT_EQUAL(fb_wait(ch, &io, 1), 0);
+		CU_ASSERT_EQUAL(fb_wait(x.ch, &io, 1), 0);
 		do
-			rc = vpio_blk_read(ch, b.data + 4 * x.info.block_size, 4, 1, fb_cb, &io);
-		while (rc == -EAGAIN && vpio_blk_poll(ch, 0) >= 0);
+			rc = vpio_blk_read(x.ch, b.data + 4 * bs, 4, 1, fb_cb, &io);
+		while (rc == -EAGAIN && vpio_blk_poll(x.ch, 0) >= 0);
 		CU_ASSERT_EQUAL(rc, 0);
-		CU_ASSERT_EQUAL(fb_wait(ch, &io, 5), 0);
-		CU_ASSERT_EQUAL(vpio_blk_channel_get_outstanding(ch), 0);
-		fb_guards_ok(&b);
-		fb_buf_free(&b);
-		tgt_close(&x, ch);
+		CU_ASSERT_EQUAL(fb_wait(x.ch, &io, 5), 0);
+		CU_ASSERT_EQUAL(vpio_blk_channel_get_outstanding(x.ch), 0);
+		tgt_done(&x, &b, NULL);
 	}
 }
 
@@ -354,36 +349,19 @@ static void test_flow_control(void)
 static void test_max_transfer(void)
 {
 	for (unsigned i = 0; i < g_fb_ntargets; i++) {
-		struct vpio_blk_channel *ch;
-		struct fb_buf w, r;
 		struct tgt x;
-		uint32_t n;
-		size_t len;
+		uint32_t too_many;
 
-		if (!tgt_open(&x, g_fb_targets[i]))
+		if (!tgt_open(&x, g_fb_targets[i], 1))
 			continue;
-		len = VPIO_TEST_MIN(x.info.max_transfer_bytes, 8u << 20);
-		n = (uint32_t)(len / x.info.block_size);
-		ch = chan(&x, 1);
-		if (ch == NULL || fb_buf_alloc(&w, len, false) != 0 || fb_buf_alloc(&r, len, false) != 0) {
-			tgt_close(&x, ch);
-			continue;
-		}
-		fb_fill(w.data, len, 4242);
-		CU_ASSERT_EQUAL(fb_write(ch, w.data, 1, n), 0);
-		CU_ASSERT_EQUAL(fb_read(ch, r.data, 1, n), 0);
-		CU_ASSERT_EQUAL(memcmp(w.data, r.data, len), 0);
-		fb_guards_ok(&w);
-		fb_guards_ok(&r);
+		fb_roundtrip(x.ch, x.ch, x.info.block_size, VPIO_TEST_MIN(x.info.max_transfer_bytes, 8u << 20), 4242,
+			     false);
+		too_many = x.info.max_transfer_bytes / x.info.block_size + 1;
 		vpio_test_log_capture();
-		CU_ASSERT_EQUAL(vpio_blk_read(ch, r.data, 0, x.info.max_transfer_bytes / x.info.block_size + 1, fb_cb,
-					      NULL),
-				-E2BIG);
+		CU_ASSERT_EQUAL(vpio_blk_read(x.ch, (void *)(uintptr_t)4096, 0, too_many, fb_cb, NULL), -E2BIG);
 		CU_ASSERT(vpio_test_log_has("is more than the"));
 		vpio_test_log_release();
-		fb_buf_free(&w);
-		fb_buf_free(&r);
-		tgt_close(&x, ch);
+		tgt_close(&x);
 	}
 }
 
@@ -391,34 +369,27 @@ static void test_max_transfer(void)
 static void test_destroy_in_flight(void)
 {
 	for (unsigned i = 0; i < g_fb_ntargets; i++) {
-		struct vpio_blk_channel *ch;
 		struct fb_io io[16];
 		struct fb_buf b;
 		struct tgt x;
 		size_t bs;
 
-		if (!tgt_open(&x, g_fb_targets[i]))
+		if (!tgt_open(&x, g_fb_targets[i], 16) || !tgt_bufs(&x, &b, NULL, 16 * (size_t)x.info.block_size))
 			continue;
 		bs = x.info.block_size;
-		ch = chan(&x, 16);
-		if (ch == NULL || fb_buf_alloc(&b, 16 * 8 * bs, false) != 0) {
-			tgt_close(&x, ch);
-			continue;
-		}
 		for (int k = 0; k < 16; k++) { /* one block each: one NVMe command each */
 			io[k] = (struct fb_io){ 0, 0 };
-			CU_ASSERT_EQUAL(vpio_blk_read(ch, b.data + k * 8 * bs, (uint64_t)k * 8, 1, fb_cb, &io[k]), 0);
+			CU_ASSERT_EQUAL(vpio_blk_read(x.ch, b.data + k * bs, (uint64_t)k * 8, 1, fb_cb, &io[k]), 0);
 			if (k == 7)
-				CU_ASSERT_EQUAL(vpio_blk_submit(ch), 8); /* some on the device, some only queued */
+				CU_ASSERT_EQUAL(vpio_blk_submit(x.ch), 8); /* some on the device, some only queued */
 		}
-		CU_ASSERT_EQUAL(vpio_blk_channel_destroy(ch), 0);
+		CU_ASSERT_EQUAL(vpio_blk_channel_destroy(x.ch), 0);
+		x.ch = NULL;
 		for (int k = 0; k < 16; k++) {
 			CU_ASSERT_EQUAL(io[k].done, 1);
 			CU_ASSERT(io[k].status == 0 || io[k].status == -ECANCELED);
 		}
-		fb_guards_ok(&b);
-		fb_buf_free(&b);
-		CU_ASSERT_EQUAL(vpio_blk_close(x.t), 0);
+		tgt_done(&x, &b, NULL);
 	}
 }
 
@@ -426,18 +397,20 @@ struct worker {
 	struct tgt *x;
 	unsigned id;
 	unsigned failures;
+	struct vpio_blk_channel *ch; /* made by the main thread, or NULL */
 };
 
-/* A thread with its own channel and buffers, on its own half of the LBAs. */
+/* A thread with its own channel and buffers, on its own half of the LBAs;
+ * the channel made there or handed over by the main thread. */
 static void *worker_main(void *arg)
 {
 	struct worker *wk = arg;
 	uint32_t bs = wk->x->info.block_size;
 	uint64_t base = wk->id * (wk->x->span / 2);
-	struct vpio_blk_channel *ch = NULL;
+	struct vpio_blk_channel *ch = wk->ch;
 	uint8_t *w = vpio_blk_buf_alloc(16 * (size_t)bs), *r = vpio_blk_buf_alloc(16 * (size_t)bs);
 
-	if (w == NULL || r == NULL || vpio_blk_channel_create(wk->x->t, 8, &ch) != 0)
+	if (w == NULL || r == NULL || (ch == NULL && vpio_blk_channel_create(wk->x->t, 8, &ch) != 0))
 		wk->failures++;
 	for (unsigned it = 0; ch != NULL && it < 100; it++) {
 		uint32_t n = 1 + it % 16;
@@ -476,17 +449,19 @@ static void test_threads(void)
 		pthread_t th[2];
 		struct tgt x;
 
-		if (!tgt_open(&x, g_fb_targets[i]))
+		if (!tgt_open(&x, g_fb_targets[i], NO_CHANNEL))
 			continue;
 		for (unsigned k = 0; k < 2; k++) {
-			wk[k] = (struct worker){ &x, k, 0 };
+			wk[k] = (struct worker){ &x, k, 0, NULL };
+			if (k == 1)
+				CU_ASSERT_EQUAL(vpio_blk_channel_create(x.t, 8, &wk[k].ch), 0);
 			CU_ASSERT_EQUAL(pthread_create(&th[k], NULL, worker_main, &wk[k]), 0);
 		}
 		for (unsigned k = 0; k < 2; k++) {
 			pthread_join(th[k], NULL);
 			CU_ASSERT_EQUAL(wk[k].failures, 0);
 		}
-		CU_ASSERT_EQUAL(vpio_blk_close(x.t), 0);
+		tgt_close(&x);
 	}
 }
 
@@ -495,32 +470,14 @@ static void test_threads(void)
 static void test_uring_heap_memory(void)
 {
 	for (unsigned i = 0; i < g_fb_ntargets; i++) {
-		struct vpio_blk_channel *ch;
-		struct fb_buf w, r;
 		struct tgt x;
-		size_t len;
 
-		if (!tgt_open(&x, g_fb_targets[i]))
+		if (!tgt_open(&x, g_fb_targets[i], 2))
 			continue;
-		if (!is_uring(&x)) {
-			CU_ASSERT_EQUAL(vpio_blk_close(x.t), 0);
-			continue;
-		}
-		len = 16 * (size_t)x.info.block_size;
-		ch = chan(&x, 2);
-		if (ch == NULL || fb_buf_alloc(&w, len, true) != 0 || fb_buf_alloc(&r, len, true) != 0) {
-			tgt_close(&x, ch);
-			continue;
-		}
-		fb_fill(w.data, len, 99);
-		CU_ASSERT_EQUAL(fb_write(ch, w.data, 5, 16), 0);
-		CU_ASSERT_EQUAL(fb_read(ch, r.data, 5, 16), 0);
-		CU_ASSERT_EQUAL(memcmp(w.data, r.data, len), 0);
-		fb_guards_ok(&w);
-		fb_guards_ok(&r);
-		fb_buf_free(&w);
-		fb_buf_free(&r);
-		tgt_close(&x, ch);
+		if (is_uring(&x))
+			fb_roundtrip(x.ch, x.ch, 5 * (uint64_t)x.info.block_size, 16 * (size_t)x.info.block_size, 99,
+				     true);
+		tgt_close(&x);
 	}
 }
 

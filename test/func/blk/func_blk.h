@@ -66,6 +66,12 @@ bool fb_guards_ok(const struct fb_buf *b);
 int fb_read(struct vpio_blk_channel *ch, void *buf, uint64_t lba, uint32_t n);
 int fb_write(struct vpio_blk_channel *ch, const void *buf, uint64_t lba, uint32_t n);
 
+/* Write a pattern to byte offset off through wch, read it back through
+ * rch (the same channel, or one of another target on the same data) into
+ * another buffer, compare, check both buffers' guards. */
+void fb_roundtrip(struct vpio_blk_channel *wch, struct vpio_blk_channel *rch, uint64_t off, size_t len,
+		  uint64_t seed, bool heap);
+
 int fb_register_data(void);
 int fb_register_cross(void);
 int fb_register_bad_input(void);
