@@ -12,8 +12,10 @@ BUILD="gcc libc6-dev ninja-build pkg-config libdpdk-dev libbsd-dev libnuma-dev l
 # what the VM tier needs (QEMU, a static busybox for the
 # initramfs, cpio/xz/zstd to unpack Debian kernels, kmod, pciutils).
 TEST="clang libclang-rt-14-dev strace fio qemu-system-x86 busybox-static cpio xz-utils zstd kmod pciutils"
+# Tools: scripts/perf-plot.py draws vpio-perf --json reports.
+TOOLS="python3-matplotlib"
 
-PKGS="$BUILD $TEST"
+PKGS="$BUILD $TEST $TOOLS"
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

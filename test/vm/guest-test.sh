@@ -25,11 +25,12 @@ BUILD=${VPIO_BUILD_DIR:-build}
 # Binaries whose absence fails the test once they exist in the tree, i.e.
 # once a mk/*.mk fragment declares them ("app NAME" / "test NAME"); before
 # that a missing one is only skipped.  Extend as tools land.
-REQUIRED="bin/vpio-envinfo bin/vpio-identify test/func_nvme test/vm_mem test/nvme_pattern"
+REQUIRED="bin/vpio-envinfo bin/vpio-identify test/func_nvme test/vm_mem test/nvme_pattern bin/vpio-perf"
 # Binaries run only when built.
-OPTIONAL="bin/vpio-perf"
-# vpio-perf's arguments; empty = not run yet (its interface is not settled).
-PERF_ARGS=""
+OPTIONAL=""
+# vpio-perf's arguments (doc/perf.md): mixed random I/O with every block
+# written signed and every read checked; a mismatch or I/O error exits 1.
+PERF_ARGS="-w randrw -M 50 -q 16 -t 2 --verify"
 # 1 = the unprivileged vpio-identify run (TARGET_USER) fails the test.
 UNPRIV_FATAL=1
 SERIALS=(vpionvme0 vpionvme1)
