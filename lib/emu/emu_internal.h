@@ -133,6 +133,9 @@ struct emu_store {
 	enum emu_store_kind kind;
 	uint64_t size;		/* bytes */
 	uint8_t *mem;		/* EMU_STORE_MEM: sparse anonymous mapping */
+	uint64_t *written;	/* EMU_STORE_MEM: a bit per 4 KiB page that may
+				 * hold data; the others read as zeroes without
+				 * touching (faulting in) mem */
 	int fd;			/* EMU_STORE_FILE */
 	char path[EMU_BACKING_LEN];
 };
