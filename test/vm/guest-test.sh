@@ -332,7 +332,20 @@ for s in "${SERIALS[@]}"; do
 	rm -f /tmp/pattern.img
 done
 
-# --- 7. status -------------------------------------------------------------------
+# --- 7. vpio on the kernel's nvme driver: the io_uring backend -------------------
+# The same controllers, now under the kernel: vpio-perf through io_uring
+# checks every block it reads (written in the same run).  What vpio wrote
+# through VFIO was read back by the kernel in step 6.
+for s in "${SERIALS[@]}"; do
+	[[ -n ${BLK[$s]} ]] || continue
+	dev=/dev/${BLK[$s]}
+	if have bin/vpio-perf; then
+		# shellcheck disable=SC2086  # word list on purpose
+		step "vpio-perf -a uring:$dev $PERF_ARGS ($s, kernel driver)" "$BUILD/bin/vpio-perf" -a "uring:$dev" $PERF_ARGS
+	fi
+done
+
+# --- 8. status -------------------------------------------------------------------
 if step "setup.sh status" scripts/setup.sh status; then
 	grep -q "^$A0 .* nvme " /tmp/step.log && ok "status lists $A0 on nvme again" || fail "status does not list $A0 on nvme"
 fi
