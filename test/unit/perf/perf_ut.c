@@ -256,6 +256,78 @@ static void test_verify_read_log(void)
 	free(buf);
 }
 
+/* --verify-only: blocks of an earlier run, classified and checked. */
+static void test_verify_only_read(void)
+{
+	uint8_t *buf = malloc(9 * 512), *moved = malloc(512);
+	struct perf_mismatch rec[8];
+	struct perf_mismatch_log log = { rec, 8, 0, 0 };
+	struct perf_vo_counts c = { 0, 0, 0, 0 };
+	char line[256];
+
+	CU_ASSERT_FATAL(buf != NULL && moved != NULL);
+	/* 100..103 right; 104 zeroed; 105 another seed's; 106 holds the block
+	 * written for LBA 200; 107 one byte flipped in its body; 108 right
+	 * header but generation 0 (no run writes it) */
+	perf_verify_fill(buf, 512, 9, 100, 5, 9);
+	memset(buf + 4 * 512, 0, 512);
+	perf_verify_fill(buf + 5 * 512, 512, 1, 105, 5, 10);
+	perf_verify_fill(moved, 512, 1, 200, 5, 9);
+	memcpy(buf + 6 * 512, moved, 512);
+	buf[7 * 512 + 300] ^= 1;
+	((uint64_t *)(buf + 8 * 512))[2] = 0;
+	CU_ASSERT_EQUAL(perf_verify_only_read(&log, buf, 512, 4, 100, 9, false, 3, &c), 0);
+	CU_ASSERT_EQUAL(c.checked, 4);
+	CU_ASSERT_EQUAL(perf_verify_only_read(&log, buf, 512, 4, 100, 9, true, 3, &c), 0);
+	CU_ASSERT_EQUAL(c.checked, 8);
+	CU_ASSERT_EQUAL(log.total, 0);
+	memset(&c, 0, sizeof(c));
+	CU_ASSERT_EQUAL(perf_verify_only_read(&log, buf, 512, 9, 100, 9, false, 3, &c), 3);
+	CU_ASSERT_EQUAL(c.checked, 7);
+	CU_ASSERT_EQUAL(c.unsigned_blocks, 1);
+	CU_ASSERT_EQUAL(c.other_seed, 1);
+	CU_ASSERT_EQUAL(c.bad, 3);
+	CU_ASSERT_EQUAL_FATAL(log.n, 3);
+	CU_ASSERT_EQUAL(rec[0].lba, 106);
+	CU_ASSERT_EQUAL(rec[0].offset, 8);
+	CU_ASSERT_EQUAL(rec[0].tag, 3);
+	perf_mismatch_fmt(line, sizeof(line), &rec[0]);
+	CU_ASSERT(strstr(line, "LBA 106: expected lba 106 gen 5 seed 9, got lba 200 gen 5 seed 9 (first difference at byte 8)") !=
+		  NULL);
+	CU_ASSERT_EQUAL(rec[1].lba, 107);
+	CU_ASSERT_EQUAL(rec[1].offset, 296);
+	CU_ASSERT_EQUAL(rec[2].lba, 108);
+	CU_ASSERT_EQUAL(rec[2].offset, 16);
+	perf_mismatch_fmt(line, sizeof(line), &rec[2]);
+	CU_ASSERT(strstr(line, "LBA 108: expected lba 108 gen any seed 9, got lba 108 gen 0 seed 9") != NULL);
+	/* every block must be signed: the zeroed and the foreign one too */
+	memset(&c, 0, sizeof(c));
+	log.n = 0;
+	log.total = 0;
+	CU_ASSERT_EQUAL(perf_verify_only_read(&log, buf, 512, 9, 100, 9, true, 3, &c), 5);
+	CU_ASSERT_EQUAL(c.checked, 9);
+	CU_ASSERT_EQUAL(c.unsigned_blocks, 1);
+	CU_ASSERT_EQUAL(c.other_seed, 1);
+	CU_ASSERT_EQUAL_FATAL(log.n, 5);
+	CU_ASSERT_EQUAL(rec[0].lba, 104);
+	CU_ASSERT_EQUAL(rec[0].offset, 0);
+	perf_mismatch_fmt(line, sizeof(line), &rec[0]);
+	CU_ASSERT(strstr(line, "LBA 104: expected lba 104 gen any seed 9, got no vpio-perf signature") != NULL);
+	CU_ASSERT_EQUAL(rec[1].lba, 105);
+	CU_ASSERT_EQUAL(rec[1].offset, 24);
+	perf_mismatch_fmt(line, sizeof(line), &rec[1]);
+	CU_ASSERT(strstr(line, "LBA 105: expected lba 105 gen any seed 9, got lba 105 gen 5 seed 10") != NULL);
+	/* a poisoned read buffer holds no signature */
+	perf_verify_fill(buf, 512, 4, 100, 5, 9);
+	perf_verify_poison(buf, 512, 4);
+	memset(&c, 0, sizeof(c));
+	CU_ASSERT_EQUAL(perf_verify_only_read(&log, buf, 512, 4, 100, 9, false, 3, &c), 0);
+	CU_ASSERT_EQUAL(c.unsigned_blocks, 4);
+	CU_ASSERT_EQUAL(c.checked, 0);
+	free(buf);
+	free(moved);
+}
+
 static void test_verify_generations(void)
 {
 	CU_ASSERT_EQUAL(perf_verify_next_gen(0), 1);
@@ -400,6 +472,18 @@ static void test_opts_every_flag(void)
 		CU_ASSERT_EQUAL(o.n_cores, 2);
 		CU_ASSERT_STRING_EQUAL(o.core_mask_str, "0x3");
 	}
+	/* --verify-only: -w read implies one pass */
+	CU_ASSERT_EQUAL(parse(&o, "--verify-only", "--seed", "7", "-w", "read", "--verify-min", "all", "--range",
+			      "16M:8M", NULL),
+			0);
+	CU_ASSERT(o.verify_only && !o.verify && o.one_pass && o.verify_min_given && o.verify_min_all);
+	CU_ASSERT(o.range_given && o.range_start == 16 << 20 && o.range_len == 8 << 20);
+	CU_ASSERT_EQUAL(parse(&o, "--verify-only", "--seed", "7", "--verify-min", "100", "--range", "1M:", NULL), 0);
+	CU_ASSERT(o.verify_only && !o.one_pass && o.workload == PERF_RANDREAD && !o.verify_min_all);
+	CU_ASSERT_EQUAL(o.verify_min, 100);
+	CU_ASSERT(o.range_start == 1 << 20 && o.range_len == 0);
+	CU_ASSERT_EQUAL(parse(&o, "-w", "write", "--one-pass", "--verify", "--verify-min", "1", NULL), 0);
+	CU_ASSERT(o.one_pass && o.verify && o.verify_min == 1);
 	CU_ASSERT_EQUAL(parse(&o, "--help", NULL), 1);
 	CU_ASSERT(strstr(g_err, "usage: vpio-perf") != NULL && strstr(g_err, "examples:") != NULL);
 	CU_ASSERT_EQUAL(parse(&o, "-h", NULL), 1);
@@ -448,6 +532,26 @@ static void test_opts_bad(void)
 	refused(parse(&o, "--seed", "0x2a", NULL), "--seed '0x2a'");
 	refused(parse(&o, "--json", "", NULL), "--json ''");
 	refused(parse(&o, "-a", "", NULL), "-a ''");
+	refused(parse(&o, "--verify-only", "-w", "read", NULL), "--verify-only needs --seed N");
+	refused(parse(&o, "--verify-only", "--seed", "1", "-w", "write", NULL), "--verify-only -w write: ");
+	refused(parse(&o, "--verify-only", "--seed", "1", "-w", "randwrite", NULL), "--verify-only -w randwrite: ");
+	refused(parse(&o, "--verify-only", "--seed", "1", "-w", "rw", NULL), "--verify-only -w rw: ");
+	refused(parse(&o, "--verify-only", "--seed", "1", "-w", "randrw", "-M", "100", NULL), "--verify-only -w randrw: ");
+	refused(parse(&o, "--verify-only", "--verify", "--seed", "1", NULL), "exclude each other");
+	refused(parse(&o, "--verify-min", "5", NULL), "give --verify or --verify-only too");
+	refused(parse(&o, "--verify", "--verify-min", "all", NULL), "--verify-min all: only with --verify-only");
+	refused(parse(&o, "--verify", "--verify-min", "0", NULL), "--verify-min '0'");
+	refused(parse(&o, "--verify", "--verify-min", "lots", NULL), "--verify-min 'lots'");
+	refused(parse(&o, "--range", "16M", NULL), "--range '16M': give START:LENGTH");
+	refused(parse(&o, "--range", ":8M", NULL), "--range ':8M': give START:LENGTH");
+	refused(parse(&o, "--range", "x:8M", NULL), "START 'x' is not a size");
+	refused(parse(&o, "--range", "16M:0", NULL), "LENGTH '0' is not a size above 0");
+	refused(parse(&o, "--range", "16M:8Q", NULL), "LENGTH '8Q'");
+	refused(parse(&o, "--range", "100:8M", NULL), "multiples of 512");
+	refused(parse(&o, "--range", "0:4K", "-o", "64K", NULL), "smaller than one I/O");
+	refused(parse(&o, "--range", "18446744073709551104:1K", NULL), "beyond 2^64");
+	refused(parse(&o, "--one-pass", NULL), "--one-pass: for the sequential workloads");
+	refused(parse(&o, "--one-pass", "-w", "randrw", NULL), "not -w randrw");
 }
 
 static int register_tests(void)
@@ -464,6 +568,7 @@ static int register_tests(void)
 		VPIO_SUITE("perf_verify", NULL, NULL);
 		VPIO_TEST(test_verify_roundtrip);
 		VPIO_TEST(test_verify_read_log);
+		VPIO_TEST(test_verify_only_read);
 		VPIO_TEST(test_verify_generations);
 		VPIO_TEST(test_rng);
 	}
