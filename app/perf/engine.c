@@ -6,6 +6,10 @@
  * ring's own submit): time is the TSC, a completion resubmits its context
  * from the callback, and everything it writes is its own.
  *
+ * With one pass (--one-pass, --verify-only -w read) a channel stops
+ * queuing once it has queued each slot of its share, and a worker whose
+ * channels are all done (or failed) ends before -t.
+ *
  * Latency is TSC ticks from the call that queued an I/O to the callback
  * that completed it: the callback reads the TSC once and the same value
  * stamps the I/O it submits next, so each I/O costs one TSC read.
@@ -36,7 +40,8 @@ static inline void relaxed_add(uint64_t *counter, uint64_t n)
 }
 
 /* The next slot of the channel; with --verify one with no I/O in flight
- * (there is one: a channel owns more slots than its queue depth). */
+ * (there is one: a channel owns more slots than its queue depth;
+ * --verify-only marks no slot busy). */
 static uint64_t pick_slot(struct perf_channel *ch)
 {
 	const uint32_t *vt = ch->tgt->vtable;

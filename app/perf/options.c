@@ -260,7 +260,7 @@ static int one_option(int c, const char *arg, struct perf_opts *o, bool *m_given
 	case OPT_VERIFY_ONLY: o->verify_only = true; return 0;
 	case OPT_VERIFY_MIN: return parse_verify_min(arg, o);
 	case OPT_RANGE: return parse_range(arg, o);
-	case OPT_ONE_PASS: o->one_pass = true; return 0;
+	case OPT_ONE_PASS: o->one_pass = o->one_pass_given = true; return 0;
 	case OPT_JSON:
 		if (arg[0] == '\0')
 			return perf_bad("--json '': give a file name");

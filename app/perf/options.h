@@ -44,6 +44,7 @@ struct perf_opts {
 	bool verify_min_all;	/* --verify-min all */
 	uint64_t verify_min;	/* --verify-min N: blocks checked per target */
 	bool one_pass;		/* --one-pass, or implied by --verify-only -w read */
+	bool one_pass_given;	/* --one-pass: an unfinished pass is a failure */
 	bool range_given;	/* --range START:LENGTH (bytes of each target) */
 	uint64_t range_start;
 	uint64_t range_len;	/* 0: to the end of the target */

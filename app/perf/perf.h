@@ -198,10 +198,12 @@ struct perf_vtarget {
 	uint64_t range_blocks;	/* blocks in its slots */
 	uint64_t pass_blocks;	/* one pass: blocks of the range read */
 	bool min_met;		/* --verify-min met (true without it) */
+	bool pass_failed;	/* --one-pass given and the pass not finished */
 };
 void perf_verify_target(const struct perf_run *r, unsigned k, struct perf_vtarget *v);
 /* true when the run failed: I/O errors, stopped channels, lost I/Os,
- * verify mismatches, --verify-min not met, a worker that did not start. */
+ * verify mismatches, --verify-min not met, a --one-pass not finished, a
+ * worker that did not start. */
 bool perf_failed(const struct perf_run *r);
 /* Ticks -> microseconds. */
 double perf_us(const struct perf_run *r, uint64_t ticks);

@@ -94,8 +94,8 @@ static void print_verify_only(const struct perf_run *r)
 	perf_total(r, -1, -1, &t);
 	printf("verify-only: %" PRIu64 " blocks checked (signed with seed %" PRIu64 "), %" PRIu64
 	       " without a signature, %" PRIu64 " signed with another seed%s, %" PRIu64 " mismatched\n",
-	       t.verified, r->o->seed, t.unsigned_blocks, t.other_seed, r->o->verify_min_all ? " (all checked)" : "",
-	       t.mismatched);
+	       t.verified, r->o->seed, t.unsigned_blocks, t.other_seed,
+	       r->o->verify_min_all ? " (both mismatches: --verify-min all)" : " (both not checked)", t.mismatched);
 	for (unsigned k = 0; k < r->n_targets; k++) {
 		perf_verify_target(r, k, &v);
 		printf("  %s: %" PRIu64 " checked, %" PRIu64 " without a signature, %" PRIu64 " another seed's, %" PRIu64
@@ -151,7 +151,8 @@ void perf_print_table(const struct perf_run *r)
 	}
 }
 
-/* One line on stderr when target k fell short of --verify-min. */
+/* A line on stderr when target k's --one-pass did not finish, one when it
+ * fell short of --verify-min. */
 static void print_min_failure(const struct perf_run *r, unsigned k)
 {
 	const struct perf_opts *o = r->o;
@@ -159,6 +160,10 @@ static void print_min_failure(const struct perf_run *r, unsigned k)
 	char min[24];
 
 	perf_verify_target(r, k, &v);
+	if (v.pass_failed)
+		fprintf(stderr, "vpio-perf: %s: --one-pass not finished: %" PRIu64 " of the range's %" PRIu64
+			" blocks %s when the run ended (raise -t)\n", r->tg[k].info.name, v.pass_blocks, v.range_blocks,
+			o->workload == PERF_READ ? "read" : "written");
 	if (v.min_met)
 		return;
 	fprintf(stderr, "vpio-perf: %s: --verify-min %s not met: %" PRIu64 " blocks checked", r->tg[k].info.name,

@@ -103,10 +103,12 @@ void perf_verify_target(const struct perf_run *r, unsigned k, struct perf_vtarge
 			v->pass_blocks += (ch->range_len - ch->left) * tg->io_blocks;
 		}
 	}
+	v->pass_failed = o->one_pass_given && v->pass_blocks < v->range_blocks;
 	if (!o->verify_min_given)
 		v->min_met = true;
 	else if (o->verify_min_all)
-		v->min_met = v->t.verified > 0 && (!v->one_pass || v->pass_blocks == v->range_blocks);
+		v->min_met = v->t.verified > 0 && v->t.unsigned_blocks == 0 && v->t.other_seed == 0 &&
+			     (!v->one_pass || v->pass_blocks == v->range_blocks);
 	else
 		v->min_met = v->t.verified >= o->verify_min;
 }
@@ -117,7 +119,7 @@ bool perf_failed(const struct perf_run *r)
 
 	for (unsigned k = 0; k < r->n_targets; k++) {
 		perf_verify_target(r, k, &v);
-		if (!v.min_met)
+		if (!v.min_met || v.pass_failed)
 			return true;
 	}
 	for (unsigned i = 0; i < r->n_workers; i++) {

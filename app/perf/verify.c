@@ -98,7 +98,6 @@ static uint32_t only_block(const uint64_t *w, uint32_t bs, uint64_t lba, uint64_
 			c->other_seed++;
 		if (!every)
 			return 0;
-		c->checked++;
 		m->offset = w[0] != PERF_SIG_MAGIC ? 0u : w[1] != lba ? 8u : 24u;
 		return 1;
 	}

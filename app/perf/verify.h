@@ -79,7 +79,7 @@ uint32_t perf_verify_read(struct perf_mismatch_log *log, const void *buf, uint32
 			  uint64_t lba, uint32_t gen, uint64_t seed, uint32_t tag);
 /* What --verify-only found in some blocks. */
 struct perf_vo_counts {
-	uint64_t checked;	/* signed with the run's seed (all blocks with `every`) */
+	uint64_t checked;	/* signed with the run's seed, checked */
 	uint64_t unsigned_blocks; /* no vpio-perf signature */
 	uint64_t other_seed;	/* signed with another seed */
 	uint64_t bad;		/* mismatches (logged) */
@@ -88,8 +88,9 @@ struct perf_vo_counts {
  * A block signed with seed must name lba in its header, carry a
  * generation a run writes (1..PERF_V_UNKNOWN-1) and hold the pattern of
  * (lba, that generation, seed).  Blocks without a signature or signed with
- * another seed are counted; with `every` they are mismatches too (a run
- * that expects every block to be signed).  Adds to *c; returns the bad. */
+ * another seed are counted apart, not as checked; with `every` they are
+ * mismatches too (a run that expects every block to be signed).  Adds to
+ * *c; returns the bad. */
 uint32_t perf_verify_only_read(struct perf_mismatch_log *log, const void *buf, uint32_t bs, uint32_t nblocks,
 			       uint64_t lba, uint64_t seed, bool every, uint32_t tag, struct perf_vo_counts *c);
 /* "LBA 8: expected lba 8 gen 3 seed 42, got lba 0 gen 3 seed 42 (first difference at byte 8)";

@@ -280,6 +280,7 @@ static void test_verify_only_read(void)
 	CU_ASSERT_EQUAL(c.checked, 4);
 	CU_ASSERT_EQUAL(perf_verify_only_read(&log, buf, 512, 4, 100, 9, true, 3, &c), 0);
 	CU_ASSERT_EQUAL(c.checked, 8);
+	CU_ASSERT_EQUAL(c.bad, 0);
 	CU_ASSERT_EQUAL(log.total, 0);
 	memset(&c, 0, sizeof(c));
 	CU_ASSERT_EQUAL(perf_verify_only_read(&log, buf, 512, 9, 100, 9, false, 3, &c), 3);
@@ -305,7 +306,8 @@ static void test_verify_only_read(void)
 	log.n = 0;
 	log.total = 0;
 	CU_ASSERT_EQUAL(perf_verify_only_read(&log, buf, 512, 9, 100, 9, true, 3, &c), 5);
-	CU_ASSERT_EQUAL(c.checked, 9);
+	CU_ASSERT_EQUAL(c.checked, 7);
+	CU_ASSERT_EQUAL(c.bad, 5);
 	CU_ASSERT_EQUAL(c.unsigned_blocks, 1);
 	CU_ASSERT_EQUAL(c.other_seed, 1);
 	CU_ASSERT_EQUAL_FATAL(log.n, 5);
