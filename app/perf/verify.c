@@ -61,6 +61,17 @@ bool perf_verify_block(const void *blk, uint32_t bs, uint64_t lba, uint32_t gen,
 	return true;
 }
 
+/* Count a bad block; keep it while there is room. */
+static void log_add(struct perf_mismatch_log *log, struct perf_mismatch *m, uint64_t lba, uint32_t tag)
+{
+	log->total++;
+	if (log->n < log->cap) {
+		m->lba = lba;
+		m->tag = tag;
+		log->rec[log->n++] = *m;
+	}
+}
+
 uint32_t perf_verify_read(struct perf_mismatch_log *log, const void *buf, uint32_t bs, uint32_t nblocks,
 			  uint64_t lba, uint32_t gen, uint64_t seed, uint32_t tag)
 {
@@ -72,13 +83,8 @@ uint32_t perf_verify_read(struct perf_mismatch_log *log, const void *buf, uint32
 		if (perf_verify_block((const uint8_t *)buf + (size_t)b * bs, bs, lba + b, gen, seed, &m.got, &m.offset))
 			continue;
 		bad++;
-		log->total++;
-		if (log->n < log->cap) {
-			m.lba = lba + b;
-			m.tag = tag;
-			m.expected = (struct perf_sig){ PERF_SIG_MAGIC, lba + b, gen, seed };
-			log->rec[log->n++] = m;
-		}
+		m.expected = (struct perf_sig){ PERF_SIG_MAGIC, lba + b, gen, seed };
+		log_add(log, &m, lba + b, tag);
 	}
 	return bad;
 }
@@ -122,12 +128,7 @@ uint32_t perf_verify_only_read(struct perf_mismatch_log *log, const void *buf, u
 			       &m) == 0)
 			continue;
 		bad++;
-		log->total++;
-		if (log->n < log->cap) {
-			m.lba = lba + b;
-			m.tag = tag;
-			log->rec[log->n++] = m;
-		}
+		log_add(log, &m, lba + b, tag);
 	}
 	c->bad += bad;
 	return bad;

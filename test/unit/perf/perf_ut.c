@@ -256,6 +256,15 @@ static void test_verify_read_log(void)
 	free(buf);
 }
 
+static void expect_counts(const struct perf_vo_counts *c, uint64_t checked, uint64_t unsigned_blocks,
+			  uint64_t other_seed, uint64_t bad)
+{
+	CU_ASSERT_EQUAL(c->checked, checked);
+	CU_ASSERT_EQUAL(c->unsigned_blocks, unsigned_blocks);
+	CU_ASSERT_EQUAL(c->other_seed, other_seed);
+	CU_ASSERT_EQUAL(c->bad, bad);
+}
+
 /* --verify-only: blocks of an earlier run, classified and checked. */
 static void test_verify_only_read(void)
 {
@@ -284,10 +293,7 @@ static void test_verify_only_read(void)
 	CU_ASSERT_EQUAL(log.total, 0);
 	memset(&c, 0, sizeof(c));
 	CU_ASSERT_EQUAL(perf_verify_only_read(&log, buf, 512, 9, 100, 9, false, 3, &c), 3);
-	CU_ASSERT_EQUAL(c.checked, 7);
-	CU_ASSERT_EQUAL(c.unsigned_blocks, 1);
-	CU_ASSERT_EQUAL(c.other_seed, 1);
-	CU_ASSERT_EQUAL(c.bad, 3);
+	expect_counts(&c, 7, 1, 1, 3);
 	CU_ASSERT_EQUAL_FATAL(log.n, 3);
 	CU_ASSERT_EQUAL(rec[0].lba, 106);
 	CU_ASSERT_EQUAL(rec[0].offset, 8);
@@ -306,10 +312,7 @@ static void test_verify_only_read(void)
 	log.n = 0;
 	log.total = 0;
 	CU_ASSERT_EQUAL(perf_verify_only_read(&log, buf, 512, 9, 100, 9, true, 3, &c), 5);
-	CU_ASSERT_EQUAL(c.checked, 7);
-	CU_ASSERT_EQUAL(c.bad, 5);
-	CU_ASSERT_EQUAL(c.unsigned_blocks, 1);
-	CU_ASSERT_EQUAL(c.other_seed, 1);
+	expect_counts(&c, 7, 1, 1, 5);
 	CU_ASSERT_EQUAL_FATAL(log.n, 5);
 	CU_ASSERT_EQUAL(rec[0].lba, 104);
 	CU_ASSERT_EQUAL(rec[0].offset, 0);
@@ -324,8 +327,7 @@ static void test_verify_only_read(void)
 	perf_verify_poison(buf, 512, 4);
 	memset(&c, 0, sizeof(c));
 	CU_ASSERT_EQUAL(perf_verify_only_read(&log, buf, 512, 4, 100, 9, false, 3, &c), 0);
-	CU_ASSERT_EQUAL(c.unsigned_blocks, 4);
-	CU_ASSERT_EQUAL(c.checked, 0);
+	expect_counts(&c, 0, 4, 0, 0);
 	free(buf);
 	free(moved);
 }
@@ -365,20 +367,18 @@ static void test_rng(void)
 
 static char g_err[4096];
 
-/* Parse a NULL-terminated list of arguments; stderr goes to g_err. */
-static int parse(struct perf_opts *o, ...)
+/* Parse a NULL-terminated array of arguments; stderr goes to g_err. */
+static int parse_list(struct perf_opts *o, const char *const *args)
 {
 	char *argv[32];
 	int argc = 0, rc, saved = dup(STDERR_FILENO), saved_out = dup(STDOUT_FILENO);
 	FILE *tmp = tmpfile();
-	va_list ap;
 	size_t n;
 
 	argv[argc++] = "vpio-perf";
-	va_start(ap, o);
-	while ((argv[argc] = va_arg(ap, char *)) != NULL)
-		argc++;
-	va_end(ap);
+	while (*args != NULL && argc < 31)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
 	fflush(stderr);
 	fflush(stdout);
 	dup2(fileno(tmp), STDERR_FILENO);
@@ -396,6 +396,48 @@ static int parse(struct perf_opts *o, ...)
 	fclose(tmp);
 	return rc;
 }
+
+/* Parse a NULL-terminated list of arguments. */
+static int parse(struct perf_opts *o, ...)
+{
+	const char *args[32];
+	unsigned n = 0;
+	va_list ap;
+
+	va_start(ap, o);
+	while (n < 31 && (args[n] = va_arg(ap, const char *)) != NULL)
+		n++;
+	va_end(ap);
+	args[n] = NULL;
+	return parse_list(o, args);
+}
+
+/* The verify options' and --range's refusals: arguments, words of the line. */
+static const struct {
+	const char *args[8];
+	const char *what;
+} g_verify_bad[] = {
+	{ { "--verify-only", "-w", "read" }, "--verify-only needs --seed N" },
+	{ { "--verify-only", "--seed", "1", "-w", "write" }, "--verify-only -w write: " },
+	{ { "--verify-only", "--seed", "1", "-w", "randwrite" }, "--verify-only -w randwrite: " },
+	{ { "--verify-only", "--seed", "1", "-w", "rw" }, "--verify-only -w rw: " },
+	{ { "--verify-only", "--seed", "1", "-w", "randrw", "-M", "100" }, "--verify-only -w randrw: " },
+	{ { "--verify-only", "--verify", "--seed", "1" }, "exclude each other" },
+	{ { "--verify-min", "5" }, "give --verify or --verify-only too" },
+	{ { "--verify", "--verify-min", "all" }, "--verify-min all: only with --verify-only" },
+	{ { "--verify", "--verify-min", "0" }, "--verify-min '0'" },
+	{ { "--verify", "--verify-min", "lots" }, "--verify-min 'lots'" },
+	{ { "--range", "16M" }, "--range '16M': give START:LENGTH" },
+	{ { "--range", ":8M" }, "--range ':8M': give START:LENGTH" },
+	{ { "--range", "x:8M" }, "START 'x' is not a size" },
+	{ { "--range", "16M:0" }, "LENGTH '0' is not a size above 0" },
+	{ { "--range", "16M:8Q" }, "LENGTH '8Q'" },
+	{ { "--range", "100:8M" }, "multiples of 512" },
+	{ { "--range", "0:4K", "-o", "64K" }, "smaller than one I/O" },
+	{ { "--range", "18446744073709551104:1K" }, "beyond 2^64" },
+	{ { "--one-pass" }, "--one-pass: for the sequential workloads" },
+	{ { "--one-pass", "-w", "randrw" }, "not -w randrw" },
+};
 
 /* Refused, with one line naming `what`. */
 static void refused(int rc, const char *what)
@@ -534,26 +576,8 @@ static void test_opts_bad(void)
 	refused(parse(&o, "--seed", "0x2a", NULL), "--seed '0x2a'");
 	refused(parse(&o, "--json", "", NULL), "--json ''");
 	refused(parse(&o, "-a", "", NULL), "-a ''");
-	refused(parse(&o, "--verify-only", "-w", "read", NULL), "--verify-only needs --seed N");
-	refused(parse(&o, "--verify-only", "--seed", "1", "-w", "write", NULL), "--verify-only -w write: ");
-	refused(parse(&o, "--verify-only", "--seed", "1", "-w", "randwrite", NULL), "--verify-only -w randwrite: ");
-	refused(parse(&o, "--verify-only", "--seed", "1", "-w", "rw", NULL), "--verify-only -w rw: ");
-	refused(parse(&o, "--verify-only", "--seed", "1", "-w", "randrw", "-M", "100", NULL), "--verify-only -w randrw: ");
-	refused(parse(&o, "--verify-only", "--verify", "--seed", "1", NULL), "exclude each other");
-	refused(parse(&o, "--verify-min", "5", NULL), "give --verify or --verify-only too");
-	refused(parse(&o, "--verify", "--verify-min", "all", NULL), "--verify-min all: only with --verify-only");
-	refused(parse(&o, "--verify", "--verify-min", "0", NULL), "--verify-min '0'");
-	refused(parse(&o, "--verify", "--verify-min", "lots", NULL), "--verify-min 'lots'");
-	refused(parse(&o, "--range", "16M", NULL), "--range '16M': give START:LENGTH");
-	refused(parse(&o, "--range", ":8M", NULL), "--range ':8M': give START:LENGTH");
-	refused(parse(&o, "--range", "x:8M", NULL), "START 'x' is not a size");
-	refused(parse(&o, "--range", "16M:0", NULL), "LENGTH '0' is not a size above 0");
-	refused(parse(&o, "--range", "16M:8Q", NULL), "LENGTH '8Q'");
-	refused(parse(&o, "--range", "100:8M", NULL), "multiples of 512");
-	refused(parse(&o, "--range", "0:4K", "-o", "64K", NULL), "smaller than one I/O");
-	refused(parse(&o, "--range", "18446744073709551104:1K", NULL), "beyond 2^64");
-	refused(parse(&o, "--one-pass", NULL), "--one-pass: for the sequential workloads");
-	refused(parse(&o, "--one-pass", "-w", "randrw", NULL), "not -w randrw");
+	for (unsigned i = 0; i < sizeof(g_verify_bad) / sizeof(g_verify_bad[0]); i++)
+		refused(parse_list(&o, g_verify_bad[i].args), g_verify_bad[i].what);
 }
 
 static int register_tests(void)
