@@ -6,6 +6,10 @@
  * ring's own submit): time is the TSC, a completion resubmits its context
  * from the callback, and everything it writes is its own.
  *
+ * With one pass (--one-pass, --verify-only -w read) a channel stops
+ * queuing once it has queued each slot of its share, and a worker whose
+ * channels are all done (or failed) ends before -t.
+ *
  * Latency is TSC ticks from the call that queued an I/O to the callback
  * that completed it: the callback reads the TSC once and the same value
  * stamps the I/O it submits next, so each I/O costs one TSC read.
@@ -36,7 +40,8 @@ static inline void relaxed_add(uint64_t *counter, uint64_t n)
 }
 
 /* The next slot of the channel; with --verify one with no I/O in flight
- * (there is one: a channel owns more slots than its queue depth). */
+ * (there is one: a channel owns more slots than its queue depth;
+ * --verify-only marks no slot busy). */
 static uint64_t pick_slot(struct perf_channel *ch)
 {
 	const uint32_t *vt = ch->tgt->vtable;
@@ -65,7 +70,7 @@ static int submit_io(struct perf_channel *ch, struct perf_io *io, uint64_t now)
 
 	io->is_read = w->read_pct == 100 || (w->read_pct != 0 && perf_rng_below(&w->rng, 100) < w->read_pct);
 	io->slot = pick_slot(ch);
-	lba = io->slot * t->io_blocks;
+	lba = t->first_lba + io->slot * t->io_blocks;
 	if (vt != NULL) {
 		if (!io->is_read) {
 			io->gen = perf_verify_next_gen(vt[io->slot]);
@@ -73,8 +78,12 @@ static int submit_io(struct perf_channel *ch, struct perf_io *io, uint64_t now)
 		} else {
 			perf_verify_poison(io->buf, t->info.block_size, t->io_blocks);
 		}
-		vt[io->slot] |= PERF_V_BUSY;
+		/* --verify-only reads may share a slot: it never writes */
+		if (!w->verify_only)
+			vt[io->slot] |= PERF_V_BUSY;
 	}
+	if (ch->left != UINT64_MAX)
+		ch->left--;
 	io->submit_tick = now;
 	if (io->is_read)
 		rc = vpio_blk_read(ch->bch, io->buf, lba, t->io_blocks, io_done, io);
@@ -84,6 +93,10 @@ static int submit_io(struct perf_channel *ch, struct perf_io *io, uint64_t now)
 		return 0;
 	if (vt != NULL)
 		vt[io->slot] &= ~PERF_V_BUSY;
+	if (ch->left != UINT64_MAX) { /* one pass: this slot again next time */
+		ch->left++;
+		ch->seq_next = io->slot;
+	}
 	ch->idle[ch->n_idle++] = io;
 	if (rc != -EAGAIN) {
 		if (ch->st->errors++ == 0)
@@ -112,10 +125,32 @@ static void verify_done(struct perf_channel *ch, struct perf_io *io, int status)
 		return;
 	}
 	ch->st->verified_blocks += t->io_blocks;
-	bad = perf_verify_read(&ch->w->mm, io->buf, t->info.block_size, t->io_blocks, io->slot * t->io_blocks, gen,
-			       ch->w->seed, t->index);
+	bad = perf_verify_read(&ch->w->mm, io->buf, t->info.block_size, t->io_blocks,
+			       t->first_lba + io->slot * t->io_blocks, gen, ch->w->seed, t->index);
 	if (bad != 0) {
 		ch->st->mismatched_blocks += bad;
+		*e |= PERF_V_REPORTED;
+	}
+}
+
+/* --verify-only: check a completed read against the run's seed. */
+static void verify_only_done(struct perf_channel *ch, struct perf_io *io, int status)
+{
+	struct perf_target *t = ch->tgt;
+	struct perf_stats *st = ch->st;
+	uint32_t *e = &t->vtable[io->slot];
+	struct perf_vo_counts c = { 0, 0, 0, 0 };
+
+	if (status != 0 || (*e & PERF_V_REPORTED))
+		return;
+	perf_verify_only_read(&ch->w->mm, io->buf, t->info.block_size, t->io_blocks,
+			      t->first_lba + io->slot * t->io_blocks, ch->w->seed, ch->w->verify_every, t->index, &c);
+	st->verified_blocks += c.checked;
+	st->unchecked_blocks += t->io_blocks - c.checked;
+	st->unsigned_blocks += c.unsigned_blocks;
+	st->other_seed_blocks += c.other_seed;
+	if (c.bad != 0) {
+		st->mismatched_blocks += c.bad;
 		*e |= PERF_V_REPORTED;
 	}
 }
@@ -129,8 +164,12 @@ static void io_done(void *arg, int status)
 	uint64_t now = vpio_get_ticks();
 	uint32_t bytes = ch->tgt->io_blocks * ch->tgt->info.block_size;
 
-	if (ch->tgt->vtable != NULL)
-		verify_done(ch, io, status);
+	if (ch->tgt->vtable != NULL) {
+		if (w->verify_only)
+			verify_only_done(ch, io, status);
+		else
+			verify_done(ch, io, status);
+	}
 	if (status != 0) {
 		if (st->errors++ == 0)
 			st->first_error = status;
@@ -152,7 +191,7 @@ static void io_done(void *arg, int status)
 			perf_hist_add(&st->m.lat, now - io->submit_tick);
 		}
 	}
-	if (w->stopping || ch->failed != 0) {
+	if (w->stopping || ch->failed != 0 || ch->left == 0) {
 		ch->idle[ch->n_idle++] = io;
 		return;
 	}
@@ -162,7 +201,7 @@ static void io_done(void *arg, int status)
 /* Queue every idle context of the channel (until one does not go). */
 static void submit_idle(struct perf_channel *ch, uint64_t now)
 {
-	while (ch->n_idle > 0 && ch->failed == 0) {
+	while (ch->n_idle > 0 && ch->failed == 0 && ch->left > 0) {
 		struct perf_io *io = ch->idle[--ch->n_idle];
 
 		if (submit_io(ch, io, now) != 0)
@@ -224,10 +263,13 @@ static int poll_all(struct perf_worker *w, uint64_t now)
 	return got;
 }
 
-static bool all_failed(const struct perf_worker *w)
+/* Every channel failed, or finished its one pass with nothing in flight. */
+static bool all_done(const struct perf_worker *w)
 {
 	for (unsigned i = 0; i < w->n_ch; i++) {
-		if (w->ch[i].failed == 0)
+		const struct perf_channel *ch = &w->ch[i];
+
+		if (ch->failed == 0 && (ch->left != 0 || ch->n_idle < w->run->o->qd))
 			return false;
 	}
 	return true;
@@ -292,7 +334,7 @@ static int worker_main(void *arg)
 		}
 		if (!w->counting && now >= r->t_measure)
 			start_counting(w, now);
-		if (now >= r->t_end || g_stop || all_failed(w))
+		if (now >= r->t_end || g_stop || all_done(w))
 			break;
 	}
 	if (!w->counting) /* stopped during the warm-up: an empty window */

@@ -96,6 +96,23 @@ static void jw_bool(struct jw *j, const char *key, bool v)
 	fputs(v ? "true" : "false", j->f);
 }
 
+static void jw_null(struct jw *j, const char *key)
+{
+	jw_key(j, key);
+	fputs("null", j->f);
+}
+
+/* --verify-min: null, a number or "all" */
+static void jw_min(struct jw *j, const char *key, const struct perf_opts *o)
+{
+	if (!o->verify_min_given)
+		jw_null(j, key);
+	else if (o->verify_min_all)
+		jw_str(j, key, "all");
+	else
+		jw_u64(j, key, o->verify_min);
+}
+
 /* ------------------------------------------------------------ sections */
 
 static void machine(struct jw *j, const struct perf_run *r)
@@ -151,16 +168,30 @@ static void config(struct jw *j, const struct perf_run *r)
 	jw_bool(j, "latency_percentiles", o->latency);
 	jw_u64(j, "seed", o->seed);
 	jw_bool(j, "verify", o->verify);
+	jw_bool(j, "verify_only", o->verify_only);
+	jw_bool(j, "one_pass", o->one_pass);
+	jw_min(j, "verify_min", o);
+	if (o->range_given) {
+		jw_open(j, "range", '{');
+		jw_u64(j, "offset", o->range_start);
+		jw_u64(j, "length", o->range_len);
+		jw_close(j, '}');
+	} else {
+		jw_null(j, "range");
+	}
 	jw_bool(j, "default_target", r->default_target);
 	jw_close(j, '}');
 }
 
 static void targets(struct jw *j, const struct perf_run *r)
 {
+	struct perf_vtarget v;
+
 	jw_open(j, "targets", '[');
 	for (unsigned i = 0; i < r->n_targets; i++) {
 		const struct vpio_blk_info *in = &r->tg[i].info;
 
+		perf_verify_target(r, i, &v);
 		jw_open(j, NULL, '{');
 		jw_str(j, "name", in->name);
 		jw_str(j, "address", r->tg[i].addr);
@@ -175,6 +206,12 @@ static void targets(struct jw *j, const struct perf_run *r)
 		jw_bool(j, "sqpoll", in->sqpoll);
 		jw_u64(j, "channels", r->tg[i].n_channels);
 		jw_u64(j, "slots_used", r->tg[i].slots);
+		jw_u64(j, "first_lba", r->tg[i].first_lba);
+		jw_u64(j, "range_blocks", v.range_blocks);
+		if (v.one_pass)
+			jw_u64(j, "pass_blocks", v.pass_blocks);
+		else
+			jw_null(j, "pass_blocks");
 		jw_close(j, '}');
 	}
 	jw_close(j, ']');
@@ -303,16 +340,45 @@ static void sig(struct jw *j, const char *key, const struct perf_sig *s)
 	jw_close(j, '}');
 }
 
+/* verify.targets[] and verify.min_met */
+static void verify_targets(struct jw *j, const struct perf_run *r)
+{
+	struct perf_vtarget v;
+	bool met = true;
+
+	jw_open(j, "targets", '[');
+	for (unsigned k = 0; k < r->n_targets; k++) {
+		perf_verify_target(r, k, &v);
+		met &= v.min_met;
+		jw_open(j, NULL, '{');
+		jw_str(j, "target", r->tg[k].info.name);
+		jw_u64(j, "blocks_checked", v.t.verified);
+		jw_u64(j, "blocks_not_checked", v.t.unchecked);
+		jw_u64(j, "blocks_unsigned", v.t.unsigned_blocks);
+		jw_u64(j, "blocks_other_seed", v.t.other_seed);
+		jw_u64(j, "mismatches", v.t.mismatched);
+		jw_bool(j, "min_met", v.min_met);
+		jw_close(j, '}');
+	}
+	jw_close(j, ']');
+	jw_bool(j, "min_met", met);
+}
+
 static void verify(struct jw *j, const struct perf_run *r)
 {
 	struct perf_total t;
 
 	perf_total(r, -1, -1, &t);
 	jw_open(j, "verify", '{');
-	jw_bool(j, "enabled", r->o->verify);
+	jw_bool(j, "enabled", r->o->verify || r->o->verify_only);
+	jw_str(j, "mode", r->o->verify_only ? "verify_only" : r->o->verify ? "in_run" : "off");
 	jw_u64(j, "blocks_checked", t.verified);
 	jw_u64(j, "blocks_not_written_in_run", t.unchecked);
+	jw_u64(j, "blocks_unsigned", t.unsigned_blocks);
+	jw_u64(j, "blocks_other_seed", t.other_seed);
 	jw_u64(j, "mismatches", t.mismatched);
+	jw_min(j, "min", r->o);
+	verify_targets(j, r);
 	jw_open(j, "mismatch_list", '[');
 	for (unsigned i = 0; i < r->n_workers; i++) {
 		for (unsigned m = 0; m < r->w[i].mm.n; m++) {
@@ -365,7 +431,7 @@ int perf_json_write(const struct perf_run *r, FILE *f)
 	struct jw j = { f, -1, { false } };
 
 	jw_open(&j, NULL, '{');
-	jw_str(&j, "schema", "vpio-perf/1");
+	jw_str(&j, "schema", "vpio-perf/1.1");
 	jw_str(&j, "vpio_version", VPIO_VERSION);
 	jw_open(&j, "command_line", '[');
 	for (int i = 0; i < r->argc; i++)

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <math.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -33,8 +34,9 @@ void perf_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vpio-perf [-a ADDR]... [-q DEPTH] [-o SIZE] [-w WORKLOAD] [-M READ%%] [-t SECONDS]\n"
-		"                 [-c COREMASK] [-P CHANNELS] [-L] [--warmup SECONDS] [--seed N] [--verify]\n"
-		"                 [--json FILE]\n"
+		"                 [-c COREMASK] [-P CHANNELS] [-L] [--warmup SECONDS] [--seed N]\n"
+		"                 [--verify | --verify-only] [--verify-min N|all] [--range START:LENGTH]\n"
+		"                 [--one-pass] [--json FILE]\n"
 		"  -a ADDR         target (repeatable; spread over the cores): a PCI address bound to\n"
 		"                  vfio-pci (0000:00:04.0 = every active namespace, 0000:00:04.0/ns2 = one),\n"
 		"                  an emulated controller (emu:nvme, emu:nvme?null=1), or a kernel path\n"
@@ -51,6 +53,13 @@ void perf_usage(FILE *f)
 		"  --warmup SECS   run this long first, outside the numbers (default 0)\n"
 		"  --seed N        seed of the random offsets and signatures, decimal (default: random, printed)\n"
 		"  --verify        sign every block written, check every block read (a mismatch exits 1)\n"
+		"  --verify-only   write nothing: read (-w read: the range once, -w randread: until -t) and\n"
+		"                  check every block signed with --seed N by an earlier --verify run\n"
+		"  --verify-min N  exit 1 unless each target had at least N blocks checked; 'all' (with\n"
+		"                  --verify-only): every block read must carry the signature, -w read\n"
+		"                  must read the whole range\n"
+		"  --range START:LENGTH  bytes of each target the I/Os use (START: = to the end; default all)\n"
+		"  --one-pass      -w read, -w write: each block of the range once, then stop (or at -t)\n"
 		"  --json FILE     write every number, per-second samples and the machine's facts\n"
 		"  -h, --help      this text\n"
 		"WARNING: write workloads overwrite the target's data.\n"
@@ -61,7 +70,10 @@ void perf_usage(FILE *f)
 		"  vpio-perf -a 0000:00:04.0 -q 128 -o 4K -w randread -t 10 -L\n"
 		"  vpio-perf -a emu:nvme -w randrw -M 70 -q 32 -t 3 --verify --json out.json\n"
 		"  vpio-perf -a uring:/dev/nvme0n1?iopoll=1 -w read -o 128K -q 16 -c 0x3\n"
-		"  vpio-perf -a emu:nvme?null=1 -c 0x3 -P 2 -t 2\n");
+		"  vpio-perf -a emu:nvme?null=1 -c 0x3 -P 2 -t 2\n"
+		"  vpio-perf -a 0000:00:04.0 -w write -o 64K -q 4 -t 2 --range 16M:8M --verify --seed 7\n"
+		"  vpio-perf -a uring:/dev/nvme0n1 -w read -o 64K -q 4 -t 60 --range 16M:8M --verify-only --seed 7 \\\n"
+		"            --verify-min all      (what the run above wrote, read back through the kernel)\n");
 }
 
 int perf_bad(const char *fmt, ...)
@@ -145,16 +157,57 @@ static int parse_workload(const char *s, struct perf_opts *o)
 	return perf_bad("-w '%s': the workload is one of read, write, randread, randwrite, rw, randrw", s);
 }
 
-enum { OPT_WARMUP = 256, OPT_SEED, OPT_VERIFY, OPT_JSON };
+enum { OPT_WARMUP = 256, OPT_SEED, OPT_VERIFY, OPT_VERIFY_ONLY, OPT_VERIFY_MIN, OPT_RANGE, OPT_ONE_PASS, OPT_JSON };
 
 static const struct option g_long[] = {
 	{ "warmup", required_argument, NULL, OPT_WARMUP },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "verify", no_argument, NULL, OPT_VERIFY },
+	{ "verify-only", no_argument, NULL, OPT_VERIFY_ONLY },
+	{ "verify-min", required_argument, NULL, OPT_VERIFY_MIN },
+	{ "range", required_argument, NULL, OPT_RANGE },
+	{ "one-pass", no_argument, NULL, OPT_ONE_PASS },
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* --range START:LENGTH, START: (to the end); sizes, multiples of 512. */
+static int parse_range(const char *s, struct perf_opts *o)
+{
+	const char *colon = strchr(s, ':');
+	char start[32];
+	size_t n = colon ? (size_t)(colon - s) : 0;
+
+	if (colon == NULL || n == 0 || n >= sizeof(start))
+		return perf_bad("--range '%s': give START:LENGTH or START: in bytes, with K, M, G units (e.g. 16M:8M)", s);
+	memcpy(start, s, n);
+	start[n] = '\0';
+	if (vpio_util_parse_size(start, &o->range_start) != 0)
+		return perf_bad("--range '%s': START '%s' is not a size (e.g. 0, 512, 16M)", s, start);
+	o->range_len = 0;
+	if (colon[1] != '\0' && (vpio_util_parse_size(colon + 1, &o->range_len) != 0 || o->range_len == 0))
+		return perf_bad("--range '%s': LENGTH '%s' is not a size above 0 (or leave it out: to the end)", s,
+				colon + 1);
+	if (o->range_start % 512 != 0 || o->range_len % 512 != 0)
+		return perf_bad("--range '%s': START and LENGTH must be multiples of 512 bytes (a block)", s);
+	if (o->range_len > UINT64_MAX - o->range_start)
+		return perf_bad("--range '%s': START + LENGTH is beyond 2^64 bytes", s);
+	o->range_given = true;
+	return 0;
+}
+
+static int parse_verify_min(const char *s, struct perf_opts *o)
+{
+	o->verify_min_given = true;
+	if (strcmp(s, "all") == 0) {
+		o->verify_min_all = true;
+		return 0;
+	}
+	if (vpio_util_parse_u64(s, UINT64_MAX, &o->verify_min) != 0 || o->verify_min == 0)
+		return perf_bad("--verify-min '%s': give a number of blocks above 0, or 'all'", s);
+	return 0;
+}
 
 static void defaults(struct perf_opts *o)
 {
@@ -204,6 +257,10 @@ static int one_option(int c, const char *arg, struct perf_opts *o, bool *m_given
 		o->seed_given = true;
 		return 0;
 	case OPT_VERIFY: o->verify = true; return 0;
+	case OPT_VERIFY_ONLY: o->verify_only = true; return 0;
+	case OPT_VERIFY_MIN: return parse_verify_min(arg, o);
+	case OPT_RANGE: return parse_range(arg, o);
+	case OPT_ONE_PASS: o->one_pass = o->one_pass_given = true; return 0;
 	case OPT_JSON:
 		if (arg[0] == '\0')
 			return perf_bad("--json '': give a file name");
@@ -211,6 +268,26 @@ static int one_option(int c, const char *arg, struct perf_opts *o, bool *m_given
 		return 0;
 	default: return -1;
 	}
+}
+
+/* How --verify, --verify-only, --verify-min and --seed go together. */
+static int check_verify(const struct perf_opts *o)
+{
+	if (o->verify && o->verify_only)
+		return perf_bad("--verify and --verify-only exclude each other: --verify signs and checks in one run, "
+				"--verify-only checks what an earlier run wrote");
+	if (o->verify_only && !o->seed_given)
+		return perf_bad("--verify-only needs --seed N: the seed of the --verify run that wrote the blocks "
+				"(its header prints it)");
+	if (o->verify_only && o->workload != PERF_READ && o->workload != PERF_RANDREAD)
+		return perf_bad("--verify-only -w %s: --verify-only never writes; use -w read or -w randread",
+				perf_workload_name(o->workload));
+	if (o->verify_min_given && !o->verify && !o->verify_only)
+		return perf_bad("--verify-min: counts checked blocks; give --verify or --verify-only too");
+	if (o->verify_min_all && !o->verify_only)
+		return perf_bad("--verify-min all: only with --verify-only (a --verify run cannot expect blocks it has "
+				"not written yet); give a number of blocks");
+	return 0;
 }
 
 int perf_opts_parse(int argc, char **argv, struct perf_opts *o)
@@ -245,6 +322,16 @@ int perf_opts_parse(int argc, char **argv, struct perf_opts *o)
 	if (m_given && !perf_workload_mixed(o->workload))
 		return perf_bad("-M %u: the read percentage applies to -w rw and -w randrw only, not -w %s", o->read_pct,
 			   perf_workload_name(o->workload));
+	if (check_verify(o) != 0)
+		return -1;
+	if (o->one_pass && o->workload != PERF_READ && o->workload != PERF_WRITE)
+		return perf_bad("--one-pass: for the sequential workloads -w read and -w write, not -w %s",
+				perf_workload_name(o->workload));
+	if (o->verify_only && o->workload == PERF_READ)
+		o->one_pass = true;
+	if (o->range_given && o->range_len != 0 && o->range_len < o->io_size)
+		return perf_bad("--range LENGTH %" PRIu64 ": smaller than one I/O (-o %" PRIu64 ")", o->range_len,
+				o->io_size);
 	if (o->workload == PERF_READ || o->workload == PERF_RANDREAD)
 		o->read_pct = 100;
 	else if (o->workload == PERF_WRITE || o->workload == PERF_RANDWRITE)

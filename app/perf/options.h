@@ -39,6 +39,15 @@ struct perf_opts {
 	uint64_t seed;		/* --seed, else drawn at random */
 	bool seed_given;
 	bool verify;		/* --verify */
+	bool verify_only;	/* --verify-only: read and check an earlier run's blocks */
+	bool verify_min_given;	/* --verify-min */
+	bool verify_min_all;	/* --verify-min all */
+	uint64_t verify_min;	/* --verify-min N: blocks checked per target */
+	bool one_pass;		/* --one-pass, or implied by --verify-only -w read */
+	bool one_pass_given;	/* --one-pass: an unfinished pass is a failure */
+	bool range_given;	/* --range START:LENGTH (bytes of each target) */
+	uint64_t range_start;
+	uint64_t range_len;	/* 0: to the end of the target */
 	const char *json;	/* --json FILE */
 };
 
@@ -46,7 +55,9 @@ struct perf_opts {
  * 0), or -1 after printing one line on stderr naming the bad input and
  * the fix (exit 2).  Checks everything that needs no device: numbers and
  * their ranges, the workload, cores that exist and may be used, -M only
- * for mixes.  May permute argv (getopt). */
+ * for mixes, the --verify-only rules (a seed, reads only), --verify-min
+ * only with a verify mode, --range's grammar.  May permute argv (getopt).
+ * Threading: any thread, one call at a time (getopt's globals). */
 int perf_opts_parse(int argc, char **argv, struct perf_opts *o);
 /* "vpio-perf: " and one line on stderr naming the input and the fix; -1. */
 int perf_bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -49,9 +49,10 @@ struct perf_target {
 	const char *addr;	/* the -a it came from */
 	unsigned index;
 	uint32_t io_blocks;	/* blocks per I/O */
-	uint64_t slots;		/* I/O-sized units that are used */
+	uint64_t first_lba;	/* --range START in blocks (0: the target's start) */
+	uint64_t slots;		/* I/O-sized units that are used, from first_lba */
 	unsigned n_channels;	/* channels on it, all cores */
-	uint32_t *vtable;	/* --verify: one entry per slot */
+	uint32_t *vtable;	/* --verify, --verify-only: one entry per slot */
 };
 
 /* Numbers of one worker on one target.  `m` is reset when the warm-up
@@ -64,7 +65,11 @@ struct perf_stats {
 	uint64_t errors;	  /* I/Os that failed (whole run) */
 	int first_error;	  /* its errno (negative) */
 	uint64_t verified_blocks; /* blocks read and checked */
-	uint64_t unchecked_blocks;/* blocks read that this run never wrote */
+	uint64_t unchecked_blocks;/* blocks read and not checked: this run never
+				   * wrote them (--verify), no signature of
+				   * this seed (--verify-only) */
+	uint64_t unsigned_blocks; /* --verify-only: no signature */
+	uint64_t other_seed_blocks; /* --verify-only: another seed's signature */
 	uint64_t mismatched_blocks;
 };
 
@@ -93,6 +98,8 @@ struct perf_channel {
 	uint8_t *buf;		/* vpio_blk_buf_alloc(): qd * stride bytes */
 	uint64_t range_start, range_len; /* slots drawn from */
 	uint64_t seq_next;
+	uint64_t left;		/* one pass (--verify-only -w read): slots not yet
+				 * submitted; else UINT64_MAX */
 	int failed;		/* negative errno: no more submissions */
 	bool dead;		/* polling it failed: not polled any more */
 };
@@ -113,6 +120,8 @@ struct perf_worker {
 	/* copies of the run's parameters, next to the state they steer */
 	uint32_t read_pct;	/* 0..100 */
 	bool random;
+	bool verify_only;	/* --verify-only */
+	bool verify_every;	/* --verify-min all: every block must be signed */
 	uint64_t seed;
 	uint64_t rng;
 	struct perf_channel *ch;
@@ -169,7 +178,7 @@ void perf_engine_stop(void);
 /* stats.c */
 struct perf_total {
 	uint64_t reads, writes, bytes_read, bytes_written, errors;
-	uint64_t verified, unchecked, mismatched;
+	uint64_t verified, unchecked, mismatched, unsigned_blocks, other_seed;
 	double seconds;		/* measured window (longest of the parts) */
 	double iops, mib_s;	/* sum over the parts of each one's rate */
 	struct perf_hist lat;
@@ -182,8 +191,19 @@ void perf_total(const struct perf_run *r, int worker, int target, struct perf_to
  * second. */
 unsigned perf_samples(const struct perf_run *r);
 void perf_sample_at(const struct perf_run *r, unsigned i, double *t, double *iops, double *mib_s, double *read_iops);
+/* What verifying found on target k, for --verify-min and the reports. */
+struct perf_vtarget {
+	struct perf_total t;	/* target k, all workers */
+	bool one_pass;		/* --verify-only -w read: its range read once */
+	uint64_t range_blocks;	/* blocks in its slots */
+	uint64_t pass_blocks;	/* one pass: blocks of the range read */
+	bool min_met;		/* --verify-min met (true without it) */
+	bool pass_failed;	/* --one-pass given and the pass not finished */
+};
+void perf_verify_target(const struct perf_run *r, unsigned k, struct perf_vtarget *v);
 /* true when the run failed: I/O errors, stopped channels, lost I/Os,
- * verify mismatches, a worker that did not start. */
+ * verify mismatches, --verify-min not met, a --one-pass not finished, a
+ * worker that did not start. */
 bool perf_failed(const struct perf_run *r);
 /* Ticks -> microseconds. */
 double perf_us(const struct perf_run *r, uint64_t ticks);

@@ -40,7 +40,9 @@ void perf_print_header(const struct perf_run *r)
 	       o->core_mask_str, o->seconds);
 	if (o->warmup > 0)
 		printf(" after %g s of warm-up", o->warmup);
-	printf(", seed %" PRIu64 "%s\n", o->seed, o->verify ? ", verifying" : "");
+	printf(", seed %" PRIu64 "%s%s\n", o->seed,
+	       o->verify_only ? ", verify-only (nothing is written)" : o->verify ? ", verifying" : "",
+	       o->one_pass ? ", one pass" : "");
 	for (unsigned i = 0; i < r->n_targets; i++) {
 		const struct perf_target *t = &r->tg[i];
 
@@ -51,6 +53,9 @@ void perf_print_header(const struct perf_run *r)
 			if (r->w[k].st[i] != NULL)
 				printf(" %u", r->w[k].core);
 		}
+		if (o->range_given)
+			printf(", LBAs %" PRIu64 "-%" PRIu64 " (--range)", t->first_lba,
+			       t->first_lba + t->slots * t->io_blocks - 1);
 		printf("\n");
 	}
 	fflush(stdout);
@@ -66,6 +71,40 @@ static void row(const struct perf_run *r, const char *name, int width, const str
 			printf(" %9.2f", perf_us(r, perf_hist_percentile(&t->lat, g_pcts[i])));
 	}
 	printf("\n");
+}
+
+/* "all" or the number of --verify-min */
+static const char *min_str(const struct perf_opts *o, char *out, size_t len)
+{
+	if (o->verify_min_all)
+		snprintf(out, len, "all");
+	else
+		snprintf(out, len, "%" PRIu64, o->verify_min);
+	return out;
+}
+
+/* --verify-only: the total line, and one per target with a pass or a
+ * minimum to show. */
+static void print_verify_only(const struct perf_run *r)
+{
+	struct perf_vtarget v;
+	struct perf_total t;
+	char min[24];
+
+	perf_total(r, -1, -1, &t);
+	printf("verify-only: %" PRIu64 " blocks checked (signed with seed %" PRIu64 "), %" PRIu64
+	       " without a signature, %" PRIu64 " signed with another seed%s, %" PRIu64 " mismatched\n",
+	       t.verified, r->o->seed, t.unsigned_blocks, t.other_seed,
+	       r->o->verify_min_all ? " (both mismatches: --verify-min all)" : " (both not checked)", t.mismatched);
+	for (unsigned k = 0; k < r->n_targets; k++) {
+		perf_verify_target(r, k, &v);
+		printf("  %s: %" PRIu64 " checked, %" PRIu64 " without a signature, %" PRIu64 " another seed's, %" PRIu64
+		       " mismatched", r->tg[k].info.name, v.t.verified, v.t.unsigned_blocks, v.t.other_seed,
+		       v.t.mismatched);
+		if (r->o->verify_min_given)
+			printf(", --verify-min %s %s", min_str(r->o, min, sizeof(min)), v.min_met ? "met" : "NOT met");
+		printf("\n");
+	}
 }
 
 void perf_print_table(const struct perf_run *r)
@@ -100,6 +139,42 @@ void perf_print_table(const struct perf_run *r)
 		printf("verify: %" PRIu64 " blocks read and checked, %" PRIu64
 		       " read that this run had not written (not checked), %" PRIu64 " mismatched\n",
 		       t.verified, t.unchecked, t.mismatched);
+	if (r->o->verify_only)
+		print_verify_only(r);
+	for (unsigned k = 0; k < r->n_targets && r->o->one_pass; k++) {
+		struct perf_vtarget v;
+
+		perf_verify_target(r, k, &v);
+		printf("one pass: %s: %" PRIu64 " of the range's %" PRIu64 " blocks %s%s\n", r->tg[k].info.name,
+		       v.pass_blocks, v.range_blocks, r->o->workload == PERF_READ ? "read" : "written",
+		       v.pass_blocks == v.range_blocks ? "" : " (-t ended the pass first)");
+	}
+}
+
+/* A line on stderr when target k's --one-pass did not finish, one when it
+ * fell short of --verify-min. */
+static void print_min_failure(const struct perf_run *r, unsigned k)
+{
+	const struct perf_opts *o = r->o;
+	struct perf_vtarget v;
+	char min[24];
+
+	perf_verify_target(r, k, &v);
+	if (v.pass_failed)
+		fprintf(stderr, "vpio-perf: %s: --one-pass not finished: %" PRIu64 " of the range's %" PRIu64
+			" blocks %s when the run ended (raise -t)\n", r->tg[k].info.name, v.pass_blocks, v.range_blocks,
+			o->workload == PERF_READ ? "read" : "written");
+	if (v.min_met)
+		return;
+	fprintf(stderr, "vpio-perf: %s: --verify-min %s not met: %" PRIu64 " blocks checked", r->tg[k].info.name,
+		min_str(o, min, sizeof(min)), v.t.verified);
+	if (o->verify_only)
+		fprintf(stderr, ", %" PRIu64 " without a signature, %" PRIu64 " signed with another seed than %" PRIu64,
+			v.t.unsigned_blocks, v.t.other_seed, o->seed);
+	if (v.one_pass && v.pass_blocks < v.range_blocks)
+		fprintf(stderr, ", %" PRIu64 " of the range's %" PRIu64 " blocks read before -t ended (raise -t)",
+			v.pass_blocks, v.range_blocks);
+	fprintf(stderr, "\n");
 }
 
 /* Every failure of the run, one line each, on stderr. */
@@ -137,6 +212,8 @@ void perf_print_failures(const struct perf_run *r)
 		if (!w->launched)
 			fprintf(stderr, "vpio-perf: core %u: the worker could not be started\n", w->core);
 	}
+	for (unsigned k = 0; k < r->n_targets; k++)
+		print_min_failure(r, k);
 }
 
 /* ---------------------------------------------------------- progress */

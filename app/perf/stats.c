@@ -23,6 +23,8 @@ static void add(const struct perf_run *r, const struct perf_worker *w, const str
 	t->verified += st->verified_blocks;
 	t->unchecked += st->unchecked_blocks;
 	t->mismatched += st->mismatched_blocks;
+	t->unsigned_blocks += st->unsigned_blocks;
+	t->other_seed += st->other_seed_blocks;
 	if (secs > 0) {
 		t->iops += (double)ios / secs;
 		t->mib_s += (double)(st->m.bytes_read + st->m.bytes_written) / secs / (1024.0 * 1024.0);
@@ -83,8 +85,43 @@ void perf_sample_at(const struct perf_run *r, unsigned i, double *t, double *iop
 	*read_iops = reads;
 }
 
+void perf_verify_target(const struct perf_run *r, unsigned k, struct perf_vtarget *v)
+{
+	const struct perf_opts *o = r->o;
+	const struct perf_target *tg = &r->tg[k];
+
+	memset(v, 0, sizeof(*v));
+	perf_total(r, -1, (int)k, &v->t);
+	v->range_blocks = tg->slots * tg->io_blocks;
+	for (unsigned i = 0; i < r->n_workers; i++) {
+		for (unsigned c = 0; c < r->w[i].n_ch; c++) {
+			const struct perf_channel *ch = &r->w[i].ch[c];
+
+			if (ch->tgt != tg || ch->left == UINT64_MAX)
+				continue;
+			v->one_pass = true;
+			v->pass_blocks += (ch->range_len - ch->left) * tg->io_blocks;
+		}
+	}
+	v->pass_failed = o->one_pass_given && v->pass_blocks < v->range_blocks;
+	if (!o->verify_min_given)
+		v->min_met = true;
+	else if (o->verify_min_all)
+		v->min_met = v->t.verified > 0 && v->t.unsigned_blocks == 0 && v->t.other_seed == 0 &&
+			     (!v->one_pass || v->pass_blocks == v->range_blocks);
+	else
+		v->min_met = v->t.verified >= o->verify_min;
+}
+
 bool perf_failed(const struct perf_run *r)
 {
+	struct perf_vtarget v;
+
+	for (unsigned k = 0; k < r->n_targets; k++) {
+		perf_verify_target(r, k, &v);
+		if (!v.min_met || v.pass_failed)
+			return true;
+	}
 	for (unsigned i = 0; i < r->n_workers; i++) {
 		const struct perf_worker *w = &r->w[i];
 

@@ -98,12 +98,44 @@ static int open_targets(struct perf_run *r)
 	return PERF_EXIT_OK;
 }
 
+/* --range on one target (io_blocks known): its first LBA and slots. */
+static int check_range(const struct perf_opts *o, struct perf_target *t)
+{
+	const struct vpio_blk_info *in = &t->info;
+	uint64_t size = in->num_blocks * in->block_size, len;
+
+	if (!o->range_given) {
+		t->first_lba = 0;
+		t->slots = in->num_blocks / t->io_blocks;
+		if (t->slots == 0)
+			return bad("-o %" PRIu64 ": larger than %s (%" PRIu64 " bytes)", o->io_size, in->name, size);
+		return PERF_EXIT_OK;
+	}
+	if (o->range_start % in->block_size != 0)
+		return bad("--range START %" PRIu64 ": not a multiple of the block size of %s (%u bytes)", o->range_start,
+			   in->name, in->block_size);
+	if (o->range_start >= size)
+		return bad("--range START %" PRIu64 ": at or beyond the end of %s (%" PRIu64 " bytes)", o->range_start,
+			   in->name, size);
+	len = o->range_len ? o->range_len : size - o->range_start;
+	if (len > size - o->range_start)
+		return bad("--range %" PRIu64 ":%" PRIu64 ": beyond the end of %s (%" PRIu64 " bytes)", o->range_start,
+			   o->range_len, in->name, size);
+	t->first_lba = o->range_start / in->block_size;
+	t->slots = len / o->io_size;
+	if (t->slots == 0)
+		return bad("-o %" PRIu64 ": larger than the range of %s (%" PRIu64 " bytes from byte %" PRIu64 ")",
+			   o->io_size, in->name, len, o->range_start);
+	return PERF_EXIT_OK;
+}
+
 /* What the options ask of one target, before anything is written. */
 static int check_target(const struct perf_run *r, struct perf_target *t)
 {
 	const struct perf_opts *o = r->o;
 	const struct vpio_blk_info *in = &t->info;
 	uint64_t per_ch;
+	int rc;
 
 	if (in->read_only && o->read_pct < 100)
 		return bad("-w %s writes, but %s is read-only", perf_workload_name(o->workload), in->name);
@@ -114,24 +146,27 @@ static int check_target(const struct perf_run *r, struct perf_target *t)
 		return bad("-o %" PRIu64 ": %s takes at most %u bytes per I/O", o->io_size, in->name,
 			   in->max_transfer_bytes);
 	t->io_blocks = (uint32_t)(o->io_size / in->block_size);
-	t->slots = in->num_blocks / t->io_blocks;
-	if (t->slots == 0)
-		return bad("-o %" PRIu64 ": larger than %s (%" PRIu64 " bytes)", o->io_size, in->name,
-			   in->num_blocks * in->block_size);
+	rc = check_range(o, t);
+	if (rc != PERF_EXIT_OK)
+		return rc;
+	if ((o->verify_only || o->one_pass) && t->slots < t->n_channels)
+		return bad("%s: %s has %" PRIu64 " slots of %" PRIu64
+			   " bytes for %u channels; each needs one: lower -P or the cores, or widen --range",
+			   o->one_pass ? "--one-pass" : "--verify-only", in->name, t->slots, o->io_size, t->n_channels);
 	if (o->qd > in->max_queue_depth)
 		return bad("-q %u: %s holds at most %u I/Os per channel", o->qd, in->name, in->max_queue_depth);
 	per_ch = (uint64_t)o->qd * stride_of(o->io_size, in->buf_align);
 	if (per_ch > VPIO_BLK_BUF_MAX)
 		return bad("-q %u with -o %" PRIu64 " needs %.0f MiB of buffers per channel; at most %.0f MiB: lower -q or -o",
 			   o->qd, o->io_size, (double)per_ch / MIB, (double)VPIO_BLK_BUF_MAX / MIB);
-	if (o->verify) {
+	if (o->verify || o->verify_only) {
 		if (t->slots > PERF_VERIFY_MAX_SLOTS) {
-			printf("vpio-perf: --verify on %s uses its first %llu I/O-sized slots (%.1f GiB), not all %" PRIu64
-			       "\n", in->name, PERF_VERIFY_MAX_SLOTS,
+			printf("vpio-perf: --verify%s on %s uses its first %llu I/O-sized slots (%.1f GiB), not all %" PRIu64
+			       "\n", o->verify_only ? "-only" : "", in->name, PERF_VERIFY_MAX_SLOTS,
 			       (double)PERF_VERIFY_MAX_SLOTS * (double)o->io_size / (MIB * 1024), t->slots);
 			t->slots = PERF_VERIFY_MAX_SLOTS;
 		}
-		if (t->slots / t->n_channels <= o->qd)
+		if (o->verify && t->slots / t->n_channels <= o->qd)
 			return bad("--verify: %s has %" PRIu64 " slots of %" PRIu64
 				   " bytes for %u channel%s; each needs more than -q %u: lower -q, -P or the cores",
 				   in->name, t->slots, o->io_size, t->n_channels, t->n_channels == 1 ? "" : "s", o->qd);
@@ -167,6 +202,8 @@ static int alloc_workers(struct perf_run *r)
 		w->core = vpio_env_core_nth(i);
 		w->read_pct = r->o->read_pct;
 		w->random = perf_workload_random(r->o->workload);
+		w->verify_only = r->o->verify_only;
+		w->verify_every = r->o->verify_min_all;
 		w->seed = r->o->seed;
 		w->rng = perf_rng_seed(r->o->seed, i);
 		w->st = calloc(r->n_targets, sizeof(*w->st));
@@ -213,7 +250,7 @@ static int make_channel(struct perf_run *r, struct perf_worker *w, struct perf_t
 		ch->ios[i].buf = ch->buf + i * stride;
 		ch->idle[ch->n_idle++] = &ch->ios[qd - 1 - i];
 	}
-	if (r->o->verify) {
+	if (r->o->verify || r->o->verify_only || r->o->one_pass) {
 		ch->range_start = t->slots * k / t->n_channels;
 		ch->range_len = t->slots * (k + 1) / t->n_channels - ch->range_start;
 		ch->seq_next = ch->range_start;
@@ -222,6 +259,7 @@ static int make_channel(struct perf_run *r, struct perf_worker *w, struct perf_t
 		ch->range_len = t->slots;
 		ch->seq_next = t->slots * k / t->n_channels;
 	}
+	ch->left = r->o->one_pass ? ch->range_len : UINT64_MAX;
 	rc = vpio_blk_channel_create(t->t, qd, &ch->bch);
 	if (rc != 0) {
 		fprintf(stderr, "vpio-perf: cannot create channel %u of %u on %s (see the line above)%s\n", k + 1,
@@ -277,7 +315,7 @@ int perf_setup(struct perf_run *r)
 	assign(r, per_worker);
 	for (unsigned i = 0; i < r->n_targets && rc == PERF_EXIT_OK; i++)
 		rc = check_target(r, &r->tg[i]);
-	for (unsigned i = 0; i < r->n_targets && rc == PERF_EXIT_OK && r->o->verify; i++) {
+	for (unsigned i = 0; i < r->n_targets && rc == PERF_EXIT_OK && (r->o->verify || r->o->verify_only); i++) {
 		r->tg[i].vtable = calloc(r->tg[i].slots, sizeof(uint32_t));
 		if (r->tg[i].vtable == NULL)
 			rc = bad("out of memory for the --verify table of %s (%" PRIu64 " slots)", r->tg[i].info.name,

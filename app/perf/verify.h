@@ -12,6 +12,14 @@
  * target (struct perf_vtable); a slot never written in this run holds
  * generation 0 and its reads are not checked.  Each slot belongs to one
  * channel (one thread), so the table needs no lock.
+ *
+ * --verify-only has no table of what was written: a block that carries the
+ * run's seed must hold the signature of its own LBA and of the generation
+ * in its header; blocks without a signature, or with another seed, are
+ * counted apart (struct perf_vo_counts).
+ *
+ * Threading: pure functions of their arguments; a perf_mismatch_log
+ * belongs to one thread.
  */
 #ifndef VPIO_PERF_VERIFY_H
 #define VPIO_PERF_VERIFY_H
@@ -69,7 +77,24 @@ bool perf_verify_block(const void *blk, uint32_t bs, uint64_t lba, uint32_t gen,
  * many were bad. */
 uint32_t perf_verify_read(struct perf_mismatch_log *log, const void *buf, uint32_t bs, uint32_t nblocks,
 			  uint64_t lba, uint32_t gen, uint64_t seed, uint32_t tag);
-/* "LBA 8: expected lba 8 gen 3 seed 0x2a, got lba 0 gen 3 seed 0x2a (first difference at byte 8)" */
+/* What --verify-only found in some blocks. */
+struct perf_vo_counts {
+	uint64_t checked;	/* signed with the run's seed, checked */
+	uint64_t unsigned_blocks; /* no vpio-perf signature */
+	uint64_t other_seed;	/* signed with another seed */
+	uint64_t bad;		/* mismatches (logged) */
+};
+/* --verify-only: check nblocks read blocks starting at lba against seed.
+ * A block signed with seed must name lba in its header, carry a
+ * generation a run writes (1..PERF_V_UNKNOWN-1) and hold the pattern of
+ * (lba, that generation, seed).  Blocks without a signature or signed with
+ * another seed are counted apart, not as checked; with `every` they are
+ * mismatches too (a run that expects every block to be signed).  Adds to
+ * *c; returns the bad. */
+uint32_t perf_verify_only_read(struct perf_mismatch_log *log, const void *buf, uint32_t bs, uint32_t nblocks,
+			       uint64_t lba, uint64_t seed, bool every, uint32_t tag, struct perf_vo_counts *c);
+/* "LBA 8: expected lba 8 gen 3 seed 42, got lba 0 gen 3 seed 42 (first difference at byte 8)";
+ * an expected generation 0 reads "gen any" (--verify-only). */
 int perf_mismatch_fmt(char *out, unsigned len, const struct perf_mismatch *m);
 
 #endif

@@ -84,7 +84,7 @@ def need(cond, what):
 for k in ("schema", "vpio_version", "command_line", "exit_status", "machine", "config", "targets",
           "results", "samples", "verify", "failures"):
     need(k in d, "key " + k)
-need(d["schema"] == "vpio-perf/1", "schema")
+need(d["schema"] == "vpio-perf/1.1", "schema")
 need(d["command_line"][1:] == argv, "command_line %r" % d["command_line"])
 need(d["exit_status"] == 0, "exit_status")
 m = d["machine"]
@@ -230,6 +230,120 @@ sys.exit(0 if rc == 1 and v["mismatches"] == v["blocks_checked"] > 0 else 1)' "$
 t "--verify on a controller that keeps no data: exit 1, every checked block a mismatch" eval \
 	'nodata && { rc_is 1 || out_has "^verify: 0 blocks read and checked"; }'
 
+# --------------------------------------------------------- --verify-only
+# Data written by one vpio-perf process is read back and checked by
+# another, through the other path: NVMe (the emulated controller on a
+# backing file) <-> the same file through io_uring.  WARGS/RARGS are the
+# arguments test/vm/guest-test.sh gives on a real controller through
+# VFIO and on its block device through the kernel (with --seed added).
+WARGS="-w write -o 64K -q 4 -t 30 --range 16M:8M --one-pass --verify"
+RARGS="-w read -o 64K -q 4 -t 60 --range 16M:8M --verify-only --verify-min all"
+X=$T/x.img
+# vjson KEY=VALUE...: the --json report's verify (v), targets[0] (t) and
+# verify.targets[0] (vt) match, e.g. vjson 'v["blocks_checked"] == 16384'
+vjson() {
+	py -c 'import json,sys
+d = json.load(open(sys.argv[1])); v = d["verify"]; t = d["targets"][0]; vt = v["targets"][0]
+bad = [c for c in sys.argv[2:] if not eval(c)]
+if bad: print("     json: not " + "; ".join(bad) + " in " + json.dumps(v)[:400])
+sys.exit(1 if bad else 0)' "$J" "$@"
+}
+# shape NAME NVME URING BLOCKS: one target shape, the NVMe and io_uring
+# addresses of the same file, BLOCKS = blocks in 8 MiB.
+shape() {
+	local name=$1 nv=$2 ur=$3 n=$4
+	rm -f "$X"
+	# shellcheck disable=SC2086  # word lists on purpose
+	{
+		run -a "$nv" $WARGS --seed 11 --json "$J"
+		t "$name: NVMe writes 16M:8M once, signed: exit 0, the whole pass" eval \
+			'rc_is 0 && out_has "^one pass: emu:nvme0/ns1: $n of the range.s $n blocks written$" && vjson "t[\"pass_blocks\"] == $n"'
+		run -a "$ur" $RARGS --seed 11 --json "$J"
+		t "$name: io_uring reads it back: exit 0, all $n blocks checked" eval \
+			'rc_is 0 && vjson "v[\"blocks_checked\"] == $n" "v[\"mismatches\"] == 0" "t[\"pass_blocks\"] == $n" "v[\"min_met\"]" "v[\"mode\"] == \"verify_only\"" "d[\"results\"][\"total\"][\"writes\"] == 0"'
+		run -a "$ur" ${WARGS/16M:8M/0:8M} -o 8K -q 8 --seed 12
+		t "$name: io_uring writes 0:8M once, signed: exit 0" rc_is 0
+		run -a "$nv" ${RARGS/16M:8M/0:8M} --seed 12 --json "$J"
+		t "$name: NVMe reads that back: exit 0, all $n blocks checked" eval \
+			'rc_is 0 && vjson "v[\"blocks_checked\"] == $n" "v[\"mismatches\"] == 0"'
+		# the whole target: seed 12's blocks checked, seed 11's counted
+		# apart, the rest has no signature; no minimum, nothing wrong
+		run -a "$nv" -w read -o 64K -q 4 -t 60 --verify-only --seed 12 --json "$J"
+		t "$name: the whole target: $n checked, $n another seed's, $((2 * n)) without a signature, exit 0" eval \
+			'rc_is 0 && vjson "v[\"blocks_checked\"] == $n" "v[\"blocks_other_seed\"] == $n" "v[\"blocks_unsigned\"] == 2 * $n" "v[\"blocks_not_written_in_run\"] == 3 * $n" "v[\"mismatches\"] == 0" "t[\"pass_blocks\"] == 4 * $n"'
+		run -a "$ur" -w randread -o 4K -q 8 -t 0.5 --range 16M:8M --verify-only --seed 11 --verify-min 8 --json "$J"
+		t "$name: randread --verify-only: exit 0, blocks checked" eval \
+			'rc_is 0 && vjson "v[\"blocks_checked\"] >= 8" "v[\"blocks_unsigned\"] == 0" "t[\"pass_blocks\"] is None"'
+		run -a "$nv" $RARGS --seed 13 --json "$J"
+		t "$name: another seed: nothing checked, --verify-min all not met: exit 1" eval \
+			'rc_is 1 && err_has "emu:nvme0/ns1: --verify-min all not met: 0 blocks checked" && vjson "v[\"blocks_checked\"] == 0" "v[\"blocks_other_seed\"] == $n" "not v[\"min_met\"]"'
+		run -a "$nv" ${RARGS/all/1} --seed 13
+		t "$name: another seed, --verify-min 1: exit 1" eval 'rc_is 1 && last_err_names "--verify-min 1 not met: 0 blocks checked, 0 without a signature, $n signed with another seed than 13"'
+	}
+}
+shape "512-byte blocks" "emu:nvme?backing=$X&size=32M" "uring:$X?bs=512" 16384
+shape "4096-byte blocks, 8 KiB per command" "emu:nvme?backing=$X&size=32M&lba=4096&mdts=1&queues=2" "uring:$X" 2048
+
+# A controller that keeps nothing: reads move no data, nothing is signed.
+# shellcheck disable=SC2086
+run -a 'emu:nvme?null=1&size=32M' $RARGS --seed 11
+t "--verify-only on a controller that keeps no data: exit 1, nothing checked" eval \
+	'rc_is 1 && err_has "--verify-min all not met: 0 blocks checked, 16384 without a signature"'
+
+# Damage behind its back between the writing and the checking run, on the
+# 512-byte shape; each case starts from a freshly written range.
+NV="emu:nvme?backing=$X&size=32M"
+UR="uring:$X?bs=512"
+# damaged WHAT CMD...: write 16M:8M (seed 11), run CMD on the file, check
+# with $CHECK_ARGS through io_uring.
+damaged() {
+	local what=$1
+	shift
+	rm -f "$X"
+	# shellcheck disable=SC2086
+	timeout 60 "$P" -a "$NV" $WARGS --seed 11 >"$T/out" 2>"$T/err" || { RC=98 && echo "     (the write failed)" && return; }
+	"$@" || { RC=99 && echo "     (the damage failed: $*)" && return; }
+	# shellcheck disable=SC2086
+	run -a "$UR" $CHECK_ARGS --seed 11 --json "$J"
+}
+vo_lines() { grep -E '^vpio-perf: verify mismatch on uring:.*: LBA [0-9]+: expected lba' "$T/err"; }
+vo_once() { [[ -z $(vo_lines | sed -E 's/.*: LBA ([0-9]+):.*/\1/' | sort | uniq -d) ]]; }
+L0=$((16 << 11)) # the first LBA of 16M
+CHECK_ARGS="-w read -o 64K -q 4 -t 60 --range 16M:8M --verify-only"
+# bytes 100..299 of LBA L0+5 (the body, the header kept) overwritten
+damaged "body" dd if=/dev/urandom of="$X" bs=1 seek=$(((L0 + 5) * 512 + 100)) count=200 conv=notrunc status=none
+t "--verify-only: a block's body overwritten: exit 1, named once, first bad byte" eval \
+	'rc_is 1 && [[ $(vo_lines | wc -l) == 1 ]] && vo_lines | grep -q "LBA $((L0 + 5)): expected lba $((L0 + 5)) gen 1 seed 11, got lba $((L0 + 5)) gen 1 seed 11 (first difference at byte 96)" && vjson "v[\"mismatches\"] == 1" "v[\"blocks_checked\"] == 16384"'
+# LBA L0+9's block copied onto L0+3000
+damaged "moved" dd if="$X" of="$X" bs=512 skip=$((L0 + 9)) seek=$((L0 + 3000)) count=1 conv=notrunc status=none
+t "--verify-only: a block copied to another LBA: exit 1, its LBA and where it came from" eval \
+	'rc_is 1 && [[ $(vo_lines | wc -l) == 1 ]] && vo_lines | grep -q "LBA $((L0 + 3000)): expected lba $((L0 + 3000)) gen 1 seed 11, got lba $((L0 + 9)) gen 1 seed 11 (first difference at byte 8)"'
+# 8 blocks zeroed: no signature, so not checked ...
+zero8() { dd if=/dev/zero of="$X" bs=512 seek=$((L0 + 64)) count=8 conv=notrunc status=none; }
+damaged "zeroed" zero8
+t "--verify-only without a minimum: zeroed blocks are counted as not written, exit 0" eval \
+	'rc_is 0 && vjson "v[\"blocks_unsigned\"] == 8" "v[\"blocks_checked\"] == 16384 - 8" "v[\"mismatches\"] == 0"'
+# ... but a minimum of all blocks fails, and 'all' names each one
+CHECK_ARGS="-w read -o 64K -q 4 -t 60 --range 16M:8M --verify-only --verify-min 16384"
+damaged "zeroed" zero8
+t "--verify-only --verify-min 16384: 8 zeroed blocks: exit 1, 16376 checked" eval \
+	'rc_is 1 && last_err_names "--verify-min 16384 not met: 16376 blocks checked, 8 without a signature"'
+CHECK_ARGS=$RARGS
+damaged "zeroed" zero8
+t "--verify-only --verify-min all: 8 zeroed blocks: exit 1, each a mismatch, named once" eval \
+	'rc_is 1 && [[ $(vo_lines | wc -l) == 8 ]] && vo_once && vo_lines | grep -q "LBA $((L0 + 64)): expected lba $((L0 + 64)) gen any seed 11, got no vpio-perf signature" && vjson "v[\"mismatches\"] == 8" "v[\"blocks_unsigned\"] == 8"'
+# the same range written with another seed in between: foreign blocks
+damaged "rewritten" timeout 60 "$P" -a "$NV" ${WARGS/16M:8M/20M:64K} -o 8K --seed 99 >/dev/null
+t "--verify-only --verify-min all: blocks rewritten with another seed: exit 1, each a mismatch" eval \
+	'rc_is 1 && vjson "v[\"mismatches\"] == 128" "v[\"blocks_other_seed\"] == 128" && vo_lines | grep -q "expected lba $((20 << 11)) gen any seed 11, got lba $((20 << 11)) gen 1 seed 99 (first difference at byte 24)"'
+# -t too short for the pass
+run -a "$UR" ${RARGS/-t 60/-t 0.01} -q 1 -o 512 --seed 11
+t "--verify-only --verify-min all: -t ends the pass first: exit 1, said so" eval \
+	'rc_is 1 && err_has "of the range.s 16384 blocks read before -t ended \(raise -t\)"'
+run -a "$NV" ${WARGS/-t 30/-t 0.01} -q 1 -o 512 --seed 11
+t "--one-pass: -t ends the pass first: exit 1, said so" eval \
+	'rc_is 1 && last_err_names "--one-pass not finished: [0-9]+ of the range.s 16384 blocks written when the run ended \(raise -t\)"'
+
 # ------------------------------------------------------------ I/O errors
 # The emulator's writes to its backing file fail beyond the file size limit.
 rm -f "$T/e.img"
@@ -283,6 +397,18 @@ bad "-a '0000:ff:1f.7': cannot open" -a 0000:ff:1f.7 -a "$E" -w write
 bad "-a 'emu:bogus': cannot open" -a "$E" -a emu:bogus -w write
 bad "-a 'uring:/nonexistent/f': cannot open" -a "$E" -a uring:/nonexistent/f -w write
 bad "-a 'uring:$T': cannot open" -a "$E" -a "uring:$T" -w write
+bad "--verify-only needs --seed" -a "$E" -w read --verify-only
+bad "--verify-only -w write: .*never writes" -a "$E" -w write --verify-only --seed 1
+bad "--verify-only -w randwrite: .*never writes" -a "$E" -w randwrite --verify-only --seed 1
+bad "--verify-only -w rw: .*never writes" -a "$E" -w rw --verify-only --seed 1
+bad "--verify and --verify-only exclude each other" -a "$E" -w read --verify --verify-only --seed 1
+bad "--verify-min all: only with --verify-only" -a "$E" -w write --verify --verify-min all
+bad "--verify-min: counts checked blocks" -a "$E" -w write --verify-min 5
+bad "--one-pass: for the sequential workloads" -a "$E" -w randwrite --one-pass
+bad "--range 3145728:2097152: beyond the end" -a "$E" -w write --range 3M:2M
+bad "--range START 4194304: at or beyond the end" -a "$E" -w write --range 4M:
+bad "--range START 512: not a multiple of the block size" -a "emu:nvme?backing=$G&size=4M&lba=4096" -w write --range 512:1M
+bad "--range '1M'" -a "$E" -w write --range 1M
 head -c 5000 /dev/zero >"$T/odd.img"
 bad "-a 'uring:$T/odd.img': cannot open" -a "$E" -a "uring:$T/odd.img" -w write
 rm -f "$T/bad.json"

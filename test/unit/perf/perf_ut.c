@@ -256,6 +256,82 @@ static void test_verify_read_log(void)
 	free(buf);
 }
 
+static void expect_counts(const struct perf_vo_counts *c, uint64_t checked, uint64_t unsigned_blocks,
+			  uint64_t other_seed, uint64_t bad)
+{
+	CU_ASSERT_EQUAL(c->checked, checked);
+	CU_ASSERT_EQUAL(c->unsigned_blocks, unsigned_blocks);
+	CU_ASSERT_EQUAL(c->other_seed, other_seed);
+	CU_ASSERT_EQUAL(c->bad, bad);
+}
+
+/* --verify-only: blocks of an earlier run, classified and checked. */
+static void test_verify_only_read(void)
+{
+	uint8_t *buf = malloc(9 * 512), *moved = malloc(512);
+	struct perf_mismatch rec[8];
+	struct perf_mismatch_log log = { rec, 8, 0, 0 };
+	struct perf_vo_counts c = { 0, 0, 0, 0 };
+	char line[256];
+
+	CU_ASSERT_FATAL(buf != NULL && moved != NULL);
+	/* 100..103 right; 104 zeroed; 105 another seed's; 106 holds the block
+	 * written for LBA 200; 107 one byte flipped in its body; 108 right
+	 * header but generation 0 (no run writes it) */
+	perf_verify_fill(buf, 512, 9, 100, 5, 9);
+	memset(buf + 4 * 512, 0, 512);
+	perf_verify_fill(buf + 5 * 512, 512, 1, 105, 5, 10);
+	perf_verify_fill(moved, 512, 1, 200, 5, 9);
+	memcpy(buf + 6 * 512, moved, 512);
+	buf[7 * 512 + 300] ^= 1;
+	((uint64_t *)(buf + 8 * 512))[2] = 0;
+	CU_ASSERT_EQUAL(perf_verify_only_read(&log, buf, 512, 4, 100, 9, false, 3, &c), 0);
+	CU_ASSERT_EQUAL(c.checked, 4);
+	CU_ASSERT_EQUAL(perf_verify_only_read(&log, buf, 512, 4, 100, 9, true, 3, &c), 0);
+	CU_ASSERT_EQUAL(c.checked, 8);
+	CU_ASSERT_EQUAL(c.bad, 0);
+	CU_ASSERT_EQUAL(log.total, 0);
+	memset(&c, 0, sizeof(c));
+	CU_ASSERT_EQUAL(perf_verify_only_read(&log, buf, 512, 9, 100, 9, false, 3, &c), 3);
+	expect_counts(&c, 7, 1, 1, 3);
+	CU_ASSERT_EQUAL_FATAL(log.n, 3);
+	CU_ASSERT_EQUAL(rec[0].lba, 106);
+	CU_ASSERT_EQUAL(rec[0].offset, 8);
+	CU_ASSERT_EQUAL(rec[0].tag, 3);
+	perf_mismatch_fmt(line, sizeof(line), &rec[0]);
+	CU_ASSERT(strstr(line, "LBA 106: expected lba 106 gen 5 seed 9, got lba 200 gen 5 seed 9 (first difference at byte 8)") !=
+		  NULL);
+	CU_ASSERT_EQUAL(rec[1].lba, 107);
+	CU_ASSERT_EQUAL(rec[1].offset, 296);
+	CU_ASSERT_EQUAL(rec[2].lba, 108);
+	CU_ASSERT_EQUAL(rec[2].offset, 16);
+	perf_mismatch_fmt(line, sizeof(line), &rec[2]);
+	CU_ASSERT(strstr(line, "LBA 108: expected lba 108 gen any seed 9, got lba 108 gen 0 seed 9") != NULL);
+	/* every block must be signed: the zeroed and the foreign one too */
+	memset(&c, 0, sizeof(c));
+	log.n = 0;
+	log.total = 0;
+	CU_ASSERT_EQUAL(perf_verify_only_read(&log, buf, 512, 9, 100, 9, true, 3, &c), 5);
+	expect_counts(&c, 7, 1, 1, 5);
+	CU_ASSERT_EQUAL_FATAL(log.n, 5);
+	CU_ASSERT_EQUAL(rec[0].lba, 104);
+	CU_ASSERT_EQUAL(rec[0].offset, 0);
+	perf_mismatch_fmt(line, sizeof(line), &rec[0]);
+	CU_ASSERT(strstr(line, "LBA 104: expected lba 104 gen any seed 9, got no vpio-perf signature") != NULL);
+	CU_ASSERT_EQUAL(rec[1].lba, 105);
+	CU_ASSERT_EQUAL(rec[1].offset, 24);
+	perf_mismatch_fmt(line, sizeof(line), &rec[1]);
+	CU_ASSERT(strstr(line, "LBA 105: expected lba 105 gen any seed 9, got lba 105 gen 5 seed 10") != NULL);
+	/* a poisoned read buffer holds no signature */
+	perf_verify_fill(buf, 512, 4, 100, 5, 9);
+	perf_verify_poison(buf, 512, 4);
+	memset(&c, 0, sizeof(c));
+	CU_ASSERT_EQUAL(perf_verify_only_read(&log, buf, 512, 4, 100, 9, false, 3, &c), 0);
+	expect_counts(&c, 0, 4, 0, 0);
+	free(buf);
+	free(moved);
+}
+
 static void test_verify_generations(void)
 {
 	CU_ASSERT_EQUAL(perf_verify_next_gen(0), 1);
@@ -291,20 +367,18 @@ static void test_rng(void)
 
 static char g_err[4096];
 
-/* Parse a NULL-terminated list of arguments; stderr goes to g_err. */
-static int parse(struct perf_opts *o, ...)
+/* Parse a NULL-terminated array of arguments; stderr goes to g_err. */
+static int parse_list(struct perf_opts *o, const char *const *args)
 {
 	char *argv[32];
 	int argc = 0, rc, saved = dup(STDERR_FILENO), saved_out = dup(STDOUT_FILENO);
 	FILE *tmp = tmpfile();
-	va_list ap;
 	size_t n;
 
 	argv[argc++] = "vpio-perf";
-	va_start(ap, o);
-	while ((argv[argc] = va_arg(ap, char *)) != NULL)
-		argc++;
-	va_end(ap);
+	while (*args != NULL && argc < 31)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
 	fflush(stderr);
 	fflush(stdout);
 	dup2(fileno(tmp), STDERR_FILENO);
@@ -322,6 +396,48 @@ static int parse(struct perf_opts *o, ...)
 	fclose(tmp);
 	return rc;
 }
+
+/* Parse a NULL-terminated list of arguments. */
+static int parse(struct perf_opts *o, ...)
+{
+	const char *args[32];
+	unsigned n = 0;
+	va_list ap;
+
+	va_start(ap, o);
+	while (n < 31 && (args[n] = va_arg(ap, const char *)) != NULL)
+		n++;
+	va_end(ap);
+	args[n] = NULL;
+	return parse_list(o, args);
+}
+
+/* The verify options' and --range's refusals: arguments, words of the line. */
+static const struct {
+	const char *args[8];
+	const char *what;
+} g_verify_bad[] = {
+	{ { "--verify-only", "-w", "read" }, "--verify-only needs --seed N" },
+	{ { "--verify-only", "--seed", "1", "-w", "write" }, "--verify-only -w write: " },
+	{ { "--verify-only", "--seed", "1", "-w", "randwrite" }, "--verify-only -w randwrite: " },
+	{ { "--verify-only", "--seed", "1", "-w", "rw" }, "--verify-only -w rw: " },
+	{ { "--verify-only", "--seed", "1", "-w", "randrw", "-M", "100" }, "--verify-only -w randrw: " },
+	{ { "--verify-only", "--verify", "--seed", "1" }, "exclude each other" },
+	{ { "--verify-min", "5" }, "give --verify or --verify-only too" },
+	{ { "--verify", "--verify-min", "all" }, "--verify-min all: only with --verify-only" },
+	{ { "--verify", "--verify-min", "0" }, "--verify-min '0'" },
+	{ { "--verify", "--verify-min", "lots" }, "--verify-min 'lots'" },
+	{ { "--range", "16M" }, "--range '16M': give START:LENGTH" },
+	{ { "--range", ":8M" }, "--range ':8M': give START:LENGTH" },
+	{ { "--range", "x:8M" }, "START 'x' is not a size" },
+	{ { "--range", "16M:0" }, "LENGTH '0' is not a size above 0" },
+	{ { "--range", "16M:8Q" }, "LENGTH '8Q'" },
+	{ { "--range", "100:8M" }, "multiples of 512" },
+	{ { "--range", "0:4K", "-o", "64K" }, "smaller than one I/O" },
+	{ { "--range", "18446744073709551104:1K" }, "beyond 2^64" },
+	{ { "--one-pass" }, "--one-pass: for the sequential workloads" },
+	{ { "--one-pass", "-w", "randrw" }, "not -w randrw" },
+};
 
 /* Refused, with one line naming `what`. */
 static void refused(int rc, const char *what)
@@ -400,6 +516,18 @@ static void test_opts_every_flag(void)
 		CU_ASSERT_EQUAL(o.n_cores, 2);
 		CU_ASSERT_STRING_EQUAL(o.core_mask_str, "0x3");
 	}
+	/* --verify-only: -w read implies one pass */
+	CU_ASSERT_EQUAL(parse(&o, "--verify-only", "--seed", "7", "-w", "read", "--verify-min", "all", "--range",
+			      "16M:8M", NULL),
+			0);
+	CU_ASSERT(o.verify_only && !o.verify && o.one_pass && o.verify_min_given && o.verify_min_all);
+	CU_ASSERT(o.range_given && o.range_start == 16 << 20 && o.range_len == 8 << 20);
+	CU_ASSERT_EQUAL(parse(&o, "--verify-only", "--seed", "7", "--verify-min", "100", "--range", "1M:", NULL), 0);
+	CU_ASSERT(o.verify_only && !o.one_pass && o.workload == PERF_RANDREAD && !o.verify_min_all);
+	CU_ASSERT_EQUAL(o.verify_min, 100);
+	CU_ASSERT(o.range_start == 1 << 20 && o.range_len == 0);
+	CU_ASSERT_EQUAL(parse(&o, "-w", "write", "--one-pass", "--verify", "--verify-min", "1", NULL), 0);
+	CU_ASSERT(o.one_pass && o.verify && o.verify_min == 1);
 	CU_ASSERT_EQUAL(parse(&o, "--help", NULL), 1);
 	CU_ASSERT(strstr(g_err, "usage: vpio-perf") != NULL && strstr(g_err, "examples:") != NULL);
 	CU_ASSERT_EQUAL(parse(&o, "-h", NULL), 1);
@@ -448,6 +576,8 @@ static void test_opts_bad(void)
 	refused(parse(&o, "--seed", "0x2a", NULL), "--seed '0x2a'");
 	refused(parse(&o, "--json", "", NULL), "--json ''");
 	refused(parse(&o, "-a", "", NULL), "-a ''");
+	for (unsigned i = 0; i < sizeof(g_verify_bad) / sizeof(g_verify_bad[0]); i++)
+		refused(parse_list(&o, g_verify_bad[i].args), g_verify_bad[i].what);
 }
 
 static int register_tests(void)
@@ -464,6 +594,7 @@ static int register_tests(void)
 		VPIO_SUITE("perf_verify", NULL, NULL);
 		VPIO_TEST(test_verify_roundtrip);
 		VPIO_TEST(test_verify_read_log);
+		VPIO_TEST(test_verify_only_read);
 		VPIO_TEST(test_verify_generations);
 		VPIO_TEST(test_rng);
 	}
