@@ -13,6 +13,7 @@ src lib/nvme/nvme_poll.c
 src lib/nvme/nvme_health.c
 src lib/nvme/nvme_admin.c
 src lib/nvme/nvme_admin_cmds.c
+src lib/nvme/nvme_admin_xfer.c
 src lib/nvme/nvme_regs.c
 src lib/nvme/nvme_ctrlr.c
 src lib/nvme/nvme_init.c

@@ -11,6 +11,10 @@ src test/unit/nvme/cpl_ut.c
 test unit_nvme_io
 src test/unit/nvme/io_ut.c
 
+# admin commands: bytes moved by the specification, short buffers refused
+test unit_nvme_admin_xfer
+src test/unit/nvme/admin_xfer_ut.c
+
 # status codes: names, format, errno
 test unit_nvme_status
 src test/unit/nvme/status_ut.c

@@ -8,11 +8,14 @@ set -eu
 # statically, which needs libbsd and libnuma), liburing, CUnit.
 BUILD="gcc libc6-dev ninja-build pkg-config libdpdk-dev libbsd-dev libnuma-dev liburing-dev libcunit1-dev"
 # Tests: clang + its runtimes (libFuzzer, sanitizers), strace (no-syscall
-# check), and what the VM tier needs (QEMU, a static busybox for the
+# check), fio (the kernel side of test/bench/vm_kernel_vs_vpio.sh), and
+# what the VM tier needs (QEMU, a static busybox for the
 # initramfs, cpio/xz/zstd to unpack Debian kernels, kmod, pciutils).
-TEST="clang libclang-rt-14-dev strace qemu-system-x86 busybox-static cpio xz-utils zstd kmod pciutils"
+TEST="clang libclang-rt-14-dev strace fio qemu-system-x86 busybox-static cpio xz-utils zstd kmod pciutils"
+# Tools: scripts/perf-plot.py draws vpio-perf --json reports.
+TOOLS="python3-matplotlib"
 
-PKGS="$BUILD $TEST"
+PKGS="$BUILD $TEST $TOOLS"
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

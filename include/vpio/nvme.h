@@ -168,12 +168,20 @@ struct vpio_nvme_qpair_opts {
 	uint32_t timeout_ms;	/* command timeout (default 30000, 0 = none): Abort,
 				 * then a controller reset if that does not help */
 	enum vpio_nvme_sgl_mode sgl_mode;
-	bool check_thread;	/* fail calls from a thread other than the first
-				 * user with -EPERM (default: on with -DVPIO_DEBUG) */
+	bool check_thread;	/* default true: calls from a thread other than the
+				 * qpair's owner (the first thread that used it)
+				 * fail with -EPERM.  false: the qpair follows
+				 * whichever thread calls (hand it over only when
+				 * the old thread is done with it); a second thread
+				 * is then refused only while the owner is inside a
+				 * completion callback.  The check costs one compare
+				 * per call (doc/nvme.md) */
 };
 void vpio_nvme_qpair_opts_init(struct vpio_nvme_qpair_opts *opts);
 
-/* Create an I/O SQ/CQ pair in DMA memory.  opts may be NULL. */
+/* Create an I/O SQ/CQ pair in DMA memory.  opts may be NULL.  *qp is NULL
+ * on failure.  Any thread; the qpair then belongs to the first thread that
+ * submits or polls on it. */
 int vpio_nvme_ctrlr_alloc_io_qpair(struct vpio_nvme_ctrlr *ctrlr, const struct vpio_nvme_qpair_opts *opts,
 				   struct vpio_nvme_qpair **qp);
 /* Delete the queues; outstanding requests complete with ABORTED_BY_HOST.
@@ -197,6 +205,16 @@ int vpio_nvme_qpair_flush(struct vpio_nvme_qpair *qp);
 uint16_t vpio_nvme_qpair_get_id(const struct vpio_nvme_qpair *qp);
 uint32_t vpio_nvme_qpair_get_depth(const struct vpio_nvme_qpair *qp);	    /* queue_size - 1 */
 uint32_t vpio_nvme_qpair_get_outstanding(const struct vpio_nvme_qpair *qp); /* commands in flight */
+/*
+ * The largest read, write or compare (in bytes; lba_count * sector size)
+ * that one call on qp accepts for ns: depth commands of the transfer size
+ * each.  Larger requests fail with -E2BIG, since they could never fit
+ * (vectors whose SGL segment lists fill up split into more, smaller
+ * commands, and may be refused below it).  Write zeroes: 65536 * depth
+ * blocks.  0 for a NULL argument.  Any thread (reads values fixed at
+ * allocation).
+ */
+uint64_t vpio_nvme_qpair_get_max_io_bytes(const struct vpio_nvme_qpair *qp, const struct vpio_nvme_ns *ns);
 
 struct vpio_nvme_qpair_stats {
 	uint64_t submitted;	 /* commands written to the SQ */
@@ -224,12 +242,16 @@ void vpio_nvme_qpair_get_stats(const struct vpio_nvme_qpair *qp, struct vpio_nvm
  * buf must be DMA memory (vpio_dma_malloc) or registered with
  * vpio_mem_register(), 4-byte aligned, lba_count * sector size bytes long.
  * Requests larger than the controller's transfer size are split into several
- * commands (all or nothing: -EAGAIN when the qpair cannot take them all).
+ * commands (all or nothing: -EAGAIN when the qpair cannot take them all now).
  * Errors: -EINVAL bad length/alignment/flags, -ERANGE beyond the namespace,
- * -EFAULT buffer not registered, -EAGAIN qpair full or a controller reset
- * running (not logged: poll and retry), -ENXIO controller failed, -ENODEV
- * removed/detached, -ENOTSUP command not supported, -EPERM wrong thread
- * (check_thread).
+ * -E2BIG more commands than the qpair can ever hold (see
+ * vpio_nvme_qpair_get_max_io_bytes(); also a vector too fragmented for one
+ * raw command), -EFAULT buffer not registered, -EAGAIN qpair full or a
+ * controller reset running (not logged: poll and retry; it succeeds once
+ * the qpair drains), -ENXIO controller failed, -ENODEV removed/detached,
+ * -ENOTSUP command not supported, -EPERM a thread other than the qpair's
+ * owner (check_thread), -EBUSY nothing (only polling is refused from a
+ * callback).  Call on the qpair's thread.
  */
 int vpio_nvme_ns_cmd_read(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, void *buf, uint64_t lba,
 			  uint32_t lba_count, vpio_nvme_cmd_cb cb, void *cb_arg, uint32_t io_flags);
@@ -255,7 +277,10 @@ int vpio_nvme_ns_cmd_deallocate(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair 
 				const struct vpio_nvme_dsm_range *ranges, uint16_t num_ranges, vpio_nvme_cmd_cb cb,
 				void *cb_arg);
 /* Any I/O command: cmd's cid, PSDT and data pointer are filled in by the
- * driver; buf (len bytes, at most the max transfer size) as for read. */
+ * driver; buf (len bytes, at most the max transfer size) as for read.  For
+ * read, write, compare (on a namespace of this controller) and dataset
+ * management, len must cover what the command moves (NLB + 1 blocks,
+ * NR + 1 ranges): -EINVAL otherwise. */
 int vpio_nvme_qpair_cmd_raw(struct vpio_nvme_qpair *qp, const struct vpio_nvme_cmd *cmd, void *buf, uint32_t len,
 			    vpio_nvme_cmd_cb cb, void *cb_arg);
 
@@ -266,7 +291,16 @@ int vpio_nvme_qpair_cmd_raw(struct vpio_nvme_qpair *qp, const struct vpio_nvme_c
  * status is logged and returned as a negative errno
  * (vpio_nvme_status_to_errno); -ETIMEDOUT after admin_timeout_ms, and the
  * controller is reset (unless no_reset_on_timeout), which ends the
- * command and frees its admin queue slot. */
+ * command and frees its admin queue slot.
+ * The device writes what the specification says, not what the caller asked
+ * for: the bounce buffer is as large as the command's data (Identify: 4096
+ * bytes; a feature: its data structure, e.g. LBA Range Type 4096, Timestamp
+ * 8, Autonomous Power State Transition 256, Host Memory Buffer 4096 (get));
+ * len may be shorter (the first len bytes are copied out; for a set, the
+ * rest is zero), not longer (-EINVAL).  A feature without a data structure
+ * takes no buffer (-EINVAL); a get of one with a data structure may pass
+ * none.  A feature the driver does not know (vendor specific) moves len
+ * bytes through whole memory pages.  doc/nvme.md lists the sizes. */
 int vpio_nvme_ctrlr_identify(struct vpio_nvme_ctrlr *ctrlr, uint8_t cns, uint32_t nsid, void *buf, size_t len);
 int vpio_nvme_ctrlr_set_feature(struct vpio_nvme_ctrlr *ctrlr, uint8_t fid, uint32_t cdw11, uint32_t cdw12,
 				void *buf, size_t len, uint32_t *cdw0);
@@ -286,7 +320,10 @@ int vpio_nvme_ctrlr_abort(struct vpio_nvme_ctrlr *ctrlr, uint16_t sqid, uint16_t
  * for an error status (which is in *cpl). */
 int vpio_nvme_ctrlr_admin_passthru(struct vpio_nvme_ctrlr *ctrlr, const struct vpio_nvme_cmd *cmd, void *buf,
 				   size_t len, struct vpio_nvme_cpl *cpl);
-/* Asynchronous passthrough: buf must be registered DMA memory.  The
+/* Asynchronous passthrough: buf must be registered DMA memory, as large
+ * as what the command moves when the driver knows it (Identify 4096 bytes,
+ * a log page NUMD dwords, a feature its data structure): a shorter one is
+ * refused with -EINVAL, since the device would write past it.  The
  * callback runs on whichever thread reaps the admin queue next:
  * vpio_nvme_ctrlr_process_admin_completions(), any synchronous admin
  * helper, or an I/O qpair's periodic health check (which reaps Abort

@@ -160,9 +160,26 @@ enum vpio_nvme_admin_opc {
 	VPIO_NVME_OPC_SET_FEATURES = 0x09,
 	VPIO_NVME_OPC_GET_FEATURES = 0x0a,
 	VPIO_NVME_OPC_ASYNC_EVENT_REQUEST = 0x0c,
+	VPIO_NVME_OPC_NS_MANAGEMENT = 0x0d,
+	VPIO_NVME_OPC_FIRMWARE_COMMIT = 0x10,
+	VPIO_NVME_OPC_FIRMWARE_IMAGE_DOWNLOAD = 0x11,
+	VPIO_NVME_OPC_NS_ATTACHMENT = 0x15,
+	VPIO_NVME_OPC_DIRECTIVE_SEND = 0x19,
+	VPIO_NVME_OPC_DIRECTIVE_RECEIVE = 0x1a,
 	VPIO_NVME_OPC_DOORBELL_BUFFER_CONFIG = 0x7c,
 	VPIO_NVME_OPC_FORMAT_NVM = 0x80,
+	VPIO_NVME_OPC_SECURITY_SEND = 0x81,
+	VPIO_NVME_OPC_SECURITY_RECEIVE = 0x82,
 };
+/* Data transfer direction: bits 1:0 of an opcode */
+#define VPIO_NVME_OPC_DATA_DIR(opc) ((opc) & 0x3u)
+#define VPIO_NVME_DATA_NONE 0x0u
+#define VPIO_NVME_DATA_HOST_TO_CTRLR 0x1u
+#define VPIO_NVME_DATA_CTRLR_TO_HOST 0x2u
+#define VPIO_NVME_DATA_BIDIRECTIONAL 0x3u
+/* Identify data structures are always this size (the controller writes all
+ * of it, whatever the host meant to read) */
+#define VPIO_NVME_IDENTIFY_DATA_SIZE 4096u
 
 enum vpio_nvme_io_opc {
 	VPIO_NVME_OPC_FLUSH = 0x00,
@@ -185,14 +202,38 @@ enum vpio_nvme_cns {
 enum vpio_nvme_feat {
 	VPIO_NVME_FEAT_ARBITRATION = 0x01,
 	VPIO_NVME_FEAT_POWER_MANAGEMENT = 0x02,
+	VPIO_NVME_FEAT_LBA_RANGE_TYPE = 0x03,	   /* 4096-byte data structure */
 	VPIO_NVME_FEAT_TEMPERATURE_THRESHOLD = 0x04,
 	VPIO_NVME_FEAT_ERROR_RECOVERY = 0x05,
 	VPIO_NVME_FEAT_VOLATILE_WRITE_CACHE = 0x06,
 	VPIO_NVME_FEAT_NUMBER_OF_QUEUES = 0x07,
 	VPIO_NVME_FEAT_INTERRUPT_COALESCING = 0x08,
+	VPIO_NVME_FEAT_IV_CONFIG = 0x09,
+	VPIO_NVME_FEAT_WRITE_ATOMICITY = 0x0a,
 	VPIO_NVME_FEAT_ASYNC_EVENT_CONFIG = 0x0b,
-	VPIO_NVME_FEAT_TIMESTAMP = 0x0e,
+	VPIO_NVME_FEAT_AUTONOMOUS_POWER_STATE = 0x0c, /* 256 bytes */
+	VPIO_NVME_FEAT_HOST_MEM_BUFFER = 0x0d,	   /* get: 4096 bytes; set: none */
+	VPIO_NVME_FEAT_TIMESTAMP = 0x0e,	   /* 8 bytes */
+	VPIO_NVME_FEAT_KEEP_ALIVE_TIMER = 0x0f,
+	VPIO_NVME_FEAT_PLM_CONFIG = 0x13,	   /* 512 bytes */
+	VPIO_NVME_FEAT_HOST_BEHAVIOR_SUPPORT = 0x16, /* 512 bytes */
+	VPIO_NVME_FEAT_HOST_IDENTIFIER = 0x81,	   /* 8 bytes, 16 with EXHID */
 };
+/* LBA Range Type: CDW11 / completion dword 0 NUM (0-based entries), and
+ * one 64-byte entry of the data structure */
+struct vpio_nvme_lba_range_type {
+	uint8_t type;
+	uint8_t attributes;
+	uint8_t rsvd2[14];
+	uint64_t slba;
+	uint64_t nlb; /* 0-based */
+	uint8_t guid[16];
+	uint8_t rsvd48[16];
+};
+static_assert(sizeof(struct vpio_nvme_lba_range_type) == 64, "LBA range type entry is 64 bytes");
+#define VPIO_NVME_LBA_RANGE_TYPE_SIZE 4096u /* 64 entries */
+/* Timestamp: milliseconds since 1970 in bytes 0..5; attributes in byte 6 */
+#define VPIO_NVME_TIMESTAMP_SIZE 8u
 
 /* Log page identifiers */
 enum vpio_nvme_log {
@@ -424,6 +465,7 @@ static_assert(__builtin_offsetof(struct vpio_nvme_ctrlr_data, psd) == 2048, "psd
 #define VPIO_NVME_ONCS_WRITE_UNCORRECTABLE (1u << 1)
 #define VPIO_NVME_ONCS_DSM (1u << 2)
 #define VPIO_NVME_ONCS_WRITE_ZEROES (1u << 3)
+#define VPIO_NVME_ONCS_TIMESTAMP (1u << 6)
 /* SGLS: bits 1:0 */
 #define VPIO_NVME_SGLS_SUPPORTED(sgls) (((sgls) & 0x3u) != 0)
 #define VPIO_NVME_SGLS_DWORD_ALIGNED(sgls) (((sgls) & 0x3u) == 0x2u)

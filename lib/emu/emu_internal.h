@@ -133,6 +133,9 @@ struct emu_store {
 	enum emu_store_kind kind;
 	uint64_t size;		/* bytes */
 	uint8_t *mem;		/* EMU_STORE_MEM: sparse anonymous mapping */
+	uint64_t *written;	/* EMU_STORE_MEM: a bit per 4 KiB page that may
+				 * hold data; the others read as zeroes without
+				 * touching (faulting in) mem */
 	int fd;			/* EMU_STORE_FILE */
 	char path[EMU_BACKING_LEN];
 };
@@ -272,6 +275,10 @@ struct emu_nvme_ns {
 	uint32_t lbads;		/* log2 block size */
 	uint64_t nsze;		/* blocks */
 	uint64_t base;		/* byte offset in the store */
+	/* LBA Range Type set by the host (4 KiB, NULL = the default: one
+	 * range over the namespace); lba_range_num is NUM (0-based) */
+	uint8_t *lba_ranges;
+	uint8_t lba_range_num;
 };
 
 struct vpio_emu_nvme {
@@ -335,6 +342,9 @@ struct vpio_emu_nvme {
 	uint16_t aer_cids[EMU_MAX_AER];
 	unsigned n_aer;
 	uint32_t feat[256];	/* Set Features values (cdw11) */
+	uint64_t ts_ms;		/* Timestamp: value at ts_ns (ms since 1970) */
+	uint64_t ts_ns;		/* emu_now_ns() when it was set or reset */
+	bool ts_host_set;	/* origin: set by the host (else since reset) */
 	bool idle_published;
 
 	/* namespaces and data */
@@ -439,6 +449,7 @@ uint16_t emu_admin_cmd(struct vpio_emu_nvme *c, const struct vpio_nvme_cmd *cmd,
 uint16_t emu_admin_identify(struct vpio_emu_nvme *c, const struct vpio_nvme_cmd *cmd);
 uint16_t emu_admin_get_features(struct vpio_emu_nvme *c, const struct vpio_nvme_cmd *cmd, uint32_t *cdw0);
 uint16_t emu_admin_set_features(struct vpio_emu_nvme *c, const struct vpio_nvme_cmd *cmd, uint32_t *cdw0);
+/* Every feature back to its default (controller reset, creation). */
 void emu_features_reset(struct vpio_emu_nvme *c);
 uint16_t emu_admin_get_log_page(struct vpio_emu_nvme *c, const struct vpio_nvme_cmd *cmd);
 void emu_errlog_add(struct vpio_emu_nvme *c, uint16_t sqid, const struct vpio_nvme_cmd *cmd, uint16_t status);

@@ -38,6 +38,8 @@ static void free_state(struct vpio_emu_nvme *c)
 	free(c->cqs);
 	free(c->active);
 	free(c->bounce);
+	for (unsigned i = 0; i < EMU_NVME_MAX_NS; i++)
+		free(c->ns[i].lba_ranges);
 }
 
 int emu_nvme_create(const char *canon, unsigned idx, const struct emu_nvme_opts *o, struct vpio_emu_nvme **out)

@@ -61,7 +61,7 @@ static void ctrlr_data(const struct vpio_emu_nvme *c, struct vpio_nvme_ctrlr_dat
 	d->cqes = 0x44;
 	d->maxcmd = (uint16_t)(c->opts.qdepth > 0xffff ? 0xffff : c->opts.qdepth);
 	d->nn = c->opts.ns;
-	d->oncs = VPIO_NVME_ONCS_COMPARE | VPIO_NVME_ONCS_DSM | VPIO_NVME_ONCS_WRITE_ZEROES;
+	d->oncs = VPIO_NVME_ONCS_COMPARE | VPIO_NVME_ONCS_DSM | VPIO_NVME_ONCS_WRITE_ZEROES | VPIO_NVME_ONCS_TIMESTAMP;
 	d->vwc = VPIO_NVME_VWC_PRESENT | 0x6; /* flush with NSID FFFFFFFFh supported */
 	if (c->opts.sgl)
 		d->sgls = 0x1u | (1u << 16); /* SGLs (byte aligned), bit bucket */
@@ -125,5 +125,6 @@ uint16_t emu_admin_identify(struct vpio_emu_nvme *c, const struct vpio_nvme_cmd 
 	default:
 		return GEN(INVALID_FIELD);
 	}
-	return emu_dma_to_host(&c->dma, cmd, buf, 4096);
+	/* all 4 KiB, whatever the host meant to read: a real controller does */
+	return emu_dma_to_host(&c->dma, cmd, buf, VPIO_NVME_IDENTIFY_DATA_SIZE);
 }

@@ -5,7 +5,9 @@
  * commands.  Synchronous helpers submit, then poll until their callback
  * ran, the controller failed, or admin_timeout_ms passed (then the
  * controller is reset, which ends the command and frees its slot).  Their
- * data goes through a DMA bounce buffer, so callers may pass any memory.
+ * data goes through a DMA bounce buffer, so callers may pass any memory;
+ * it is as large as what the device moves by the specification (Identify
+ * writes 4 KiB whatever the caller's length), in whole memory pages.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -112,8 +114,10 @@ static int admin_submit_locked(struct vpio_nvme_ctrlr *c, const struct vpio_nvme
 	struct vpio_nvme_cmd *sqe;
 	struct nvme_req *req;
 	int64_t got;
-	int rc = admin_usable(c);
+	int rc = nvme_admin_check_buf(c, cmd, len);
 
+	if (rc == 0)
+		rc = admin_usable(c);
 	if (rc != 0)
 		return rc;
 	if (nvme_sq_full(qp, qp->sq_tail) || (req = nvme_req_get(qp)) == NULL) {
@@ -259,35 +263,75 @@ static bool in_admin_callback(struct vpio_nvme_ctrlr *c)
 	return busy;
 }
 
+/* The bytes the data pointer of a synchronous command describes: what the
+ * device moves by the specification (a caller's buffer may be shorter: it
+ * gets the first len bytes), else len.  0 with the caller's own data
+ * pointer (len 0).  Negative errno (logged) for a buffer that cannot fit. */
+static int64_t sync_xfer(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd, const void *buf, size_t len,
+			 const char *what)
+{
+	uint64_t need = nvme_admin_xfer_len(cmd), xfer = len;
+
+	if (len > 0 && buf == NULL) {
+		nvme_err("%s: %s: buffer is NULL (%zu bytes)", c->name, what, len);
+		return -EINVAL;
+	}
+	if (len == 0 && (cmd->dptr.prp.prp1 != 0 || cmd->dptr.prp.prp2 != 0))
+		return 0;
+	if (need != NVME_XFER_UNKNOWN) {
+		if (len > need) {
+			nvme_err("%s: %s: a %zu-byte buffer, but the command moves %llu bytes", c->name, what, len,
+				 (unsigned long long)need);
+			return -EINVAL;
+		}
+		if (len == 0 && need > 0 && VPIO_NVME_OPC_DATA_DIR(cmd->opc) != VPIO_NVME_DATA_CTRLR_TO_HOST) {
+			nvme_err("%s: %s: the controller reads a %llu-byte data structure; pass it", c->name, what,
+				 (unsigned long long)need);
+			return -EINVAL;
+		}
+		xfer = need;
+	}
+	if (xfer > c->adminq->max_xfer) {
+		nvme_err("%s: %s: %llu bytes of data is more than an admin command moves (%u)", c->name, what,
+			 (unsigned long long)xfer, c->adminq->max_xfer);
+		return -EINVAL;
+	}
+	return (int64_t)xfer;
+}
+
 int nvme_admin_sync(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd, void *buf, size_t len,
 		    struct vpio_nvme_cpl *cpl_out, const char *what)
 {
 	char st[VPIO_NVME_STATUS_STRLEN];
 	struct sync_ctx ctx = { false, { 0 } };
+	uint64_t page = 1ull << c->page_shift;
 	void *bounce = NULL;
+	int64_t xfer;
 	int rc = admin_usable(c);
 
 	if (rc != 0)
 		return rc;
-	if (len > c->adminq->max_xfer || (len > 0 && buf == NULL)) {
-		nvme_err("%s: %s: %zu bytes of data (buffer %p) is more than an admin command moves", c->name, what, len,
-			 buf);
-		return -EINVAL;
-	}
+	xfer = sync_xfer(c, cmd, buf, len, what);
+	if (xfer < 0)
+		return (int)xfer;
 	if (in_admin_callback(c)) {
 		nvme_err("%s: %s from an admin completion callback: it could never complete; send it asynchronously",
 			 c->name, what);
 		return -EBUSY;
 	}
-	if (len > 0) {
-		bounce = vpio_dma_zmalloc(len, 1u << c->page_shift);
+	if (xfer > 0) {
+		/* whole pages: even a device that writes more than the
+		 * specification says for a command the driver does not know
+		 * stays inside them (the data pointer ends in the last one) */
+		bounce = vpio_dma_zmalloc((size_t)((xfer + page - 1u) & ~(page - 1u)), page);
 		if (bounce == NULL) {
-			nvme_err("%s: %s: no DMA memory for a %zu-byte buffer", c->name, what, len);
+			nvme_err("%s: %s: no DMA memory for a %lld-byte buffer", c->name, what, (long long)xfer);
 			return -ENOMEM;
 		}
-		memcpy(bounce, buf, len);
+		if (len > 0)
+			memcpy(bounce, buf, len);
 	}
-	rc = nvme_admin_submit(c, cmd, bounce, (uint32_t)len, sync_cb, &ctx);
+	rc = nvme_admin_submit(c, cmd, bounce, (uint32_t)xfer, sync_cb, &ctx);
 	if (rc == 0)
 		rc = sync_wait(c, &ctx);
 	if (rc == -ETIMEDOUT && !abandon(c, &ctx, bounce))
@@ -301,7 +345,7 @@ int nvme_admin_sync(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd, 
 		return rc;
 	}
 	if (len > 0)
-		memcpy(buf, bounce, len);
+		memcpy(buf, bounce, len); /* the caller's len: never more */
 	vpio_dma_free(bounce);
 	if (cpl_out != NULL) {
 		*cpl_out = ctx.cpl;

@@ -14,6 +14,7 @@
  *   nvme_health.c     periodic checks: CSTS, timeouts -> abort -> reset
  *   nvme_admin.c      admin queue: async core, synchronous wait
  *   nvme_admin_cmds.c identify, features, log pages, abort, queues, dbbuf
+ *   nvme_admin_xfer.c bytes an admin command moves, by the specification
  *   nvme_regs.c       register access, enable/disable/shutdown sequences
  *   nvme_ctrlr.c      attach/detach/lifetime, getters
  *   nvme_init.c       bring-up after enable: identify, queues, namespaces
@@ -171,6 +172,7 @@ struct vpio_nvme_qpair {
 	volatile uint32_t *sq_db;
 	volatile uint32_t *cq_db;
 	const _Atomic uint32_t *ctrlr_epoch;
+	uintptr_t owner;	/* nvme_thread_id() of its thread, 0 = none yet */
 	uint32_t epoch;		/* ctrlr epoch this qpair is in sync with */
 	uint16_t sq_tail;	/* next slot to fill */
 	uint16_t sq_rung;	/* tail the device was last told */
@@ -183,7 +185,7 @@ struct vpio_nvme_qpair {
 	uint8_t phase;
 	uint8_t state;		/* enum nvme_qpair_state */
 	bool delay_doorbell;
-	bool check_thread;	/* opts.check_thread */
+	bool check_thread;	/* opts.check_thread: refuse other threads */
 	bool in_cpl;		/* inside the completion loop */
 	uint32_t outstanding;	/* commands on the device */
 	uint32_t check_seq;	/* health checks run so far */
@@ -204,8 +206,6 @@ struct vpio_nvme_qpair {
 	struct vpio_nvme_qpair_opts opts;
 	uint32_t timeout_checks;	/* checks a command may span, 0 = none */
 	uint64_t check_interval;	/* ticks */
-	bool owner_set;
-	pthread_t owner;
 	uint32_t log_budget;		/* device-error lines still allowed */
 	void *sq_mem, *cq_mem, *list_mem;
 	uint64_t sq_iova, cq_iova;
@@ -283,18 +283,32 @@ void nvme_qpair_commit(struct vpio_nvme_qpair *qp, struct nvme_req *chain, uint1
 /* Give back the requests of a chain that was never committed. */
 void nvme_qpair_rollback(struct vpio_nvme_qpair *qp, struct nvme_req *chain);
 
-/* Check the qpair can take commands now (state, epoch, owner thread);
+/* The calling thread, for the qpair owner check: the thread pointer (one
+ * register read on x86-64 and arm64), distinct for every live thread. */
+static inline uintptr_t nvme_thread_id(void)
+{
+#if defined(__x86_64__) || defined(__aarch64__)
+	return (uintptr_t)__builtin_thread_pointer();
+#else
+	return (uintptr_t)pthread_self();
+#endif
+}
+
+/* Check the qpair can take commands now (owner thread, state, epoch);
  * reconnects after a reset.  0 or a negative errno (logged). */
 int nvme_qpair_enter(struct vpio_nvme_qpair *qp, const char *what);
 int nvme_qpair_sync_state(struct vpio_nvme_qpair *qp, const char *what);
+/* The calling thread may use qp: it owns it, or it becomes the owner (the
+ * first user; any caller with check_thread off), or -EPERM (logged) for a
+ * second thread with check_thread on, and for any other thread while the
+ * owner is inside a completion callback. */
 int nvme_qpair_check_owner(struct vpio_nvme_qpair *qp, const char *what);
 
 /* Also the NULL check of every public qpair entry point (-EINVAL). */
 static inline int nvme_qpair_ready(struct vpio_nvme_qpair *qp, const char *what)
 {
-	if (nvme_likely(qp != NULL && qp->state == NVME_QP_CONNECTED &&
-			qp->epoch == atomic_load_explicit(qp->ctrlr_epoch, memory_order_acquire) &&
-			!qp->check_thread))
+	if (nvme_likely(qp != NULL && qp->owner == nvme_thread_id() && qp->state == NVME_QP_CONNECTED &&
+			qp->epoch == atomic_load_explicit(qp->ctrlr_epoch, memory_order_acquire)))
 		return 0;
 	return nvme_qpair_enter(qp, what);
 }
@@ -414,13 +428,25 @@ void nvme_admin_qpair_destroy(struct vpio_nvme_ctrlr *c);
 /* Submit cmd (cid, PSDT, data pointer filled in) with registered buf. */
 int nvme_admin_submit(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd, void *buf, uint32_t len,
 		      vpio_nvme_cmd_cb cb, void *cb_arg);
-/* Submit and wait; buf may be any memory (bounced).  On an error status:
+/* Submit and wait; buf may be any memory: it is bounced through whole
+ * pages as large as what the device moves (nvme_admin_xfer_len(); len may
+ * be shorter, not longer), and only len bytes are copied back.  On an
+ * error status:
  * with cpl_out the CQE is returned and 0; without, one line naming what
  * and the status is logged and a negative errno returned.  -ETIMEDOUT
  * after admin_timeout_ms, and a controller reset unless
  * no_reset_on_timeout (may be called with the controller lock held). */
 int nvme_admin_sync(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd, void *buf, size_t len,
 		    struct vpio_nvme_cpl *cpl_out, const char *what);
+/* Bytes the controller moves for an admin command by the specification
+ * (Identify 4 KiB, a log page NUMD dwords, a feature its data structure),
+ * NVME_XFER_UNKNOWN for commands and features the driver does not know. */
+#define NVME_XFER_UNKNOWN UINT64_MAX
+uint64_t nvme_admin_xfer_len(const struct vpio_nvme_cmd *cmd);
+uint64_t nvme_feature_xfer_len(uint8_t fid, bool set, uint32_t cdw11);
+/* -EINVAL (logged) when a len-byte buffer is shorter than what the device
+ * moves for cmd (with len 0: unless cmd carries its own data pointer). */
+int nvme_admin_check_buf(const struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd, uint64_t len);
 /* Reap admin completions; with try, give up when the queue is busy. */
 int nvme_admin_poll(struct vpio_nvme_ctrlr *c, bool try);
 

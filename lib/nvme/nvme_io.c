@@ -4,7 +4,9 @@
  * larger than the controller's transfer size, and building them straight
  * into SQ slots.  A request split into parts is all or nothing: when the
  * qpair cannot take every part, nothing is submitted and -EAGAIN returned.
- * -EAGAIN is flow control, not an error: it is the one failure not logged.
+ * -EAGAIN is flow control, not an error: it is the one failure not logged,
+ * and it only comes back when the request fits once the qpair drains; one
+ * that needs more commands than the qpair has requests gets -E2BIG.
  */
 #include <errno.h>
 #include <string.h>
@@ -60,6 +62,19 @@ static void chain_link(struct nvme_req *chain, uint32_t n)
 		req->leader = chain;
 }
 
+/* A request that needs more commands than the qpair holds requests could
+ * never be submitted: -EAGAIN would come back for ever. */
+static int too_big(const struct vpio_nvme_qpair *qp, const struct vpio_nvme_ns *ns, const struct nvme_rw *rw,
+		   uint64_t chunk)
+{
+	nvme_err("%s: %llu blocks need more commands than the %u this qpair holds (queue_size - 1; at most %llu "
+		 "blocks per command): at most %llu blocks per call on it (vpio_nvme_qpair_get_max_io_bytes()); "
+		 "split the request or use a larger queue", rw->what, (unsigned long long)rw->nlb, qp->num_reqs,
+		 (unsigned long long)(chunk >> ns->block_shift),
+		 (unsigned long long)((chunk >> ns->block_shift) * qp->num_reqs));
+	return -E2BIG;
+}
+
 static int rw_submit(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const struct nvme_rw *rw)
 {
 	struct nvme_iov_cur cur = { rw->iov, rw->iovcnt, 0, 0 };
@@ -71,6 +86,8 @@ static int rw_submit(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const 
 	uint32_t n = 0;
 	int64_t got;
 
+	if (nvme_unlikely(left > chunk * qp->num_reqs))
+		return too_big(qp, ns, rw, chunk);
 	while (left > 0) {
 		req = nvme_req_get(qp);
 		if (req == NULL || nvme_sq_full(qp, tail))
@@ -101,7 +118,8 @@ static int rw_submit(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const 
 full:
 	if (req != NULL)
 		nvme_req_put(qp, req);
-	got = -EAGAIN;
+	/* all of the pool and still not done (SGL parts cut short): never */
+	got = n >= qp->num_reqs ? too_big(qp, ns, rw, chunk) : -EAGAIN;
 fail:
 	nvme_qpair_rollback(qp, chain);
 	return (int)got;
@@ -192,6 +210,10 @@ static int iov_blocks(const struct vpio_nvme_ns *ns, const struct iovec *iov, in
 	for (i = 0; i < iovcnt; i++) {
 		if (iov[i].iov_len > 0 && iov[i].iov_base == NULL) {
 			nvme_err("%s: iov[%d] has a NULL base", what, i);
+			return -EINVAL;
+		}
+		if (iov[i].iov_len > UINT64_MAX - total) {
+			nvme_err("%s: the lengths of iov[0..%d] add up to more than 2^64 bytes", what, i);
 			return -EINVAL;
 		}
 		total += iov[i].iov_len;

@@ -111,9 +111,35 @@ int vpio_nvme_ns_cmd_deallocate(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair 
 	return 0;
 }
 
+/* Bytes a raw command of the NVM command set moves by the specification,
+ * 0 when the driver cannot tell (other opcodes, a namespace it does not
+ * know: the device refuses those itself). */
+static uint64_t raw_xfer_len(const struct vpio_nvme_qpair *qp, const struct vpio_nvme_cmd *cmd)
+{
+	const struct vpio_nvme_ctrlr *c = qp->ctrlr;
+	const struct vpio_nvme_ns *ns;
+
+	switch (cmd->opc) {
+	case VPIO_NVME_OPC_READ:
+	case VPIO_NVME_OPC_WRITE:
+	case VPIO_NVME_OPC_COMPARE:
+		if (c == NULL || c->ns == NULL || cmd->nsid == 0 || cmd->nsid > c->num_ns)
+			return 0;
+		ns = c->ns[cmd->nsid - 1u];
+		if (ns == NULL || !ns->active)
+			return 0;
+		return ((uint64_t)(cmd->cdw12 & 0xffffu) + 1u) * (ns->block_size + (ns->md_extended ? ns->md_size : 0));
+	case VPIO_NVME_OPC_DATASET_MANAGEMENT:
+		return ((uint64_t)(cmd->cdw10 & 0xffu) + 1u) * sizeof(struct vpio_nvme_dsm_range);
+	default:
+		return 0;
+	}
+}
+
 int vpio_nvme_qpair_cmd_raw(struct vpio_nvme_qpair *qp, const struct vpio_nvme_cmd *cmd, void *buf, uint32_t len,
 			    vpio_nvme_cmd_cb cb, void *cb_arg)
 {
+	uint64_t need;
 	struct iovec iov = { buf, len };
 	struct nvme_iov_cur cur = { &iov, 1, 0, 0 };
 	struct vpio_nvme_cmd *sqe;
@@ -126,6 +152,12 @@ int vpio_nvme_qpair_cmd_raw(struct vpio_nvme_qpair *qp, const struct vpio_nvme_c
 	if (cmd == NULL || (len > 0 && buf == NULL) || len > qp->max_xfer) {
 		nvme_err("raw I/O command: cmd %p, buf %p, len %u (at most %u bytes)", (const void *)cmd, buf, len,
 			 qp->max_xfer);
+		return -EINVAL;
+	}
+	need = raw_xfer_len(qp, cmd);
+	if (need > len) {
+		nvme_err("raw I/O command 0x%02x (cdw10 0x%x, cdw12 0x%x) moves %llu bytes, but its buffer has %u: the "
+			 "device would go past its end", cmd->opc, cmd->cdw10, cmd->cdw12, (unsigned long long)need, len);
 		return -EINVAL;
 	}
 	rc = claim(qp, &req, &sqe);

@@ -9,15 +9,23 @@
 
 #include "nvme_internal.h"
 
-/* Refused before anything else: from a completion callback (also one the
- * host runs while catching up with a reset or failure) nothing may drain
- * or reconnect the qpair under the running loop. */
-static int poll_refused(const struct vpio_nvme_qpair *qp)
+/* Checked before anything else: a second thread is refused (-EPERM), also
+ * while the owner is inside a callback; and from a completion callback
+ * (also one the host runs while catching up with a reset or failure)
+ * nothing may drain or reconnect the qpair under the running loop. */
+static int poll_checks(struct vpio_nvme_qpair *qp)
 {
+	int rc;
+
 	if (qp == NULL) {
 		nvme_err("process_completions: qpair is NULL");
 		return -EINVAL;
 	}
+	rc = nvme_qpair_check_owner(qp, "process_completions");
+	if (rc != 0)
+		return rc;
+	if (!qp->in_cpl)
+		return 0;
 	nvme_err("process_completions: qpair %u polled from its own completion callback", qp->qid);
 	return -EBUSY;
 }
@@ -28,8 +36,11 @@ int vpio_nvme_qpair_process_completions(struct vpio_nvme_qpair *qp, uint32_t max
 	uint32_t n;
 	int rc;
 
-	if (nvme_unlikely(qp == NULL || qp->in_cpl))
-		return poll_refused(qp);
+	if (nvme_unlikely(qp == NULL || qp->owner != nvme_thread_id() || qp->in_cpl)) {
+		rc = poll_checks(qp);
+		if (rc != 0)
+			return rc;
+	}
 	rc = nvme_qpair_ready(qp, "process_completions");
 	if (nvme_unlikely(rc != 0))
 		return rc;

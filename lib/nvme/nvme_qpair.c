@@ -22,9 +22,7 @@ void vpio_nvme_qpair_opts_init(struct vpio_nvme_qpair_opts *opts)
 	opts->delay_doorbell = true;
 	opts->timeout_ms = NVME_TIMEOUT_MS_DEFAULT;
 	opts->sgl_mode = VPIO_NVME_SGL_AUTO;
-#ifdef VPIO_DEBUG
 	opts->check_thread = true;
-#endif
 }
 
 static int check_opts(struct vpio_nvme_ctrlr *c, struct vpio_nvme_qpair_opts *o)
@@ -193,6 +191,8 @@ int vpio_nvme_ctrlr_alloc_io_qpair(struct vpio_nvme_ctrlr *c, const struct vpio_
 	struct vpio_nvme_qpair *qp;
 	int rc;
 
+	if (qpp != NULL)
+		*qpp = NULL; /* nothing stale on failure */
 	if (c == NULL || qpp == NULL) {
 		nvme_err("alloc_io_qpair: controller or result pointer is NULL");
 		return -EINVAL;
@@ -245,7 +245,11 @@ int vpio_nvme_ctrlr_free_io_qpair(struct vpio_nvme_qpair *qp)
 		return -EINVAL;
 	}
 	if (qp->in_cpl) {
-		nvme_err("free_io_qpair: qpair %u freed from its own completion callback", qp->qid);
+		if (qp->owner == nvme_thread_id())
+			nvme_err("free_io_qpair: qpair %u freed from its own completion callback", qp->qid);
+		else
+			nvme_err("free_io_qpair: qpair %u freed by a second thread while its owner is inside a "
+				 "completion callback", qp->qid);
 		return -EBUSY;
 	}
 	c = qp->ctrlr;
@@ -271,6 +275,13 @@ uint16_t vpio_nvme_qpair_get_id(const struct vpio_nvme_qpair *qp)
 uint32_t vpio_nvme_qpair_get_depth(const struct vpio_nvme_qpair *qp)
 {
 	return qp->num_reqs;
+}
+
+uint64_t vpio_nvme_qpair_get_max_io_bytes(const struct vpio_nvme_qpair *qp, const struct vpio_nvme_ns *ns)
+{
+	if (qp == NULL || ns == NULL)
+		return 0;
+	return (qp->max_xfer & ~(uint64_t)(ns->block_size - 1u)) * qp->num_reqs;
 }
 
 uint32_t vpio_nvme_qpair_get_outstanding(const struct vpio_nvme_qpair *qp)

@@ -20,17 +20,17 @@
 
 int nvme_qpair_check_owner(struct vpio_nvme_qpair *qp, const char *what)
 {
-	pthread_t self = pthread_self();
+	uintptr_t self = nvme_thread_id();
 
-	if (!qp->owner_set) {
-		qp->owner = self;
-		qp->owner_set = true;
+	if (qp->owner == self)
+		return 0;
+	if (qp->owner == 0 || (!qp->check_thread && !qp->in_cpl)) {
+		qp->owner = self; /* first use, or handed over (check_thread off) */
 		return 0;
 	}
-	if (pthread_equal(qp->owner, self))
-		return 0;
-	nvme_err("%s: qpair %u used from a second thread; a qpair belongs to the first thread that used it "
-		 "(allocate one qpair per thread)", what, qp->qid);
+	nvme_err("%s: qpair %u used from a second thread%s; a qpair belongs to the first thread that used it "
+		 "(allocate one qpair per thread)", what, qp->qid,
+		 qp->in_cpl ? " while its owner is inside a completion callback" : "");
 	return -EPERM;
 }
 
@@ -148,10 +148,8 @@ int nvme_qpair_enter(struct vpio_nvme_qpair *qp, const char *what)
 		nvme_err("%s: qpair is NULL", what);
 		return -EINVAL;
 	}
-	if (qp->check_thread) {
-		rc = nvme_qpair_check_owner(qp, what);
-		if (rc != 0)
-			return rc;
-	}
+	rc = nvme_qpair_check_owner(qp, what);
+	if (rc != 0)
+		return rc;
 	return nvme_qpair_sync_state(qp, what);
 }

@@ -11,11 +11,15 @@
 #      hugetlbfs, TARGET_USER; config again is a no-op;
 #   4. the vpio programs from the build dir (vpio-envinfo, vpio-identify,
 #      func_nvme, vm_mem, vpio-perf, nvme_pattern), each only if built (see
-#      REQUIRED and doc/testing.md for what each is expected to do);
+#      REQUIRED and doc/testing.md for what each is expected to do); on
+#      both controllers vpio-perf writes signed blocks (VERIFY_WRITE_ARGS);
 #   5. setup.sh reset: both back on nvme, block devices back, hugepages freed;
 #   6. read back what vpio wrote (on both controllers) through the kernel's
 #      block devices;
-#   7. setup.sh status.
+#   7. vpio-perf through io_uring on the kernel's block devices: first it
+#      reads back and checks the blocks vpio-perf signed through VFIO in
+#      step 4 (VERIFY_READ_ARGS), then PERF_ARGS (which overwrites them);
+#   8. setup.sh status.
 # Exit status 0 when no step failed.
 # SC2015: "A && ok || fail" is safe, ok() always succeeds.
 # shellcheck disable=SC2015
@@ -25,11 +29,22 @@ BUILD=${VPIO_BUILD_DIR:-build}
 # Binaries whose absence fails the test once they exist in the tree, i.e.
 # once a mk/*.mk fragment declares them ("app NAME" / "test NAME"); before
 # that a missing one is only skipped.  Extend as tools land.
-REQUIRED="bin/vpio-envinfo bin/vpio-identify test/func_nvme test/vm_mem test/nvme_pattern"
+REQUIRED="bin/vpio-envinfo bin/vpio-identify test/func_nvme test/vm_mem test/nvme_pattern bin/vpio-perf"
 # Binaries run only when built.
-OPTIONAL="bin/vpio-perf"
-# vpio-perf's arguments; empty = not run yet (its interface is not settled).
-PERF_ARGS=""
+OPTIONAL=""
+# vpio-perf's arguments (doc/perf.md): mixed random I/O with every block
+# written signed and every read checked; a mismatch or I/O error exits 1.
+PERF_ARGS="-w randrw -M 50 -q 16 -t 2 --verify"
+# vpio-perf through VFIO signs every block of bytes 16M..24M of each
+# controller once (seed VERIFY_SEED; 64 KiB writes: 8 commands each on the
+# small controller), and after reset reads them back through io_uring on
+# the kernel's block device, requiring every block of the range to carry
+# that signature and to be right (--verify-min all).  The range misses
+# nvme_pattern's (LBA 2048..2303: 1 MiB or 8 MiB in).  test/func/perf.sh
+# runs the same arguments against an emulated controller and a file.
+VERIFY_SEED=$(($$ * 65536 + RANDOM))
+VERIFY_WRITE_ARGS="-w write -o 64K -q 4 -t 30 --range 16M:8M --one-pass --verify --seed $VERIFY_SEED"
+VERIFY_READ_ARGS="-w read -o 64K -q 4 -t 60 --range 16M:8M --verify-only --verify-min all --seed $VERIFY_SEED"
 # 1 = the unprivileged vpio-identify run (TARGET_USER) fails the test.
 UNPRIV_FATAL=1
 SERIALS=(vpionvme0 vpionvme1)
@@ -288,6 +303,15 @@ if have bin/vpio-perf; then
 		skip "vpio-perf: no PERF_ARGS in test/vm/guest-test.sh yet"
 	fi
 fi
+declare -A VERIFY_WRITTEN=()
+if have bin/vpio-perf; then
+	for s in "${SERIALS[@]}"; do
+		b=${BDF[$s]}
+		# shellcheck disable=SC2086  # word list on purpose
+		step "vpio-perf -a $b $VERIFY_WRITE_ARGS ($s, through VFIO)" "$BUILD/bin/vpio-perf" -a "$b" \
+			$VERIFY_WRITE_ARGS && VERIFY_WRITTEN[$s]=1
+	done
+fi
 declare -A PAT_WRITTEN=()
 if have test/nvme_pattern; then
 	for s in "${SERIALS[@]}"; do
@@ -331,7 +355,28 @@ for s in "${SERIALS[@]}"; do
 	rm -f /tmp/pattern.img
 done
 
-# --- 7. status -------------------------------------------------------------------
+# --- 7. vpio on the kernel's nvme driver: the io_uring backend -------------------
+# The same controllers, now under the kernel.  First vpio-perf through
+# io_uring reads back the blocks vpio-perf signed through VFIO in step 4
+# and checks each one (--verify-only; --verify-min all: every block of the
+# range read, signed with VERIFY_SEED and right).  Then PERF_ARGS checks
+# every block it reads that it wrote in the same run - and overwrites
+# step 4's blocks, so it comes second.
+for s in "${SERIALS[@]}"; do
+	[[ -n ${BLK[$s]} ]] || continue
+	dev=/dev/${BLK[$s]}
+	if [[ -n ${VERIFY_WRITTEN[$s]:-} ]] && have bin/vpio-perf; then
+		# shellcheck disable=SC2086  # word list on purpose
+		step "vpio-perf -a uring:$dev $VERIFY_READ_ARGS ($s, kernel driver: what vpio wrote through VFIO)" \
+			"$BUILD/bin/vpio-perf" -a "uring:$dev" $VERIFY_READ_ARGS
+	fi
+	if have bin/vpio-perf; then
+		# shellcheck disable=SC2086  # word list on purpose
+		step "vpio-perf -a uring:$dev $PERF_ARGS ($s, kernel driver)" "$BUILD/bin/vpio-perf" -a "uring:$dev" $PERF_ARGS
+	fi
+done
+
+# --- 8. status -------------------------------------------------------------------
 if step "setup.sh status" scripts/setup.sh status; then
 	grep -q "^$A0 .* nvme " /tmp/step.log && ok "status lists $A0 on nvme again" || fail "status does not list $A0 on nvme"
 fi

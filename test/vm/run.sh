@@ -13,10 +13,10 @@
 # (", N skipped" when some were).  Exit status 1 when a variant failed.
 # A variant is skipped only when QEMU cannot start here (vm.sh exit 77) or
 # when VPIO_SKIP_VM=1.  The whole tier must finish within VPIO_VM_BUDGET
-# seconds (default 570); a variant that would start past it fails.
+# seconds (default 900); a variant that would start past it fails.
 #
-# Environment: VPIO_SKIP_VM=1, VPIO_VM_TIMEOUT (s per variant, default 240),
-# VPIO_VM_BUDGET (s for the whole tier, default 570),
+# Environment: VPIO_SKIP_VM=1, VPIO_VM_TIMEOUT (s per variant, default 300),
+# VPIO_VM_BUDGET (s for the whole tier, default 900),
 # VPIO_VM_CACHE (kernels and initramfs, default /var/cache/vpio-vm),
 # VPIO_VM_KEEP=1 (keep the logs of passing runs), VPIO_BUILD_DIR (default
 # build).  -v: stream the guest's output.
@@ -24,8 +24,8 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 ALL="intel39 intel48 virtio"
-TIMEOUT=${VPIO_VM_TIMEOUT:-240}
-BUDGET=${VPIO_VM_BUDGET:-570}
+TIMEOUT=${VPIO_VM_TIMEOUT:-300}
+BUDGET=${VPIO_VM_BUDGET:-900}
 VERBOSE=0
 [[ ${1:-} == -v ]] && { VERBOSE=1; shift; }
 VARIANTS=("$@")

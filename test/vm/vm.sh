@@ -385,7 +385,7 @@ Q+=(-smp "$SMP" -m "$MEM")
 # init_on_alloc=0: Debian zeroes every page at allocation by default, which
 # is slow under TCG (hugepages especially).  iommu=pt: the kernel's own
 # drivers get identity DMA (fast); vfio always gets a translated domain.
-KARGS="console=ttyS0 panic=-1 rdinit=/init init_on_alloc=0 hugepagesz=2M hugepages=$HUGEPAGES"
+KARGS="console=ttyS0 panic=-1 no_timer_check rdinit=/init init_on_alloc=0 hugepagesz=2M hugepages=$HUGEPAGES"
 ((VERBOSE)) || KARGS+=" quiet"
 case "$IOMMU" in
 intel39 | intel48)

@@ -21,6 +21,8 @@
 #include <vpio/env.h>
 #include <vpio/nvme.h>
 
+#define DMA_GUARD_IMPLEMENTATION
+#include "common/dma_guard.h"
 #include "pattern.h"
 
 #define CHUNK (1u << 20)
@@ -127,8 +129,9 @@ static void done_cb(void *arg, const struct vpio_nvme_cpl *cpl)
 		d->status = cpl->status;
 }
 
-/* Wait for the command just submitted (rc: the submission's result);
- * 0, or 1 after printing what failed. */
+/* Wait for the command just submitted (rc: the submission's result) and
+ * check the guards around the data buffer; 0, or 1 after printing what
+ * failed. */
 static int run_one(struct vpio_nvme_qpair *qp, struct done *d, int rc, const char *what)
 {
 	char st[VPIO_NVME_STATUS_STRLEN];
@@ -146,6 +149,10 @@ static int run_one(struct vpio_nvme_qpair *qp, struct done *d, int rc, const cha
 	}
 	if (d->status != 0) {
 		fprintf(stderr, "nvme_pattern: %s: %s\n", what, vpio_nvme_status_fmt(st, sizeof(st), d->status));
+		return 1;
+	}
+	if (dma_guard_check_all() != 0) {
+		fprintf(stderr, "nvme_pattern: %s: the device wrote outside the data buffer (see above)\n", what);
 		return 1;
 	}
 	return 0;
@@ -212,7 +219,7 @@ static int write_mode(const struct args *a)
 		return 1;
 	if (vpio_nvme_ctrlr_get_ns(c, a->nsid ? a->nsid : vpio_nvme_ctrlr_first_active_ns(c), &ns) == 0 &&
 	    vpio_nvme_ctrlr_alloc_io_qpair(c, NULL, &qp) == 0) {
-		buf = vpio_dma_malloc(CHUNK, 4096);
+		buf = dma_guard_alloc(CHUNK);
 		if (buf == NULL)
 			fprintf(stderr, "nvme_pattern: no DMA memory\n");
 		else if (a->lba + a->count > vpio_nvme_ns_get_num_sectors(ns))
@@ -220,7 +227,8 @@ static int write_mode(const struct args *a)
 				(unsigned long long)a->lba, (unsigned long long)a->count);
 		else
 			rc = write_range(ns, qp, buf, a);
-		vpio_dma_free(buf);
+		if (!dma_guard_free(buf))
+			rc = 1;
 		vpio_nvme_ctrlr_free_io_qpair(qp);
 	}
 	vpio_nvme_ctrlr_detach(c); /* shutdown: the data is durable for the kernel */

@@ -11,6 +11,8 @@
  *     with -ENOSPC and one error line naming the limit; skipped, with a
  *     message, when the kernel reports no limit;
  *  3. after unregistering everything, I/O still works.
+ * Every buffer sits between registered guard regions (common/dma_guard.h),
+ * checked after each command.
  * Prints "ok:"/"FAIL:"/"skip:" lines; exit status 0 when nothing failed.
  */
 #include <errno.h>
@@ -25,6 +27,8 @@
 #include <vpio/nvme.h>
 #include <vpio/vfio.h>
 
+#define DMA_GUARD_IMPLEMENTATION
+#include "common/dma_guard.h"
 #include "pattern.h"
 
 #define NBUF 8
@@ -36,10 +40,11 @@ static char g_log[4096];
 
 #define OK(cond, ...)                                                                                    \
 	do {                                                                                             \
-		printf((cond) ? "ok: " : "FAIL: ");                                                      \
+		bool ok_ = (cond); /* once: it may have effects */                                       \
+		printf(ok_ ? "ok: " : "FAIL: ");                                                         \
 		printf(__VA_ARGS__);                                                                     \
 		printf("\n");                                                                            \
-		g_failed += !(cond);                                                                     \
+		g_failed += !ok_;                                                                        \
 	} while (0)
 
 static void capture(enum vpio_log_level level, const char *module, const char *msg, void *ctx)
@@ -72,13 +77,16 @@ static void done_cb(void *arg, const struct vpio_nvme_cpl *cpl)
 	d->status = cpl->status & 0xfffeu;
 }
 
-/* Submit result rc, then wait: 0 / NVMe status / negative errno. */
+/* Submit result rc, then wait: 0 / NVMe status / negative errno; -EBADMSG
+ * when a guard around a buffer was overwritten. */
 static int wait_done(struct dev *d, int rc, struct done *w)
 {
 	while (rc == 0 && w->n == 0) {
 		rc = vpio_nvme_qpair_process_completions(d->qp, 0);
 		rc = rc < 0 ? rc : 0;
 	}
+	if (dma_guard_check_all() != 0)
+		return -EBADMSG;
 	return rc != 0 ? rc : w->status;
 }
 
@@ -100,10 +108,10 @@ static void heap_io(struct dev *d)
 	uint64_t lba0 = 8192;
 
 	for (i = 0; i < NBUF; i++) {
-		buf[i] = aligned_alloc(4096, BUFLEN);
-		regs += buf[i] != NULL && vpio_mem_register(buf[i], BUFLEN) == 0;
+		buf[i] = dma_guard_alloc_heap(BUFLEN);
+		regs += buf[i] != NULL && dma_guard_register(buf[i]) == 0; /* guards included */
 	}
-	OK(regs == NBUF, "registered %d heap buffers of %u KiB", regs, BUFLEN / 1024);
+	OK(regs == NBUF, "registered %d heap buffers of %u KiB (with guard regions)", regs, BUFLEN / 1024);
 	for (i = 0; i < NBUF && regs == NBUF; i++) {
 		uint64_t lba = lba0 + (uint64_t)i * (BUFLEN / d->bs);
 
@@ -124,12 +132,12 @@ static void heap_io(struct dev *d)
 	}
 	for (i = 0; i < NBUF; i++) {
 		if (buf[i] != NULL && regs == NBUF)
-			vpio_mem_unregister(buf[i], BUFLEN);
+			dma_guard_unregister(buf[i]);
 	}
 	rc = buf[0] ? io(d, false, buf[0], lba0, 4096) : 0;
 	OK(rc == -EFAULT, "unregistered heap memory is refused before the device sees it (%d)", rc);
 	for (i = 0; i < NBUF; i++)
-		free(buf[i]);
+		OK(dma_guard_free(buf[i]), "heap buffer %d: guards intact", i);
 }
 
 /* The limit from sysfs, else what the container says is left; 0 = unknown
@@ -226,12 +234,10 @@ int main(int argc, char **argv)
 	vpio_log_set_callback(capture, NULL);
 	heap_io(&d);
 	mapping_limit();
-	buf = aligned_alloc(4096, BUFLEN);
-	rc = buf && vpio_mem_register(buf, BUFLEN) == 0 ? io(&d, false, buf, 8192, BUFLEN) : -ENOMEM;
+	buf = dma_guard_alloc_heap(BUFLEN);
+	rc = buf && dma_guard_register(buf) == 0 ? io(&d, false, buf, 8192, BUFLEN) : -ENOMEM;
 	OK(rc == 0, "I/O from a fresh heap buffer after all that (%d)", rc);
-	if (buf)
-		vpio_mem_unregister(buf, BUFLEN);
-	free(buf);
+	OK(dma_guard_free(buf), "its guards intact");
 	vpio_log_set_callback(NULL, NULL);
 	vpio_nvme_ctrlr_free_io_qpair(d.qp);
 	vpio_nvme_ctrlr_detach(d.c);

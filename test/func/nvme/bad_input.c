@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@ struct bad {
 	struct vpio_nvme_ns *ns;
 	struct vpio_nvme_qpair *qp;
 	uint8_t *buf;
+	uint8_t *small; /* one block */
 	uint64_t nblocks;
 	uint64_t cmds0; /* emulator I/O commands before */
 };
@@ -48,6 +50,9 @@ static void io_misuse(struct bad *b)
 	uint8_t *heap = aligned_alloc(4096, 8192);
 	uint32_t bs = vpio_nvme_ns_get_sector_size(b->ns);
 	struct iovec v[2] = { { b->buf, bs }, { b->buf + 8192, 100 } };
+	/* lengths that add up to 2^64 + bs: one block once wrapped */
+	struct iovec wrap[2] = { { b->buf, SIZE_MAX - bs + 1u }, { b->buf, 2u * bs } };
+	struct vpio_nvme_cmd raw;
 
 	expect(vpio_nvme_ns_cmd_read(b->ns, b->qp, b->buf, b->nblocks, 1, NULL, NULL, 0), -ERANGE, "beyond namespace",
 	       "LBA past the end");
@@ -68,6 +73,20 @@ static void io_misuse(struct bad *b)
 	expect(vpio_nvme_ns_cmd_read(b->ns, b->qp, b->buf, 0, 1, NULL, NULL, 0x55), -EINVAL, "io_flags",
 	       "unknown flags");
 	expect(vpio_nvme_qpair_cmd_raw(b->qp, NULL, NULL, 0, NULL, NULL), -EINVAL, "raw", "raw NULL command");
+	expect(vpio_nvme_ns_cmd_readv(b->ns, b->qp, wrap, 2, 0, NULL, NULL, 0), -EINVAL, "more than 2^64",
+	       "vector whose lengths wrap");
+	/* a raw read of 8 blocks into a one-block buffer: the device would
+	 * write past it */
+	memset(&raw, 0, sizeof(raw));
+	raw.opc = VPIO_NVME_OPC_READ;
+	raw.nsid = vpio_nvme_ns_get_id(b->ns);
+	raw.cdw12 = 7;
+	expect(vpio_nvme_qpair_cmd_raw(b->qp, &raw, b->small, bs, NULL, NULL), -EINVAL, "would go past its end",
+	       "raw read longer than its buffer");
+	raw.opc = VPIO_NVME_OPC_DATASET_MANAGEMENT;
+	raw.cdw10 = 1; /* two ranges: 32 bytes */
+	expect(vpio_nvme_qpair_cmd_raw(b->qp, &raw, b->small, 16, NULL, NULL), -EINVAL, "moves 32 bytes",
+	       "raw DSM with one range of room for two");
 	free(heap);
 }
 
@@ -83,7 +102,8 @@ static void test_io_misuse(void)
 			continue;
 		b.ns = fn_ns(b.c, vpio_nvme_ctrlr_first_active_ns(b.c));
 		b.qp = fn_qpair(b.c, 16, 0);
-		b.buf = vpio_dma_zmalloc(65536, 4096);
+		b.buf = fn_gbuf(65536);
+		b.small = fn_gbuf(vpio_nvme_ns_get_sector_size(b.ns));
 		b.nblocks = vpio_nvme_ns_get_num_sectors(b.ns);
 		b.cmds0 = emu_cmds(b.c);
 		vpio_test_log_capture();
@@ -92,7 +112,8 @@ static void test_io_misuse(void)
 		CU_ASSERT_EQUAL(emu_cmds(b.c), b.cmds0); /* nothing reached the device */
 		CU_ASSERT_EQUAL(vpio_nvme_qpair_get_outstanding(b.qp), 0);
 		CU_ASSERT_EQUAL(fn_read(b.ns, b.qp, b.buf, 0, 1), 0); /* still works */
-		vpio_dma_free(b.buf);
+		fn_gbuf_free(b.buf);
+		fn_gbuf_free(b.small);
 		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(b.qp), 0);
 		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(b.c), 0);
 	}
@@ -112,12 +133,20 @@ static void test_ctrlr_misuse(void)
 	expect(vpio_nvme_ctrlr_get_ns(c, 0xfffffff0u, &ns), -EINVAL, "is invalid", "namespace id past NN");
 	vpio_nvme_qpair_opts_init(&o);
 	o.queue_size = 1;
+	qp = (struct vpio_nvme_qpair *)&o; /* stale: must not survive a failure */
 	expect(vpio_nvme_ctrlr_alloc_io_qpair(c, &o, &qp), -EINVAL, "too small", "queue of one entry");
+	CU_ASSERT_PTR_NULL(qp);
 	expect(vpio_nvme_ctrlr_attach("emu:nvme0?bogus=1", NULL, &c2), -EINVAL, "unknown option",
 	       "bad emulator option");
 	expect(vpio_nvme_ctrlr_attach(NULL, NULL, &c2), -EINVAL, "NULL", "no name");
 	expect(vpio_nvme_ctrlr_identify(c, 1, 0, NULL, 0), -EINVAL, "identify", "identify without a buffer");
 	expect(vpio_nvme_ctrlr_get_log_page(c, 2, 0, &o, 3, 0), -EINVAL, "dword", "log page of 3 bytes");
+	expect(vpio_nvme_ctrlr_get_feature(c, VPIO_NVME_FEAT_ARBITRATION, 0, &o, 4, NULL), -EINVAL, "moves 0 bytes",
+	       "a buffer for a feature without data");
+	expect(vpio_nvme_ctrlr_get_feature(c, VPIO_NVME_FEAT_TIMESTAMP, 0, &o, sizeof(o), NULL), -EINVAL,
+	       "moves 8 bytes", "a buffer longer than the feature's data");
+	expect(vpio_nvme_ctrlr_set_feature(c, VPIO_NVME_FEAT_LBA_RANGE_TYPE, 0, 0, NULL, 0, NULL), -EINVAL,
+	       "reads a 4096-byte data structure", "a set without its data structure");
 	vpio_test_log_release();
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
 }
@@ -130,10 +159,12 @@ static void test_detached_controller(void)
 	struct vpio_nvme_qpair *qp, *qp2;
 	struct vpio_nvme_ns *ns;
 	struct fn_io w = { 0, 0, 0 };
-	uint8_t *buf = vpio_dma_zmalloc(4096, 4096);
+	uint8_t *buf = fn_gbuf(4096);
 
-	if (c == NULL)
+	if (c == NULL) {
+		fn_gbuf_free(buf);
 		return;
+	}
 	ns = fn_ns(c, vpio_nvme_ctrlr_first_active_ns(c));
 	qp = fn_qpair(c, 16, 0);
 	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(ns, qp, buf, 0, 1, fn_io_cb, &w, 0), 0);
@@ -148,7 +179,7 @@ static void test_detached_controller(void)
 	expect(vpio_nvme_ctrlr_reset(c), -ENODEV, "detached", "reset after detach");
 	vpio_test_log_release();
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(qp), 0); /* frees the controller's last memory */
-	vpio_dma_free(buf);
+	fn_gbuf_free(buf);
 }
 
 struct thread_arg {
@@ -167,6 +198,8 @@ static void *second_thread(void *p)
 	return NULL;
 }
 
+/* A second thread is refused by default (check_thread is on in every
+ * build); with it off, the qpair follows the thread that calls. */
 static void test_second_thread(void)
 {
 	struct vpio_nvme_ctrlr *c = fn_attach(g_fn_targets[0], NULL);
@@ -174,14 +207,14 @@ static void test_second_thread(void)
 	struct thread_arg a;
 	pthread_t t;
 
-	if (c == NULL)
-		return;
-	vpio_nvme_qpair_opts_init(&o);
-	o.check_thread = true;
 	memset(&a, 0, sizeof(a));
+	a.buf = fn_gbuf(4096);
+	if (c == NULL) {
+		fn_gbuf_free(a.buf);
+		return;
+	}
 	a.ns = fn_ns(c, vpio_nvme_ctrlr_first_active_ns(c));
-	a.buf = vpio_dma_zmalloc(4096, 4096);
-	CU_ASSERT_EQUAL_FATAL(vpio_nvme_ctrlr_alloc_io_qpair(c, &o, &a.qp), 0);
+	CU_ASSERT_EQUAL_FATAL(vpio_nvme_ctrlr_alloc_io_qpair(c, NULL, &a.qp), 0);
 	CU_ASSERT_EQUAL(fn_read(a.ns, a.qp, a.buf, 0, 1), 0); /* this thread owns it now */
 	vpio_test_log_capture();
 	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, second_thread, &a), 0);
@@ -193,8 +226,102 @@ static void test_second_thread(void)
 	vpio_test_log_release();
 	CU_ASSERT_EQUAL(fn_read(a.ns, a.qp, a.buf, 0, 1), 0);
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(a.qp), 0);
+	/* check_thread off: handed over to a thread that uses it alone */
+	vpio_nvme_qpair_opts_init(&o);
+	o.check_thread = false;
+	CU_ASSERT_EQUAL_FATAL(vpio_nvme_ctrlr_alloc_io_qpair(c, &o, &a.qp), 0);
+	CU_ASSERT_EQUAL(fn_read(a.ns, a.qp, a.buf, 0, 1), 0);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, second_thread, &a), 0);
+	pthread_join(t, NULL);
+	CU_ASSERT_EQUAL(a.rc_io, 0);
+	CU_ASSERT(a.rc_poll >= 0);
+	CU_ASSERT_EQUAL(fn_drain(a.qp, 5000), 0); /* and back */
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(a.qp), 0);
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
-	vpio_dma_free(a.buf);
+	fn_gbuf_free(a.buf);
+}
+
+/* A second thread while the owner is inside a completion callback. */
+struct in_cb {
+	struct thread_arg a;
+	_Atomic int in_cb, probed;
+	unsigned calls;
+};
+
+static void wait_flag(_Atomic int *flag)
+{
+	uint64_t end = fn_now_us() + 5000000u;
+
+	while (!atomic_load(flag) && fn_now_us() < end)
+		;
+}
+
+static void owner_cb(void *arg, const struct vpio_nvme_cpl *cpl)
+{
+	struct in_cb *x = arg;
+
+	(void)cpl;
+	x->calls++;
+	atomic_store(&x->in_cb, 1);
+	wait_flag(&x->probed); /* stay inside while the other thread tries */
+}
+
+static void *prober(void *p)
+{
+	struct in_cb *x = p;
+
+	wait_flag(&x->in_cb);
+	x->a.rc_poll = vpio_nvme_qpair_process_completions(x->a.qp, 0);
+	x->a.rc_io = vpio_nvme_ns_cmd_read(x->a.ns, x->a.qp, x->a.buf, 0, 1, NULL, NULL, 0);
+	atomic_store(&x->probed, 1);
+	return NULL;
+}
+
+/* The second thread gets -EPERM and the line that says what happened
+ * (before: -EBUSY "polled from its own completion callback", or, without
+ * the check, completions taken from under the owner), with check_thread
+ * on and off; the owner carries on. */
+static void in_cb_round(struct vpio_nvme_ctrlr *c, bool check)
+{
+	struct vpio_nvme_qpair_opts o;
+	struct in_cb x;
+	pthread_t t;
+
+	memset(&x, 0, sizeof(x));
+	x.a.ns = fn_ns(c, vpio_nvme_ctrlr_first_active_ns(c));
+	x.a.buf = fn_gbuf(4096);
+	vpio_nvme_qpair_opts_init(&o);
+	o.check_thread = check;
+	CU_ASSERT_EQUAL_FATAL(vpio_nvme_ctrlr_alloc_io_qpair(c, &o, &x.a.qp), 0);
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(x.a.ns, x.a.qp, x.a.buf, 0, 1, owner_cb, &x, 0), 0);
+	vpio_test_log_capture();
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, prober, &x), 0);
+	CU_ASSERT_EQUAL(fn_drain(x.a.qp, 10000), 0);
+	pthread_join(t, NULL);
+	CU_ASSERT_EQUAL(x.calls, 1);
+	CU_ASSERT_EQUAL(x.a.rc_poll, -EPERM);
+	CU_ASSERT_EQUAL(x.a.rc_io, -EPERM);
+	CU_ASSERT(vpio_test_log_has("second thread while its owner is inside a completion callback"));
+	CU_ASSERT_FALSE(vpio_test_log_has("own completion callback"));
+	CU_ASSERT_EQUAL(vpio_test_log_errors(), 2);
+	if (x.a.rc_poll != -EPERM || vpio_test_log_errors() != 2)
+		fprintf(stderr, "\n  check_thread %d: poll %d, read %d; log:\n%s", check, x.a.rc_poll, x.a.rc_io,
+			vpio_test_log_buf.text);
+	vpio_test_log_release();
+	CU_ASSERT_EQUAL(fn_read(x.a.ns, x.a.qp, x.a.buf, 0, 1), 0);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(x.a.qp), 0);
+	fn_gbuf_free(x.a.buf);
+}
+
+static void test_second_thread_in_callback(void)
+{
+	struct vpio_nvme_ctrlr *c = fn_attach(g_fn_targets[0], NULL);
+
+	if (c == NULL)
+		return;
+	in_cb_round(c, true);
+	in_cb_round(c, false);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
 }
 
 static struct vpio_nvme_qpair *g_cb_qp;
@@ -211,10 +338,12 @@ static void test_poll_from_callback(void)
 {
 	struct vpio_nvme_ctrlr *c = fn_attach(g_fn_targets[0], NULL);
 	struct vpio_nvme_ns *ns;
-	uint8_t *buf = vpio_dma_zmalloc(4096, 4096);
+	uint8_t *buf = fn_gbuf(4096);
 
-	if (c == NULL)
+	if (c == NULL) {
+		fn_gbuf_free(buf);
 		return;
+	}
 	ns = fn_ns(c, vpio_nvme_ctrlr_first_active_ns(c));
 	g_cb_qp = fn_qpair(c, 16, 0);
 	g_cb_rc = 1;
@@ -226,7 +355,7 @@ static void test_poll_from_callback(void)
 	vpio_test_log_release();
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(g_cb_qp), 0);
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
-	vpio_dma_free(buf);
+	fn_gbuf_free(buf);
 }
 
 static struct vpio_nvme_ctrlr *g_admin_c;
@@ -267,6 +396,7 @@ int fn_register_bad_input(void)
 	VPIO_TEST(test_ctrlr_misuse);
 	VPIO_TEST(test_detached_controller);
 	VPIO_TEST(test_second_thread);
+	VPIO_TEST(test_second_thread_in_callback);
 	VPIO_TEST(test_poll_from_callback);
 	VPIO_TEST(test_sync_admin_from_callback);
 	return 0;

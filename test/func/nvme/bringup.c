@@ -59,8 +59,8 @@ static void test_attach_detach(void)
 
 static void test_identify_and_features(void)
 {
-	struct vpio_nvme_ctrlr_data *cd = calloc(1, sizeof(*cd));
-	struct vpio_nvme_ns_data *nd = calloc(1, sizeof(*nd));
+	struct vpio_nvme_ctrlr_data *cd = fn_gbuf(sizeof(*cd));
+	struct vpio_nvme_ns_data *nd = fn_gbuf(sizeof(*nd));
 	struct vpio_nvme_ctrlr_info in;
 	struct vpio_nvme_ctrlr *c;
 	uint32_t cdw0 = 0, nsid;
@@ -89,14 +89,15 @@ static void test_identify_and_features(void)
 		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_feature(c, VPIO_NVME_FEAT_ARBITRATION, 0, NULL, 0, &cdw0), 0);
 		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
 	}
-	free(cd);
-	free(nd);
+	fn_gbuf_free(cd);
+	fn_gbuf_free(nd);
 }
 
 static void test_log_pages(void)
 {
-	struct vpio_nvme_error_log_entry e[4];
-	struct vpio_nvme_health_log h;
+	struct vpio_nvme_error_log_entry *e = fn_gbuf(4 * sizeof(*e));
+	struct vpio_nvme_health_log *h = fn_gbuf(sizeof(*h));
+	uint8_t *part = fn_gbuf(64);
 	struct vpio_nvme_ctrlr *c;
 	unsigned t;
 
@@ -104,28 +105,29 @@ static void test_log_pages(void)
 		c = fn_attach(g_fn_targets[t], NULL);
 		if (c == NULL)
 			continue;
-		memset(&h, 0, sizeof(h));
-		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_health_log(c, &h), 0);
-		CU_ASSERT(h.composite_temperature > 200); /* kelvin */
-		CU_ASSERT(h.available_spare <= 100);
+		memset(h, 0, sizeof(*h));
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_health_log(c, h), 0);
+		CU_ASSERT(h->composite_temperature > 200); /* kelvin */
+		CU_ASSERT(h->available_spare <= 100);
 		if (!g_fn_real) /* the emulator counts opens as power cycles */
-			CU_ASSERT(h.power_cycles[0] >= 1);
+			CU_ASSERT(h->power_cycles[0] >= 1);
 		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_error_log(c, e, 4), 0);
 		/* an offset into the health page reads the same bytes */
 		if (vpio_nvme_ctrlr_get_data(c)->lpa & 0x4u) {
-			uint8_t part[64];
-
-			CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_log_page(c, VPIO_NVME_LOG_HEALTH, 0xffffffffu, part,
-								     sizeof(part), 32), 0);
-			CU_ASSERT_EQUAL(memcmp(part, (uint8_t *)&h + 32, 16), 0); /* data units read: stable */
+			CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_log_page(c, VPIO_NVME_LOG_HEALTH, 0xffffffffu, part, 64, 32),
+					0);
+			CU_ASSERT_EQUAL(memcmp(part, (uint8_t *)h + 32, 16), 0); /* data units read: stable */
 		}
 		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
 	}
+	fn_gbuf_free(e);
+	fn_gbuf_free(h);
+	fn_gbuf_free(part);
 }
 
 static void test_passthrough_and_abort(void)
 {
-	struct vpio_nvme_ctrlr_data *cd = calloc(1, sizeof(*cd));
+	struct vpio_nvme_ctrlr_data *cd = fn_gbuf(sizeof(*cd));
 	struct vpio_nvme_cmd cmd;
 	struct vpio_nvme_cpl cpl;
 	struct vpio_nvme_ctrlr *c;
@@ -137,7 +139,7 @@ static void test_passthrough_and_abort(void)
 
 	c = fn_attach(g_fn_targets[0], NULL);
 	if (c == NULL) {
-		free(cd);
+		fn_gbuf_free(cd);
 		return;
 	}
 	memset(&cmd, 0, sizeof(cmd));
@@ -151,7 +153,7 @@ static void test_passthrough_and_abort(void)
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_admin_passthru(c, &cmd, NULL, 0, &cpl), 0);
 	CU_ASSERT_EQUAL(VPIO_NVME_STATUS_SC(cpl.status), VPIO_NVME_SC_INVALID_OPCODE);
 	/* asynchronous raw command with a DMA buffer */
-	dma = vpio_dma_zmalloc(4096, 4096);
+	dma = fn_gbuf(4096);
 	cmd.opc = VPIO_NVME_OPC_IDENTIFY;
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_cmd_admin_raw(c, &cmd, dma, 4096, fn_io_cb, &w), 0);
 	for (i = 0; i < 100000 && !w.done; i++)
@@ -159,7 +161,7 @@ static void test_passthrough_and_abort(void)
 	CU_ASSERT_EQUAL(w.done, 1);
 	CU_ASSERT_EQUAL(w.status, 0);
 	CU_ASSERT_EQUAL(memcmp(dma, cd, 64), 0);
-	vpio_dma_free(dma);
+	fn_gbuf_free(dma);
 	/* Abort of a command that does not exist, on a queue that does */
 	qp = fn_qpair(c, 8, 0);
 	if (qp != NULL) {
@@ -168,7 +170,144 @@ static void test_passthrough_and_abort(void)
 		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(qp), 0);
 	}
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
-	free(cd);
+	fn_gbuf_free(cd);
+}
+
+/* Run an asynchronous admin command to its end (0), or its submission's
+ * error. */
+static int admin_raw(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd, void *buf, uint32_t len,
+		     struct fn_io *w)
+{
+	int rc, i;
+
+	memset(w, 0, sizeof(*w));
+	rc = vpio_nvme_ctrlr_cmd_admin_raw(c, cmd, buf, len, fn_io_cb, w);
+	for (i = 0; rc == 0 && i < 1000000 && !w->done; i++)
+		vpio_nvme_ctrlr_process_admin_completions(c);
+	return rc;
+}
+
+/* The asynchronous path hands the caller's DMA buffer to the device, which
+ * writes its whole data structure: a buffer shorter than that is refused
+ * (before the fix, Identify into 100 bytes returned 0 and wrote 4096). */
+static void expect_short_refused(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd, uint32_t len,
+				 const char *moves)
+{
+	uint8_t *dma = fn_gbuf(len);
+	struct fn_io w;
+
+	vpio_test_log_capture();
+	CU_ASSERT_EQUAL(admin_raw(c, cmd, dma, len, &w), -EINVAL);
+	CU_ASSERT(vpio_test_log_has(moves));
+	CU_ASSERT_EQUAL(vpio_test_log_errors(), 1);
+	vpio_test_log_release();
+	fn_gbuf_free(dma); /* guards intact: the device never had it */
+}
+
+/* Identify writes 4096 bytes whatever the caller asked for: the synchronous
+ * helpers bounce through a buffer of that size and copy out exactly len
+ * bytes (a guard catches one more); the asynchronous path refuses a buffer
+ * shorter than what the command moves (Identify, a log page's NUMD). */
+static void test_short_data_buffers(void)
+{
+	static const uint32_t lens[] = { 1, 4, 100, 1000, 3000, 4095 };
+	struct vpio_nvme_cmd cmd;
+	struct vpio_nvme_cpl cpl;
+	struct vpio_nvme_ctrlr *c;
+	uint8_t *full = fn_gbuf(4096), *part;
+	unsigned t, i;
+
+	for (t = 0; t < g_fn_ntargets; t++) {
+		if ((c = fn_attach(g_fn_targets[t], NULL)) == NULL)
+			continue;
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_identify(c, VPIO_NVME_CNS_CTRLR, 0, full, 4096), 0);
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.opc = VPIO_NVME_OPC_IDENTIFY;
+		cmd.cdw10 = VPIO_NVME_CNS_CTRLR;
+		for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+			part = fn_gbuf(lens[i]);
+			CU_ASSERT_EQUAL(vpio_nvme_ctrlr_identify(c, VPIO_NVME_CNS_CTRLR, 0, part, lens[i]), 0);
+			CU_ASSERT_EQUAL(memcmp(part, full, lens[i]), 0);
+			memset(part, 0, lens[i]);
+			CU_ASSERT_EQUAL(vpio_nvme_ctrlr_admin_passthru(c, &cmd, part, lens[i], &cpl), 0);
+			CU_ASSERT_FALSE(vpio_nvme_cpl_is_error(&cpl));
+			CU_ASSERT_EQUAL(memcmp(part, full, lens[i]), 0);
+			fn_gbuf_free(part);
+		}
+		expect_short_refused(c, &cmd, 100, "moves 4096 bytes");
+		expect_short_refused(c, &cmd, 4092, "moves 4096 bytes");
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.opc = VPIO_NVME_OPC_GET_LOG_PAGE;
+		cmd.nsid = 0xffffffffu;
+		cmd.cdw10 = (512u / 4u - 1u) << 16 | VPIO_NVME_LOG_HEALTH; /* NUMD: 512 bytes */
+		expect_short_refused(c, &cmd, 256, "moves 512 bytes");
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+	}
+	fn_gbuf_free(full);
+}
+
+/* Features with a data structure: Timestamp (8 bytes) through the helpers,
+ * LBA Range Type (4096 bytes, per namespace) through the passthrough; the
+ * device moves the whole structure, the caller gets its len bytes, guards
+ * stay intact; a buffer for a feature without data, a longer one, or a
+ * set without its structure are refused. */
+static void test_feature_data(void)
+{
+	struct vpio_nvme_ctrlr *c;
+	struct vpio_nvme_cmd cmd;
+	struct vpio_nvme_cpl cpl;
+	uint8_t *ts = fn_gbuf(8), *ts6 = fn_gbuf(6), *lr = fn_gbuf(64);
+	struct vpio_nvme_lba_range_type *r = (struct vpio_nvme_lba_range_type *)lr;
+	uint64_t ms = 1700000000000ull, got;
+	unsigned t;
+
+	for (t = 0; t < g_fn_ntargets; t++) {
+		if ((c = fn_attach(g_fn_targets[t], NULL)) == NULL)
+			continue;
+		if (vpio_nvme_ctrlr_get_data(c)->oncs & VPIO_NVME_ONCS_TIMESTAMP) {
+			memcpy(ts, &ms, 6);
+			CU_ASSERT_EQUAL(vpio_nvme_ctrlr_set_feature(c, VPIO_NVME_FEAT_TIMESTAMP, 0, 0, ts, 8, NULL), 0);
+			memset(ts, 0, 8);
+			CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_feature(c, VPIO_NVME_FEAT_TIMESTAMP, 0, ts, 8, NULL), 0);
+			got = 0;
+			memcpy(&got, ts, 6);
+			CU_ASSERT(got >= ms && got < ms + 600000u);
+			CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_feature(c, VPIO_NVME_FEAT_TIMESTAMP, 0, ts6, 6, NULL), 0);
+			got = 0;
+			memcpy(&got, ts6, 6);
+			CU_ASSERT(got >= ms && got < ms + 600000u);
+			memset(&cmd, 0, sizeof(cmd));
+			cmd.opc = VPIO_NVME_OPC_GET_FEATURES;
+			cmd.cdw10 = VPIO_NVME_FEAT_TIMESTAMP;
+			expect_short_refused(c, &cmd, 4, "moves 8 bytes");
+		}
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.opc = VPIO_NVME_OPC_GET_FEATURES;
+		cmd.nsid = vpio_nvme_ctrlr_first_active_ns(c);
+		cmd.cdw10 = VPIO_NVME_FEAT_LBA_RANGE_TYPE;
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_admin_passthru(c, &cmd, lr, 64, &cpl), 0);
+		if (!g_fn_real) { /* optional: a real controller may not have it */
+			CU_ASSERT_FALSE(vpio_nvme_cpl_is_error(&cpl));
+			CU_ASSERT_EQUAL(r->nlb, vpio_nvme_ns_get_num_sectors(fn_ns(c, cmd.nsid)) - 1u);
+			/* no buffer: the 4 KiB still goes somewhere (bounced, dropped) */
+			CU_ASSERT_EQUAL(vpio_nvme_ctrlr_admin_passthru(c, &cmd, NULL, 0, &cpl), 0);
+			CU_ASSERT_FALSE(vpio_nvme_cpl_is_error(&cpl));
+		}
+		expect_short_refused(c, &cmd, 64, "moves 4096 bytes");
+		vpio_test_log_capture();
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_feature(c, VPIO_NVME_FEAT_TIMESTAMP, 0, lr, 16, NULL), -EINVAL);
+		CU_ASSERT(vpio_test_log_has("moves 8 bytes"));
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_feature(c, VPIO_NVME_FEAT_ARBITRATION, 0, lr, 4, NULL), -EINVAL);
+		CU_ASSERT(vpio_test_log_has("moves 0 bytes"));
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_set_feature(c, VPIO_NVME_FEAT_TIMESTAMP, 0, 0, NULL, 0, NULL), -EINVAL);
+		CU_ASSERT(vpio_test_log_has("reads a 8-byte data structure"));
+		CU_ASSERT_EQUAL(vpio_test_log_errors(), 3);
+		vpio_test_log_release();
+		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+	}
+	fn_gbuf_free(ts);
+	fn_gbuf_free(ts6);
+	fn_gbuf_free(lr);
 }
 
 /* Several namespaces: iteration, and invalid namespace ids. */
@@ -222,12 +361,12 @@ static void stride_round(const char *name, uint32_t nq, bool dbbuf)
 	struct vpio_nvme_qpair *qp[64], *extra;
 	struct vpio_nvme_ctrlr *c;
 	struct vpio_nvme_ns *ns;
-	uint8_t *a = vpio_dma_malloc(4096, 4096), *b = vpio_dma_malloc(4096, 4096);
+	uint8_t *a = fn_gbuf(4096), *b = fn_gbuf(4096);
 	uint32_t i, n = 0, shadowed = 0, mmio_only = 0;
 
 	if ((c = fn_attach(name, NULL)) == NULL) {
-		vpio_dma_free(a);
-		vpio_dma_free(b);
+		fn_gbuf_free(a);
+		fn_gbuf_free(b);
 		return;
 	}
 	vpio_nvme_ctrlr_get_info(c, &in);
@@ -264,8 +403,8 @@ static void stride_round(const char *name, uint32_t nq, bool dbbuf)
 	for (i = 0; i < nq; i++)
 		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(qp[i]), 0);
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
-	vpio_dma_free(a);
-	vpio_dma_free(b);
+	fn_gbuf_free(a);
+	fn_gbuf_free(b);
 }
 
 static void test_stride_and_mqes(void)
@@ -306,11 +445,13 @@ static void test_small_limits(void)
 
 static uint64_t unsafe_shutdowns(struct vpio_nvme_ctrlr *c)
 {
-	struct vpio_nvme_health_log h;
+	struct vpio_nvme_health_log *h = fn_gbuf(sizeof(*h));
+	uint64_t n;
 
-	memset(&h, 0, sizeof(h));
-	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_health_log(c, &h), 0);
-	return h.unsafe_shutdowns[0];
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_health_log(c, h), 0);
+	n = h->unsafe_shutdowns[0];
+	fn_gbuf_free(h);
+	return n;
 }
 
 /* Detach shuts the controller down (CC.SHN, CSTS.SHST): detached and
@@ -350,6 +491,8 @@ int fn_register_bringup(void)
 	VPIO_TEST(test_identify_and_features);
 	VPIO_TEST(test_log_pages);
 	VPIO_TEST(test_passthrough_and_abort);
+	VPIO_TEST(test_short_data_buffers);
+	VPIO_TEST(test_feature_data);
 	VPIO_TEST(test_namespaces);
 	if (!g_fn_real) { /* emulator options and counters */
 		VPIO_TEST(test_stride_and_mqes);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#define DMA_GUARD_IMPLEMENTATION /* the guarded-buffer table of func_nvme */
 #include "func_nvme.h"
 
 static uint64_t g_rng = 0x2545f4914f6cdd1dull;
@@ -105,7 +106,26 @@ void fn_io_cb(void *arg, const struct vpio_nvme_cpl *cpl)
 	w->cdw0 = cpl->cdw0;
 }
 
-/* Poll qp until *done is set (done != NULL) or nothing is outstanding. */
+void *fn_gbuf(size_t len)
+{
+	void *p = dma_guard_alloc(len);
+
+	CU_ASSERT_PTR_NOT_NULL(p);
+	return p;
+}
+
+void fn_gbuf_free(void *buf)
+{
+	CU_ASSERT_TRUE(dma_guard_free(buf));
+}
+
+void fn_gbuf_check(void)
+{
+	CU_ASSERT_EQUAL(dma_guard_check_all(), 0);
+}
+
+/* Poll qp until *done is set (done != NULL) or nothing is outstanding;
+ * then the guards of every guarded buffer. */
 static int poll_until(struct vpio_nvme_qpair *qp, const unsigned *done, unsigned timeout_ms)
 {
 	uint64_t end = fn_now_us() + (uint64_t)timeout_ms * 1000u;
@@ -114,11 +134,11 @@ static int poll_until(struct vpio_nvme_qpair *qp, const unsigned *done, unsigned
 	while (done != NULL ? *done == 0 : vpio_nvme_qpair_get_outstanding(qp) > 0) {
 		rc = vpio_nvme_qpair_process_completions(qp, 0);
 		if (rc < 0 && rc != -EAGAIN)
-			return rc;
+			return dma_guard_check_all() == 0 ? rc : FN_EGUARD;
 		if (fn_now_us() > end)
 			return -ETIMEDOUT;
 	}
-	return 0;
+	return dma_guard_check_all() == 0 ? 0 : FN_EGUARD;
 }
 
 int fn_wait(struct vpio_nvme_qpair *qp, struct fn_io *w, unsigned timeout_ms)

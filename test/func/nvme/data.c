@@ -33,8 +33,8 @@ static bool ctx_open(struct fn_ctx *x, const char *name, const struct vpio_nvme_
 		return false;
 	x->ns = fn_ns(x->c, vpio_nvme_ctrlr_first_active_ns(x->c));
 	x->qp = fn_qpair(x->c, qsize, 0);
-	x->wbuf = vpio_dma_malloc(BUF_LEN, 4096);
-	x->rbuf = vpio_dma_malloc(BUF_LEN, 4096);
+	x->wbuf = fn_gbuf(BUF_LEN);
+	x->rbuf = fn_gbuf(BUF_LEN);
 	CU_ASSERT_PTR_NOT_NULL(x->wbuf);
 	CU_ASSERT_PTR_NOT_NULL(x->rbuf);
 	if (x->ns == NULL || x->qp == NULL || x->wbuf == NULL || x->rbuf == NULL)
@@ -49,8 +49,8 @@ static bool ctx_open(struct fn_ctx *x, const char *name, const struct vpio_nvme_
 
 static void ctx_close(struct fn_ctx *x)
 {
-	vpio_dma_free(x->wbuf);
-	vpio_dma_free(x->rbuf);
+	fn_gbuf_free(x->wbuf);
+	fn_gbuf_free(x->rbuf);
 	if (x->qp != NULL)
 		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(x->qp), 0);
 	if (x->c != NULL)
@@ -429,28 +429,126 @@ static void test_zeroes_dsm_compare_flush(void)
 static void test_registered_heap(void)
 {
 	struct fn_ctx x;
-	uint8_t *heap = aligned_alloc(4096, 65536), *heap2 = aligned_alloc(4096, 65536);
+	uint8_t *heap = dma_guard_alloc_heap(65536), *heap2 = dma_guard_alloc_heap(65536);
 	uint32_t n;
 
 	if (ctx_open(&x, g_fn_targets[0], NULL, 32) && heap && heap2) {
-		CU_ASSERT_EQUAL_FATAL(vpio_mem_register(heap, 65536), 0);
-		CU_ASSERT_EQUAL_FATAL(vpio_mem_register(heap2, 65536), 0);
+		CU_ASSERT_EQUAL_FATAL(dma_guard_register(heap), 0); /* with its guards */
+		CU_ASSERT_EQUAL_FATAL(dma_guard_register(heap2), 0);
 		n = fn_fit(65536 / x.bs, x.lim.req_blocks, "%s: blocks from heap memory", fn_name(x.c));
 		fn_fill(heap, 65536, 7);
 		memset(heap2, 0, 65536);
 		CU_ASSERT_EQUAL(fn_write(x.ns, x.qp, heap, 4000, n), 0);
 		CU_ASSERT_EQUAL(fn_read(x.ns, x.qp, heap2, 4000, n), 0);
 		CU_ASSERT_EQUAL(memcmp(heap, heap2, (size_t)n * x.bs), 0);
-		CU_ASSERT_EQUAL(vpio_mem_unregister(heap2, 65536), 0);
+		CU_ASSERT_EQUAL(dma_guard_unregister(heap2), 0);
 		vpio_test_log_capture();
 		CU_ASSERT_EQUAL(fn_read(x.ns, x.qp, heap2, 4000, 1), -EFAULT);
 		CU_ASSERT(vpio_test_log_has("not registered for DMA"));
 		vpio_test_log_release();
-		CU_ASSERT_EQUAL(vpio_mem_unregister(heap, 65536), 0);
+		CU_ASSERT_EQUAL(dma_guard_unregister(heap), 0);
 	}
 	ctx_close(&x);
-	free(heap);
-	free(heap2);
+	CU_ASSERT_TRUE(dma_guard_free(heap));
+	CU_ASSERT_TRUE(dma_guard_free(heap2));
+}
+
+/* A request that needs more commands than its qpair can ever hold: -E2BIG
+ * with one line naming the limit, nothing submitted (before: -EAGAIN on an
+ * idle qpair, for ever). */
+static void expect_e2big(int rc, const struct fn_ctx *x, const char *what)
+{
+	CU_ASSERT_EQUAL(rc, -E2BIG);
+	CU_ASSERT(vpio_test_log_has("more commands than the"));
+	CU_ASSERT(vpio_test_log_has("blocks per call on it"));
+	CU_ASSERT_EQUAL(vpio_test_log_errors(), 1);
+	CU_ASSERT_EQUAL(vpio_nvme_qpair_get_outstanding(x->qp), 0);
+	if (rc != -E2BIG || vpio_test_log_errors() != 1)
+		fprintf(stderr, "\n  %s: got %d; log:\n%s", what, rc, vpio_test_log_buf.text);
+	vpio_test_log_capture(); /* clear */
+}
+
+/* The largest request per call: depth commands of the transfer size. */
+static uint64_t max_io_bytes(const struct fn_ctx *x)
+{
+	struct vpio_nvme_ctrlr_info in;
+	uint64_t max;
+
+	vpio_nvme_ctrlr_get_info(x->c, &in);
+	max = (uint64_t)(in.max_xfer_size & ~(x->bs - 1u)) * vpio_nvme_qpair_get_depth(x->qp);
+	CU_ASSERT_EQUAL(vpio_nvme_qpair_get_max_io_bytes(x->qp, x->ns), max);
+	return max;
+}
+
+/* A depth-1 qpair with a 128 KiB transfer size (or the device's, if
+ * smaller): a read of twice that, and write zeroes of 65537 blocks. */
+static void too_big_depth1(const char *name)
+{
+	struct vpio_nvme_ctrlr_opts co;
+	struct fn_ctx x;
+	uint64_t max;
+
+	vpio_nvme_ctrlr_opts_init(&co);
+	co.max_xfer_size = 128u << 10;
+	if (ctx_open(&x, name, &co, 2)) {
+		CU_ASSERT_EQUAL(vpio_nvme_qpair_get_depth(x.qp), 1);
+		max = max_io_bytes(&x);
+		/* depth 1: one command of the transfer size (128 KiB, or less
+		 * on a controller with a smaller MDTS) */
+		CU_ASSERT_EQUAL(max, (uint64_t)x.lim.cmd_blocks * x.bs);
+		if (!g_fn_real && x.lim.cmd_blocks * x.bs >= (128u << 10))
+			CU_ASSERT_EQUAL(max, 128u << 10);
+		vpio_test_log_capture();
+		expect_e2big(vpio_nvme_ns_cmd_read(x.ns, x.qp, x.wbuf, 0, (uint32_t)(2u * max / x.bs), NULL, NULL, 0), &x,
+			     "read of twice the transfer size on a depth-1 qpair");
+		expect_e2big(vpio_nvme_ns_cmd_read(x.ns, x.qp, x.wbuf, 0, (uint32_t)(max / x.bs + 1u), NULL, NULL, 0), &x,
+			     "one block more than the largest");
+		if ((vpio_nvme_ctrlr_get_data(x.c)->oncs & VPIO_NVME_ONCS_WRITE_ZEROES) && x.nblocks > 65536u)
+			expect_e2big(vpio_nvme_ns_cmd_write_zeroes(x.ns, x.qp, 0, 65537, NULL, NULL, 0), &x,
+				     "write zeroes of 65537 blocks on a depth-1 qpair");
+		vpio_test_log_release();
+		CU_ASSERT_EQUAL(fn_read(x.ns, x.qp, x.rbuf, 0, (uint32_t)(max / x.bs)), 0); /* the largest fits */
+	}
+	ctx_close(&x);
+}
+
+static void test_too_big(void)
+{
+	uint8_t *big;
+	struct fn_ctx x;
+	unsigned t;
+
+	for (t = 0; t < g_fn_ntargets; t++)
+		too_big_depth1(g_fn_targets[t]);
+	if (g_fn_real)
+		return;
+	/* write zeroes of 2^31 blocks on a default qpair (16711680 fit) */
+	if (ctx_open(&x, FN_EMU_HUGE, NULL, 0)) {
+		vpio_test_log_capture();
+		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_write_zeroes(x.ns, x.qp, 0, 1u << 31, NULL, NULL, 0), -E2BIG);
+		CU_ASSERT(vpio_test_log_has("at most 16711680 blocks per call"));
+		CU_ASSERT_EQUAL(vpio_test_log_errors(), 1);
+		vpio_test_log_release();
+		vpio_test_log_capture();
+		expect_e2big(vpio_nvme_ns_cmd_write_zeroes(x.ns, x.qp, 0, 65536u * 255u + 1u, NULL, NULL, 0), &x,
+			     "write zeroes of one block more than the largest");
+		vpio_test_log_release();
+		CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_write_zeroes(x.ns, x.qp, 0, 65536u * 255u, NULL, NULL, 0), 0);
+		CU_ASSERT_EQUAL(fn_drain(x.qp, 10000), 0);
+	}
+	ctx_close(&x);
+	/* a 64 MiB read on a default qpair (255 commands of 128 KiB) */
+	big = fn_gbuf(64u << 20);
+	if (ctx_open(&x, FN_EMU_512, NULL, 0) && big != NULL) {
+		CU_ASSERT_EQUAL(max_io_bytes(&x), 255u * (128u << 10));
+		vpio_test_log_capture();
+		expect_e2big(vpio_nvme_ns_cmd_read(x.ns, x.qp, big, 0, (64u << 20) / x.bs, NULL, NULL, 0), &x,
+			     "64 MiB read");
+		vpio_test_log_release();
+		CU_ASSERT_EQUAL(fn_read(x.ns, x.qp, big, 0, 255u * (128u << 10) / x.bs), 0);
+	}
+	ctx_close(&x);
+	fn_gbuf_free(big);
 }
 
 int fn_register_data(void)
@@ -463,5 +561,6 @@ int fn_register_data(void)
 	VPIO_TEST(test_sgl_modes);
 	VPIO_TEST(test_zeroes_dsm_compare_flush);
 	VPIO_TEST(test_registered_heap);
+	VPIO_TEST(test_too_big);
 	return 0;
 }

@@ -39,16 +39,16 @@ static bool ft_open(struct ft *f, const char *name, uint32_t timeout_ms)
 	f->ns = fn_ns(f->c, 1);
 	f->qp = fn_qpair(f->c, 64, timeout_ms);
 	f->emu = fn_emu(f->c);
-	f->a = vpio_dma_malloc(65536, 4096);
-	f->b = vpio_dma_malloc(65536, 4096);
+	f->a = fn_gbuf(65536);
+	f->b = fn_gbuf(65536);
 	CU_ASSERT_PTR_NOT_NULL(f->emu);
 	return f->ns && f->qp && f->emu && f->a && f->b;
 }
 
 static void ft_close(struct ft *f)
 {
-	vpio_dma_free(f->a);
-	vpio_dma_free(f->b);
+	fn_gbuf_free(f->a);
+	fn_gbuf_free(f->b);
 	if (f->qp)
 		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(f->qp), 0);
 	if (f->c)
@@ -183,6 +183,7 @@ static void test_dup_cpl(void)
 		while (fn_now_us() < end)
 			vpio_nvme_qpair_process_completions(f.qp, 0);
 		vpio_test_log_release();
+		fn_gbuf_check();
 		vpio_nvme_qpair_get_stats(f.qp, &qs);
 		CU_ASSERT(w.done == 1 && w.status == 0);
 		CU_ASSERT(w2.done == 1 && w2.status == 0);
@@ -340,6 +341,7 @@ static int self_free_poll(struct self_free *s)
 
 	while (s->calls == 0 && fn_now_us() < end)
 		rc = vpio_nvme_qpair_process_completions(s->qp, 0);
+	fn_gbuf_check();
 	return rc;
 }
 
@@ -445,8 +447,8 @@ static void test_admin_timeout(void)
 	f.ns = fn_ns(f.c, 1);
 	f.qp = fn_qpair(f.c, 64, 0);
 	f.emu = fn_emu(f.c);
-	f.a = vpio_dma_malloc(65536, 4096);
-	f.b = vpio_dma_malloc(65536, 4096);
+	f.a = fn_gbuf(65536);
+	f.b = fn_gbuf(65536);
 	check_io(&f, 130, 16);
 	for (i = 0; i < 5; i++)
 		admin_drop_once(f.c, "timed out after 50 ms; resetting the controller");
@@ -576,6 +578,7 @@ static void test_fail_stops_first(void)
 		end = fn_now_us() + 5000000u;
 		while (s.calls == 0 && fn_now_us() < end)
 			rc = vpio_nvme_qpair_process_completions(f.qp, 0);
+		fn_gbuf_check();
 		CU_ASSERT_EQUAL(rc, -ENXIO);
 		CU_ASSERT(vpio_test_log_has("controller fatal status"));
 		vpio_test_log_release();

@@ -6,6 +6,7 @@
 #ifndef FUNC_NVME_H
 #define FUNC_NVME_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,6 +15,7 @@
 #include <vpio/env.h>
 #include <vpio/nvme.h>
 
+#include "common/dma_guard.h"
 #include "common/vpio_test.h"
 
 #define FN_MAX_TARGETS 8
@@ -49,6 +51,8 @@ unsigned fn_iters(unsigned n);
 /* CSTS.RDY follows CC.EN 200 ms late, both ways (a slow controller) */
 #define FN_EMU_SLOW "emu:nvme12?size=8M&rdydelay=200000"
 #define FN_EMU_STRIDE_DBBUF "emu:nvme11?size=8M&dstrd=3&qdepth=64&queues=64&dbbuf=1"
+/* 2^31 blocks and more (null: no storage): requests larger than a qpair */
+#define FN_EMU_HUGE "emu:nvme20?size=2T&null=1"
 
 /* Attach (CU_FAIL and NULL on failure); opts NULL = defaults. */
 struct vpio_nvme_ctrlr *fn_attach(const char *name, const struct vpio_nvme_ctrlr_opts *opts);
@@ -59,6 +63,20 @@ struct vpio_nvme_ns *fn_ns(struct vpio_nvme_ctrlr *c, uint32_t nsid);
 /* The emulator behind c, or NULL for a real controller. */
 struct vpio_emu_nvme *fn_emu(struct vpio_nvme_ctrlr *c);
 
+/* Guarded data buffers (test/common/dma_guard.h): every buffer a test
+ * hands to the device comes from fn_gbuf() (DMA memory, zeroed, 4 KiB
+ * aligned, between two registered guard regions of a pattern) and goes back
+ * through fn_gbuf_free(), which asserts its guards.  Every live one is
+ * checked after each command fn_wait(), fn_drain(), fn_read() and
+ * fn_write() wait for (they return FN_EGUARD when a guard was overwritten;
+ * safe from any thread), and by fn_gbuf_check() (CUnit, main thread) after
+ * loops that poll by hand.  The same tests run against QEMU's controllers
+ * in the VM tier (-a), so real devices are watched too. */
+#define FN_EGUARD (-EBADMSG)
+void *fn_gbuf(size_t len);
+void fn_gbuf_free(void *buf);
+void fn_gbuf_check(void);
+
 struct fn_io {
 	unsigned done;
 	uint16_t status; /* without the phase tag */
@@ -66,7 +84,8 @@ struct fn_io {
 };
 void fn_io_cb(void *arg, const struct vpio_nvme_cpl *cpl);
 /* Poll until w->done (0), the timeout (-ETIMEDOUT) or an error from
- * process_completions (returned after w may have completed). */
+ * process_completions (returned after w may have completed); then
+ * FN_EGUARD if a guarded buffer's guard was overwritten. */
 int fn_wait(struct vpio_nvme_qpair *qp, struct fn_io *w, unsigned timeout_ms);
 /* Poll until nothing is outstanding (0) or the timeout. */
 int fn_drain(struct vpio_nvme_qpair *qp, unsigned timeout_ms);

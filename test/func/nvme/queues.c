@@ -26,11 +26,13 @@ static void queue_full_round(const char *name)
 	struct vpio_nvme_ns *ns;
 	struct fn_limits l;
 	struct fn_io w[8], big = { 0, 0, 0 };
-	uint8_t *buf = vpio_dma_zmalloc(8 * 4096, 4096), *bbuf = NULL;
+	uint8_t *buf = fn_gbuf(8 * 4096), *bbuf = NULL;
 	uint32_t i, depth;
 
-	if (c == NULL || buf == NULL)
-		goto out;
+	if (c == NULL) {
+		fn_gbuf_free(buf);
+		return;
+	}
 	vpio_nvme_ctrlr_get_info(c, &in);
 	depth = fn_fit(8, in.max_queue_size, "%s: qpair entries (CAP.MQES + 1)", in.name) - 1u;
 	ns = fn_ns(c, vpio_nvme_ctrlr_first_active_ns(c));
@@ -52,7 +54,7 @@ static void queue_full_round(const char *name)
 	for (i = 0; i < depth; i++)
 		CU_ASSERT(w[i].done == 1 && w[i].status == 0);
 	/* the largest request: depth commands */
-	bbuf = vpio_dma_zmalloc((size_t)l.req_blocks * l.bs, 4096);
+	bbuf = fn_gbuf((size_t)l.req_blocks * l.bs);
 	CU_ASSERT_PTR_NOT_NULL(bbuf);
 	if (bbuf != NULL) {
 		CU_ASSERT_EQUAL(fn_read(ns, qp, bbuf, 0, l.req_blocks), 0);
@@ -66,10 +68,10 @@ static void queue_full_round(const char *name)
 	CU_ASSERT_EQUAL(fn_read(ns, qp, buf, 0, 1), 0);
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(qp), 0);
 out:
-	if (c != NULL)
-		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
-	vpio_dma_free(buf);
-	vpio_dma_free(bbuf);
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+	fn_gbuf_free(buf);
+	if (bbuf != NULL)
+		fn_gbuf_free(bbuf);
 }
 
 static void test_queue_full(void)
@@ -96,7 +98,7 @@ static void batch_round(struct vpio_nvme_ctrlr *c, bool delay)
 	struct vpio_nvme_qpair_stats st;
 	struct vpio_nvme_ctrlr_info in;
 	struct vpio_nvme_qpair *qp;
-	uint8_t *buf = vpio_dma_zmalloc(16 * 4096, 4096);
+	uint8_t *buf = fn_gbuf(16 * 4096);
 	uint64_t r0, polls;
 	int i, n, k;
 
@@ -123,13 +125,14 @@ static void batch_round(struct vpio_nvme_ctrlr *c, bool delay)
 		CU_ASSERT(rc >= 0);
 		n += rc > 0 ? rc : 0;
 	}
+	fn_gbuf_check();
 	vpio_nvme_qpair_get_stats(qp, &st);
 	CU_ASSERT_EQUAL(n, k);
 	CU_ASSERT(st.cq_doorbells <= st.polls); /* at most one CQ doorbell per poll */
 	CU_ASSERT(st.cq_doorbells >= 1);
 	CU_ASSERT_EQUAL(rings(qp) - r0, delay ? 1 : k);
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(qp), 0);
-	vpio_dma_free(buf);
+	fn_gbuf_free(buf);
 }
 
 static void test_doorbell_batching(void)
@@ -158,11 +161,11 @@ static void test_shadow_doorbells(void)
 	struct vpio_nvme_ctrlr *c;
 	struct vpio_nvme_qpair *qp;
 	struct vpio_nvme_ns *ns;
-	uint8_t *buf = vpio_dma_zmalloc(4096, 4096);
+	uint8_t *buf = fn_gbuf(4096);
 	int i;
 
 	if ((c = fn_attach(FN_EMU_512, NULL)) == NULL) {
-		vpio_dma_free(buf);
+		fn_gbuf_free(buf);
 		return;
 	}
 	vpio_nvme_ctrlr_get_info(c, &in);
@@ -188,7 +191,7 @@ static void test_shadow_doorbells(void)
 		CU_ASSERT_FALSE(in.shadow_doorbells);
 		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
 	}
-	vpio_dma_free(buf);
+	fn_gbuf_free(buf);
 }
 
 #define WORKERS 3
@@ -210,7 +213,7 @@ static void *worker_fn(void *arg)
 	struct vpio_nvme_ns *ns = NULL;
 	struct vpio_nvme_qpair_opts o;
 	struct vpio_nvme_qpair *qp = NULL;
-	uint8_t *a = vpio_dma_malloc(WORKER_BUF, 4096), *b = vpio_dma_malloc(WORKER_BUF, 4096);
+	uint8_t *a = dma_guard_alloc(WORKER_BUF), *b = dma_guard_alloc(WORKER_BUF); /* not CUnit: other thread */
 	struct fn_limits l;
 	uint64_t first, lba;
 	uint32_t n;
@@ -235,8 +238,8 @@ static void *worker_fn(void *arg)
 		}
 		vpio_nvme_ctrlr_free_io_qpair(qp);
 	}
-	vpio_dma_free(a);
-	vpio_dma_free(b);
+	if (!dma_guard_free(a) || !dma_guard_free(b))
+		wk->ok = 0;
 	return NULL;
 }
 
@@ -282,15 +285,17 @@ static void test_free_with_outstanding(void)
 	struct vpio_nvme_ctrlr *c = fn_attach(g_fn_targets[0], NULL);
 	struct vpio_nvme_qpair *qp;
 	struct fn_io w[16];
-	uint8_t *buf = vpio_dma_zmalloc(4096, 4096);
+	uint8_t *buf = fn_gbuf(4096);
 	int i, k;
 
-	if (c == NULL)
+	if (c == NULL) {
+		fn_gbuf_free(buf);
 		return;
+	}
 	qp = fn_qpair(c, 32, 0);
 	if (qp == NULL) {
 		CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
-		vpio_dma_free(buf);
+		fn_gbuf_free(buf);
 		return;
 	}
 	k = (int)fn_fit(16, vpio_nvme_qpair_get_depth(qp), "%s: reads in flight", fn_name(c));
@@ -301,8 +306,9 @@ static void test_free_with_outstanding(void)
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(qp), 0);
 	for (i = 0; i < k; i++) /* each ended exactly once, by the device or the host */
 		CU_ASSERT_EQUAL(w[i].done, 1);
+	fn_gbuf_check();
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
-	vpio_dma_free(buf);
+	fn_gbuf_free(buf);
 }
 
 /* A reset keeps the qpair handle (it reconnects) and the data. */
@@ -313,11 +319,14 @@ static void test_reset_keeps_qpairs(void)
 	struct vpio_nvme_ctrlr_stats cs;
 	struct vpio_nvme_qpair *qp;
 	struct vpio_nvme_ns *ns;
-	uint8_t *a = vpio_dma_malloc(8192, 4096), *b = vpio_dma_malloc(8192, 4096);
+	uint8_t *a = fn_gbuf(8192), *b = fn_gbuf(8192);
 	uint32_t n;
 
-	if (c == NULL)
+	if (c == NULL) {
+		fn_gbuf_free(a);
+		fn_gbuf_free(b);
 		return;
+	}
 	ns = fn_ns(c, vpio_nvme_ctrlr_first_active_ns(c));
 	qp = fn_qpair(c, 32, 0);
 	n = 8192u / vpio_nvme_ns_get_sector_size(ns);
@@ -333,8 +342,8 @@ static void test_reset_keeps_qpairs(void)
 	CU_ASSERT_EQUAL(cs.resets, 1);
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(qp), 0);
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
-	vpio_dma_free(a);
-	vpio_dma_free(b);
+	fn_gbuf_free(a);
+	fn_gbuf_free(b);
 }
 
 static void sleep_ms(unsigned ms)
@@ -369,14 +378,15 @@ static void *io_through_resets(void *arg)
 	struct resetter *r = arg;
 	struct vpio_nvme_qpair *qp = NULL;
 	struct vpio_nvme_ns *ns = NULL;
-	uint8_t *buf = vpio_dma_zmalloc(8 * 4096, 4096);
+	uint8_t *buf = dma_guard_alloc(8 * 4096); /* not CUnit: other thread */
 	struct vpio_nvme_qpair_stats st;
 	uint64_t end;
 	int rc;
 
-	if (vpio_nvme_ctrlr_get_ns(r->c, vpio_nvme_ctrlr_first_active_ns(r->c), &ns) != 0 ||
+	if (buf == NULL || vpio_nvme_ctrlr_get_ns(r->c, vpio_nvme_ctrlr_first_active_ns(r->c), &ns) != 0 ||
 	    vpio_nvme_ctrlr_alloc_io_qpair(r->c, NULL, &qp) != 0) {
 		r->poll_errors++;
+		dma_guard_free(buf);
 		return NULL;
 	}
 	while (!atomic_load(&r->stop)) {
@@ -386,6 +396,7 @@ static void *io_through_resets(void *arg)
 			r->submitted++;
 		rc = vpio_nvme_qpair_process_completions(qp, 0);
 		r->poll_errors += rc < 0 && rc != -EAGAIN;
+		r->poll_errors += rc > 0 && !dma_guard_ok(buf);
 	}
 	end = fn_now_us() + 5000000u;
 	while (r->completed < r->submitted && fn_now_us() < end)
@@ -393,7 +404,7 @@ static void *io_through_resets(void *arg)
 	vpio_nvme_qpair_get_stats(qp, &st);
 	r->reconnects = st.reconnects;
 	vpio_nvme_ctrlr_free_io_qpair(qp);
-	vpio_dma_free(buf);
+	r->poll_errors += !dma_guard_free(buf);
 	return NULL;
 }
 

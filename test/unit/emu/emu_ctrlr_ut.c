@@ -217,7 +217,8 @@ static void test_identify(void)
 	CU_ASSERT_EQUAL(cd->sqes, 0x66);
 	CU_ASSERT_EQUAL(cd->cqes, 0x44);
 	CU_ASSERT_EQUAL(cd->ver, 0x00010400);
-	CU_ASSERT_EQUAL(cd->oncs, VPIO_NVME_ONCS_COMPARE | VPIO_NVME_ONCS_DSM | VPIO_NVME_ONCS_WRITE_ZEROES);
+	CU_ASSERT_EQUAL(cd->oncs, VPIO_NVME_ONCS_COMPARE | VPIO_NVME_ONCS_DSM | VPIO_NVME_ONCS_WRITE_ZEROES |
+					  VPIO_NVME_ONCS_TIMESTAMP);
 	CU_ASSERT(cd->oacs & VPIO_NVME_OACS_DOORBELL_BUFFER_CONFIG);
 	CU_ASSERT(VPIO_NVME_SGLS_SUPPORTED(cd->sgls));
 	CU_ASSERT(cd->vwc & VPIO_NVME_VWC_PRESENT);
@@ -304,6 +305,89 @@ static void test_features(void)
 	CU_ASSERT_EQUAL(feature(&m, VPIO_NVME_OPC_GET_FEATURES, VPIO_NVME_FEAT_VOLATILE_WRITE_CACHE, 0, &v), 0);
 	CU_ASSERT_EQUAL(v, 1);
 	teardown(&m, "emu:nvme3");
+}
+
+/* The data structures of Identify and of the features that have one are
+ * moved whole, as a real controller does: whatever the host meant to read,
+ * Identify writes 4096 bytes, LBA Range Type 4096, Timestamp 8. */
+static bool untouched(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] != 0xee)
+			return false;
+	}
+	return true;
+}
+
+static uint16_t data_cmd(struct mini *m, uint8_t opc, uint32_t nsid, uint32_t cdw10, uint32_t cdw11, uint8_t *buf,
+			 uint32_t *cdw0)
+{
+	struct vpio_nvme_cmd c = mk(opc, nsid);
+
+	c.cdw10 = cdw10;
+	c.cdw11 = cdw11;
+	c.dptr.prp.prp1 = mini_iova(buf);
+	c.dptr.prp.prp2 = mini_iova(buf + 4096);
+	return mini_cmd(m, 0, &c, cdw0);
+}
+
+static void test_feature_data(void)
+{
+	struct mini m;
+	uint8_t *buf = mini_dma_alloc(8192);
+	struct vpio_nvme_lba_range_type *r = (void *)buf;
+	uint32_t v = 0;
+	uint64_t ms;
+
+	CU_ASSERT_FATAL(setup(&m, "emu:nvme30?size=16M", 0));
+	memset(buf, 0xee, 8192);
+	CU_ASSERT_EQUAL(data_cmd(&m, VPIO_NVME_OPC_IDENTIFY, 0, VPIO_NVME_CNS_CTRLR, 0, buf, NULL), 0);
+	CU_ASSERT(is_zero(buf + 3072, 1024)); /* vendor specific: written, zero */
+	CU_ASSERT(untouched(buf + 4096, 4096));
+	/* LBA Range Type: 4 KiB, one range over the namespace by default */
+	memset(buf, 0xee, 8192);
+	CU_ASSERT_EQUAL(data_cmd(&m, VPIO_NVME_OPC_GET_FEATURES, 1, VPIO_NVME_FEAT_LBA_RANGE_TYPE, 0, buf, &v), 0);
+	CU_ASSERT_EQUAL(v, 0);
+	CU_ASSERT_EQUAL(r[0].nlb, (16u << 20) / 512 - 1);
+	CU_ASSERT(is_zero(buf + 64, 4096 - 64));
+	CU_ASSERT(untouched(buf + 4096, 4096));
+	memset(buf, 0, 4096);
+	r[0].type = 1;
+	r[0].nlb = 99;
+	r[1].type = 2;
+	r[1].slba = 100;
+	r[1].nlb = 9;
+	CU_ASSERT_EQUAL(data_cmd(&m, VPIO_NVME_OPC_SET_FEATURES, 1, VPIO_NVME_FEAT_LBA_RANGE_TYPE, 1, buf, NULL), 0);
+	memset(buf, 0xee, 8192);
+	CU_ASSERT_EQUAL(data_cmd(&m, VPIO_NVME_OPC_GET_FEATURES, 1, VPIO_NVME_FEAT_LBA_RANGE_TYPE, 0, buf, &v), 0);
+	CU_ASSERT_EQUAL(v, 1);
+	CU_ASSERT(r[0].type == 1 && r[0].nlb == 99 && r[1].type == 2 && r[1].slba == 100 && r[1].nlb == 9);
+	CU_ASSERT(untouched(buf + 4096, 4096));
+	CU_ASSERT_EQUAL(data_cmd(&m, VPIO_NVME_OPC_GET_FEATURES, 2, VPIO_NVME_FEAT_LBA_RANGE_TYPE, 0, buf, &v),
+			GEN(INVALID_NAMESPACE_OR_FORMAT));
+	/* Timestamp: 8 bytes; counts from the reset, then from what was set */
+	memset(buf, 0xee, 8192);
+	CU_ASSERT_EQUAL(data_cmd(&m, VPIO_NVME_OPC_GET_FEATURES, 0, VPIO_NVME_FEAT_TIMESTAMP, 0, buf, NULL), 0);
+	CU_ASSERT_EQUAL(buf[6], 0); /* origin: since reset */
+	CU_ASSERT(untouched(buf + 8, 8192 - 8));
+	memset(buf, 0, 8);
+	ms = 1700000000000ull;
+	memcpy(buf, &ms, 6);
+	CU_ASSERT_EQUAL(data_cmd(&m, VPIO_NVME_OPC_SET_FEATURES, 0, VPIO_NVME_FEAT_TIMESTAMP, 0, buf, NULL), 0);
+	memset(buf, 0xee, 8192);
+	CU_ASSERT_EQUAL(data_cmd(&m, VPIO_NVME_OPC_GET_FEATURES, 0, VPIO_NVME_FEAT_TIMESTAMP, 0, buf, NULL), 0);
+	ms = 0;
+	memcpy(&ms, buf, 6);
+	CU_ASSERT(ms >= 1700000000000ull && ms < 1700000000000ull + 60000u);
+	CU_ASSERT_EQUAL(buf[6], 1u << 1); /* origin: set by the host */
+	CU_ASSERT(untouched(buf + 8, 8192 - 8));
+	/* a controller reset brings the defaults back */
+	CU_ASSERT_TRUE(mini_disable(&m));
+	CU_ASSERT_TRUE(mini_enable(&m, 16));
+	CU_ASSERT_EQUAL(data_cmd(&m, VPIO_NVME_OPC_GET_FEATURES, 1, VPIO_NVME_FEAT_LBA_RANGE_TYPE, 0, buf, &v), 0);
+	CU_ASSERT(v == 0 && r[0].type == 0 && r[0].nlb == (16u << 20) / 512 - 1);
+	teardown(&m, "emu:nvme30");
+	mini_dma_free(buf, 8192);
 }
 
 /* ------------------------------------------------------ queue checks */
@@ -1126,6 +1210,7 @@ static int register_tests(void)
 	VPIO_TEST(test_registers);
 	VPIO_TEST(test_identify);
 	VPIO_TEST(test_features);
+	VPIO_TEST(test_feature_data);
 	VPIO_TEST(test_queue_checks);
 	VPIO_TEST(test_io_prp);
 	VPIO_TEST(test_io_sgl);

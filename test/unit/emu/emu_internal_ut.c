@@ -184,6 +184,39 @@ static void test_store_mem_sparse(void)
 	emu_store_close(&st);
 }
 
+/* Reading pages never written touches no memory (no page faults: they
+ * read as zeroes from the page map); a partial write makes its pages
+ * real, a whole-page zeroing forgets them again. */
+static void test_store_mem_reads_touch_nothing(void)
+{
+	struct emu_store st;
+	uint8_t buf[3 * 4096];
+	uint64_t before;
+
+	CU_ASSERT_EQUAL_FATAL(emu_store_open(&st, EMU_STORE_MEM, 1ull << 30, NULL), 0);
+	before = emu_store_resident(&st);
+	for (uint64_t off = 0; off < (1ull << 30); off += 1ull << 20) {
+		memset(buf, 0xee, sizeof(buf));
+		CU_ASSERT_EQUAL(emu_store_read(&st, buf, sizeof(buf), off + 512), 0);
+		CU_ASSERT_EQUAL(buf[0], 0);
+		CU_ASSERT_EQUAL(buf[sizeof(buf) - 1], 0);
+	}
+	CU_ASSERT_EQUAL(emu_store_resident(&st), before);
+	memset(buf, 0x11, sizeof(buf));
+	CU_ASSERT_EQUAL(emu_store_write(&st, buf, 1024, 4096 + 3584), 0); /* straddles pages 1 and 2 */
+	CU_ASSERT_EQUAL(emu_store_read(&st, buf, sizeof(buf), 4096), 0);
+	CU_ASSERT_EQUAL(buf[3583], 0);
+	CU_ASSERT_EQUAL(buf[3584], 0x11);
+	CU_ASSERT_EQUAL(buf[4607], 0x11);
+	CU_ASSERT_EQUAL(buf[4608], 0);
+	CU_ASSERT_EQUAL(emu_store_zero(&st, 4096, 2 * 4096), 0);
+	memset(buf, 0xee, sizeof(buf));
+	CU_ASSERT_EQUAL(emu_store_read(&st, buf, sizeof(buf), 4096), 0);
+	CU_ASSERT_EQUAL(buf[3584], 0);
+	CU_ASSERT_EQUAL(buf[4607], 0);
+	emu_store_close(&st);
+}
+
 static void test_store_file(void)
 {
 	char path[] = "/tmp/vpio-emu-ut-XXXXXX";
@@ -531,6 +564,7 @@ static int register_tests(void)
 	{
 		VPIO_SUITE("emu_store", NULL, NULL);
 		VPIO_TEST(test_store_mem_sparse);
+	VPIO_TEST(test_store_mem_reads_touch_nothing);
 		VPIO_TEST(test_store_file);
 	}
 	{

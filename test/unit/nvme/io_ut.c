@@ -137,6 +137,66 @@ static void test_split_all_or_nothing(void)
 	ut_qpair_free(u);
 }
 
+/* A request that needs more commands than the qpair has requests can never
+ * fit: -E2BIG and one line at once, not -EAGAIN for ever; the largest one
+ * that fits is taken; -EAGAIN stays for what fits once the qpair drains. */
+static void test_too_big(void)
+{
+	struct ut_qpair *u = ut_qpair_new(2, 128u << 10, 9, 1ull << 32); /* depth 1 */
+	struct ut_done d = { 0, 0 };
+	uint16_t tail = 0;
+	uint8_t phase = 1;
+
+	CU_ASSERT_EQUAL(vpio_nvme_qpair_get_max_io_bytes(&u->qp, &u->ns), 128u << 10);
+	vpio_test_log_capture();
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(&u->ns, &u->qp, g_buf, 0, 512, ut_done_cb, &d, 0), -E2BIG);
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(&u->ns, &u->qp, g_buf, 0, 257, ut_done_cb, &d, 0), -E2BIG);
+	CU_ASSERT(vpio_test_log_has("more commands than the 1 this qpair holds"));
+	CU_ASSERT(vpio_test_log_has("at most 256 blocks per call"));
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_write_zeroes(&u->ns, &u->qp, 0, 65537, ut_done_cb, &d, 0), -E2BIG);
+	CU_ASSERT(vpio_test_log_has("at most 65536 blocks per call"));
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_write_zeroes(&u->ns, &u->qp, 0, 1u << 31, ut_done_cb, &d, 0), -E2BIG);
+	CU_ASSERT_EQUAL(vpio_test_log_errors(), 4);
+	vpio_test_log_release();
+	CU_ASSERT_EQUAL(u->qp.sq_tail, 0);
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(&u->ns, &u->qp, g_buf, 0, 256, ut_done_cb, &d, 0), 0);
+	vpio_test_log_capture(); /* full now, fits later: -EAGAIN, not logged */
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_read(&u->ns, &u->qp, g_buf, 0, 256, ut_done_cb, &d, 0), -EAGAIN);
+	CU_ASSERT_EQUAL(vpio_test_log_errors(), 0);
+	vpio_test_log_release();
+	complete_all(u, &tail, &phase, 0, 1, NULL);
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_write_zeroes(&u->ns, &u->qp, 0, 65536, ut_done_cb, &d, 0), 0);
+	complete_all(u, &tail, &phase, 1, 1, NULL);
+	CU_ASSERT_EQUAL(d.calls, 2);
+	ut_qpair_free(u);
+}
+
+/* With SGLs a part also ends when its descriptor list is full, so a vector
+ * may need more commands than its size says: found while building (the
+ * whole pool used and still not done), -E2BIG too. */
+static void test_too_big_sgl(void)
+{
+	struct ut_qpair *u = ut_qpair_new(4, 1u << 20, 9, 1u << 20); /* depth 3 */
+	static struct iovec v[1024];
+	struct ut_done d = { 0, 0 };
+	int i;
+
+	u->qp.dptr.sgl_supported = true;
+	for (i = 0; i < 1024; i++) /* 512 KiB in pieces no PRP can describe, never merged */
+		v[i] = (struct iovec){ g_buf + (size_t)i * 1024u, 512 };
+	CU_ASSERT(vpio_nvme_qpair_get_max_io_bytes(&u->qp, &u->ns) >= 512u << 10);
+	vpio_test_log_capture();
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_readv(&u->ns, &u->qp, v, 1024, 0, ut_done_cb, &d, 0), -E2BIG);
+	CU_ASSERT(vpio_test_log_has("more commands than the 3 this qpair holds"));
+	CU_ASSERT_EQUAL(vpio_test_log_errors(), 1);
+	vpio_test_log_release();
+	CU_ASSERT_EQUAL(u->qp.sq_tail, 0);
+	CU_ASSERT_EQUAL(free_count(&u->qp), 3);
+	CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_readv(&u->ns, &u->qp, v, 768, 0, ut_done_cb, &d, 0), 0); /* 3 parts */
+	CU_ASSERT_EQUAL(u->qp.sq_tail, 3);
+	ut_qpair_free(u);
+}
+
 static void test_write_zeroes_split(void)
 {
 	struct ut_qpair *u = ut_qpair_new(16, 64u << 10, 9, 1u << 30);
@@ -214,7 +274,9 @@ static void test_bad_input(void)
 	struct vpio_nvme_ns *ns = &u->ns;
 	struct vpio_nvme_qpair *qp = &u->qp;
 	struct iovec v[2] = { { g_buf, 4096 }, { g_buf + 8192, 100 } };
+	struct iovec wrap[2] = { { g_buf, SIZE_MAX - 511u }, { g_buf, 1024 } }; /* 2^64 + 512 */
 	struct vpio_nvme_dsm_range r = { 0, 8, 0 };
+	struct vpio_nvme_cmd raw;
 	struct ut_done d = { 0, 0 };
 
 	vpio_test_log_capture();
@@ -224,6 +286,12 @@ static void test_bad_input(void)
 	expect_bad(u, vpio_nvme_ns_cmd_read(ns, qp, g_buf, 0, 0, ut_done_cb, &d, 0), -EINVAL, "zero length");
 	expect_bad(u, vpio_nvme_ns_cmd_readv(ns, qp, v, 2, 0, ut_done_cb, &d, 0), -EINVAL, "not a multiple");
 	expect_bad(u, vpio_nvme_ns_cmd_readv(ns, qp, v, 0, 0, ut_done_cb, &d, 0), -EINVAL, "iovcnt");
+	expect_bad(u, vpio_nvme_ns_cmd_readv(ns, qp, wrap, 2, 0, ut_done_cb, &d, 0), -EINVAL, "more than 2^64");
+	memset(&raw, 0, sizeof(raw));
+	raw.opc = VPIO_NVME_OPC_DATASET_MANAGEMENT;
+	raw.nsid = 1;
+	raw.cdw10 = 1; /* two ranges: the device reads 32 bytes */
+	expect_bad(u, vpio_nvme_qpair_cmd_raw(qp, &raw, g_buf, 16, ut_done_cb, &d), -EINVAL, "moves 32 bytes");
 	expect_bad(u, vpio_nvme_ns_cmd_read(ns, qp, NULL, 0, 1, ut_done_cb, &d, 0), -EINVAL, "NULL");
 	expect_bad(u, vpio_nvme_ns_cmd_read(ns, qp, g_buf + 1, 0, 1, ut_done_cb, &d, 0), -EINVAL, "aligned");
 	u->xlate.mode = UT_XLATE_NONE;
@@ -361,6 +429,8 @@ static int reg(void)
 	VPIO_TEST(test_split_read);
 	VPIO_TEST(test_split_vector);
 	VPIO_TEST(test_split_all_or_nothing);
+	VPIO_TEST(test_too_big);
+	VPIO_TEST(test_too_big_sgl);
 	VPIO_TEST(test_write_zeroes_split);
 	VPIO_TEST(test_deallocate_flush_raw);
 	VPIO_TEST(test_bad_input);

@@ -1,0 +1,13 @@
+# vpio-perf: the benchmark (doc/perf.md): block targets through lib/blk,
+# one I/O thread per core, latency histograms, --verify, --json
+app vpio-perf
+src app/perf/main.c
+src app/perf/options.c
+src app/perf/target.c
+src app/perf/engine.c
+src app/perf/hist.c
+src app/perf/verify.c
+src app/perf/stats.c
+src app/perf/report.c
+src app/perf/json.c
+src app/perf/machine.c

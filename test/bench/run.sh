@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# test/bench/run.sh [BUILD_DIR] [OUT_DIR] - vpio-perf's benchmarks, one
+# after the other; each prints a markdown table and writes OUT_DIR/NAME.json
+# (default BUILD_DIR/bench-results).  None passes or fails on speed: the
+# exit status says only whether each one ran.  Results and how to read
+# them: doc/performance.md.
+#   1. driver_cost.py  cycles per I/O of the vpio-perf core vs the driver alone
+#   2. syscalls.py     strace counts for N and 10 N I/Os
+#   3. vm_kernel_vs_vpio.sh  fio and vpio-perf on one QEMU NVMe controller
+#      in one VM boot (kernel io_uring, polled, vpio uring, vpio VFIO);
+#      about 8 minutes; VPIO_SKIP_VM=1 skips it, VPIO_BENCH_SECONDS sets
+#      the length of each of its 24 runs (default 3)
+#   4. scaling.py      IOPS as cores grow
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+B=${1:-${VPIO_BUILD:-build}}
+OUT=${2:-$B/bench-results}
+failed=0
+mkdir -p "$OUT"
+echo "# vpio-perf benchmarks ($(date -u +%Y-%m-%dT%H:%MZ), $(git -C "$HERE" describe --always --dirty 2>/dev/null || echo unknown))"
+for b in driver_cost syscalls scaling; do
+	echo
+	python3 "$HERE/$b.py" "$B" "$OUT" || { echo "bench: $b did not run"; failed=$((failed + 1)); }
+done
+echo
+echo "### 3. Kernel vs vpio in one VM boot (vm_kernel_vs_vpio.sh)"
+if [[ ${VPIO_SKIP_VM:-0} == 1 ]]; then
+	echo "skipped (VPIO_SKIP_VM=1)"
+else
+	VPIO_BUILD_DIR=$B bash "$HERE/vm_kernel_vs_vpio.sh" -t "${VPIO_BENCH_SECONDS:-3}" \
+		--json "$OUT/vm_kernel_vs_vpio.json" || { echo "bench: vm_kernel_vs_vpio did not run"; failed=$((failed + 1)); }
+fi
+((failed == 0))
