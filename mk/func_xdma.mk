@@ -1,0 +1,5 @@
+# functional tests of lib/xdma against emulated XDMA cards (doc/xdma.md)
+test func_xdma
+src test/func/xdma/main.c
+src test/func/xdma/common.c
+src test/func/xdma/data.c
