@@ -140,6 +140,9 @@ struct vpio_emu_xdma_stats {
 	uint64_t engine_errors;	/* engines stopped by an error */
 	uint64_t iommu_faults;	/* host addresses that were not registered */
 	uint64_t host_errors;	/* host errors (see vpio_emu_xdma_last_host_error) */
+	uint64_t interrupts;	/* interrupts the card would have raised: a Status
+				 * bit set that the engine's interrupt mask and the
+				 * IRQ block's channel enable let through */
 };
 void vpio_emu_xdma_get_stats(struct vpio_emu_xdma *emu, struct vpio_emu_xdma_stats *st);
 

@@ -36,6 +36,21 @@ static uint32_t *status(struct emu_xdma_engine *e)
 	return emu_xdma_reg(e->x, e->base + VPIO_XDMA_CH_STATUS);
 }
 
+/* Set Status bits; count the interrupt the card would raise for them.
+ * Channel enable bits: H2C channels first, then C2H. */
+static void status_set(struct emu_xdma_engine *e, uint32_t bits)
+{
+	struct vpio_emu_xdma *x = e->x;
+	uint32_t irq_bit = 1u << (e->c2h ? x->opts.h2c + e->ch : e->ch);
+
+	if (bits == 0)
+		return;
+	__atomic_fetch_or(status(e), bits, __ATOMIC_SEQ_CST);
+	if ((bits & emu_xdma_get(x, e->base + VPIO_XDMA_CH_IRQ_MASK)) &&
+	    (emu_xdma_get(x, VPIO_XDMA_BLOCK(VPIO_XDMA_TGT_IRQ, 0) + VPIO_XDMA_IRQ_CHAN_EN) & irq_bit))
+		emu_xdma_stat(&x->stats.interrupts, 1);
+}
+
 static void go_idle(struct emu_xdma_engine *e)
 {
 	if (e->stuck) { /* the STUCK fault ends with the run it held */
@@ -92,7 +107,7 @@ void emu_xdma_engine_error(struct emu_xdma_engine *e, uint32_t bits, const char 
 	if (logged != bits)
 		emu_xdma_host_error(x, "%s %s: %s (Status 0x%08x), but its ie_ bits are off in Control 0x%08x: not reported",
 				    x->name, e->label, why, bits, c);
-	__atomic_fetch_or(status(e), logged, __ATOMIC_SEQ_CST);
+	status_set(e, logged);
 	emu_xdma_stat(&x->stats.engine_errors, 1);
 	vpio_log(VPIO_LOG_INFO, EMU_MOD, "%s %s: engine stopped: %s (Status bits 0x%08x)", x->name, e->label, why, bits);
 	if (x->opts.errwb && (c & VPIO_XDMA_CTRL_POLLMODE_WB))
@@ -194,15 +209,18 @@ static bool run_desc(struct emu_xdma_engine *e)
 	emu_xdma_set(e->x, e->base + VPIO_XDMA_CH_COMPLETED, e->count);
 	emu_xdma_stat(&e->x->stats.descriptors, 1);
 	if ((d->control & VPIO_XDMA_DESC_COMPLETED) && (c & VPIO_XDMA_CTRL_IE_DESC_COMPLETED))
-		__atomic_fetch_or(status(e), VPIO_XDMA_ST_DESC_COMPLETED, __ATOMIC_SEQ_CST);
+		status_set(e, VPIO_XDMA_ST_DESC_COMPLETED);
+	if (d->control & VPIO_XDMA_DESC_STOP) {
+		/* idle before the writeback: a driver that sees the final
+		 * count may restart at once */
+		if (c & VPIO_XDMA_CTRL_IE_DESC_STOPPED)
+			status_set(e, VPIO_XDMA_ST_DESC_STOPPED);
+		go_idle(e);
+	}
 	if ((d->control & VPIO_XDMA_DESC_COMPLETED) && (c & VPIO_XDMA_CTRL_POLLMODE_WB))
 		writeback(e);
-	if (d->control & VPIO_XDMA_DESC_STOP) {
-		if (c & VPIO_XDMA_CTRL_IE_DESC_STOPPED)
-			__atomic_fetch_or(status(e), VPIO_XDMA_ST_DESC_STOPPED, __ATOMIC_SEQ_CST);
-		go_idle(e);
+	if (d->control & VPIO_XDMA_DESC_STOP)
 		return true;
-	}
 	if (++e->blk_i == e->blk_n) {
 		e->cur = (uint64_t)d->nxt_hi << 32 | d->nxt_lo;
 		e->cur_adj = VPIO_XDMA_DESC_GET_ADJ(d->control);
@@ -253,6 +271,7 @@ static void begin_run(struct emu_xdma_engine *e, uint32_t seq)
 		return;
 	}
 	e->running = true;
+	e->stuck = (__atomic_load_n(&e->fault_bits, __ATOMIC_ACQUIRE) & EMU_XF_STUCK) != 0;
 	e->cur = __atomic_load_n(&e->start_desc, __ATOMIC_RELAXED);
 	e->cur_adj = __atomic_load_n(&e->start_adj, __ATOMIC_RELAXED);
 	e->count = 0;

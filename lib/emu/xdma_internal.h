@@ -83,9 +83,9 @@ void emu_xdma_fifo_free(struct emu_xdma_fifo *f);
 void emu_xdma_fifo_reset(struct emu_xdma_fifo *f); /* nobody uses it */
 /* Producer: copy up to len bytes in; returns how many fit. */
 uint64_t emu_xdma_fifo_put(struct emu_xdma_fifo *f, const void *src, uint64_t len);
-/* Producer: the packet ends at what was written so far; false when the
- * packet-end queue is full (retry). */
-bool emu_xdma_fifo_end_packet(struct emu_xdma_fifo *f);
+/* Producer: put a packet's last byte and its end together; false when
+ * there is no room for either (retry). */
+bool emu_xdma_fifo_put_last(struct emu_xdma_fifo *f, const void *byte);
 /* Consumer: copy out up to len bytes, never across a packet end; *eop
  * when the copy reached one (dst NULL: drop them). */
 uint64_t emu_xdma_fifo_get(struct emu_xdma_fifo *f, void *dst, uint64_t len, bool *eop);

@@ -128,20 +128,25 @@ static uint32_t stream_h2c(struct emu_xdma_engine *e, const struct vpio_xdma_des
 	}
 	while (e->stream_done < len) {
 		uint64_t n, put;
-		void *p = host_piece(e, src + e->stream_done, len - e->stream_done, &n);
+		uint8_t *p = host_piece(e, src + e->stream_done, len - e->stream_done, &n);
+		bool last = (d->control & VPIO_XDMA_DESC_EOP) && e->stream_done + n == len;
 
 		if (p == NULL) {
 			host_fault(e, src + e->stream_done, len - e->stream_done, "H2C stream source");
 			return RD_ERR(VPIO_XDMA_PCIE_UR);
 		}
-		put = emu_xdma_fifo_put(f, p, n);
+		if (last && n == 1) { /* the packet's last byte, with its end */
+			if (!emu_xdma_fifo_put_last(f, p))
+				return EMU_XDMA_AGAIN;
+			put = 1;
+		} else {
+			put = emu_xdma_fifo_put(f, p, last ? n - 1 : n);
+		}
 		e->stream_done += put;
 		emu_xdma_stat(&e->x->stats.bytes_h2c, put);
-		if (put < n)
+		if (put < (last && n > 1 ? n - 1 : n))
 			return EMU_XDMA_AGAIN;
 	}
-	if ((d->control & VPIO_XDMA_DESC_EOP) && !emu_xdma_fifo_end_packet(f))
-		return EMU_XDMA_AGAIN;
 	e->stream_done = 0;
 	return 0;
 }

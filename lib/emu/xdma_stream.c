@@ -4,7 +4,9 @@
  * writes into a byte FIFO that C2H stream engine n reads, packet ends
  * (tlast, the EOP of the H2C descriptor) kept as byte positions.  One
  * producer and one consumer thread, no lock: positions only grow, each is
- * published with a release store after the bytes it covers.
+ * published with a release store.  A packet's last byte goes in with its
+ * end, which is published first, so the reader never sees the one without
+ * the other (on hardware tlast comes with the last data beat).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -60,30 +62,35 @@ uint64_t emu_xdma_fifo_put(struct emu_xdma_fifo *f, const void *src, uint64_t le
 	return n;
 }
 
-bool emu_xdma_fifo_end_packet(struct emu_xdma_fifo *f)
+bool emu_xdma_fifo_put_last(struct emu_xdma_fifo *f, const void *byte)
 {
-	uint64_t t = f->eop_tail;
+	uint64_t t = f->eop_tail, tail = f->tail;
 
-	if (t - __atomic_load_n(&f->eop_head, __ATOMIC_ACQUIRE) == EMU_XDMA_FIFO_EOPS)
+	if (t - __atomic_load_n(&f->eop_head, __ATOMIC_ACQUIRE) == EMU_XDMA_FIFO_EOPS ||
+	    tail - __atomic_load_n(&f->head, __ATOMIC_ACQUIRE) == EMU_XDMA_FIFO_BYTES)
 		return false;
-	f->eop[t % EMU_XDMA_FIFO_EOPS] = f->tail;
+	/* the packet end first: a reader that sees the byte sees it too */
+	f->eop[t % EMU_XDMA_FIFO_EOPS] = tail + 1;
 	__atomic_store_n(&f->eop_tail, t + 1, __ATOMIC_RELEASE);
+	f->buf[tail % EMU_XDMA_FIFO_BYTES] = *(const uint8_t *)byte;
+	__atomic_store_n(&f->tail, tail + 1, __ATOMIC_RELEASE);
 	return true;
 }
 
 uint64_t emu_xdma_fifo_get(struct emu_xdma_fifo *f, void *dst, uint64_t len, bool *eop)
 {
-	uint64_t eh = f->eop_head, et = __atomic_load_n(&f->eop_tail, __ATOMIC_ACQUIRE);
+	/* tail before the packet ends (they are published the other way round) */
 	uint64_t head = f->head, tail = __atomic_load_n(&f->tail, __ATOMIC_ACQUIRE);
-	uint64_t end = eh != et ? f->eop[eh % EMU_XDMA_FIFO_EOPS] : tail;
-	uint64_t n = VPIO_MIN(len, end - head);
+	uint64_t eh = f->eop_head, et = __atomic_load_n(&f->eop_tail, __ATOMIC_ACQUIRE);
+	uint64_t mark = eh != et ? f->eop[eh % EMU_XDMA_FIFO_EOPS] : UINT64_MAX;
+	uint64_t n = VPIO_MIN(len, VPIO_MIN(mark, tail) - head);
 
 	*eop = false;
 	if (n > 0 && dst != NULL)
 		ring_copy(f, head, dst, n, false);
 	if (n > 0)
 		__atomic_store_n(&f->head, head + n, __ATOMIC_RELEASE);
-	if (eh != et && head + n == end) {
+	if (head + n == mark) {
 		*eop = true;
 		__atomic_store_n(&f->eop_head, eh + 1, __ATOMIC_RELEASE);
 	}

@@ -16,7 +16,8 @@
 
 static int reg(void)
 {
-	return fx_register_data();
+	return fx_register_device() || fx_register_data() || fx_register_stream() || fx_register_threads() ||
+	       fx_register_bad_input();
 }
 
 int main(int argc, char **argv)
