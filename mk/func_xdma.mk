@@ -7,3 +7,4 @@ src test/func/xdma/device.c
 src test/func/xdma/stream.c
 src test/func/xdma/threads.c
 src test/func/xdma/bad_input.c
+src test/func/xdma/faults.c

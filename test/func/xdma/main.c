@@ -17,7 +17,7 @@
 static int reg(void)
 {
 	return fx_register_device() || fx_register_data() || fx_register_stream() || fx_register_threads() ||
-	       fx_register_bad_input();
+	       fx_register_bad_input() || fx_register_faults();
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Every injected fault: the transfer the engine was on ends with an error
+ * (-EIO, or -ETIMEDOUT when nothing says so), those behind it on the
+ * engine with -ECANCELED, one line decodes what happened, and the channel
+ * goes on: the next transfer succeeds and its data is right.  With errwb=0
+ * the card writes no writeback when an error stops it (as seen on real
+ * hardware for some errors): the timeout finds it, and Status still says
+ * what it was.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "func_xdma.h"
+
+#define TIMEOUT_MS 100u
+
+struct fcase {
+	enum vpio_emu_xdma_fault fault;
+	uint64_t param;
+	int want;
+	const char *h2c_log, *c2h_log; /* in the error line */
+};
+
+/* Transfers of 4 KiB from slot i of a 4-slot buffer. */
+static int xfer(struct vpio_xdma_chan *ch, bool c2h, struct fx_buf *b, unsigned i, struct fx_cpl *w)
+{
+	return c2h ? vpio_xdma_c2h(ch, i * 4096, b->p + i * 4096, 4096, fx_cb, &w[i])
+		   : vpio_xdma_h2c(ch, i * 4096, b->p + i * 4096, 4096, fx_cb, &w[i]);
+}
+
+static void wait_all(struct vpio_xdma_chan *ch, struct fx_cpl *w, unsigned n)
+{
+	uint64_t end = fx_now_ms() + 5000;
+	unsigned done = 0;
+
+	while (done < n && fx_now_ms() < end) {
+		CU_ASSERT(vpio_xdma_poll(ch, 0) >= 0);
+		done = 0;
+		for (unsigned i = 0; i < n; i++)
+			done += w[i].done;
+	}
+	CU_ASSERT_EQUAL(done, n);
+}
+
+/* After a fault: a clean round trip through both channels. */
+static void goes_on(struct vpio_xdma_chan *h, struct vpio_xdma_chan *c, struct fx_buf *b)
+{
+	struct fx_buf back;
+
+	CU_ASSERT_FATAL(fx_buf_alloc(&back, 4096, 0));
+	fx_fill(b->p, 4096, fx_rand());
+	CU_ASSERT_EQUAL(vpio_xdma_h2c_sync(h, 0x8000, b->p, 4096), 0);
+	CU_ASSERT_EQUAL(vpio_xdma_c2h_sync(c, 0x8000, back.p, 4096, NULL), 0);
+	CU_ASSERT_EQUAL(memcmp(back.p, b->p, 4096), 0);
+	CU_ASSERT(fx_guard_ok(&back));
+	fx_buf_free(&back);
+}
+
+/* Inject f on one engine, queue three transfers as one batch. */
+static void one_case(struct vpio_xdma_dev *d, struct vpio_xdma_chan **ch, const struct fcase *f, bool c2h,
+		     struct fx_buf *b)
+{
+	struct fx_cpl w[3] = { { 0 } };
+	const char *want_log = c2h ? f->c2h_log : f->h2c_log;
+
+	CU_ASSERT_EQUAL(vpio_emu_xdma_inject(fx_emu(d), c2h, 0, f->fault, f->param), 0);
+	vpio_test_log_capture();
+	for (unsigned i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(xfer(ch[c2h], c2h, b, i, w), 0);
+	wait_all(ch[c2h], w, 3);
+	CU_ASSERT_EQUAL(vpio_test_log_errors(), 1);
+	CU_ASSERT(vpio_test_log_has(want_log));
+	if (!vpio_test_log_has(want_log))
+		printf("\n    fault %d %s: wanted '%s' in: %s", (int)f->fault, c2h ? "C2H" : "H2C", want_log,
+		       vpio_test_log_buf.text);
+	vpio_test_log_release();
+	CU_ASSERT_EQUAL(w[0].last.status, f->want);
+	CU_ASSERT_EQUAL(w[1].last.status, -ECANCELED);
+	CU_ASSERT_EQUAL(w[2].last.status, -ECANCELED);
+	goes_on(ch[0], ch[1], b);
+}
+
+static void run_cases(const char *card, const struct fcase *cases, size_t n)
+{
+	struct vpio_xdma_chan_opts o;
+	struct vpio_xdma_dev *d = fx_attach(card);
+	struct vpio_xdma_chan *ch[2];
+	struct vpio_xdma_chan_stats st[2];
+	struct fx_buf b;
+
+	CU_ASSERT_FATAL(d != NULL);
+	vpio_xdma_chan_opts_init(&o, sizeof(o));
+	o.timeout_ms = TIMEOUT_MS;
+	ch[0] = fx_open(d, VPIO_XDMA_H2C, 0, &o);
+	ch[1] = fx_open(d, VPIO_XDMA_C2H, 0, &o);
+	CU_ASSERT_FATAL(ch[0] && ch[1] && fx_buf_alloc(&b, 4 * 4096, 0));
+	for (size_t i = 0; i < n; i++) {
+		one_case(d, ch, &cases[i], false, &b);
+		one_case(d, ch, &cases[i], true, &b);
+	}
+	for (int k = 0; k < 2; k++) {
+		vpio_xdma_chan_get_stats(ch[k], &st[k]);
+		CU_ASSERT_EQUAL(st[k].engine_errors + st[k].timeouts, n);
+		CU_ASSERT_EQUAL(st[k].failed, 3 * n);
+	}
+	CU_ASSERT(fx_guard_ok(&b));
+	CU_ASSERT_EQUAL(fx_host_errors(d), 0);
+	fx_buf_free(&b);
+	vpio_xdma_chan_close(ch[0]);
+	vpio_xdma_chan_close(ch[1]);
+	vpio_xdma_detach(d);
+}
+
+static void test_faults_errwb(void)
+{
+	static const struct fcase cases[] = {
+		{ VPIO_EMU_XDMA_FAULT_DMA, 0, -EIO, "read error (host): unsupported request", "read error (card): slave error" },
+		{ VPIO_EMU_XDMA_FAULT_DESC, 0, -EIO, "magic stopped (bad descriptor), descriptor error: unsupported request",
+		  "magic stopped (bad descriptor), descriptor error: unsupported request" },
+		{ VPIO_EMU_XDMA_FAULT_MAGIC, 0, -EIO, "Status 0x00000010 (magic stopped", "Status 0x00000010 (magic stopped" },
+		{ VPIO_EMU_XDMA_FAULT_CORRUPT_WB, 0, -EIO, "corrupt writeback word 0x7f000001", "corrupt writeback word 0x7f000001" },
+		{ VPIO_EMU_XDMA_FAULT_CORRUPT_WB, 0x00ffffff, -EIO, "corrupt writeback word 0x00ffffff (chain of 3",
+		  "corrupt writeback word 0x00ffffff (chain of 3" },
+		{ VPIO_EMU_XDMA_FAULT_STUCK, 0, -ETIMEDOUT, "no progress for 100 ms", "no progress for 100 ms" },
+		{ VPIO_EMU_XDMA_FAULT_DROP_WB, 3, -ETIMEDOUT, "3 of 3 descriptors done", "3 of 3 descriptors done" },
+	};
+
+	run_cases(FX_FAULT, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* No writeback on an error stop: the timeout finds it, Status says what. */
+static void test_faults_no_errwb(void)
+{
+	static const struct fcase cases[] = {
+		{ VPIO_EMU_XDMA_FAULT_DMA, 0, -ETIMEDOUT, "no progress for 100 ms (stuck engine, or a lost writeback); Status 0x00000200 (read error (host): unsupported request)",
+		  "Status 0x00000400 (read error (card): slave error)" },
+		{ VPIO_EMU_XDMA_FAULT_DESC, 0, -ETIMEDOUT, "Status 0x00080010", "Status 0x00080010" },
+		{ VPIO_EMU_XDMA_FAULT_MAGIC, 0, -ETIMEDOUT, "Status 0x00000010", "Status 0x00000010" },
+	};
+
+	run_cases(FX_FAULT_NOWB, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* A lost writeback that a later one covers changes nothing; transfers
+ * queued behind a failed batch (not yet on the engine) run normally. */
+static void test_covered_and_queued(void)
+{
+	struct vpio_xdma_chan_opts o;
+	struct vpio_xdma_dev *d = fx_attach(FX_FAULT);
+	struct vpio_xdma_chan *h;
+	struct fx_cpl w[4] = { { 0 } };
+	struct fx_buf b;
+
+	CU_ASSERT_FATAL(d != NULL);
+	vpio_xdma_chan_opts_init(&o, sizeof(o));
+	o.timeout_ms = TIMEOUT_MS;
+	h = fx_open(d, VPIO_XDMA_H2C, 0, &o);
+	CU_ASSERT_FATAL(h && fx_buf_alloc(&b, 4 * 4096, 0));
+	CU_ASSERT_EQUAL(vpio_emu_xdma_inject(fx_emu(d), false, 0, VPIO_EMU_XDMA_FAULT_DROP_WB, 1), 0);
+	for (unsigned i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(xfer(h, false, &b, i, w), 0);
+	wait_all(h, w, 3);
+	for (unsigned i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(w[i].last.status, 0);
+	/* stuck with one on the engine and three queued behind it */
+	memset(w, 0, sizeof(w));
+	CU_ASSERT_EQUAL(vpio_emu_xdma_inject(fx_emu(d), false, 0, VPIO_EMU_XDMA_FAULT_STUCK, 0), 0);
+	CU_ASSERT_EQUAL(xfer(h, false, &b, 0, w), 0);
+	CU_ASSERT_EQUAL(vpio_xdma_poll(h, 0), 0);
+	for (unsigned i = 1; i < 4; i++)
+		CU_ASSERT_EQUAL(xfer(h, false, &b, i, w), 0);
+	vpio_test_log_capture();
+	wait_all(h, w, 4);
+	CU_ASSERT_EQUAL(vpio_test_log_errors(), 1);
+	vpio_test_log_release();
+	CU_ASSERT_EQUAL(w[0].last.status, -ETIMEDOUT);
+	for (unsigned i = 1; i < 4; i++)
+		CU_ASSERT_EQUAL(w[i].last.status, 0);
+	CU_ASSERT(fx_guard_ok(&b));
+	fx_buf_free(&b);
+	vpio_xdma_chan_close(h);
+	vpio_xdma_detach(d);
+}
+
+/* Stream engines: a C2H stream DMA fault and a stuck H2C stream. */
+static void test_stream_faults(void)
+{
+	struct vpio_xdma_chan_opts o;
+	struct vpio_xdma_dev *d = fx_attach(FX_SFAULT);
+	struct vpio_xdma_chan *h, *c;
+	struct vpio_xdma_cpl cpl;
+	struct fx_buf a, b;
+
+	CU_ASSERT_FATAL(d != NULL);
+	vpio_xdma_chan_opts_init(&o, sizeof(o));
+	o.timeout_ms = TIMEOUT_MS;
+	h = fx_open(d, VPIO_XDMA_H2C, 0, &o);
+	c = fx_open(d, VPIO_XDMA_C2H, 0, &o);
+	CU_ASSERT_FATAL(h && c && fx_buf_alloc(&a, 4096, 0) && fx_buf_alloc(&b, 4096, 0));
+	vpio_test_log_capture();
+	CU_ASSERT_EQUAL(vpio_emu_xdma_inject(fx_emu(d), true, 0, VPIO_EMU_XDMA_FAULT_DMA, 0), 0);
+	CU_ASSERT_EQUAL(vpio_xdma_c2h_sync(c, 0, b.p, 4096, NULL), -ETIMEDOUT);
+	CU_ASSERT(vpio_test_log_has("read error (card): slave error"));
+	CU_ASSERT_EQUAL(vpio_emu_xdma_inject(fx_emu(d), false, 0, VPIO_EMU_XDMA_FAULT_STUCK, 0), 0);
+	CU_ASSERT_EQUAL(vpio_xdma_h2c_sync(h, 0, a.p, 4096), -ETIMEDOUT);
+	CU_ASSERT_EQUAL(vpio_test_log_errors(), 2);
+	vpio_test_log_release();
+	/* both go on */
+	fx_fill(a.p, 4096, 3);
+	CU_ASSERT_EQUAL(vpio_xdma_h2c_sync(h, 0, a.p, 4096), 0);
+	CU_ASSERT_EQUAL(vpio_xdma_c2h_sync(c, 0, b.p, 4096, &cpl), 0);
+	CU_ASSERT_EQUAL(cpl.len, 4096);
+	CU_ASSERT(cpl.eop);
+	CU_ASSERT_EQUAL(memcmp(a.p, b.p, 4096), 0);
+	CU_ASSERT(fx_guard_ok(&a) && fx_guard_ok(&b));
+	fx_buf_free(&a);
+	fx_buf_free(&b);
+	vpio_xdma_chan_close(h);
+	vpio_xdma_chan_close(c);
+	vpio_xdma_detach(d);
+}
+
+int fx_register_faults(void)
+{
+	VPIO_SUITE("xdma_faults", NULL, NULL);
+	VPIO_TEST(test_faults_errwb);
+	VPIO_TEST(test_faults_no_errwb);
+	VPIO_TEST(test_covered_and_queued);
+	VPIO_TEST(test_stream_faults);
+	return 0;
+}
