@@ -107,8 +107,9 @@ enum vpio_emu_xdma_fault {
 					 * (0: the count with the reserved bits 30:24 set) */
 	VPIO_EMU_XDMA_FAULT_DMA,	/* the next descriptor's data access fails: H2C read error
 					 * (unsupported request), C2H read error (slave error) */
-	VPIO_EMU_XDMA_FAULT_STUCK,	/* before the next descriptor the engine stops making
-					 * progress (Status busy) until Run is cleared */
+	VPIO_EMU_XDMA_FAULT_STUCK,	/* the engine stops making progress (Status busy) before
+					 * its next descriptor, or at the start of its next run,
+					 * until Run is cleared */
 	VPIO_EMU_XDMA_FAULT_DESC,	/* the next descriptor fetch fails: descriptor error
 					 * (unsupported request) and magic stopped */
 	VPIO_EMU_XDMA_FAULT_MAGIC,	/* the next descriptor fetched has a bad magic */

@@ -263,6 +263,8 @@ static bool step(struct emu_xdma_engine *e)
 static void begin_run(struct emu_xdma_engine *e, uint32_t seq)
 {
 	e->seen_seq = seq;
+	/* a run that begins with STUCK armed is held until Run is cleared */
+	e->stuck = (__atomic_load_n(&e->fault_bits, __ATOMIC_ACQUIRE) & EMU_XF_STUCK) != 0;
 	/* busy first, then look at Run: a driver that cleared Run and then
 	 * read busy = 0 is sure that this run touches nothing */
 	__atomic_fetch_or(status(e), VPIO_XDMA_ST_BUSY, __ATOMIC_SEQ_CST);
@@ -271,7 +273,6 @@ static void begin_run(struct emu_xdma_engine *e, uint32_t seq)
 		return;
 	}
 	e->running = true;
-	e->stuck = (__atomic_load_n(&e->fault_bits, __ATOMIC_ACQUIRE) & EMU_XF_STUCK) != 0;
 	e->cur = __atomic_load_n(&e->start_desc, __ATOMIC_RELAXED);
 	e->cur_adj = __atomic_load_n(&e->start_adj, __ATOMIC_RELAXED);
 	e->count = 0;

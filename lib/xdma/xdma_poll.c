@@ -179,6 +179,14 @@ static uint32_t chain_fail(struct vpio_xdma_chan *ch, int err, const char *why, 
 	int rc = xdma_engine_stop(ch, XDMA_STOP_WAIT_MS, &st);
 
 	hw = xdma_rd(ch->dev, ch->base + VPIO_XDMA_CH_COMPLETED);
+	if (err == -ETIMEDOUT) {
+		/* the engine is stopped and its Status read (which no earlier
+		 * writeback can pass): a writeback that came late is final */
+		uint32_t w = __atomic_load_n(ch->wb, __ATOMIC_ACQUIRE), c = w & VPIO_XDMA_WB_COUNT_MASK;
+
+		if (!(w & VPIO_XDMA_WB_RESERVED) && c <= ch->chain_n && c > good)
+			good = c;
+	}
 	n = reap(ch, good, UINT32_MAX);
 	failing = ch->x_run - ch->x_head;
 	behind = failing ? failing - 1 : 0;
