@@ -99,7 +99,7 @@ else
 		has "vpio-xdma-info lists vendor 0x10ee devices" "Xilinx/AMD devices \(vendor 0x10ee\)"
 	X='emu:xdma?h2c=2&c2h=1&mem=16M&bars=user,cfg,bypass'
 	expect 0 "vpio-xdma-info -a $X" "$XINFO" -a "$X" &&
-		has "vpio-xdma-info: BARs, config block, channels" "^XDMA card emu:xdma0 \(10ee:[0-9a-f]{4}, emulated\)" \
+		has "vpio-xdma-info: BARs, config block, channels" "^XDMA card emu:xdma \(10ee:[0-9a-f]{4}, emulated\)" \
 			"DMA config BAR +: BAR 1, 64 KiB" "User \(AXI-Lite\) +: BAR 0, 64 KiB" "DMA bypass +: BAR 2, 16 MiB" \
 			"Config block +: version 6 " "Card memory +: 16 MiB" "Channels +: 2 H2C, 1 C2H" \
 			"H2C 1 +: AXI4 memory-mapped, version 6 .*alignment 1, length granularity 1, 64 address bits"
