@@ -20,7 +20,7 @@
 
 #include "xdma_internal.h"
 
-#define SPIN_NS 50000ull	/* busy-poll this long after work */
+#define SPIN_NS 5000ull	/* busy-poll this long after work (short: engines share a core) */
 #define YIELD_NS 2000000ull	/* then yield until this */
 #define NAP_NS 100000000ull	/* then 20 us naps until this, then 1 ms */
 /* descriptor error: unsupported request */
