@@ -9,7 +9,3 @@ src test/func/xdma/threads.c
 src test/func/xdma/bad_input.c
 src test/func/xdma/faults.c
 
-# the transfer loop test/func/xdma_nosyscall.sh counts system calls of (not
-# run directly by test/run.sh)
-test xdma_nosyscall
-src test/func/xdma/nosyscall_io.c

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <vpio/env.h>
 #include <vpio/pci.h>
 #include <vpio/xdma.h>
 
@@ -128,49 +127,38 @@ static int show(const char *addr)
 	return 0;
 }
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: vpio-xdma-info [-a ADDR]...\n"
-		   "  no -a     list Xilinx/AMD (0x10ee) devices and whether vpio can use them\n"
-		   "  -a ADDR   show an XDMA card: a PCI address bound to vfio-pci (0000:01:00.0)\n"
-		   "            or an emulated one (emu:xdma, emu:xdma0?h2c=4&c2h=4&bars=user,cfg)\n");
-}
+static const char g_usage[] =
+	"usage: vpio-xdma-info [-a ADDR]...\n"
+	"  no -a     list Xilinx/AMD (0x10ee) devices and whether vpio can use them\n"
+	"  -a ADDR   show an XDMA card: a PCI address bound to vfio-pci (0000:01:00.0)\n"
+	"            or an emulated one (emu:xdma, emu:xdma0?h2c=4&c2h=4&bars=user,cfg)\n";
 
+/* Attaching maps BARs and reads registers: no DMA memory, so no
+ * vpio_env_init() (and no DPDK) is needed. */
 int main(int argc, char **argv)
 {
 	const char *addrs[MAX_ADDRS];
-	struct vpio_env_opts eo;
 	int c, n = 0, rc = 0;
 
 	while ((c = getopt(argc, argv, "a:h")) != -1) {
-		if (c == 'a' && n < MAX_ADDRS) {
-			addrs[n++] = optarg;
-			continue;
+		if (c != 'a' || n == MAX_ADDRS) {
+			if (c == 'a')
+				fprintf(stderr, "vpio-xdma-info: at most %d -a\n", MAX_ADDRS);
+			fputs(g_usage, c == 'h' ? stdout : stderr);
+			return c == 'h' ? 0 : 2;
 		}
-		if (c == 'a')
-			fprintf(stderr, "vpio-xdma-info: at most %d -a\n", MAX_ADDRS);
-		usage(c == 'h' ? stdout : stderr);
-		return c == 'h' ? 0 : 2;
+		addrs[n++] = optarg;
 	}
-	if (optind != argc) {
-		usage(stderr);
+	if (optind < argc) {
+		fputs(g_usage, stderr);
 		return 2;
 	}
 	if (n == 0)
 		return list_devices();
-	vpio_env_opts_init(&eo);
-	eo.name = "vpio-xdma-info";
-	eo.mem_size_mb = 32;
-	eo.quiet = true;
-	if (vpio_env_init(&eo) != 0) {
-		fprintf(stderr, "vpio-xdma-info: cannot initialize the environment (see the line above)\n");
-		return 1;
-	}
 	for (int k = 0; k < n; k++) {
 		if (k > 0)
-			printf("\n");
+			putchar('\n');
 		rc |= show(addrs[k]);
 	}
-	vpio_env_fini();
 	return rc;
 }

@@ -188,6 +188,17 @@ static int start_engines(struct vpio_emu_xdma *x)
 	return 0;
 }
 
+static void init_fields(struct vpio_emu_xdma *x, const char *canon, unsigned idx, const struct emu_xdma_opts *o)
+{
+	snprintf(x->name, sizeof(x->name), "%s", canon);
+	x->idx = idx;
+	x->opts = *o;
+	x->host_err_logs = HOST_ERR_LOG_LINES;
+	pthread_mutex_init(&x->lock, NULL);
+	pthread_cond_init(&x->cond, NULL);
+	layout_bars(x);
+}
+
 static int create(const char *canon, unsigned idx, const struct emu_xdma_opts *o, struct vpio_emu_xdma **out)
 {
 	struct vpio_emu_xdma *x = calloc(1, sizeof(*x));
@@ -197,26 +208,17 @@ static int create(const char *canon, unsigned idx, const struct emu_xdma_opts *o
 		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: out of memory for the device", canon);
 		return -ENOMEM;
 	}
-	snprintf(x->name, sizeof(x->name), "%s", canon);
-	x->idx = idx;
-	x->opts = *o;
-	x->host_err_logs = HOST_ERR_LOG_LINES;
-	pthread_mutex_init(&x->lock, NULL);
-	pthread_cond_init(&x->cond, NULL);
-	layout_bars(x);
+	init_fields(x, canon, idx, o);
 	rc = alloc_state(x);
 	if (rc == 0) {
 		emu_xdma_regs_init(x);
 		emu_xdma_cfg_init(x);
 		rc = start_engines(x);
 	}
-	if (rc == 0) {
-		x->watch = vpio_mem_map_alloc(0, &g_watch_ops, x);
-		if (x->watch == NULL) {
-			vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: cannot watch memory unregistrations (memory map allocation failed)",
-				 canon);
-			rc = -ENOMEM;
-		}
+	if (rc == 0 && (x->watch = vpio_mem_map_alloc(0, &g_watch_ops, x)) == NULL) {
+		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: cannot watch memory unregistrations (memory map allocation failed)",
+			 canon);
+		rc = -ENOMEM;
 	}
 	if (rc != 0) {
 		free_xdma(x);
@@ -290,21 +292,21 @@ void emu_xdma_destroy_all(void)
 	sweep(false);
 }
 
-/* An existing device may be opened again with no or the same options. */
+/* An existing device may be opened again, closed and with no or the
+ * same options. */
 static int reopen_check(struct vpio_emu_xdma *x, const struct emu_xdma_opts *o)
 {
 	const char *k = emu_xdma_opts_conflict(&x->opts, o);
+	bool busy = __atomic_load_n(&x->open, __ATOMIC_ACQUIRE);
 
-	if (k != NULL) {
+	if (k == NULL && !busy)
+		return 0;
+	if (k != NULL)
 		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s exists with a different '%s' option; open it without options, or vpio_emu_destroy() it first",
 			 x->name, k);
-		return -EEXIST;
-	}
-	if (__atomic_load_n(&x->open, __ATOMIC_ACQUIRE)) {
+	else
 		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s is already open (one device handle at a time); close it first", x->name);
-		return -EBUSY;
-	}
-	return 0;
+	return k != NULL ? -EEXIST : -EBUSY;
 }
 
 static int add(struct vpio_emu_xdma *x)

@@ -54,7 +54,7 @@ static void status_set(struct emu_xdma_engine *e, uint32_t bits)
 static void go_idle(struct emu_xdma_engine *e)
 {
 	if (e->stuck) { /* the STUCK fault ends with the run it held */
-		__atomic_fetch_and(&e->fault_bits, ~EMU_XF_STUCK, __ATOMIC_ACQ_REL);
+		__atomic_fetch_and(&e->fault_bits, ~EMU_XF(STUCK), __ATOMIC_ACQ_REL);
 		e->stuck = false;
 	}
 	e->running = false;
@@ -76,15 +76,15 @@ static void writeback(struct emu_xdma_engine *e)
 
 	if (__builtin_expect(__atomic_load_n(&e->fault_bits, __ATOMIC_ACQUIRE) != 0, 0)) {
 		pthread_mutex_lock(&x->lock);
-		if ((e->fault_bits & EMU_XF_DROP_WB) && e->drop_wb_left > 0) {
+		if ((e->fault_bits & EMU_XF(DROP_WB)) && e->drop_wb_left > 0) {
 			if (--e->drop_wb_left == 0)
-				__atomic_fetch_and(&e->fault_bits, ~EMU_XF_DROP_WB, __ATOMIC_RELEASE);
+				__atomic_fetch_and(&e->fault_bits, ~EMU_XF(DROP_WB), __ATOMIC_RELEASE);
 			pthread_mutex_unlock(&x->lock);
 			return;
 		}
-		if (e->fault_bits & EMU_XF_CORRUPT_WB) {
+		if (e->fault_bits & EMU_XF(CORRUPT_WB)) {
 			word = e->corrupt_word ? e->corrupt_word : word | VPIO_XDMA_WB_RESERVED;
-			__atomic_fetch_and(&e->fault_bits, ~EMU_XF_CORRUPT_WB, __ATOMIC_RELEASE);
+			__atomic_fetch_and(&e->fault_bits, ~EMU_XF(CORRUPT_WB), __ATOMIC_RELEASE);
 		}
 		pthread_mutex_unlock(&x->lock);
 	}
@@ -123,7 +123,7 @@ static bool fetch_block(struct emu_xdma_engine *e)
 	uint32_t n = e->cur_adj + 1;
 	const void *p;
 
-	if (emu_xdma_take_fault(e, EMU_XF_DESC)) {
+	if (emu_xdma_take_fault(e, EMU_XF(DESC))) {
 		emu_xdma_engine_error(e, VPIO_XDMA_ST_MAGIC_STOPPED | ST_DESC_UR,
 				      "injected descriptor fetch error");
 		return false;
@@ -147,7 +147,7 @@ static bool fetch_block(struct emu_xdma_engine *e)
 				      "descriptor fetch IOMMU fault");
 		return false;
 	}
-	if (emu_xdma_take_fault(e, EMU_XF_MAGIC)) {
+	if (emu_xdma_take_fault(e, EMU_XF(MAGIC))) {
 		emu_xdma_engine_error(e, VPIO_XDMA_ST_MAGIC_STOPPED, "injected bad descriptor magic");
 		return false;
 	}
@@ -249,7 +249,7 @@ static bool step(struct emu_xdma_engine *e)
 		go_idle(e);
 		return true;
 	}
-	if (__builtin_expect(__atomic_load_n(&e->fault_bits, __ATOMIC_ACQUIRE) & EMU_XF_STUCK, 0)) {
+	if (__builtin_expect(__atomic_load_n(&e->fault_bits, __ATOMIC_ACQUIRE) & EMU_XF(STUCK), 0)) {
 		e->stuck = true; /* until Run is cleared (above) */
 		return false;
 	}
@@ -264,7 +264,7 @@ static void begin_run(struct emu_xdma_engine *e, uint32_t seq)
 {
 	e->seen_seq = seq;
 	/* a run that begins with STUCK armed is held until Run is cleared */
-	e->stuck = (__atomic_load_n(&e->fault_bits, __ATOMIC_ACQUIRE) & EMU_XF_STUCK) != 0;
+	e->stuck = (__atomic_load_n(&e->fault_bits, __ATOMIC_ACQUIRE) & EMU_XF(STUCK)) != 0;
 	/* busy first, then look at Run: a driver that cleared Run and then
 	 * read busy = 0 is sure that this run touches nothing */
 	__atomic_fetch_or(status(e), VPIO_XDMA_ST_BUSY, __ATOMIC_SEQ_CST);

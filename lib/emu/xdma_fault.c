@@ -14,24 +14,11 @@ struct vpio_emu_xdma *vpio_emu_xdma_get(struct vpio_pci_device *dev)
 	return dev->priv;
 }
 
-static uint32_t fault_bit(enum vpio_emu_xdma_fault f)
-{
-	switch (f) {
-	case VPIO_EMU_XDMA_FAULT_DROP_WB: return EMU_XF_DROP_WB;
-	case VPIO_EMU_XDMA_FAULT_CORRUPT_WB: return EMU_XF_CORRUPT_WB;
-	case VPIO_EMU_XDMA_FAULT_DMA: return EMU_XF_DMA;
-	case VPIO_EMU_XDMA_FAULT_STUCK: return EMU_XF_STUCK;
-	case VPIO_EMU_XDMA_FAULT_DESC: return EMU_XF_DESC;
-	case VPIO_EMU_XDMA_FAULT_MAGIC: return EMU_XF_MAGIC;
-	default: return 0;
-	}
-}
-
 int vpio_emu_xdma_inject(struct vpio_emu_xdma *emu, bool c2h, unsigned channel, enum vpio_emu_xdma_fault fault,
 			 uint64_t param)
 {
 	struct emu_xdma_engine *e;
-	uint32_t bit = fault_bit(fault);
+	uint32_t bit = fault > VPIO_EMU_XDMA_FAULT_NONE && fault <= VPIO_EMU_XDMA_FAULT_MAGIC ? 1u << fault : 0;
 
 	if (emu == NULL) {
 		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "fault injection: no emulated XDMA device (NULL)");

@@ -30,18 +30,9 @@ enum emu_xdma_bar_kind {
 	EMU_XBAR_BYPASS,   /* DMA bypass: card memory */
 };
 
-enum emu_xdma_opt_bit {
-	EMU_XOPT_H2C = 1u << 0,
-	EMU_XOPT_C2H = 1u << 1,
-	EMU_XOPT_MEM = 1u << 2,
-	EMU_XOPT_STREAM = 1u << 3,
-	EMU_XOPT_BARS = 1u << 4,
-	EMU_XOPT_BAR64 = 1u << 5,
-	EMU_XOPT_ALIGN = 1u << 6,
-	EMU_XOPT_GRAN = 1u << 7,
-	EMU_XOPT_ADDRBITS = 1u << 8,
-	EMU_XOPT_ERRWB = 1u << 9,
-};
+/* Options, in the order of their names (xdma_opts.c); "set" has bit
+ * 1 << option for each one given. */
+enum emu_xdma_opt { XO_H2C, XO_C2H, XO_MEM, XO_STREAM, XO_BARS, XO_BAR64, XO_ALIGN, XO_GRAN, XO_ADDRBITS, XO_ERRWB, XO_COUNT };
 
 struct emu_xdma_opts {
 	uint32_t h2c, c2h;	/* channels per direction, 0..4 */
@@ -52,7 +43,7 @@ struct emu_xdma_opts {
 	bool bar64;		/* 64-bit BARs: BAR0/2/4 */
 	uint32_t align, gran, addrbits; /* the alignments register */
 	bool errwb;		/* an error stop writes the writeback word (Sts_err) */
-	uint32_t set;		/* enum emu_xdma_opt_bit given explicitly */
+	uint32_t set;		/* 1 << enum emu_xdma_opt: given explicitly */
 };
 
 void emu_xdma_opts_default(struct emu_xdma_opts *o);
@@ -92,15 +83,9 @@ uint64_t emu_xdma_fifo_get(struct emu_xdma_fifo *f, void *dst, uint64_t len, boo
 
 /* ------------------------------------------------------------ device */
 
-/* Faults armed on one engine (under the device lock; bits atomic). */
-enum emu_xdma_fault_bit {
-	EMU_XF_DROP_WB = 1u << 0,
-	EMU_XF_CORRUPT_WB = 1u << 1,
-	EMU_XF_DMA = 1u << 2,
-	EMU_XF_STUCK = 1u << 3,
-	EMU_XF_DESC = 1u << 4,
-	EMU_XF_MAGIC = 1u << 5,
-};
+/* Faults armed on an engine: bit 1 << enum vpio_emu_xdma_fault (under
+ * the device lock; the bits are atomic). */
+#define EMU_XF(name) (1u << VPIO_EMU_XDMA_FAULT_##name)
 
 struct vpio_emu_xdma;
 

@@ -193,7 +193,7 @@ uint32_t emu_xdma_move(struct emu_xdma_engine *e, const struct vpio_xdma_desc *d
 	uint64_t len = d->len & VPIO_XDMA_DESC_LEN_MASK;
 	uint64_t src = (uint64_t)d->src_hi << 32 | d->src_lo, dst = (uint64_t)d->dst_hi << 32 | d->dst_lo;
 
-	if (e->stream_done == 0 && emu_xdma_take_fault(e, EMU_XF_DMA))
+	if (e->stream_done == 0 && emu_xdma_take_fault(e, EMU_XF(DMA)))
 		return e->c2h ? RD_ERR(VPIO_XDMA_AXI_SLVERR) : RD_ERR(VPIO_XDMA_PCIE_UR);
 	if (!e->stream)
 		return move_mm(e, src, dst, len);

@@ -70,42 +70,63 @@ static int parse_num(const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
 	return errno == 0 && *end == '\0' && *out >= lo && *out <= hi ? 0 : -EINVAL;
 }
 
-/* One key=value; returns its bit, 0 for an unknown key, -EINVAL for a bad
- * value (and *what says what is accepted). */
-static int set_one(struct emu_xdma_opts *o, const char *k, char *v, const char **what)
+static const char *const g_keys[XO_COUNT] = { "h2c", "c2h", "mem", "stream", "bars", "bar64", "align", "gran",
+					       "addrbits", "errwb" };
+
+/* Numbers: [min, max] and what is accepted, per option (max 0: not a
+ * plain number). */
+static const struct {
+	uint64_t min, max;
+	const char *what;
+} g_num[XO_COUNT] = {
+	[XO_H2C] = { 0, VPIO_XDMA_MAX_CHANNELS, "0..4 (H2C channels)" },
+	[XO_C2H] = { 0, VPIO_XDMA_MAX_CHANNELS, "0..4 (C2H channels)" },
+	[XO_MEM] = { 0, 0, "a size such as 4K, 64M, 1G (a multiple of 4 KiB, at most 1T)" },
+	[XO_STREAM] = { 0, 1, "0 (AXI memory-mapped) or 1 (AXI stream loopback)" },
+	[XO_BARS] = { 0, 0, "a comma list of cfg, user, bypass in BAR order, cfg once (e.g. user,cfg,bypass)" },
+	[XO_BAR64] = { 0, 1, "0 or 1 (64-bit BARs on BAR0, 2, 4)" },
+	[XO_ALIGN] = { 1, 128, "a power of two 1..128 (address alignment in bytes)" },
+	[XO_GRAN] = { 1, 128, "a power of two 1..128 (length granularity in bytes)" },
+	[XO_ADDRBITS] = { 32, 64, "32..64 (DMA address bits)" },
+	[XO_ERRWB] = { 0, 1, "0 or 1 (an engine stopped by an error writes the writeback word)" },
+};
+
+/* Store option k = v; -EINVAL for a bad value. */
+static int set_one(struct emu_xdma_opts *o, enum emu_xdma_opt k, char *v)
 {
 	uint64_t x = 0;
 
-#define NUM(key, bit, lo, hi, field, text)                                     \
-	if (strcmp(k, key) == 0) {                                             \
-		*what = text;                                                  \
-		if (parse_num(v, lo, hi, &x) != 0)                             \
-			return -EINVAL;                                        \
-		o->field = (__typeof__(o->field))x;                            \
-		return (int)(bit);                                             \
-	}
-	NUM("h2c", EMU_XOPT_H2C, 0, VPIO_XDMA_MAX_CHANNELS, h2c, "0..4 (H2C channels)")
-	NUM("c2h", EMU_XOPT_C2H, 0, VPIO_XDMA_MAX_CHANNELS, c2h, "0..4 (C2H channels)")
-	NUM("stream", EMU_XOPT_STREAM, 0, 1, stream, "0 (AXI memory-mapped) or 1 (AXI stream loopback)")
-	NUM("bar64", EMU_XOPT_BAR64, 0, 1, bar64, "0 or 1 (64-bit BARs on BAR0, 2, 4)")
-	NUM("align", EMU_XOPT_ALIGN, 1, 128, align, "a power of two 1..128 (address alignment in bytes)")
-	NUM("gran", EMU_XOPT_GRAN, 1, 128, gran, "a power of two 1..128 (length granularity in bytes)")
-	NUM("addrbits", EMU_XOPT_ADDRBITS, 32, 64, addrbits, "32..64 (DMA address bits)")
-	NUM("errwb", EMU_XOPT_ERRWB, 0, 1, errwb, "0 or 1 (an engine stopped by an error writes the writeback word)")
-#undef NUM
-	if (strcmp(k, "mem") == 0) {
-		*what = "a size such as 4K, 64M, 1G (a multiple of 4 KiB, at most 1T)";
+	if (k == XO_BARS)
+		return parse_bars(v, o);
+	if (k == XO_MEM) {
 		/* TODO(h-setup): vpio_util_parse_size() once it is on main */
 		if (vpio_parse_size(v, &x) != 0 || x == 0 || x % 4096 != 0 || x > EMU_XDMA_MAX_MEM)
 			return -EINVAL;
 		o->mem = x;
-		return EMU_XOPT_MEM;
+		return 0;
 	}
-	if (strcmp(k, "bars") == 0) {
-		*what = "a comma list of cfg, user, bypass in BAR order, cfg once (e.g. user,cfg,bypass)";
-		return parse_bars(v, o) == 0 ? EMU_XOPT_BARS : -EINVAL;
+	if (parse_num(v, g_num[k].min, g_num[k].max, &x) != 0)
+		return -EINVAL;
+	{
+		uint32_t *num[XO_COUNT] = { [XO_H2C] = &o->h2c, [XO_C2H] = &o->c2h, [XO_ALIGN] = &o->align,
+					    [XO_GRAN] = &o->gran, [XO_ADDRBITS] = &o->addrbits };
+		bool *flag[XO_COUNT] = { [XO_STREAM] = &o->stream, [XO_BAR64] = &o->bar64, [XO_ERRWB] = &o->errwb };
+
+		if (num[k] != NULL)
+			*num[k] = (uint32_t)x;
+		else
+			*flag[k] = x != 0;
 	}
 	return 0;
+}
+
+static int find_key(const char *k)
+{
+	for (int i = 0; i < XO_COUNT; i++) {
+		if (strcmp(g_keys[i], k) == 0)
+			return i;
+	}
+	return -1;
 }
 
 int emu_xdma_opts_parse(const char *name, const char *str, struct emu_xdma_opts *o)
@@ -123,30 +144,26 @@ int emu_xdma_opts_parse(const char *name, const char *str, struct emu_xdma_opts 
 	strcpy(copy, str);
 	for (char *kv = strtok_r(copy, "&", &save); kv != NULL; kv = strtok_r(NULL, "&", &save)) {
 		char *eq = strchr(kv, '=');
-		const char *what = "";
-		int bit;
+		int k;
 
-		if (eq == NULL) {
-			vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: malformed option '%s' (expected key=value; keys: %s)", name, kv,
-				 XOPT_KEYS);
+		if (eq != NULL)
+			*eq = '\0';
+		k = eq != NULL ? find_key(kv) : -1;
+		if (k < 0) {
+			vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: %s option '%s' (expected key=value; keys: %s)", name,
+				 eq == NULL ? "malformed" : "unknown", kv, XOPT_KEYS);
 			return -EINVAL;
 		}
-		*eq = '\0';
-		bit = set_one(o, kv, eq + 1, &what);
-		if (bit == 0) {
-			vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: unknown option '%s' (options: %s)", name, kv, XOPT_KEYS);
-			return -EINVAL;
-		}
-		if (bit < 0) {
+		if (set_one(o, (enum emu_xdma_opt)k, eq + 1) != 0) {
 			vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: invalid value '%s' for option '%s' (accepted: %s)", name, eq + 1,
-				 kv, what);
+				 kv, g_num[k].what);
 			return -EINVAL;
 		}
-		if (o->set & (uint32_t)bit) {
+		if (o->set & (1u << k)) {
 			vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: option '%s' is given twice", name, kv);
 			return -EINVAL;
 		}
-		o->set |= (uint32_t)bit;
+		o->set |= 1u << k;
 	}
 	if (!vpio_is_pow2(o->align) || !vpio_is_pow2(o->gran)) {
 		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: options 'align=%u' and 'gran=%u' must be powers of two", name, o->align,
@@ -163,30 +180,21 @@ int emu_xdma_opts_parse(const char *name, const char *str, struct emu_xdma_opts 
 
 const char *emu_xdma_opts_conflict(const struct emu_xdma_opts *have, const struct emu_xdma_opts *want)
 {
-	static const struct {
-		uint32_t bit;
-		const char *key;
-	} keys[] = {
-		{ EMU_XOPT_H2C, "h2c" },     { EMU_XOPT_C2H, "c2h" },	  { EMU_XOPT_MEM, "mem" },
-		{ EMU_XOPT_STREAM, "stream" }, { EMU_XOPT_BARS, "bars" },   { EMU_XOPT_BAR64, "bar64" },
-		{ EMU_XOPT_ALIGN, "align" }, { EMU_XOPT_GRAN, "gran" },	  { EMU_XOPT_ADDRBITS, "addrbits" },
-		{ EMU_XOPT_ERRWB, "errwb" },
-	};
-	bool diff[16] = { false };
+	bool diff[XO_COUNT];
 
-	diff[0] = have->h2c != want->h2c;
-	diff[1] = have->c2h != want->c2h;
-	diff[2] = have->mem != want->mem;
-	diff[3] = have->stream != want->stream;
-	diff[4] = have->nbars != want->nbars || memcmp(have->bars, want->bars, sizeof(have->bars)) != 0;
-	diff[5] = have->bar64 != want->bar64;
-	diff[6] = have->align != want->align;
-	diff[7] = have->gran != want->gran;
-	diff[8] = have->addrbits != want->addrbits;
-	diff[9] = have->errwb != want->errwb;
-	for (size_t i = 0; i < VPIO_ARRAY_SIZE(keys); i++) {
-		if ((want->set & keys[i].bit) && diff[i])
-			return keys[i].key;
+	diff[XO_H2C] = have->h2c != want->h2c;
+	diff[XO_C2H] = have->c2h != want->c2h;
+	diff[XO_MEM] = have->mem != want->mem;
+	diff[XO_STREAM] = have->stream != want->stream;
+	diff[XO_BARS] = have->nbars != want->nbars || memcmp(have->bars, want->bars, sizeof(have->bars)) != 0;
+	diff[XO_BAR64] = have->bar64 != want->bar64;
+	diff[XO_ALIGN] = have->align != want->align;
+	diff[XO_GRAN] = have->gran != want->gran;
+	diff[XO_ADDRBITS] = have->addrbits != want->addrbits;
+	diff[XO_ERRWB] = have->errwb != want->errwb;
+	for (int i = 0; i < XO_COUNT; i++) {
+		if ((want->set & (1u << i)) && diff[i])
+			return g_keys[i];
 	}
 	return NULL;
 }

@@ -162,33 +162,26 @@ static void bar_write32(struct vpio_pci_device *dev, unsigned bar, uint64_t off,
 		__atomic_store_n(w, val, __ATOMIC_RELEASE);
 }
 
-const struct vpio_pci_device_ops emu_xdma_pci_ops = {
-	.cfg_read = cfg_read,
-	.cfg_write = cfg_write,
-	.reset = dev_reset,
-	.detach = dev_detach,
-	.bar_read32 = bar_read32,
-	.bar_write32 = bar_write32,
-};
+const struct vpio_pci_device_ops emu_xdma_pci_ops = { .cfg_read = cfg_read,	.cfg_write = cfg_write,
+						     .reset = dev_reset,	.detach = dev_detach,
+						     .bar_read32 = bar_read32, .bar_write32 = bar_write32 };
 
 int emu_xdma_pci_fill(struct vpio_emu_xdma *x, struct vpio_pci_device **out)
 {
-	struct vpio_pci_device *dev = calloc(1, sizeof(*dev));
+	struct vpio_pci_device *dev = malloc(sizeof(*dev));
 
 	if (dev == NULL) {
 		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: out of memory for the device handle", x->name);
 		return -ENOMEM;
 	}
+	*dev = (struct vpio_pci_device){
+		.info = { .addr = { XDMA_PCI_DOMAIN, (uint8_t)(x->idx >> 5), (uint8_t)(x->idx & 0x1f), 0 },
+			  .vendor_id = VPIO_XDMA_VENDOR_ID, .device_id = XDMA_PCI_DEVICE,
+			  .subvendor_id = VPIO_XDMA_VENDOR_ID, .subdevice_id = XDMA_PCI_SUBDEVICE,
+			  .class_code = XDMA_PCI_CLASS, .numa_node = -1, .iommu_group = -1, .driver = "vpio-emu" },
+		.emulated = true, .ops = &emu_xdma_pci_ops, .priv = x,
+	};
 	snprintf(dev->name, sizeof(dev->name), "%s", x->name);
-	dev->info.addr = (struct vpio_pci_addr){ XDMA_PCI_DOMAIN, (uint8_t)(x->idx >> 5), (uint8_t)(x->idx & 0x1f), 0 };
-	dev->info.vendor_id = VPIO_XDMA_VENDOR_ID;
-	dev->info.device_id = XDMA_PCI_DEVICE;
-	dev->info.subvendor_id = VPIO_XDMA_VENDOR_ID;
-	dev->info.subdevice_id = XDMA_PCI_SUBDEVICE;
-	dev->info.class_code = XDMA_PCI_CLASS;
-	dev->info.numa_node = -1;
-	dev->info.iommu_group = -1;
-	snprintf(dev->info.driver, sizeof(dev->info.driver), "vpio-emu");
 	for (unsigned b = 0; b < VPIO_PCI_BAR_MAX; b++) {
 		dev->bar[b].len = x->bar_len[b];
 		if ((int)b == x->cfg_bar)
@@ -198,9 +191,6 @@ int emu_xdma_pci_fill(struct vpio_emu_xdma *x, struct vpio_pci_device **out)
 		else if ((int)b == x->bypass_bar)
 			dev->bar[b].addr = x->mem.mem;
 	}
-	dev->emulated = true;
-	dev->ops = &emu_xdma_pci_ops;
-	dev->priv = x;
 	pthread_mutex_lock(&x->lock);
 	x->cfg[CFG_COMMAND] |= 0x06; /* memory space and bus mastering, as after vpio_pci_device_open() */
 	pthread_mutex_unlock(&x->lock);

@@ -259,16 +259,12 @@ int vpio_xdma_chan_set_timeout(struct vpio_xdma_chan *ch, uint32_t timeout_ms)
 
 int vpio_xdma_chan_get_info(const struct vpio_xdma_chan *ch, struct vpio_xdma_chan_info *info)
 {
-	struct vpio_xdma_chan_info i;
+	int64_t n = xdma_info_bytes(__func__, ch, info, offsetof(struct vpio_xdma_chan_info, engine) + sizeof(info->engine),
+				    sizeof(*info));
+	struct vpio_xdma_chan_info i = { .info_size = (size_t)n };
 
-	if (ch == NULL || info == NULL ||
-	    info->info_size < offsetof(struct vpio_xdma_chan_info, engine) + sizeof(info->engine)) {
-		xdma_err("vpio_xdma_chan_get_info: %s", ch == NULL || info == NULL ? "NULL argument"
-						: "info_size too small (set it to sizeof(struct vpio_xdma_chan_info))");
-		return -EINVAL;
-	}
-	memset(&i, 0, sizeof(i));
-	i.info_size = VPIO_MIN(info->info_size, sizeof(i));
+	if (n < 0)
+		return (int)n;
 	i.dir = ch->dir;
 	i.index = ch->index;
 	i.engine = ch->eng;
@@ -276,7 +272,7 @@ int vpio_xdma_chan_get_info(const struct vpio_xdma_chan *ch, struct vpio_xdma_ch
 	i.max_transfers = ch->opts.max_transfers;
 	i.timeout_ms = ch->opts.timeout_ms;
 	i.max_desc_len = ch->opts.max_desc_len;
-	memcpy(info, &i, i.info_size);
+	memcpy(info, &i, (size_t)n);
 	return 0;
 }
 

@@ -144,18 +144,29 @@ static uint64_t bar_len(const struct vpio_xdma_dev *d, int bar)
 	return bar >= 0 ? d->pci->bar[bar].len : 0;
 }
 
-int vpio_xdma_get_info(const struct vpio_xdma_dev *d, struct vpio_xdma_info *info)
+int64_t xdma_info_bytes(const char *fn, const void *obj, const void *info, size_t min, size_t full)
 {
-	struct vpio_xdma_info i;
+	size_t have;
 
-	if (d == NULL || info == NULL ||
-	    info->info_size < offsetof(struct vpio_xdma_info, bypass_bar_len) + sizeof(info->bypass_bar_len)) {
-		xdma_err("vpio_xdma_get_info: %s", d == NULL || info == NULL ? "NULL argument"
-						: "info_size too small (set it to sizeof(struct vpio_xdma_info))");
+	if (obj == NULL || info == NULL) {
+		xdma_err("%s: NULL argument", fn);
 		return -EINVAL;
 	}
-	memset(&i, 0, sizeof(i));
-	i.info_size = VPIO_MIN(info->info_size, sizeof(i));
+	memcpy(&have, info, sizeof(have));
+	if (have < min) {
+		xdma_err("%s: info_size %zu is below %zu; set it to the size of the struct", fn, have, min);
+		return -EINVAL;
+	}
+	return (int64_t)VPIO_MIN(have, full);
+}
+
+int vpio_xdma_get_info(const struct vpio_xdma_dev *d, struct vpio_xdma_info *info)
+{
+	int64_t n = xdma_info_bytes(__func__, d, info, offsetof(struct vpio_xdma_info, bypass_bar_len) + sizeof(uint64_t), sizeof(*info));
+	struct vpio_xdma_info i = { .info_size = (size_t)n };
+
+	if (n < 0)
+		return (int)n;
 	snprintf(i.name, sizeof(i.name), "%s", d->name);
 	i.vendor_id = d->pci->info.vendor_id;
 	i.device_id = d->pci->info.device_id;
@@ -176,7 +187,7 @@ int vpio_xdma_get_info(const struct vpio_xdma_dev *d, struct vpio_xdma_info *inf
 	i.data_width = d->data_width;
 	i.card_mem_base = d->card_base;
 	i.card_mem_size = d->card_size;
-	memcpy(info, &i, i.info_size);
+	memcpy(info, &i, (size_t)n);
 	return 0;
 }
 

@@ -29,16 +29,16 @@ static void nothing_started(struct vpio_xdma_chan *ch)
 
 static void test_null_and_direction(void)
 {
-	struct vpio_xdma_dev *d = fx_attach(FX_MM);
-	struct vpio_xdma_chan *h, *c;
 	struct vpio_xdma_chan_info ci = { .info_size = sizeof(ci) };
 	struct iovec v = { NULL, 0 };
+	struct vpio_xdma_dev *d;
+	struct vpio_xdma_chan *h, *c;
+	struct fx_pair p;
 	struct fx_buf a;
 
-	CU_ASSERT_FATAL(d != NULL);
-	h = fx_open(d, VPIO_XDMA_H2C, 0, NULL);
-	c = fx_open(d, VPIO_XDMA_C2H, 0, NULL);
-	CU_ASSERT_FATAL(h && c && fx_buf_alloc(&a, 8192, 0));
+	CU_ASSERT_FATAL(fx_pair_open(&p, FX_MM, 0, NULL, false) && fx_buf_alloc(&a, 8192, 0));
+	h = p.h;
+	c = p.c;
 	REFUSED(vpio_xdma_h2c(NULL, 0, a.p, 4096, NULL, NULL), -EINVAL);
 	REFUSED(vpio_xdma_c2h(NULL, 0, a.p, 4096, NULL, NULL), -EINVAL);
 	REFUSED(vpio_xdma_h2cv(NULL, 0, &v, 1, NULL, NULL), -EINVAL);
@@ -71,24 +71,20 @@ static void test_null_and_direction(void)
 	nothing_started(h);
 	nothing_started(c);
 	CU_ASSERT_EQUAL(vpio_xdma_h2c_sync(h, 0, a.p, 4096), 0);
-	CU_ASSERT(fx_guard_ok(&a));
-	fx_buf_free(&a);
-	vpio_xdma_chan_close(h);
-	vpio_xdma_chan_close(c);
-	vpio_xdma_detach(d);
+	fx_buf_done(&a);
+	fx_pair_close(&p);
 }
 
 static void test_card_range_and_memory(void)
 {
-	struct vpio_xdma_dev *d = fx_attach(FX_MM); /* 16 MiB of card memory */
-	struct vpio_xdma_chan *h, *c;
 	uint8_t *plain = aligned_alloc(4096, 16384);
+	struct vpio_xdma_chan *h, *c;
+	struct fx_pair p; /* 16 MiB of card memory */
 	struct fx_buf a;
 
-	CU_ASSERT_FATAL(d != NULL && plain != NULL);
-	h = fx_open(d, VPIO_XDMA_H2C, 0, NULL);
-	c = fx_open(d, VPIO_XDMA_C2H, 0, NULL);
-	CU_ASSERT_FATAL(h && c && fx_buf_alloc(&a, 8192, 0));
+	CU_ASSERT_FATAL(plain != NULL && fx_pair_open(&p, FX_MM, 0, NULL, false) && fx_buf_alloc(&a, 8192, 0));
+	h = p.h;
+	c = p.c;
 	REFUSED(vpio_xdma_h2c(h, (16u << 20) - 4095, a.p, 4096, NULL, NULL), -ERANGE);
 	REFUSED(vpio_xdma_c2h(c, 16u << 20, a.p, 1, NULL, NULL), -ERANGE);
 	REFUSED(vpio_xdma_c2h(c, UINT64_MAX - 100, a.p, 4096, NULL, NULL), -ERANGE);
@@ -101,24 +97,20 @@ static void test_card_range_and_memory(void)
 	free(plain);
 	nothing_started(h);
 	CU_ASSERT_EQUAL(vpio_xdma_h2c_sync(h, (16u << 20) - 4096, a.p, 4096), 0);
-	CU_ASSERT(fx_guard_ok(&a));
-	CU_ASSERT_EQUAL(fx_host_errors(d), 0);
-	fx_buf_free(&a);
-	vpio_xdma_chan_close(h);
-	vpio_xdma_chan_close(c);
-	vpio_xdma_detach(d);
+	fx_buf_done(&a);
+	fx_pair_close(&p);
 }
 
 /* An engine with 64-byte address alignment and 4-byte granularity. */
 static void test_alignment(void)
 {
-	struct vpio_xdma_dev *d = fx_attach(FX_ALIGN);
 	struct vpio_xdma_chan *h;
+	struct fx_pair p;
 	struct fx_buf a, b;
 
-	CU_ASSERT_FATAL(d != NULL);
-	h = fx_open(d, VPIO_XDMA_H2C, 0, NULL);
-	CU_ASSERT_FATAL(h && fx_buf_alloc(&a, 8192, 0) && fx_buf_alloc(&b, 8192, 4));
+	CU_ASSERT_FATAL(fx_pair_open(&p, FX_ALIGN, 0, NULL, true) && fx_buf_alloc(&a, 8192, 0) &&
+			fx_buf_alloc(&b, 8192, 4));
+	h = p.h;
 	/* host and card differ modulo 64 */
 	REFUSED(vpio_xdma_h2c(h, 0, a.p + 4, 64, NULL, NULL), -EINVAL);
 	REFUSED(vpio_xdma_h2c(h, 32, a.p, 64, NULL, NULL), -EINVAL);
@@ -136,29 +128,25 @@ static void test_alignment(void)
 	/* agreeing modulo 64, multiples of 4: fine, also off a 64-byte host start */
 	CU_ASSERT_EQUAL(vpio_xdma_h2c(h, 4, b.p, 128, NULL, NULL), 0);
 	CU_ASSERT_EQUAL(vpio_xdma_h2c_sync(h, 68, b.p + 64, 256), 0);
-	CU_ASSERT(fx_guard_ok(&a) && fx_guard_ok(&b));
-	CU_ASSERT_EQUAL(fx_host_errors(d), 0);
-	fx_buf_free(&a);
-	fx_buf_free(&b);
-	vpio_xdma_chan_close(h);
-	vpio_xdma_detach(d);
+	fx_buf_done(&a);
+	fx_buf_done(&b);
+	fx_pair_close(&p);
 }
 
 static void test_stream_and_limits(void)
 {
-	struct vpio_xdma_chan_opts o;
-	struct vpio_xdma_dev *d = fx_attach(FX_STREAM), *m = fx_attach(FX_MM);
+	struct vpio_xdma_chan_opts o = fx_opts(0);
 	struct vpio_xdma_chan *h, *small;
+	struct fx_pair st, mm;
 	struct fx_buf a;
 
-	CU_ASSERT_FATAL(d != NULL && m != NULL);
-	h = fx_open(d, VPIO_XDMA_H2C, 0, NULL);
-	vpio_xdma_chan_opts_init(&o, sizeof(o));
 	o.ring_size = 128;
 	o.max_desc_len = 4096;
 	o.max_transfers = 2;
-	small = fx_open(m, VPIO_XDMA_H2C, 0, &o);
-	CU_ASSERT_FATAL(h && small && fx_buf_alloc(&a, 1u << 20, 0));
+	CU_ASSERT_FATAL(fx_pair_open(&st, FX_STREAM, 0, NULL, true) && fx_pair_open(&mm, FX_MM, 0, &o, true) &&
+			fx_buf_alloc(&a, 1u << 20, 0));
+	h = st.h;
+	small = mm.h;
 	/* a stream has no card address */
 	REFUSED(vpio_xdma_h2c(h, 4096, a.p, 4096, NULL, NULL), -EINVAL);
 	/* more descriptors than the ring has: -E2BIG, with both numbers */
@@ -172,12 +160,9 @@ static void test_stream_and_limits(void)
 	CU_ASSERT_EQUAL(vpio_xdma_h2c(small, 0, a.p, 28 * 4096, NULL, NULL), 0);
 	REFUSED(vpio_xdma_h2c(small, 0, a.p, 4096, NULL, NULL), -EAGAIN); /* 2 transfers */
 	CU_ASSERT_EQUAL(vpio_xdma_h2c_sync(small, 0, a.p, 4096), 0);
-	CU_ASSERT(fx_guard_ok(&a));
-	fx_buf_free(&a);
-	vpio_xdma_chan_close(h);
-	vpio_xdma_chan_close(small);
-	vpio_xdma_detach(d);
-	vpio_xdma_detach(m);
+	fx_buf_done(&a);
+	fx_pair_close(&st);
+	fx_pair_close(&mm);
 }
 
 struct reent {
@@ -201,15 +186,14 @@ static void reent_cb(void *arg, const struct vpio_xdma_cpl *cpl)
 /* From a callback: poll, close and sync transfers of its channel are refused. */
 static void test_from_callback(void)
 {
-	struct vpio_xdma_dev *d = fx_attach(FX_MM);
 	struct vpio_xdma_chan *h;
 	struct reent r = { 0 };
+	struct fx_pair p;
 	struct fx_buf a;
 	uint64_t end;
 
-	CU_ASSERT_FATAL(d != NULL);
-	h = fx_open(d, VPIO_XDMA_H2C, 0, NULL);
-	CU_ASSERT_FATAL(h && fx_buf_alloc(&a, 4096, 0));
+	CU_ASSERT_FATAL(fx_pair_open(&p, FX_MM, 0, NULL, true) && fx_buf_alloc(&a, 4096, 0));
+	h = p.h;
 	r.ch = h;
 	r.buf = a.p;
 	CU_ASSERT_EQUAL(vpio_xdma_h2c(h, 0, a.p, 4096, reent_cb, &r), 0);
@@ -220,18 +204,10 @@ static void test_from_callback(void)
 	CU_ASSERT_EQUAL(r.close_rc, -EBUSY);
 	CU_ASSERT_EQUAL(r.sync_rc, -EBUSY);
 	CU_ASSERT_EQUAL(vpio_xdma_h2c_sync(h, 0, a.p, 4096), 0);
-	fx_buf_free(&a);
-	vpio_xdma_chan_close(h);
-	vpio_xdma_detach(d);
+	fx_buf_done(&a);
+	fx_pair_close(&p);
 }
 
-int fx_register_bad_input(void)
-{
-	VPIO_SUITE("xdma_bad_input", NULL, NULL);
-	VPIO_TEST(test_null_and_direction);
-	VPIO_TEST(test_card_range_and_memory);
-	VPIO_TEST(test_alignment);
-	VPIO_TEST(test_stream_and_limits);
-	VPIO_TEST(test_from_callback);
-	return 0;
-}
+CU_TestInfo fx_bad_input_tests[] = { FX_T(test_null_and_direction), FX_T(test_card_range_and_memory),
+				     FX_T(test_alignment), FX_T(test_stream_and_limits), FX_T(test_from_callback),
+				     CU_TEST_INFO_NULL };

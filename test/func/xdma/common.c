@@ -95,10 +95,8 @@ bool fx_buf_alloc_heap(struct fx_buf *b, size_t len, size_t off)
 bool fx_guard_ok(const struct fx_buf *b)
 {
 	for (size_t i = 0; i < b->total; i++) {
-		if ((b->mem + i < b->p || b->mem + i >= b->p + b->len) && b->mem[i] != guard_byte(i)) {
-			CU_FAIL("a guard byte around a DMA buffer changed");
+		if ((b->mem + i < b->p || b->mem + i >= b->p + b->len) && b->mem[i] != guard_byte(i))
 			return false;
-		}
 	}
 	return true;
 }
@@ -114,6 +112,45 @@ void fx_buf_free(struct fx_buf *b)
 		vpio_dma_free(b->mem);
 	}
 	b->mem = NULL;
+}
+
+void fx_buf_done(struct fx_buf *b)
+{
+	CU_ASSERT(fx_guard_ok(b)); /* a guard byte around a DMA buffer changed */
+	fx_buf_free(b);
+}
+
+struct vpio_xdma_chan_opts fx_opts(uint32_t timeout_ms)
+{
+	struct vpio_xdma_chan_opts o;
+
+	vpio_xdma_chan_opts_init(&o, sizeof(o));
+	if (timeout_ms != 0)
+		o.timeout_ms = timeout_ms;
+	return o;
+}
+
+bool fx_pair_open(struct fx_pair *p, const char *name, unsigned idx, const struct vpio_xdma_chan_opts *opts,
+		  bool h2c_only)
+{
+	memset(p, 0, sizeof(*p));
+	p->d = fx_attach(name);
+	if (p->d == NULL)
+		return false;
+	p->h = fx_open(p->d, VPIO_XDMA_H2C, idx, opts);
+	if (!h2c_only)
+		p->c = fx_open(p->d, VPIO_XDMA_C2H, idx, opts);
+	return p->h != NULL && (h2c_only || p->c != NULL);
+}
+
+void fx_pair_close(struct fx_pair *p)
+{
+	CU_ASSERT_EQUAL(vpio_xdma_chan_close(p->h), 0);
+	CU_ASSERT_EQUAL(vpio_xdma_chan_close(p->c), 0);
+	if (p->d == NULL)
+		return;
+	CU_ASSERT_EQUAL(fx_host_errors(p->d), 0);
+	CU_ASSERT_EQUAL(vpio_xdma_detach(p->d), 0);
 }
 
 struct vpio_xdma_dev *fx_attach(const char *name)
@@ -157,6 +194,15 @@ uint64_t fx_host_errors(struct vpio_xdma_dev *d)
 	if (n != 0)
 		printf("\n    last host error: %s\n", buf);
 	return n;
+}
+
+void fx_c2h_expect(struct vpio_xdma_chan *c, void *buf, size_t len, uint64_t want_len, bool want_eop)
+{
+	struct vpio_xdma_cpl cpl = { -1, 0, false };
+
+	CU_ASSERT_EQUAL(vpio_xdma_c2h_sync(c, 0, buf, len, &cpl), 0);
+	CU_ASSERT_EQUAL(cpl.len, want_len);
+	CU_ASSERT_EQUAL(cpl.eop, want_eop);
 }
 
 void fx_cb(void *arg, const struct vpio_xdma_cpl *cpl)

@@ -34,28 +34,21 @@ static int shape(struct iovec *iov, uint8_t *p, size_t len, int n)
 
 static void test_sync(void)
 {
-	struct vpio_xdma_dev *d = fx_attach(FX_MM);
-	struct vpio_xdma_chan *h, *c;
+	struct fx_pair p;
 	struct fx_buf a, b;
 	uint8_t *card;
 
-	CU_ASSERT_FATAL(d != NULL);
-	h = fx_open(d, VPIO_XDMA_H2C, 0, NULL);
-	c = fx_open(d, VPIO_XDMA_C2H, 0, NULL);
-	card = fx_card(d, NULL);
-	CU_ASSERT_FATAL(h && c && card && fx_buf_alloc(&a, 4096, 0) && fx_buf_alloc(&b, 4096, 0));
+	CU_ASSERT_FATAL(fx_pair_open(&p, FX_MM, 0, NULL, false));
+	card = fx_card(p.d, NULL);
+	CU_ASSERT_FATAL(card && fx_buf_alloc(&a, 4096, 0) && fx_buf_alloc(&b, 4096, 0));
 	fx_fill(a.p, 4096, 1);
-	CU_ASSERT_EQUAL(vpio_xdma_h2c_sync(h, 0x10000, a.p, 4096), 0);
+	CU_ASSERT_EQUAL(vpio_xdma_h2c_sync(p.h, 0x10000, a.p, 4096), 0);
 	CU_ASSERT_EQUAL(memcmp(card + 0x10000, a.p, 4096), 0);
-	CU_ASSERT_EQUAL(vpio_xdma_c2h_sync(c, 0x10000, b.p, 4096, NULL), 0);
+	CU_ASSERT_EQUAL(vpio_xdma_c2h_sync(p.c, 0x10000, b.p, 4096, NULL), 0);
 	CU_ASSERT_EQUAL(memcmp(a.p, b.p, 4096), 0);
-	CU_ASSERT(fx_guard_ok(&a) && fx_guard_ok(&b));
-	CU_ASSERT_EQUAL(fx_host_errors(d), 0);
-	fx_buf_free(&a);
-	fx_buf_free(&b);
-	CU_ASSERT_EQUAL(vpio_xdma_chan_close(h), 0);
-	CU_ASSERT_EQUAL(vpio_xdma_chan_close(c), 0);
-	CU_ASSERT_EQUAL(vpio_xdma_detach(d), 0);
+	fx_buf_done(&a);
+	fx_buf_done(&b);
+	fx_pair_close(&p);
 }
 
 /* One round: k transfers of random shapes out, then back, compared. */
@@ -97,102 +90,81 @@ static void round_trip(struct vpio_xdma_dev *d, struct vpio_xdma_chan *h, struct
 	CU_ASSERT_EQUAL(wc.errors, 0);
 	for (unsigned i = 0; i < k; i++) {
 		CU_ASSERT_EQUAL(memcmp(in[i].p, out[i].p, out[i].len), 0);
-		CU_ASSERT(fx_guard_ok(&out[i]) && fx_guard_ok(&in[i]));
-		fx_buf_free(&out[i]);
-		fx_buf_free(&in[i]);
+		fx_buf_done(&out[i]);
+		fx_buf_done(&in[i]);
 	}
 }
 
 static void test_random(void)
 {
-	struct vpio_xdma_dev *d = fx_attach(FX_MM);
-	struct vpio_xdma_chan *h, *c;
 	struct vpio_xdma_chan_stats st;
+	struct fx_pair p;
 
-	CU_ASSERT_FATAL(d != NULL);
-	h = fx_open(d, VPIO_XDMA_H2C, 1, NULL);
-	c = fx_open(d, VPIO_XDMA_C2H, 1, NULL);
-	CU_ASSERT_FATAL(h && c);
+	CU_ASSERT_FATAL(fx_pair_open(&p, FX_MM, 1, NULL, false));
 	for (unsigned r = 0; r < 40; r++)
-		round_trip(d, h, c, 1 + (unsigned)(fx_rand() % 8), r % 4 ? 20000 : 300000, false);
-	vpio_xdma_chan_get_stats(h, &st);
+		round_trip(p.d, p.h, p.c, 1 + (unsigned)(fx_rand() % 8), r % 4 ? 20000 : 300000, false);
+	vpio_xdma_chan_get_stats(p.h, &st);
 	CU_ASSERT(st.transfers > 40);
 	CU_ASSERT_EQUAL(st.failed, 0);
 	CU_ASSERT_EQUAL(st.queued + st.in_flight, 0);
 	/* several transfers went in one batch */
 	CU_ASSERT(st.batches < st.transfers);
-	CU_ASSERT_EQUAL(fx_host_errors(d), 0);
-	vpio_xdma_chan_close(h);
-	vpio_xdma_chan_close(c);
-	vpio_xdma_detach(d);
+	fx_pair_close(&p);
 }
 
 /* Registered heap memory (malloc'ed, vpio_mem_register) as DMA buffers. */
 static void test_heap(void)
 {
-	struct vpio_xdma_dev *d = fx_attach(FX_MM);
-	struct vpio_xdma_chan *h, *c;
+	struct fx_pair p;
 
-	CU_ASSERT_FATAL(d != NULL);
-	h = fx_open(d, VPIO_XDMA_H2C, 0, NULL);
-	c = fx_open(d, VPIO_XDMA_C2H, 0, NULL);
-	CU_ASSERT_FATAL(h && c);
+	CU_ASSERT_FATAL(fx_pair_open(&p, FX_MM, 0, NULL, false));
 	for (unsigned r = 0; r < 10; r++)
-		round_trip(d, h, c, 1 + (unsigned)(fx_rand() % 4), 100000, true);
-	CU_ASSERT_EQUAL(fx_host_errors(d), 0);
-	vpio_xdma_chan_close(h);
-	vpio_xdma_chan_close(c);
-	vpio_xdma_detach(d);
+		round_trip(p.d, p.h, p.c, 1 + (unsigned)(fx_rand() % 4), 100000, true);
+	fx_pair_close(&p);
 }
 
 /* A 1 MiB + 100 transfer with 4 KiB descriptors: 257 descriptors, blocks
  * linked across 64-slot groups and the ring's wrap. */
 static void test_chunking(void)
 {
-	struct vpio_xdma_chan_opts o;
-	struct vpio_xdma_dev *d = fx_attach(FX_MM);
-	struct vpio_xdma_chan *h, *c;
+	struct vpio_xdma_chan_opts o = fx_opts(0);
 	struct vpio_xdma_chan_stats st;
 	size_t len = (1u << 20) + 100;
+	struct fx_pair p;
 	struct fx_buf a, b;
 
-	CU_ASSERT_FATAL(d != NULL);
-	vpio_xdma_chan_opts_init(&o, sizeof(o));
 	o.max_desc_len = 4096;
 	o.ring_size = 512;
-	h = fx_open(d, VPIO_XDMA_H2C, 0, &o);
-	c = fx_open(d, VPIO_XDMA_C2H, 0, &o);
-	CU_ASSERT_FATAL(h && c && fx_buf_alloc(&a, len, 3000) && fx_buf_alloc(&b, len, 3000));
+	CU_ASSERT_FATAL(fx_pair_open(&p, FX_MM, 0, &o, false) && fx_buf_alloc(&a, len, 3000) &&
+			fx_buf_alloc(&b, len, 3000));
 	for (unsigned r = 0; r < 3; r++) { /* the third one wraps the ring */
 		fx_fill(a.p, len, r + 10);
-		CU_ASSERT_EQUAL(vpio_xdma_h2c_sync(h, 0x1000 + r * 4, a.p, len), 0);
-		CU_ASSERT_EQUAL(vpio_xdma_c2h_sync(c, 0x1000 + r * 4, b.p, len, NULL), 0);
+		CU_ASSERT_EQUAL(vpio_xdma_h2c_sync(p.h, 0x1000 + r * 4, a.p, len), 0);
+		CU_ASSERT_EQUAL(vpio_xdma_c2h_sync(p.c, 0x1000 + r * 4, b.p, len, NULL), 0);
 		CU_ASSERT_EQUAL(memcmp(a.p, b.p, len), 0);
 	}
-	vpio_xdma_chan_get_stats(h, &st);
+	vpio_xdma_chan_get_stats(p.h, &st);
 	CU_ASSERT_EQUAL(st.descriptors, 3 * 257); /* ceil(len / 4096) each (IOVA-contiguous buffer) */
-	CU_ASSERT(fx_guard_ok(&a) && fx_guard_ok(&b));
-	CU_ASSERT_EQUAL(fx_host_errors(d), 0);
-	fx_buf_free(&a);
-	fx_buf_free(&b);
-	vpio_xdma_chan_close(h);
-	vpio_xdma_chan_close(c);
-	vpio_xdma_detach(d);
+	fx_buf_done(&a);
+	fx_buf_done(&b);
+	fx_pair_close(&p);
 }
 
+/* Each completion (counted in w) submits another while left > 0. */
 struct resub {
+	struct fx_cpl w;
+	unsigned left;
 	struct vpio_xdma_chan *ch;
 	uint8_t *buf;
-	unsigned left, done, errors;
 };
 
 static void resub_cb(void *arg, const struct vpio_xdma_cpl *cpl)
 {
 	struct resub *r = arg;
+	uint64_t at = (r->left % 64) * 4096;
 
-	r->done++;
-	r->errors += cpl->status != 0;
-	if (r->left > 0 && vpio_xdma_h2c(r->ch, (r->left % 64) * 4096, r->buf + (r->left % 64) * 4096, 4096, resub_cb, r) == 0)
+	fx_cb(&r->w, cpl);
+	if (r->left > 0 && vpio_xdma_h2c(r->ch, at, r->buf + at, 4096, resub_cb, r) == 0)
 		r->left--;
 }
 
@@ -200,48 +172,35 @@ static void resub_cb(void *arg, const struct vpio_xdma_cpl *cpl)
  * submit more, which go in later batches. */
 static void test_batches(void)
 {
-	struct vpio_xdma_dev *d = fx_attach(FX_MM);
-	struct vpio_xdma_chan *h;
 	struct vpio_xdma_chan_stats st;
 	struct resub r = { 0 };
+	struct fx_pair p;
 	struct fx_buf a;
 	uint64_t end;
 
-	CU_ASSERT_FATAL(d != NULL);
-	h = fx_open(d, VPIO_XDMA_H2C, 0, NULL);
-	CU_ASSERT_FATAL(h && fx_buf_alloc(&a, 64 * 4096, 0));
-	r.ch = h;
+	CU_ASSERT_FATAL(fx_pair_open(&p, FX_MM, 0, NULL, true) && fx_buf_alloc(&a, 64 * 4096, 0));
+	r.ch = p.h;
 	r.buf = a.p;
 	r.left = 200;
 	for (unsigned i = 0; i < 64; i++)
-		CU_ASSERT_EQUAL(vpio_xdma_h2c(h, i * 4096, a.p + i * 4096, 4096, resub_cb, &r), 0);
-	vpio_xdma_chan_get_stats(h, &st);
+		CU_ASSERT_EQUAL(vpio_xdma_h2c(p.h, i * 4096, a.p + i * 4096, 4096, resub_cb, &r), 0);
+	vpio_xdma_chan_get_stats(p.h, &st);
 	CU_ASSERT_EQUAL(st.queued, 64);
 	CU_ASSERT_EQUAL(st.batches, 0);
-	CU_ASSERT_EQUAL(vpio_xdma_poll(h, 0), 0); /* starts them */
-	vpio_xdma_chan_get_stats(h, &st);
+	CU_ASSERT_EQUAL(vpio_xdma_poll(p.h, 0), 0); /* starts them */
+	vpio_xdma_chan_get_stats(p.h, &st);
 	CU_ASSERT_EQUAL(st.batches, 1);
 	CU_ASSERT_EQUAL(st.in_flight, 64);
 	end = fx_now_ms() + 5000;
-	while (r.done < 264 && fx_now_ms() < end)
-		CU_ASSERT(vpio_xdma_poll(h, 7) <= 7);
-	CU_ASSERT_EQUAL(r.done, 264);
-	CU_ASSERT_EQUAL(r.errors, 0);
-	vpio_xdma_chan_get_stats(h, &st);
+	while (r.w.done < 264 && fx_now_ms() < end)
+		CU_ASSERT(vpio_xdma_poll(p.h, 7) <= 7);
+	CU_ASSERT_EQUAL(r.w.done, 264);
+	CU_ASSERT_EQUAL(r.w.errors, 0);
+	vpio_xdma_chan_get_stats(p.h, &st);
 	CU_ASSERT(st.batches >= 2 && st.batches < 264);
-	CU_ASSERT(fx_guard_ok(&a));
-	fx_buf_free(&a);
-	vpio_xdma_chan_close(h);
-	vpio_xdma_detach(d);
+	fx_buf_done(&a);
+	fx_pair_close(&p);
 }
 
-int fx_register_data(void)
-{
-	VPIO_SUITE("xdma_data", NULL, NULL);
-	VPIO_TEST(test_sync);
-	VPIO_TEST(test_random);
-	VPIO_TEST(test_heap);
-	VPIO_TEST(test_chunking);
-	VPIO_TEST(test_batches);
-	return 0;
-}
+CU_TestInfo fx_data_tests[] = { FX_T(test_sync), FX_T(test_random), FX_T(test_heap), FX_T(test_chunking),
+				FX_T(test_batches), CU_TEST_INFO_NULL };

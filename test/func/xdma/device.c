@@ -61,7 +61,7 @@ static void test_info_bars(void)
 	pci = vpio_xdma_get_pci_device(d);
 	memcpy(&v, a.p + 8, 4);
 	CU_ASSERT_EQUAL(vpio_pci_bar_read32(pci, 4, 0x8008), v);
-	fx_buf_free(&a);
+	fx_buf_done(&a);
 	vpio_xdma_chan_close(h);
 	CU_ASSERT_EQUAL(fx_host_errors(d), 0);
 	CU_ASSERT_EQUAL(vpio_xdma_detach(d), 0);
@@ -243,17 +243,10 @@ static void test_engine_setup(void)
 		vpio_emu_xdma_get_stats(fx_emu(d), &st);
 		CU_ASSERT_EQUAL(st.interrupts, 1);
 	}
-	fx_buf_free(&a);
+	fx_buf_done(&a);
 	vpio_xdma_chan_close(c);
 	vpio_xdma_detach(d);
 }
 
-int fx_register_device(void)
-{
-	VPIO_SUITE("xdma_device", NULL, NULL);
-	VPIO_TEST(test_info_bars);
-	VPIO_TEST(test_layouts);
-	VPIO_TEST(test_channels);
-	VPIO_TEST(test_engine_setup);
-	return 0;
-}
+CU_TestInfo fx_device_tests[] = { FX_T(test_info_bars), FX_T(test_layouts), FX_T(test_channels),
+				  FX_T(test_engine_setup), CU_TEST_INFO_NULL };

@@ -61,8 +61,7 @@ static void goes_on(struct vpio_xdma_chan *h, struct vpio_xdma_chan *c, struct f
 	CU_ASSERT_EQUAL(memcmp(back.p, b->p, 4096), 0);
 	vpio_xdma_chan_set_timeout(h, TIMEOUT_MS);
 	vpio_xdma_chan_set_timeout(c, TIMEOUT_MS);
-	CU_ASSERT(fx_guard_ok(&back));
-	fx_buf_free(&back);
+	fx_buf_done(&back);
 }
 
 /* Inject f on one engine, queue three transfers as one batch. */
@@ -92,23 +91,19 @@ static void one_case(struct vpio_xdma_dev *d, struct vpio_xdma_chan **ch, const 
 
 static void run_cases(const char *card, const struct fcase *cases, size_t n)
 {
-	unsigned failed = 0;
-
-	struct vpio_xdma_chan_opts o;
-	struct vpio_xdma_dev *d = fx_attach(card);
-	struct vpio_xdma_chan *ch[2];
+	struct vpio_xdma_chan_opts o = fx_opts(TIMEOUT_MS);
 	struct vpio_xdma_chan_stats st[2];
+	struct vpio_xdma_chan *ch[2];
+	unsigned failed = 0;
+	struct fx_pair p;
 	struct fx_buf b;
 
-	CU_ASSERT_FATAL(d != NULL);
-	vpio_xdma_chan_opts_init(&o, sizeof(o));
-	o.timeout_ms = TIMEOUT_MS;
-	ch[0] = fx_open(d, VPIO_XDMA_H2C, 0, &o);
-	ch[1] = fx_open(d, VPIO_XDMA_C2H, 0, &o);
-	CU_ASSERT_FATAL(ch[0] && ch[1] && fx_buf_alloc(&b, 4 * 4096, 0));
+	CU_ASSERT_FATAL(fx_pair_open(&p, card, 0, &o, false) && fx_buf_alloc(&b, 4 * 4096, 0));
+	ch[0] = p.h;
+	ch[1] = p.c;
 	for (size_t i = 0; i < n; i++) {
-		one_case(d, ch, &cases[i], false, &b);
-		one_case(d, ch, &cases[i], true, &b);
+		one_case(p.d, ch, &cases[i], false, &b);
+		one_case(p.d, ch, &cases[i], true, &b);
 		failed += cases[i].n;
 	}
 	for (int k = 0; k < 2; k++) {
@@ -116,61 +111,54 @@ static void run_cases(const char *card, const struct fcase *cases, size_t n)
 		CU_ASSERT_EQUAL(st[k].engine_errors + st[k].timeouts, n);
 		CU_ASSERT_EQUAL(st[k].failed, failed);
 	}
-	CU_ASSERT(fx_guard_ok(&b));
-	CU_ASSERT_EQUAL(fx_host_errors(d), 0);
-	fx_buf_free(&b);
-	vpio_xdma_chan_close(ch[0]);
-	vpio_xdma_chan_close(ch[1]);
-	vpio_xdma_detach(d);
+	fx_buf_done(&b);
+	fx_pair_close(&p);
 }
+
+static const struct fcase g_errwb[] = {
+	{ VPIO_EMU_XDMA_FAULT_DMA, 0, -EIO, "read error (host): unsupported request", "read error (card): slave error", 3 },
+	{ VPIO_EMU_XDMA_FAULT_DESC, 0, -EIO, "magic stopped (bad descriptor), descriptor error: unsupported request",
+	  "magic stopped (bad descriptor), descriptor error: unsupported request", 3 },
+	{ VPIO_EMU_XDMA_FAULT_MAGIC, 0, -EIO, "Status 0x00000010 (magic stopped", "Status 0x00000010 (magic stopped", 3 },
+	/* one transfer: a later writeback would overwrite the corrupt word */
+	{ VPIO_EMU_XDMA_FAULT_CORRUPT_WB, 0, -EIO, "corrupt writeback word 0x7f000001", "corrupt writeback word 0x7f000001", 1 },
+	{ VPIO_EMU_XDMA_FAULT_CORRUPT_WB, 0x00ffffff, -EIO, "corrupt writeback word 0x00ffffff (chain of 1",
+	  "corrupt writeback word 0x00ffffff (chain of 1", 1 },
+	{ VPIO_EMU_XDMA_FAULT_STUCK, 0, -ETIMEDOUT, "no progress for 100 ms", "no progress for 100 ms", 3 },
+	{ VPIO_EMU_XDMA_FAULT_DROP_WB, 3, -ETIMEDOUT, "3 of 3 descriptors done", "3 of 3 descriptors done", 3 },
+};
+
+/* No writeback on an error stop: the timeout finds it, Status says what. */
+static const struct fcase g_no_errwb[] = {
+	{ VPIO_EMU_XDMA_FAULT_DMA, 0, -ETIMEDOUT, "no progress for 100 ms (stuck engine, or a lost writeback); Status 0x00000200 (read error (host): unsupported request)",
+	  "Status 0x00000400 (read error (card): slave error)", 3 },
+	{ VPIO_EMU_XDMA_FAULT_DESC, 0, -ETIMEDOUT, "Status 0x00080010", "Status 0x00080010", 3 },
+	{ VPIO_EMU_XDMA_FAULT_MAGIC, 0, -ETIMEDOUT, "Status 0x00000010", "Status 0x00000010", 3 },
+};
 
 static void test_faults_errwb(void)
 {
-	static const struct fcase cases[] = {
-		{ VPIO_EMU_XDMA_FAULT_DMA, 0, -EIO, "read error (host): unsupported request", "read error (card): slave error", 3 },
-		{ VPIO_EMU_XDMA_FAULT_DESC, 0, -EIO, "magic stopped (bad descriptor), descriptor error: unsupported request",
-		  "magic stopped (bad descriptor), descriptor error: unsupported request", 3 },
-		{ VPIO_EMU_XDMA_FAULT_MAGIC, 0, -EIO, "Status 0x00000010 (magic stopped", "Status 0x00000010 (magic stopped", 3 },
-		/* one transfer: a later writeback would overwrite the corrupt word */
-		{ VPIO_EMU_XDMA_FAULT_CORRUPT_WB, 0, -EIO, "corrupt writeback word 0x7f000001", "corrupt writeback word 0x7f000001", 1 },
-		{ VPIO_EMU_XDMA_FAULT_CORRUPT_WB, 0x00ffffff, -EIO, "corrupt writeback word 0x00ffffff (chain of 1",
-		  "corrupt writeback word 0x00ffffff (chain of 1", 1 },
-		{ VPIO_EMU_XDMA_FAULT_STUCK, 0, -ETIMEDOUT, "no progress for 100 ms", "no progress for 100 ms", 3 },
-		{ VPIO_EMU_XDMA_FAULT_DROP_WB, 3, -ETIMEDOUT, "3 of 3 descriptors done", "3 of 3 descriptors done", 3 },
-	};
-
-	run_cases(FX_FAULT, cases, sizeof(cases) / sizeof(cases[0]));
+	run_cases(FX_FAULT, g_errwb, sizeof(g_errwb) / sizeof(g_errwb[0]));
 }
 
-/* No writeback on an error stop: the timeout finds it, Status says what. */
 static void test_faults_no_errwb(void)
 {
-	static const struct fcase cases[] = {
-		{ VPIO_EMU_XDMA_FAULT_DMA, 0, -ETIMEDOUT, "no progress for 100 ms (stuck engine, or a lost writeback); Status 0x00000200 (read error (host): unsupported request)",
-		  "Status 0x00000400 (read error (card): slave error)", 3 },
-		{ VPIO_EMU_XDMA_FAULT_DESC, 0, -ETIMEDOUT, "Status 0x00080010", "Status 0x00080010", 3 },
-		{ VPIO_EMU_XDMA_FAULT_MAGIC, 0, -ETIMEDOUT, "Status 0x00000010", "Status 0x00000010", 3 },
-	};
-
-	run_cases(FX_FAULT_NOWB, cases, sizeof(cases) / sizeof(cases[0]));
+	run_cases(FX_FAULT_NOWB, g_no_errwb, sizeof(g_no_errwb) / sizeof(g_no_errwb[0]));
 }
 
 /* A lost writeback that a later one covers changes nothing; transfers
  * queued behind a failed batch (not yet on the engine) run normally. */
 static void test_covered_and_queued(void)
 {
-	struct vpio_xdma_chan_opts o;
-	struct vpio_xdma_dev *d = fx_attach(FX_FAULT);
-	struct vpio_xdma_chan *h;
+	struct vpio_xdma_chan_opts o = fx_opts(10000);
 	struct fx_cpl w[4] = { { 0 } };
+	struct vpio_xdma_chan *h;
+	struct fx_pair p;
 	struct fx_buf b;
 
-	CU_ASSERT_FATAL(d != NULL);
-	vpio_xdma_chan_opts_init(&o, sizeof(o));
-	o.timeout_ms = 10000;
-	h = fx_open(d, VPIO_XDMA_H2C, 0, &o);
-	CU_ASSERT_FATAL(h && fx_buf_alloc(&b, 4 * 4096, 0));
-	CU_ASSERT_EQUAL(vpio_emu_xdma_inject(fx_emu(d), false, 0, VPIO_EMU_XDMA_FAULT_DROP_WB, 1), 0);
+	CU_ASSERT_FATAL(fx_pair_open(&p, FX_FAULT, 0, &o, true) && fx_buf_alloc(&b, 4 * 4096, 0));
+	h = p.h;
+	CU_ASSERT_EQUAL(vpio_emu_xdma_inject(fx_emu(p.d), false, 0, VPIO_EMU_XDMA_FAULT_DROP_WB, 1), 0);
 	for (unsigned i = 0; i < 3; i++)
 		CU_ASSERT_EQUAL(xfer(h, false, &b, i, w), 0);
 	wait_all(h, w, 3);
@@ -178,7 +166,7 @@ static void test_covered_and_queued(void)
 		CU_ASSERT_EQUAL(w[i].last.status, 0);
 	/* stuck with one on the engine and three queued behind it */
 	memset(w, 0, sizeof(w));
-	CU_ASSERT_EQUAL(vpio_emu_xdma_inject(fx_emu(d), false, 0, VPIO_EMU_XDMA_FAULT_STUCK, 0), 0);
+	CU_ASSERT_EQUAL(vpio_emu_xdma_inject(fx_emu(p.d), false, 0, VPIO_EMU_XDMA_FAULT_STUCK, 0), 0);
 	vpio_xdma_chan_set_timeout(h, TIMEOUT_MS);
 	CU_ASSERT_EQUAL(xfer(h, false, &b, 0, w), 0);
 	CU_ASSERT_EQUAL(vpio_xdma_poll(h, 0), 0);
@@ -193,32 +181,27 @@ static void test_covered_and_queued(void)
 	CU_ASSERT_EQUAL(w[0].last.status, -ETIMEDOUT);
 	for (unsigned i = 1; i < 4; i++)
 		CU_ASSERT_EQUAL(w[i].last.status, 0);
-	CU_ASSERT(fx_guard_ok(&b));
-	fx_buf_free(&b);
-	vpio_xdma_chan_close(h);
-	vpio_xdma_detach(d);
+	fx_buf_done(&b);
+	fx_pair_close(&p);
 }
 
 /* Stream engines: a C2H stream DMA fault and a stuck H2C stream. */
 static void test_stream_faults(void)
 {
-	struct vpio_xdma_chan_opts o;
-	struct vpio_xdma_dev *d = fx_attach(FX_SFAULT);
+	struct vpio_xdma_chan_opts o = fx_opts(TIMEOUT_MS);
 	struct vpio_xdma_chan *h, *c;
-	struct vpio_xdma_cpl cpl;
+	struct fx_pair p;
 	struct fx_buf a, b;
 
-	CU_ASSERT_FATAL(d != NULL);
-	vpio_xdma_chan_opts_init(&o, sizeof(o));
-	o.timeout_ms = TIMEOUT_MS;
-	h = fx_open(d, VPIO_XDMA_H2C, 0, &o);
-	c = fx_open(d, VPIO_XDMA_C2H, 0, &o);
-	CU_ASSERT_FATAL(h && c && fx_buf_alloc(&a, 4096, 0) && fx_buf_alloc(&b, 4096, 0));
+	CU_ASSERT_FATAL(fx_pair_open(&p, FX_SFAULT, 0, &o, false) && fx_buf_alloc(&a, 4096, 0) &&
+			fx_buf_alloc(&b, 4096, 0));
+	h = p.h;
+	c = p.c;
 	vpio_test_log_capture();
-	CU_ASSERT_EQUAL(vpio_emu_xdma_inject(fx_emu(d), true, 0, VPIO_EMU_XDMA_FAULT_DMA, 0), 0);
+	CU_ASSERT_EQUAL(vpio_emu_xdma_inject(fx_emu(p.d), true, 0, VPIO_EMU_XDMA_FAULT_DMA, 0), 0);
 	CU_ASSERT_EQUAL(vpio_xdma_c2h_sync(c, 0, b.p, 4096, NULL), -ETIMEDOUT);
 	CU_ASSERT(vpio_test_log_has("read error (card): slave error"));
-	CU_ASSERT_EQUAL(vpio_emu_xdma_inject(fx_emu(d), false, 0, VPIO_EMU_XDMA_FAULT_STUCK, 0), 0);
+	CU_ASSERT_EQUAL(vpio_emu_xdma_inject(fx_emu(p.d), false, 0, VPIO_EMU_XDMA_FAULT_STUCK, 0), 0);
 	CU_ASSERT_EQUAL(vpio_xdma_h2c_sync(h, 0, a.p, 4096), -ETIMEDOUT);
 	CU_ASSERT_EQUAL(vpio_test_log_errors(), 2);
 	vpio_test_log_release();
@@ -227,24 +210,12 @@ static void test_stream_faults(void)
 	vpio_xdma_chan_set_timeout(c, 10000);
 	fx_fill(a.p, 4096, 3);
 	CU_ASSERT_EQUAL(vpio_xdma_h2c_sync(h, 0, a.p, 4096), 0);
-	CU_ASSERT_EQUAL(vpio_xdma_c2h_sync(c, 0, b.p, 4096, &cpl), 0);
-	CU_ASSERT_EQUAL(cpl.len, 4096);
-	CU_ASSERT(cpl.eop);
+	fx_c2h_expect(c, b.p, 4096, 4096, true);
 	CU_ASSERT_EQUAL(memcmp(a.p, b.p, 4096), 0);
-	CU_ASSERT(fx_guard_ok(&a) && fx_guard_ok(&b));
-	fx_buf_free(&a);
-	fx_buf_free(&b);
-	vpio_xdma_chan_close(h);
-	vpio_xdma_chan_close(c);
-	vpio_xdma_detach(d);
+	fx_buf_done(&a);
+	fx_buf_done(&b);
+	fx_pair_close(&p);
 }
 
-int fx_register_faults(void)
-{
-	VPIO_SUITE("xdma_faults", NULL, NULL);
-	VPIO_TEST(test_faults_errwb);
-	VPIO_TEST(test_faults_no_errwb);
-	VPIO_TEST(test_covered_and_queued);
-	VPIO_TEST(test_stream_faults);
-	return 0;
-}
+CU_TestInfo fx_faults_tests[] = { FX_T(test_faults_errwb), FX_T(test_faults_no_errwb), FX_T(test_covered_and_queued),
+				  FX_T(test_stream_faults), CU_TEST_INFO_NULL };

@@ -40,9 +40,25 @@ struct fx_buf {
 bool fx_buf_alloc(struct fx_buf *b, size_t len, size_t off);
 /* The same in heap memory (aligned_alloc + vpio_mem_register). */
 bool fx_buf_alloc_heap(struct fx_buf *b, size_t len, size_t off);
-/* true when every guard byte is intact (CU assert inside). */
+/* true when every guard byte is intact (any thread). */
 bool fx_guard_ok(const struct fx_buf *b);
 void fx_buf_free(struct fx_buf *b);
+/* Check the guard bytes, then free. */
+void fx_buf_done(struct fx_buf *b);
+
+/* A card and its H2C and C2H channel of one index. */
+struct fx_pair {
+	struct vpio_xdma_dev *d;
+	struct vpio_xdma_chan *h, *c;
+};
+/* Attach name and open both channels idx with opts (NULL: defaults);
+ * false (asserted) when something fails.  h2c_only leaves c NULL. */
+bool fx_pair_open(struct fx_pair *p, const char *name, unsigned idx, const struct vpio_xdma_chan_opts *opts,
+		  bool h2c_only);
+/* Close the channels, assert the card saw no host error, detach. */
+void fx_pair_close(struct fx_pair *p);
+/* Channel options with a timeout (ms) and defaults otherwise. */
+struct vpio_xdma_chan_opts fx_opts(uint32_t timeout_ms);
 
 /* Attach (CU_FAIL and NULL on failure). */
 struct vpio_xdma_dev *fx_attach(const char *name);
@@ -64,16 +80,17 @@ void fx_cb(void *arg, const struct vpio_xdma_cpl *cpl);
 /* Poll until w->done >= n or ms pass (0: done, -ETIMEDOUT, or a poll error). */
 int fx_wait(struct vpio_xdma_chan *ch, struct fx_cpl *w, unsigned n, unsigned ms);
 
+/* A synchronous C2H that must succeed with want_len bytes and want_eop. */
+void fx_c2h_expect(struct vpio_xdma_chan *c, void *buf, size_t len, uint64_t want_len, bool want_eop);
+
 uint64_t fx_rand(void);
 void fx_seed(uint64_t seed);
 void fx_fill(void *buf, size_t len, uint64_t seed);
 uint64_t fx_now_ms(void);
 
-int fx_register_device(void);
-int fx_register_data(void);
-int fx_register_stream(void);
-int fx_register_threads(void);
-int fx_register_bad_input(void);
-int fx_register_faults(void);
+/* The suites' tests (one file each), for CU_register_suites(). */
+#define FX_T(fn) { #fn, fn }
+extern CU_TestInfo fx_device_tests[], fx_data_tests[], fx_stream_tests[], fx_threads_tests[],
+	fx_bad_input_tests[], fx_faults_tests[];
 
 #endif

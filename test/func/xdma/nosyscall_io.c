@@ -28,7 +28,7 @@
 struct loop {
 	struct vpio_xdma_chan *ch[2];
 	uint8_t *buf;
-	uint64_t left, done, errors, next;
+	uint64_t done, errors, next;
 	unsigned inflight[2];
 	int per_io_syscall;
 };
@@ -51,76 +51,98 @@ static void io_done(void *arg, const struct vpio_xdma_cpl *cpl)
 		(void)getppid();
 }
 
-static int submit(struct loop *l)
+/* Start the next transfer on channel d (slot i of its QD buffers). */
+static int start_on(struct loop *l, unsigned d)
 {
-	unsigned d = l->next & 1, i = (unsigned)(l->next / 2 % QD);
+	unsigned i = (unsigned)(l->next++ % QD);
 	uint8_t *b = l->buf + ((size_t)d * QD + i) * LEN;
-	int rc = d ? vpio_xdma_c2h(l->ch[1], (uint64_t)i * LEN, b, LEN, io_done, &g_slots[1])
-		   : vpio_xdma_h2c(l->ch[0], (uint64_t)i * LEN, b, LEN, io_done, &g_slots[0]);
 
-	if (rc == 0) {
-		l->inflight[d]++;
-		l->next++;
-		l->left--;
-	}
-	return rc;
+	return d ? vpio_xdma_c2h(l->ch[1], (uint64_t)i * LEN, b, LEN, io_done, &g_slots[1])
+		 : vpio_xdma_h2c(l->ch[0], (uint64_t)i * LEN, b, LEN, io_done, &g_slots[0]);
 }
 
-/* n transfers, QD in flight per channel; returns the failures. */
+/* Keep QD transfers in flight on each channel until n have started, then
+ * let them end; returns the failures. */
 static uint64_t run(struct loop *l, uint64_t n)
 {
-	l->left = n;
-	l->done = 0;
-	while (l->left > 0 || l->inflight[0] + l->inflight[1] > 0) {
-		while (l->left > 0 && l->inflight[l->next & 1] < QD && submit(l) == 0)
-			;
+	uint64_t started = 0;
+
+	l->done = l->errors = 0;
+	for (;;) {
+		for (unsigned d = 0; d < 2; d++) {
+			for (; started < n && l->inflight[d] < QD && start_on(l, d) == 0; started++)
+				l->inflight[d]++;
+		}
+		if (started == n && l->inflight[0] + l->inflight[1] == 0)
+			return l->errors + (n - l->done);
 		if (vpio_xdma_poll(l->ch[0], 0) < 0 || vpio_xdma_poll(l->ch[1], 0) < 0)
 			return n;
 	}
-	return l->errors + (n - l->done);
+}
+
+/* n transfers between the two markers the script looks for. */
+static uint64_t measured(struct loop *l, uint64_t n)
+{
+	uint64_t bad;
+
+	prctl(PR_SET_NAME, "vpio-io-start", 0, 0, 0);
+	bad = run(l, n);
+	prctl(PR_SET_NAME, "vpio-io-end", 0, 0, 0);
+	return bad;
+}
+
+static void teardown(struct loop *l, struct vpio_xdma_dev *d)
+{
+	for (int k = 0; k < 2; k++)
+		vpio_xdma_chan_close(l->ch[k]);
+	vpio_dma_free(l->buf);
+	vpio_xdma_detach(d);
+	vpio_env_fini();
+}
+
+/* The card and its two channels, or false (said on stderr). */
+static bool setup(const char *addr, struct vpio_xdma_dev **d, struct loop *l)
+{
+	struct vpio_env_opts eo = { .name = "xdma_nosyscall", .mem_size_mb = 32, .quiet = true, .log_level = -1 };
+
+	if (vpio_env_init(&eo) == 0 && vpio_xdma_attach(addr, NULL, d) == 0 &&
+	    vpio_xdma_chan_open(*d, VPIO_XDMA_H2C, 0, NULL, &l->ch[0]) == 0 &&
+	    vpio_xdma_chan_open(*d, VPIO_XDMA_C2H, 0, NULL, &l->ch[1]) == 0 &&
+	    (l->buf = vpio_dma_zmalloc(2 * QD * LEN, 4096)) != NULL)
+		return true;
+	fprintf(stderr, "xdma_nosyscall: cannot set up %s (see the line above)\n", addr);
+	return false;
 }
 
 int main(int argc, char **argv)
 {
 	const char *addr = "emu:xdma8?mem=1M";
 	struct vpio_xdma_dev *d;
-	struct vpio_env_opts eo;
 	struct loop l = { 0 };
 	uint64_t n = 10000, bad;
 	int opt;
 
+	g_slots[0] = (struct slot){ &l, 0 };
+	g_slots[1] = (struct slot){ &l, 1 };
 	while ((opt = getopt(argc, argv, "a:n:x")) != -1) {
-		switch (opt) {
-		case 'a': addr = optarg; break;
-		case 'n': n = strtoull(optarg, NULL, 0); break;
-		case 'x': l.per_io_syscall = 1; break;
-		default:
+		if (opt == 'a') {
+			addr = optarg;
+		} else if (opt == 'n') {
+			n = strtoull(optarg, NULL, 0);
+		} else if (opt == 'x') {
+			l.per_io_syscall = 1;
+		} else {
 			fprintf(stderr, "usage: xdma_nosyscall [-a ADDR] [-n N] [-x]\n");
 			return 2;
 		}
 	}
-	g_slots[0] = (struct slot){ &l, 0 };
-	g_slots[1] = (struct slot){ &l, 1 };
-	vpio_env_opts_init(&eo);
-	eo.name = "xdma_nosyscall";
-	eo.mem_size_mb = 32;
-	eo.quiet = true;
-	if (vpio_env_init(&eo) != 0 || vpio_xdma_attach(addr, NULL, &d) != 0 ||
-	    vpio_xdma_chan_open(d, VPIO_XDMA_H2C, 0, NULL, &l.ch[0]) != 0 ||
-	    vpio_xdma_chan_open(d, VPIO_XDMA_C2H, 0, NULL, &l.ch[1]) != 0 ||
-	    (l.buf = vpio_dma_zmalloc(2 * QD * LEN, 4096)) == NULL)
+	if (!setup(addr, &d, &l))
 		return 1;
 	printf("io_tid=%ld\n", (long)syscall(SYS_gettid));
 	fflush(stdout);
-	bad = run(&l, 2000); /* warm-up: first touches, lazy binding */
-	prctl(PR_SET_NAME, "vpio-io-start", 0, 0, 0);
-	bad += run(&l, n);
-	prctl(PR_SET_NAME, "vpio-io-end", 0, 0, 0);
+	/* a warm-up (first touches, lazy binding), then the measured part */
+	bad = run(&l, 2000) + measured(&l, n);
 	printf("ios=%llu failed=%llu\n", (unsigned long long)n, (unsigned long long)bad);
-	vpio_dma_free(l.buf);
-	vpio_xdma_chan_close(l.ch[0]);
-	vpio_xdma_chan_close(l.ch[1]);
-	vpio_xdma_detach(d);
-	vpio_env_fini();
+	teardown(&l, d);
 	return bad ? 1 : 0;
 }

@@ -10,29 +10,6 @@
 
 #include "func_xdma.h"
 
-struct sfx {
-	struct vpio_xdma_dev *d;
-	struct vpio_xdma_chan *h, *c;
-};
-
-static bool sopen(struct sfx *s, unsigned ch)
-{
-	s->d = fx_attach(FX_STREAM);
-	if (s->d == NULL)
-		return false;
-	s->h = fx_open(s->d, VPIO_XDMA_H2C, ch, NULL);
-	s->c = fx_open(s->d, VPIO_XDMA_C2H, ch, NULL);
-	return s->h != NULL && s->c != NULL;
-}
-
-static void sclose(struct sfx *s)
-{
-	CU_ASSERT_EQUAL(fx_host_errors(s->d), 0);
-	vpio_xdma_chan_close(s->h);
-	vpio_xdma_chan_close(s->c);
-	vpio_xdma_detach(s->d);
-}
-
 struct rx {
 	unsigned done;
 	struct vpio_xdma_cpl cpl[8];
@@ -50,9 +27,9 @@ static void rx_cb(void *arg, const struct vpio_xdma_cpl *cpl)
 /* Random packets, receive buffers of their sizes posted first. */
 static void test_packets(void)
 {
-	struct sfx s;
+	struct fx_pair s;
 
-	CU_ASSERT_FATAL(sopen(&s, 1));
+	CU_ASSERT_FATAL(fx_pair_open(&s, FX_STREAM, 1, NULL, false));
 	for (unsigned r = 0; r < 30; r++) {
 		unsigned k = 1 + (unsigned)(fx_rand() % 6);
 		struct fx_buf out[6], in[6];
@@ -84,12 +61,11 @@ static void test_packets(void)
 			CU_ASSERT_EQUAL(rx.cpl[i].len, out[i].len);
 			CU_ASSERT(rx.cpl[i].eop);
 			CU_ASSERT_EQUAL(memcmp(in[i].p, out[i].p, out[i].len), 0);
-			CU_ASSERT(fx_guard_ok(&out[i]) && fx_guard_ok(&in[i]));
-			fx_buf_free(&out[i]);
-			fx_buf_free(&in[i]);
+			fx_buf_done(&out[i]);
+			fx_buf_done(&in[i]);
 		}
 	}
-	sclose(&s);
+	fx_pair_close(&s);
 }
 
 /* A buffer larger than its packet ends at the packet (EOP); a packet
@@ -97,29 +73,21 @@ static void test_packets(void)
 static void test_short_and_long(void)
 {
 	struct fx_buf out, in;
-	struct vpio_xdma_cpl cpl;
-	struct sfx s;
+	struct fx_pair s;
 
-	CU_ASSERT_FATAL(sopen(&s, 0) && fx_buf_alloc(&out, 10000, 0) && fx_buf_alloc(&in, 65536, 0));
+	CU_ASSERT_FATAL(fx_pair_open(&s, FX_STREAM, 0, NULL, false) && fx_buf_alloc(&out, 10000, 0) && fx_buf_alloc(&in, 65536, 0));
 	fx_fill(out.p, 10000, 5);
 	CU_ASSERT_EQUAL(vpio_xdma_h2c_sync(s.h, 0, out.p, 1000), 0);
-	CU_ASSERT_EQUAL(vpio_xdma_c2h_sync(s.c, 0, in.p, 65536, &cpl), 0);
-	CU_ASSERT_EQUAL(cpl.len, 1000);
-	CU_ASSERT(cpl.eop);
+	fx_c2h_expect(s.c, in.p, 65536, 1000, true);
 	CU_ASSERT_EQUAL(memcmp(in.p, out.p, 1000), 0);
 	/* 10000 bytes into 6000 + 6000 */
 	CU_ASSERT_EQUAL(vpio_xdma_h2c_sync(s.h, 0, out.p, 10000), 0);
-	CU_ASSERT_EQUAL(vpio_xdma_c2h_sync(s.c, 0, in.p, 6000, &cpl), 0);
-	CU_ASSERT_EQUAL(cpl.len, 6000);
-	CU_ASSERT(!cpl.eop);
-	CU_ASSERT_EQUAL(vpio_xdma_c2h_sync(s.c, 0, in.p + 6000, 6000, &cpl), 0);
-	CU_ASSERT_EQUAL(cpl.len, 4000);
-	CU_ASSERT(cpl.eop);
+	fx_c2h_expect(s.c, in.p, 6000, 6000, false);
+	fx_c2h_expect(s.c, in.p + 6000, 6000, 4000, true);
 	CU_ASSERT_EQUAL(memcmp(in.p, out.p, 10000), 0);
-	CU_ASSERT(fx_guard_ok(&out) && fx_guard_ok(&in));
-	fx_buf_free(&out);
-	fx_buf_free(&in);
-	sclose(&s);
+	fx_buf_done(&out);
+	fx_buf_done(&in);
+	fx_pair_close(&s);
 }
 
 /* A vectored receive (three descriptors) that a packet ends in the second:
@@ -129,13 +97,12 @@ static void test_short_and_long(void)
 static void test_vector_early_eop(void)
 {
 	struct vpio_xdma_chan_stats st;
-	struct vpio_xdma_cpl cpl;
 	struct fx_buf out, in;
 	struct iovec v[3];
 	struct fx_cpl w = { 0 };
-	struct sfx s;
+	struct fx_pair s;
 
-	CU_ASSERT_FATAL(sopen(&s, 0) && fx_buf_alloc(&out, 8000, 0) && fx_buf_alloc(&in, 3 * 4096 + 4096, 0));
+	CU_ASSERT_FATAL(fx_pair_open(&s, FX_STREAM, 0, NULL, false) && fx_buf_alloc(&out, 8000, 0) && fx_buf_alloc(&in, 3 * 4096 + 4096, 0));
 	fx_fill(out.p, 8000, 9);
 	for (int i = 0; i < 3; i++) {
 		v[i].iov_base = in.p + i * 4096;
@@ -161,27 +128,18 @@ static void test_vector_early_eop(void)
 	vpio_xdma_chan_get_stats(s.c, &st);
 	CU_ASSERT_EQUAL(st.early_eop, 2);
 	if (st.stream_dropped == 0) { /* the engine was stopped before it took the packet */
-		CU_ASSERT_EQUAL(vpio_xdma_c2h_sync(s.c, 0, in.p + 12288, 4096, &cpl), 0);
-		CU_ASSERT_EQUAL(cpl.len, 3000);
+		fx_c2h_expect(s.c, in.p + 12288, 4096, 3000, true);
 		CU_ASSERT_EQUAL(memcmp(in.p + 12288, out.p + 5000, 3000), 0);
 	} else {
 		CU_ASSERT_EQUAL(st.stream_dropped, 3000);
 	}
 	/* the channel goes on */
 	CU_ASSERT_EQUAL(vpio_xdma_h2c_sync(s.h, 0, out.p, 4096), 0);
-	CU_ASSERT_EQUAL(vpio_xdma_c2h_sync(s.c, 0, in.p, 4096, &cpl), 0);
-	CU_ASSERT_EQUAL(cpl.len, 4096);
-	CU_ASSERT(fx_guard_ok(&out) && fx_guard_ok(&in));
-	fx_buf_free(&out);
-	fx_buf_free(&in);
-	sclose(&s);
+	fx_c2h_expect(s.c, in.p, 4096, 4096, true);
+	fx_buf_done(&out);
+	fx_buf_done(&in);
+	fx_pair_close(&s);
 }
 
-int fx_register_stream(void)
-{
-	VPIO_SUITE("xdma_stream", NULL, NULL);
-	VPIO_TEST(test_packets);
-	VPIO_TEST(test_short_and_long);
-	VPIO_TEST(test_vector_early_eop);
-	return 0;
-}
+CU_TestInfo fx_stream_tests[] = { FX_T(test_packets), FX_T(test_short_and_long), FX_T(test_vector_early_eop),
+				  CU_TEST_INFO_NULL };

@@ -85,9 +85,4 @@ static void test_all_channels(void)
 	CU_ASSERT_EQUAL(vpio_xdma_detach(d), 0);
 }
 
-int fx_register_threads(void)
-{
-	VPIO_SUITE("xdma_threads", NULL, NULL);
-	VPIO_TEST(test_all_channels);
-	return 0;
-}
+CU_TestInfo fx_threads_tests[] = { FX_T(test_all_channels), CU_TEST_INFO_NULL };

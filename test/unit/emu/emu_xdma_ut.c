@@ -26,6 +26,8 @@
 		    VPIO_XDMA_CTRL_IE_READ_ERROR | VPIO_XDMA_CTRL_IE_WRITE_ERROR | VPIO_XDMA_CTRL_IE_MAGIC_STOPPED | \
 		    VPIO_XDMA_CTRL_IE_ALIGN_MISMATCH | VPIO_XDMA_CTRL_IE_INVALID_LENGTH)
 #define DESC_UR (1u << (VPIO_XDMA_ST_DESC_ERROR_SHIFT + VPIO_XDMA_PCIE_UR))
+#define H2C0 0x0000u /* channel blocks */
+#define C2H0 0x1000u
 
 /* A tiny host: one device, a page of descriptors, a writeback word. */
 struct xh {
@@ -76,7 +78,7 @@ static void wr(struct xh *h, uint32_t off, uint32_t v)
 	vpio_pci_bar_write32(h->dev, h->cfg, off, v);
 }
 
-static uint32_t chan(bool c2h, unsigned ch)
+static uint32_t chan_base(bool c2h, unsigned ch)
 {
 	return VPIO_XDMA_BLOCK(c2h ? 1 : 0, ch);
 }
@@ -100,8 +102,16 @@ static bool xh_open(struct xh *h, const char *name)
 	return h->ring && h->wb && h->buf;
 }
 
-static void xh_close(struct xh *h, const char *name)
+/* Close and destroy the device, which must have seen host_errs host errors. */
+static void xh_close(struct xh *h, const char *name, uint64_t host_errs)
 {
+	char buf[256];
+
+	uint64_t n = vpio_emu_xdma_last_host_error(h->x, buf, sizeof(buf));
+
+	CU_ASSERT_EQUAL(n, host_errs);
+	if (n != host_errs)
+		printf("\n    %s: %llu host errors\n", name, (unsigned long long)n);
 	mini_dma_free(h->ring, 8192);
 	mini_dma_free(h->wb, 4096);
 	mini_dma_free(h->buf, 65536);
@@ -135,7 +145,7 @@ static void desc(struct xh *h, unsigned i, uint64_t src, uint64_t dst, uint32_t 
  * adjacent), clear Run, then start with ctrl. */
 static void start(struct xh *h, bool c2h, unsigned ch, unsigned first, uint32_t adj, uint32_t ctrl)
 {
-	uint32_t b = chan(c2h, ch), sg = b + VPIO_XDMA_SGDMA_OFFSET;
+	uint32_t b = chan_base(c2h, ch), sg = b + VPIO_XDMA_SGDMA_OFFSET;
 	uint64_t d = iova(&h->ring[first]), w = iova(h->wb);
 
 	__atomic_store_n(&h->wb[0], 0, __ATOMIC_RELEASE);
@@ -157,7 +167,7 @@ static uint32_t wait_done(struct xh *h, bool c2h, unsigned ch, unsigned ms)
 
 	while ((w = __atomic_load_n(&h->wb[0], __ATOMIC_ACQUIRE)) == 0 && now_ms() < end)
 		sched_yield();
-	while ((rd(h, chan(c2h, ch) + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY) && now_ms() < end)
+	while ((rd(h, chan_base(c2h, ch) + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY) && now_ms() < end)
 		sched_yield();
 	return __atomic_load_n(&h->wb[0], __ATOMIC_ACQUIRE);
 }
@@ -227,27 +237,25 @@ static void test_identifiers(void)
 	/* the user BAR is a plain register file */
 	vpio_pci_bar_write32(h.dev, 0, 0x100, 0xdeadbeef);
 	CU_ASSERT_EQUAL(vpio_pci_bar_read32(h.dev, 0, 0x100), 0xdeadbeef);
-	CU_ASSERT_EQUAL(host_errors(&h), 0);
-	xh_close(&h, "emu:xdma1");
+	xh_close(&h, "emu:xdma1", 0);
 }
 
 static void test_register_kinds(void)
 {
-	uint32_t b = chan(false, 0);
 	struct xh h;
 
 	CU_ASSERT_FATAL(xh_open(&h, "emu:xdma2"));
 	/* Control: RW, W1S, W1C (reads of the W1S/W1C forms give Control) */
-	wr(&h, b + VPIO_XDMA_CH_CONTROL, VPIO_XDMA_CTRL_NON_INC | VPIO_XDMA_CTRL_IE_MAGIC_STOPPED);
-	wr(&h, b + VPIO_XDMA_CH_CONTROL_W1S, VPIO_XDMA_CTRL_POLLMODE_WB);
-	wr(&h, b + VPIO_XDMA_CH_CONTROL_W1C, VPIO_XDMA_CTRL_NON_INC);
-	CU_ASSERT_EQUAL(rd(&h, b + VPIO_XDMA_CH_CONTROL), VPIO_XDMA_CTRL_POLLMODE_WB | VPIO_XDMA_CTRL_IE_MAGIC_STOPPED);
-	CU_ASSERT_EQUAL(rd(&h, b + VPIO_XDMA_CH_CONTROL_W1S), rd(&h, b + VPIO_XDMA_CH_CONTROL));
+	wr(&h, H2C0 + VPIO_XDMA_CH_CONTROL, VPIO_XDMA_CTRL_NON_INC | VPIO_XDMA_CTRL_IE_MAGIC_STOPPED);
+	wr(&h, H2C0 + VPIO_XDMA_CH_CONTROL_W1S, VPIO_XDMA_CTRL_POLLMODE_WB);
+	wr(&h, H2C0 + VPIO_XDMA_CH_CONTROL_W1C, VPIO_XDMA_CTRL_NON_INC);
+	CU_ASSERT_EQUAL(rd(&h, H2C0 + VPIO_XDMA_CH_CONTROL), VPIO_XDMA_CTRL_POLLMODE_WB | VPIO_XDMA_CTRL_IE_MAGIC_STOPPED);
+	CU_ASSERT_EQUAL(rd(&h, H2C0 + VPIO_XDMA_CH_CONTROL_W1S), rd(&h, H2C0 + VPIO_XDMA_CH_CONTROL));
 	/* interrupt mask RW/W1S/W1C */
-	wr(&h, b + VPIO_XDMA_CH_IRQ_MASK, 0x6);
-	wr(&h, b + VPIO_XDMA_CH_IRQ_MASK_W1S, 0x10);
-	wr(&h, b + VPIO_XDMA_CH_IRQ_MASK_W1C, 0x2);
-	CU_ASSERT_EQUAL(rd(&h, b + VPIO_XDMA_CH_IRQ_MASK), 0x14);
+	wr(&h, H2C0 + VPIO_XDMA_CH_IRQ_MASK, 0x6);
+	wr(&h, H2C0 + VPIO_XDMA_CH_IRQ_MASK_W1S, 0x10);
+	wr(&h, H2C0 + VPIO_XDMA_CH_IRQ_MASK_W1C, 0x2);
+	CU_ASSERT_EQUAL(rd(&h, H2C0 + VPIO_XDMA_CH_IRQ_MASK), 0x14);
 	/* IRQ block and SGDMA common: the same three forms */
 	wr(&h, 0x2000 + VPIO_XDMA_IRQ_CHAN_EN_W1S, 0x3);
 	wr(&h, 0x2000 + VPIO_XDMA_IRQ_CHAN_EN_W1C, 0x1);
@@ -257,24 +265,23 @@ static void test_register_kinds(void)
 	CU_ASSERT_EQUAL(rd(&h, 0x6000 + VPIO_XDMA_COMMON_HALT), 0x10000);
 	wr(&h, 0x6000 + VPIO_XDMA_COMMON_HALT, 0);
 	/* credits add up */
-	wr(&h, b + 0x4000 + VPIO_XDMA_SG_CREDITS, 5);
-	wr(&h, b + 0x4000 + VPIO_XDMA_SG_CREDITS, 7);
-	CU_ASSERT_EQUAL(rd(&h, b + 0x4000 + VPIO_XDMA_SG_CREDITS), 12);
+	wr(&h, H2C0 + 0x4000 + VPIO_XDMA_SG_CREDITS, 5);
+	wr(&h, H2C0 + 0x4000 + VPIO_XDMA_SG_CREDITS, 7);
+	CU_ASSERT_EQUAL(rd(&h, H2C0 + 0x4000 + VPIO_XDMA_SG_CREDITS), 12);
 	CU_ASSERT_EQUAL(host_errors(&h), 0);
 	/* a read-only register and an absent engine: host errors */
-	wr(&h, b + VPIO_XDMA_CH_ALIGNMENTS, 0);
+	wr(&h, H2C0 + VPIO_XDMA_CH_ALIGNMENTS, 0);
 	CU_ASSERT_EQUAL(host_errors(&h), 1);
-	wr(&h, chan(false, 3) + VPIO_XDMA_CH_CONTROL, 1);
+	wr(&h, chan_base(false, 3) + VPIO_XDMA_CH_CONTROL, 1);
 	CU_ASSERT_EQUAL(host_errors(&h), 2);
 	CU_ASSERT_EQUAL(rd(&h, 0x3), UINT32_MAX); /* unaligned */
-	CU_ASSERT_EQUAL(host_errors(&h), 3);
-	xh_close(&h, "emu:xdma2");
+	xh_close(&h, "emu:xdma2", 3);
 }
 
 /* Two adjacent descriptors host -> card, then card -> host. */
 static void test_mm_run(void)
 {
-	uint32_t b = chan(false, 0), w;
+	uint32_t b = chan_base(false, 0), w;
 	struct vpio_emu_xdma_stats st;
 	struct xh h;
 
@@ -302,15 +309,13 @@ static void test_mm_run(void)
 	CU_ASSERT_EQUAL(st.bytes_h2c, 8192);
 	CU_ASSERT_EQUAL(st.bytes_c2h, 8192);
 	CU_ASSERT_EQUAL(st.writebacks, 3);
-	CU_ASSERT_EQUAL(host_errors(&h), 0);
-	xh_close(&h, "emu:xdma3");
+	xh_close(&h, "emu:xdma3", 0);
 }
 
 /* Status: errors set on a failed run, 0x44 clears 23:1 on read, 0x40 is
  * RW1C, a rising edge of Run clears them too. */
 static void test_status_clear(void)
 {
-	uint32_t b = chan(false, 0);
 	struct xh h;
 
 	CU_ASSERT_FATAL(xh_open(&h, "emu:xdma4?mem=1M"));
@@ -318,24 +323,24 @@ static void test_status_clear(void)
 	h.ring[0].control ^= 0x10000; /* bad magic */
 	start(&h, false, 0, 0, 0, CTRL_START);
 	CU_ASSERT_EQUAL(wait_done(&h, false, 0, 2000), VPIO_XDMA_WB_ERR); /* errwb=1 by default */
-	CU_ASSERT_EQUAL(rd(&h, b + VPIO_XDMA_CH_STATUS), VPIO_XDMA_ST_MAGIC_STOPPED);
-	CU_ASSERT_EQUAL(rd(&h, b + VPIO_XDMA_CH_STATUS_RC), VPIO_XDMA_ST_MAGIC_STOPPED);
-	CU_ASSERT_EQUAL(rd(&h, b + VPIO_XDMA_CH_STATUS_RC), 0);
+	CU_ASSERT_EQUAL(rd(&h, H2C0 + VPIO_XDMA_CH_STATUS), VPIO_XDMA_ST_MAGIC_STOPPED);
+	CU_ASSERT_EQUAL(rd(&h, H2C0 + VPIO_XDMA_CH_STATUS_RC), VPIO_XDMA_ST_MAGIC_STOPPED);
+	CU_ASSERT_EQUAL(rd(&h, H2C0 + VPIO_XDMA_CH_STATUS_RC), 0);
 	CU_ASSERT_EQUAL(host_errors(&h), 1); /* the bad magic */
 	/* RW1C */
 	start(&h, false, 0, 0, 0, CTRL_START);
 	wait_done(&h, false, 0, 2000);
-	wr(&h, b + VPIO_XDMA_CH_STATUS, VPIO_XDMA_ST_MAGIC_STOPPED | VPIO_XDMA_ST_BUSY);
-	CU_ASSERT_EQUAL(rd(&h, b + VPIO_XDMA_CH_STATUS), 0);
+	wr(&h, H2C0 + VPIO_XDMA_CH_STATUS, VPIO_XDMA_ST_MAGIC_STOPPED | VPIO_XDMA_ST_BUSY);
+	CU_ASSERT_EQUAL(rd(&h, H2C0 + VPIO_XDMA_CH_STATUS), 0);
 	/* a rising edge clears them */
 	start(&h, false, 0, 0, 0, CTRL_START);
 	wait_done(&h, false, 0, 2000);
-	CU_ASSERT_EQUAL(rd(&h, b + VPIO_XDMA_CH_STATUS), VPIO_XDMA_ST_MAGIC_STOPPED);
+	CU_ASSERT_EQUAL(rd(&h, H2C0 + VPIO_XDMA_CH_STATUS), VPIO_XDMA_ST_MAGIC_STOPPED);
 	h.ring[0].control ^= 0x10000;
 	start(&h, false, 0, 0, 0, CTRL_START);
 	CU_ASSERT_EQUAL(wait_done(&h, false, 0, 2000), 1);
-	CU_ASSERT_EQUAL(rd(&h, b + VPIO_XDMA_CH_STATUS), 0);
-	xh_close(&h, "emu:xdma4");
+	CU_ASSERT_EQUAL(rd(&h, H2C0 + VPIO_XDMA_CH_STATUS), 0);
+	xh_close(&h, "emu:xdma4", 3);
 }
 
 struct vcase {
@@ -366,7 +371,7 @@ static void test_validation(void)
 	/* a block that crosses 4 KiB: descriptor 127 with one adjacent */
 	cases[n++] = (struct vcase){ false, 127, 1, iova(h.buf), 0, 64, DESC_UR };
 	for (unsigned i = 0; i < n; i++) {
-		uint32_t b = chan(cases[i].c2h, 0);
+		uint32_t b = chan_base(cases[i].c2h, 0);
 
 		desc(&h, cases[i].first, cases[i].src, cases[i].dst, cases[i].len,
 		     VPIO_XDMA_DESC_COMPLETED | VPIO_XDMA_DESC_STOP, 0);
@@ -377,7 +382,7 @@ static void test_validation(void)
 		if (rd(&h, b + VPIO_XDMA_CH_STATUS) != 0 || host_errors(&h) != i + 1)
 			printf("\n    case %u failed\n", i);
 	}
-	xh_close(&h, "emu:xdma5");
+	xh_close(&h, "emu:xdma5", 7);
 }
 
 /* Unregistered host memory: descriptor fetch, H2C source, C2H destination
@@ -387,35 +392,34 @@ static void test_iommu(void)
 	uint8_t *plain = aligned_alloc(4096, 8192);
 	struct vpio_emu_xdma_stats st;
 	uint64_t unreg = (uint64_t)(uintptr_t)plain;
-	uint32_t b = chan(false, 0);
 	struct xh h;
 
 	CU_ASSERT_FATAL(plain != NULL);
 	CU_ASSERT_FATAL(xh_open(&h, "emu:xdma6?mem=1M&errwb=0"));
 	/* descriptor fetch from unregistered memory: UR + magic stopped, no writeback (errwb=0) */
-	wr(&h, b + 0x4000 + VPIO_XDMA_SG_DESC_LO, (uint32_t)unreg);
-	wr(&h, b + 0x4000 + VPIO_XDMA_SG_DESC_HI, (uint32_t)(unreg >> 32));
-	wr(&h, b + 0x4000 + VPIO_XDMA_SG_DESC_ADJ, 0);
-	wr(&h, b + VPIO_XDMA_CH_WB_LO, (uint32_t)iova(h.wb));
-	wr(&h, b + VPIO_XDMA_CH_WB_HI, (uint32_t)(iova(h.wb) >> 32));
+	wr(&h, H2C0 + 0x4000 + VPIO_XDMA_SG_DESC_LO, (uint32_t)unreg);
+	wr(&h, H2C0 + 0x4000 + VPIO_XDMA_SG_DESC_HI, (uint32_t)(unreg >> 32));
+	wr(&h, H2C0 + 0x4000 + VPIO_XDMA_SG_DESC_ADJ, 0);
+	wr(&h, H2C0 + VPIO_XDMA_CH_WB_LO, (uint32_t)iova(h.wb));
+	wr(&h, H2C0 + VPIO_XDMA_CH_WB_HI, (uint32_t)(iova(h.wb) >> 32));
 	h.wb[0] = 0;
-	wr(&h, b + VPIO_XDMA_CH_CONTROL, CTRL_START);
+	wr(&h, H2C0 + VPIO_XDMA_CH_CONTROL, CTRL_START);
 	CU_ASSERT_EQUAL(wait_done(&h, false, 0, 300), 0);
-	CU_ASSERT_EQUAL(rd(&h, b + VPIO_XDMA_CH_STATUS_RC), VPIO_XDMA_ST_MAGIC_STOPPED | DESC_UR);
+	CU_ASSERT_EQUAL(rd(&h, H2C0 + VPIO_XDMA_CH_STATUS_RC), VPIO_XDMA_ST_MAGIC_STOPPED | DESC_UR);
 	/* H2C source: read error UR */
 	desc(&h, 0, unreg, 0, 4096, VPIO_XDMA_DESC_COMPLETED | VPIO_XDMA_DESC_STOP, 0);
 	start(&h, false, 0, 0, 0, CTRL_START);
 	CU_ASSERT_EQUAL(wait_done(&h, false, 0, 300), 0);
-	CU_ASSERT_EQUAL(rd(&h, b + VPIO_XDMA_CH_STATUS_RC), 1u << 9);
+	CU_ASSERT_EQUAL(rd(&h, H2C0 + VPIO_XDMA_CH_STATUS_RC), 1u << 9);
 	/* C2H destination: a posted write, dropped; the descriptor completes */
 	desc(&h, 0, 0, unreg, 4096, VPIO_XDMA_DESC_COMPLETED | VPIO_XDMA_DESC_STOP, 0);
 	start(&h, true, 0, 0, 0, CTRL_START);
 	CU_ASSERT_EQUAL(wait_done(&h, true, 0, 2000), 1);
-	CU_ASSERT_EQUAL(rd(&h, chan(true, 0) + VPIO_XDMA_CH_STATUS_RC), 0);
+	CU_ASSERT_EQUAL(rd(&h, chan_base(true, 0) + VPIO_XDMA_CH_STATUS_RC), 0);
 	vpio_emu_xdma_get_stats(h.x, &st);
 	CU_ASSERT_EQUAL(st.iommu_faults, 3);
 	CU_ASSERT_EQUAL(st.host_errors, 3);
-	xh_close(&h, "emu:xdma6");
+	xh_close(&h, "emu:xdma6", 3);
 	free(plain);
 }
 
@@ -423,7 +427,6 @@ static void test_iommu(void)
  * cleared stops it. */
 static void test_stuck_and_busy(void)
 {
-	uint32_t b = chan(false, 0);
 	uint64_t t0;
 	struct xh h;
 
@@ -432,18 +435,18 @@ static void test_stuck_and_busy(void)
 	desc(&h, 0, iova(h.buf), 0, 4096, VPIO_XDMA_DESC_COMPLETED | VPIO_XDMA_DESC_STOP, 0);
 	start(&h, false, 0, 0, 0, CTRL_START);
 	t0 = now_ms();
-	while (!(rd(&h, b + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY) && now_ms() - t0 < 1000)
+	while (!(rd(&h, H2C0 + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY) && now_ms() - t0 < 1000)
 		sched_yield();
-	CU_ASSERT(rd(&h, b + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY);
+	CU_ASSERT(rd(&h, H2C0 + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY);
 	usleep(20000);
 	CU_ASSERT_EQUAL(h.wb[0], 0);
-	CU_ASSERT(rd(&h, b + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY);
+	CU_ASSERT(rd(&h, H2C0 + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY);
 	/* Run cleared: idle, the fault is spent, the next run works */
-	wr(&h, b + VPIO_XDMA_CH_CONTROL_W1C, VPIO_XDMA_CTRL_RUN);
+	wr(&h, H2C0 + VPIO_XDMA_CH_CONTROL_W1C, VPIO_XDMA_CTRL_RUN);
 	t0 = now_ms();
-	while ((rd(&h, b + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY) && now_ms() - t0 < 1000)
+	while ((rd(&h, H2C0 + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY) && now_ms() - t0 < 1000)
 		sched_yield();
-	CU_ASSERT_EQUAL(rd(&h, b + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY, 0);
+	CU_ASSERT_EQUAL(rd(&h, H2C0 + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY, 0);
 	CU_ASSERT_EQUAL(host_errors(&h), 0);
 	start(&h, false, 0, 0, 0, CTRL_START);
 	CU_ASSERT_EQUAL(wait_done(&h, false, 0, 2000), 1);
@@ -451,19 +454,19 @@ static void test_stuck_and_busy(void)
 	wr(&h, 0x6000 + VPIO_XDMA_COMMON_HALT_W1S, 1);
 	start(&h, false, 0, 0, 0, CTRL_START);
 	t0 = now_ms();
-	while (!(rd(&h, b + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY) && now_ms() - t0 < 1000)
+	while (!(rd(&h, H2C0 + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY) && now_ms() - t0 < 1000)
 		sched_yield();
-	wr(&h, b + VPIO_XDMA_CH_CONTROL_W1C, VPIO_XDMA_CTRL_RUN);
-	wr(&h, b + VPIO_XDMA_CH_CONTROL, CTRL_START);
+	wr(&h, H2C0 + VPIO_XDMA_CH_CONTROL_W1C, VPIO_XDMA_CTRL_RUN);
+	wr(&h, H2C0 + VPIO_XDMA_CH_CONTROL, CTRL_START);
 	CU_ASSERT(host_errors(&h) >= 1);
 	wr(&h, 0x6000 + VPIO_XDMA_COMMON_HALT_W1C, 1);
 	CU_ASSERT_EQUAL(wait_done(&h, false, 0, 2000), 1);
-	xh_close(&h, "emu:xdma7");
+	xh_close(&h, "emu:xdma7", 1);
 }
 
 static void test_faults(void)
 {
-	uint32_t b = chan(true, 0);
+	uint32_t b = chan_base(true, 0);
 	struct xh h;
 
 	CU_ASSERT_FATAL(xh_open(&h, "emu:xdma8?mem=1M"));
@@ -504,7 +507,7 @@ static void test_faults(void)
 	CU_ASSERT_EQUAL(vpio_emu_xdma_inject(h.x, true, 0, (enum vpio_emu_xdma_fault)99, 0), -EINVAL);
 	CU_ASSERT_EQUAL(vpio_test_log_errors(), 2);
 	vpio_test_log_release();
-	xh_close(&h, "emu:xdma8");
+	xh_close(&h, "emu:xdma8", 0);
 }
 
 /* Stream loopback: a 100-byte packet into a 4096-byte descriptor ends it
@@ -525,7 +528,7 @@ static void test_stream(void)
 	desc(&h, 9, iova(&res[1]), iova(rx + 4096), 4096, VPIO_XDMA_DESC_COMPLETED, 0);
 	desc(&h, 10, iova(&res[2]), iova(rx + 8192), 4096, VPIO_XDMA_DESC_COMPLETED | VPIO_XDMA_DESC_STOP, 0);
 	{
-		uint32_t b = chan(true, 0), sg = b + 0x4000;
+		uint32_t b = chan_base(true, 0), sg = b + 0x4000;
 		uint64_t d = iova(&h.ring[8]), w = iova(&h.wb[1]);
 
 		wr(&h, b + VPIO_XDMA_CH_WB_LO, (uint32_t)w);
@@ -563,26 +566,22 @@ static void test_stream(void)
 	desc(&h, 8, iova(&res[0]), iova(rx), 4096, VPIO_XDMA_DESC_COMPLETED | VPIO_XDMA_DESC_STOP, 0);
 	start(&h, true, 0, 8, 0, CTRL_START);
 	usleep(5000);
-	wr(&h, chan(true, 0) + VPIO_XDMA_CH_CONTROL_W1C, VPIO_XDMA_CTRL_RUN);
+	wr(&h, chan_base(true, 0) + VPIO_XDMA_CH_CONTROL_W1C, VPIO_XDMA_CTRL_RUN);
 	CU_ASSERT_EQUAL(wait_done(&h, true, 0, 1000), 0);
-	CU_ASSERT_EQUAL(rd(&h, chan(true, 0) + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY, 0);
-	xh_close(&h, "emu:xdma10");
+	CU_ASSERT_EQUAL(rd(&h, chan_base(true, 0) + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY, 0);
+	xh_close(&h, "emu:xdma10", 0);
 }
 
 static int register_tests(void)
 {
-	VPIO_SUITE("emu_xdma", NULL, NULL);
-	VPIO_TEST(test_options);
-	VPIO_TEST(test_identifiers);
-	VPIO_TEST(test_register_kinds);
-	VPIO_TEST(test_mm_run);
-	VPIO_TEST(test_status_clear);
-	VPIO_TEST(test_validation);
-	VPIO_TEST(test_iommu);
-	VPIO_TEST(test_stuck_and_busy);
-	VPIO_TEST(test_faults);
-	VPIO_TEST(test_stream);
-	return 0;
+	static CU_TestInfo tests[] = { { "test_options", test_options }, { "test_identifiers", test_identifiers },
+		{ "test_register_kinds", test_register_kinds }, { "test_mm_run", test_mm_run },
+		{ "test_status_clear", test_status_clear }, { "test_validation", test_validation },
+		{ "test_iommu", test_iommu }, { "test_stuck_and_busy", test_stuck_and_busy }, { "test_faults", test_faults },
+		{ "test_stream", test_stream }, CU_TEST_INFO_NULL };
+	CU_SuiteInfo suites[] = { { .pName = "emu_xdma", .pTests = tests }, CU_SUITE_INFO_NULL };
+
+	return CU_register_suites(suites) == CUE_SUCCESS ? 0 : -1;
 }
 
 int main(void)

@@ -234,13 +234,5 @@ static void test_links(void)
 	free(buf);
 }
 
-int ut_register_desc(void)
-{
-	VPIO_SUITE("xdma_desc", NULL, NULL);
-	VPIO_TEST(test_single);
-	VPIO_TEST(test_chunks_and_pieces);
-	VPIO_TEST(test_stream_fields);
-	VPIO_TEST(test_errors);
-	VPIO_TEST(test_links);
-	return 0;
-}
+CU_TestInfo ut_desc_tests[] = { UT_T(test_single), UT_T(test_chunks_and_pieces), UT_T(test_stream_fields),
+				    UT_T(test_errors), UT_T(test_links), CU_TEST_INFO_NULL };

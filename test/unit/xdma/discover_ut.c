@@ -24,6 +24,8 @@ static const struct vpio_pci_device_ops g_ops = { .cfg_read = no_cfg };
 struct fake {
 	struct vpio_pci_device dev;
 	uint8_t *img[VPIO_PCI_BAR_MAX];
+	struct xdma_layout l;
+	bool known;
 };
 
 enum { NONE, CFG, CFG_SMALL, USER, BYPASS, UPPER };
@@ -74,9 +76,9 @@ static void fake_free(struct fake *f)
 		free(f->img[b]);
 }
 
-static int run(struct fake *f, struct xdma_layout *l, bool *known)
+static int run(struct fake *f)
 {
-	return xdma_discover(&f->dev, l, known);
+	return xdma_discover(&f->dev, &f->l, &f->known);
 }
 
 struct layout_case {
@@ -101,33 +103,30 @@ static void test_layouts(void)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct xdma_layout l;
 		struct fake f;
-		bool known = !cases[i].known;
 
 		fake_init(&f, cases[i].kinds);
-		CU_ASSERT_EQUAL(run(&f, &l, &known), 0);
-		CU_ASSERT_EQUAL(l.config_bar, cases[i].config);
-		CU_ASSERT_EQUAL(l.user_bar, cases[i].user);
-		CU_ASSERT_EQUAL(l.bypass_bar, cases[i].bypass);
-		CU_ASSERT_EQUAL(known, cases[i].known);
-		if (l.config_bar != cases[i].config || l.user_bar != cases[i].user || l.bypass_bar != cases[i].bypass)
-			printf("\n    layout case %zu: config %d user %d bypass %d", i, l.config_bar, l.user_bar, l.bypass_bar);
+		f.known = !cases[i].known;
+		CU_ASSERT_EQUAL(run(&f), 0);
+		CU_ASSERT_EQUAL(f.l.config_bar, cases[i].config);
+		CU_ASSERT_EQUAL(f.l.user_bar, cases[i].user);
+		CU_ASSERT_EQUAL(f.l.bypass_bar, cases[i].bypass);
+		CU_ASSERT_EQUAL(f.known, cases[i].known);
+		if (f.l.config_bar != cases[i].config || f.l.user_bar != cases[i].user || f.l.bypass_bar != cases[i].bypass)
+			printf("\n    layout case %zu: config %d user %d bypass %d", i, f.l.config_bar, f.l.user_bar,
+			       f.l.bypass_bar);
 		fake_free(&f);
 	}
 }
 
 static void test_no_config(void)
 {
-	static const int kinds[VPIO_PCI_BAR_MAX] = { USER, BYPASS };
-	struct xdma_layout l;
 	struct fake f;
-	bool known;
 
-	fake_init(&f, kinds);
+	fake_init(&f, (const int[VPIO_PCI_BAR_MAX]){ USER, BYPASS });
 	put(f.img[0], 0x2000, 0x1fc20006); /* the IRQ id alone is not enough */
 	vpio_test_log_capture();
-	CU_ASSERT_EQUAL(run(&f, &l, &known), -ENODEV);
+	CU_ASSERT_EQUAL(run(&f), -ENODEV);
 	CU_ASSERT(vpio_test_log_has("no BAR holds the XDMA config block"));
 	CU_ASSERT_EQUAL(vpio_test_log_errors(), 1);
 	vpio_test_log_release();
@@ -138,71 +137,62 @@ static void test_no_config(void)
  * whose identifier does not name its target and channel. */
 static void test_engines(void)
 {
-	static const int kinds[VPIO_PCI_BAR_MAX] = { USER, CFG };
-	struct xdma_layout l;
+	const int kinds[VPIO_PCI_BAR_MAX] = { USER, CFG };
+	struct xdma_layout *l;
 	struct fake f;
-	bool known;
 
 	fake_init(&f, kinds);
+	l = &f.l;
 	engine(f.img[1], false, 0, false, 0x00010140);
 	engine(f.img[1], false, 1, false, 0);
 	engine(f.img[1], false, 3, false, 0); /* after a gap: not counted */
 	engine(f.img[1], true, 0, true, 0x00400820);
 	put(f.img[1], VPIO_XDMA_BLOCK(1, 1), 0x1fc10006);  /* C2H 1 claims channel 0 */
-	CU_ASSERT_EQUAL(run(&f, &l, &known), 0);
-	CU_ASSERT_EQUAL(l.n_h2c, 2);
-	CU_ASSERT_EQUAL(l.n_c2h, 1);
-	CU_ASSERT(l.h2c[0].present && l.h2c[1].present && !l.h2c[2].present && !l.h2c[3].present);
-	CU_ASSERT(!l.h2c[0].stream && l.c2h[0].stream);
-	CU_ASSERT_EQUAL(l.h2c[0].version, 5);
-	CU_ASSERT_EQUAL(l.h2c[0].addr_align, 1);
-	CU_ASSERT_EQUAL(l.h2c[0].len_gran, 1);
-	CU_ASSERT_EQUAL(l.h2c[0].addr_bits, 64);
-	CU_ASSERT(!l.h2c[0].align_reg_zero);
+	CU_ASSERT_EQUAL(run(&f), 0);
+	CU_ASSERT_EQUAL(l->n_h2c, 2);
+	CU_ASSERT_EQUAL(l->n_c2h, 1);
+	CU_ASSERT(l->h2c[0].present && l->h2c[1].present && !l->h2c[2].present && !l->h2c[3].present);
+	CU_ASSERT(!l->h2c[0].stream && l->c2h[0].stream);
+	CU_ASSERT_EQUAL(l->h2c[0].version, 5);
+	CU_ASSERT_EQUAL(l->h2c[0].addr_align, 1);
+	CU_ASSERT_EQUAL(l->h2c[0].len_gran, 1);
+	CU_ASSERT_EQUAL(l->h2c[0].addr_bits, 64);
+	CU_ASSERT(!l->h2c[0].align_reg_zero);
 	/* alignments register 0: what the vendor's driver assumes */
-	CU_ASSERT(l.h2c[1].align_reg_zero);
-	CU_ASSERT_EQUAL(l.h2c[1].addr_align, 1);
-	CU_ASSERT_EQUAL(l.h2c[1].len_gran, 1);
-	CU_ASSERT_EQUAL(l.h2c[1].addr_bits, 64);
-	CU_ASSERT_EQUAL(l.c2h[0].addr_align, 64);
-	CU_ASSERT_EQUAL(l.c2h[0].len_gran, 8);
-	CU_ASSERT_EQUAL(l.c2h[0].addr_bits, 32);
+	CU_ASSERT(l->h2c[1].align_reg_zero);
+	CU_ASSERT_EQUAL(l->h2c[1].addr_align, 1);
+	CU_ASSERT_EQUAL(l->h2c[1].len_gran, 1);
+	CU_ASSERT_EQUAL(l->h2c[1].addr_bits, 64);
+	CU_ASSERT_EQUAL(l->c2h[0].addr_align, 64);
+	CU_ASSERT_EQUAL(l->c2h[0].len_gran, 8);
+	CU_ASSERT_EQUAL(l->c2h[0].addr_bits, 32);
 	fake_free(&f);
 	/* no channel at all; an H2C id in the C2H block is not a C2H channel */
 	fake_init(&f, kinds);
 	put(f.img[1], VPIO_XDMA_BLOCK(1, 0), VPIO_XDMA_ID_BLOCK(0));
-	CU_ASSERT_EQUAL(run(&f, &l, &known), 0);
-	CU_ASSERT_EQUAL(l.n_h2c + l.n_c2h, 0);
+	CU_ASSERT_EQUAL(run(&f), 0);
+	CU_ASSERT_EQUAL(l->n_h2c + l->n_c2h, 0);
 	fake_free(&f);
 }
 
 /* A mismatched SGDMA identifier is said but does not hide the channel. */
 static void test_sgdma_mismatch(void)
 {
-	static const int kinds[VPIO_PCI_BAR_MAX] = { CFG };
-	struct xdma_layout l;
+	enum vpio_log_level level = vpio_log_get_level();
 	struct fake f;
-	bool known;
 
-	fake_init(&f, kinds);
+	fake_init(&f, (const int[VPIO_PCI_BAR_MAX]){ CFG });
 	engine(f.img[0], false, 0, false, 0);
 	put(f.img[0], VPIO_XDMA_SGDMA_OFFSET, 0);
 	vpio_log_set_level(VPIO_LOG_WARN);
 	vpio_test_log_capture();
-	CU_ASSERT_EQUAL(run(&f, &l, &known), 0);
+	CU_ASSERT_EQUAL(run(&f), 0);
 	CU_ASSERT(vpio_test_log_has("but its SGDMA block 0x00000000"));
 	vpio_test_log_release();
-	vpio_log_set_level(VPIO_LOG_ERROR);
-	CU_ASSERT_EQUAL(l.n_h2c, 1);
+	vpio_log_set_level(level);
+	CU_ASSERT_EQUAL(f.l.n_h2c, 1);
 	fake_free(&f);
 }
 
-int ut_register_discover(void)
-{
-	VPIO_SUITE("xdma_discover", NULL, NULL);
-	VPIO_TEST(test_layouts);
-	VPIO_TEST(test_no_config);
-	VPIO_TEST(test_engines);
-	VPIO_TEST(test_sgdma_mismatch);
-	return 0;
-}
+CU_TestInfo ut_discover_tests[] = { UT_T(test_layouts), UT_T(test_no_config), UT_T(test_engines),
+				    UT_T(test_sgdma_mismatch), CU_TEST_INFO_NULL };

@@ -63,9 +63,15 @@ uint64_t ut_xlate(void *ctx, const void *vaddr, uint64_t *len)
 	return va;
 }
 
+static CU_SuiteInfo g_suites[] = {
+	{ "xdma_desc", NULL, NULL, NULL, NULL, ut_desc_tests },	   { "xdma_discover", NULL, NULL, NULL, NULL, ut_discover_tests },
+	{ "xdma_status", NULL, NULL, NULL, NULL, ut_status_tests }, { "xdma_submit", NULL, NULL, NULL, NULL, ut_submit_tests },
+	CU_SUITE_INFO_NULL,
+};
+
 static int reg(void)
 {
-	return ut_register_desc() || ut_register_discover() || ut_register_status() || ut_register_submit();
+	return CU_register_suites(g_suites) == CUE_SUCCESS ? 0 : -1;
 }
 
 int main(void)

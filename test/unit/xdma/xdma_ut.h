@@ -6,10 +6,8 @@
 #include "common/vpio_test.h"
 #include "xdma/xdma_internal.h"
 
-int ut_register_desc(void);
-int ut_register_discover(void);
-int ut_register_status(void);
-int ut_register_submit(void);
+#define UT_T(fn) { #fn, fn }
+extern CU_TestInfo ut_desc_tests[], ut_discover_tests[], ut_status_tests[], ut_submit_tests[];
 
 /* A ring of size descriptors in plain memory whose 4 KiB pages get
  * scattered fake IOVAs (so that nothing may rely on pages being
