@@ -96,7 +96,8 @@ void vpio_emu_nvme_get_stats(struct vpio_emu_nvme *emu, struct vpio_emu_nvme_sta
  */
 struct vpio_emu_xdma;
 
-/* The emulated XDMA device behind dev; NULL if dev is not one. */
+/* The emulated XDMA device behind dev; NULL if dev is not one.  Any
+ * thread. */
 struct vpio_emu_xdma *vpio_emu_xdma_get(struct vpio_pci_device *dev);
 
 enum vpio_emu_xdma_fault {
@@ -145,12 +146,14 @@ struct vpio_emu_xdma_stats {
 				 * bit set that the engine's interrupt mask and the
 				 * IRQ block's channel enable let through */
 };
+/* All zero for NULL.  Any thread. */
 void vpio_emu_xdma_get_stats(struct vpio_emu_xdma *emu, struct vpio_emu_xdma_stats *st);
 
 /* The last host error: something the driver did that hardware would
  * misbehave on silently (e.g. Run set while the engine is busy, a
  * writeback address that is not registered).  Copies it into buf and
- * returns the number of host errors so far (0: buf is ""). */
+ * returns the number of host errors so far (0: buf is ""; 0 for NULL).
+ * Any thread. */
 uint64_t vpio_emu_xdma_last_host_error(struct vpio_emu_xdma *emu, char *buf, size_t len);
 
 #ifdef __cplusplus

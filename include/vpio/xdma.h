@@ -125,7 +125,8 @@ struct vpio_xdma_info {
 /* Fill *info (info->info_size bytes; -EINVAL when smaller than up to and
  * including bypass_bar_len).  Any thread while the card is attached. */
 int vpio_xdma_get_info(const struct vpio_xdma_dev *dev, struct vpio_xdma_info *info);
-/* The device handle behind the card (BARs, config space, emulator). */
+/* The device handle behind the card (BARs, config space, emulator); NULL
+ * for NULL.  Any thread. */
 struct vpio_pci_device *vpio_xdma_get_pci_device(const struct vpio_xdma_dev *dev);
 
 /* 32-bit register access to the user (AXI-Lite) BAR: off a multiple of 4
@@ -216,7 +217,7 @@ int vpio_xdma_h2c(struct vpio_xdma_chan *chan, uint64_t card_addr, const void *b
 		  void *arg);
 int vpio_xdma_c2h(struct vpio_xdma_chan *chan, uint64_t card_addr, void *buf, size_t len, vpio_xdma_cb cb, void *arg);
 /* The same for a vector: the elements in order, at consecutive card
- * addresses from card_addr. */
+ * addresses from card_addr.  The channel's thread. */
 int vpio_xdma_h2cv(struct vpio_xdma_chan *chan, uint64_t card_addr, const struct iovec *iov, int iovcnt,
 		   vpio_xdma_cb cb, void *arg);
 int vpio_xdma_c2hv(struct vpio_xdma_chan *chan, uint64_t card_addr, const struct iovec *iov, int iovcnt,
@@ -272,7 +273,7 @@ struct vpio_xdma_chan_stats {
 	uint64_t polls;
 	uint32_t queued, in_flight; /* now */
 };
-/* The channel's thread. */
+/* All zero for a NULL channel.  The channel's thread. */
 void vpio_xdma_chan_get_stats(const struct vpio_xdma_chan *chan, struct vpio_xdma_chan_stats *st);
 
 /* Decode an engine Status value into text ("magic stopped, descriptor

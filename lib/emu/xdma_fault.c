@@ -85,6 +85,10 @@ void vpio_emu_xdma_get_stats(struct vpio_emu_xdma *emu, struct vpio_emu_xdma_sta
 	const uint64_t *src = (const uint64_t *)&emu->stats;
 	uint64_t *dst = (uint64_t *)st;
 
+	if (emu == NULL) {
+		memset(st, 0, sizeof(*st));
+		return;
+	}
 	for (size_t i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 }
@@ -93,6 +97,11 @@ uint64_t vpio_emu_xdma_last_host_error(struct vpio_emu_xdma *emu, char *buf, siz
 {
 	uint64_t n;
 
+	if (emu == NULL) {
+		if (len > 0)
+			buf[0] = '\0';
+		return 0;
+	}
 	pthread_mutex_lock(&emu->lock);
 	n = emu->stats.host_errors;
 	if (len > 0)

@@ -278,6 +278,12 @@ int vpio_xdma_chan_get_info(const struct vpio_xdma_chan *ch, struct vpio_xdma_ch
 
 void vpio_xdma_chan_get_stats(const struct vpio_xdma_chan *ch, struct vpio_xdma_chan_stats *st)
 {
+	if (st == NULL)
+		return;
+	if (ch == NULL) {
+		memset(st, 0, sizeof(*st));
+		return;
+	}
 	*st = ch->st;
 	st->queued = ch->x_tail - ch->x_run;
 	st->in_flight = ch->x_run - ch->x_head;
