@@ -9,9 +9,9 @@
  * set) or when Run is cleared (after the current descriptor).  Errors set
  * Status bits (those whose ie_ bits are set in Control) and stop it.
  *
- * Idle engines back off: they spin briefly after work, then yield the
- * core, then nap (20 us, later 1 ms); while the device is closed they
- * sleep on a condition variable.
+ * Idle engines back off: they spin 5 us after work, then yield the core
+ * until 1 ms, then nap (50 us until 20 ms, then 1 ms); while the device
+ * is closed they sleep on a condition variable.
  */
 #include <sched.h>
 #include <string.h>
@@ -21,8 +21,11 @@
 #include "xdma_internal.h"
 
 #define SPIN_NS 5000ull	/* busy-poll this long after work (short: engines share a core) */
-#define YIELD_NS 2000000ull	/* then yield until this */
-#define NAP_NS 100000000ull	/* then 20 us naps until this, then 1 ms */
+#define YIELD_NS 1000000ull	/* then yield until this */
+#define NAP_NS 20000000ull	/* then 50 us naps until this, then 1 ms */
+#define NAP_SHORT_NS 50000u	/* (tens of thousands of wake-ups a second
+				 * would take a sizeable part of the core
+				 * from a busy engine or program there) */
 /* descriptor error: unsupported request */
 #define ST_DESC_UR (1u << (VPIO_XDMA_ST_DESC_ERROR_SHIFT + VPIO_XDMA_PCIE_UR))
 
@@ -360,7 +363,7 @@ void *emu_xdma_engine_thread(void *arg)
 			else if (idle < YIELD_NS)
 				sched_yield();
 			else
-				nap(idle < NAP_NS || e->running ? 20000 : 1000000);
+				nap(idle < NAP_NS || e->running ? NAP_SHORT_NS : 1000000);
 		}
 	}
 	return NULL;
