@@ -5,7 +5,8 @@
  * run on machines without the hardware or VFIO.
  *
  * A device is named "emu:KIND[N][?k=v&k=v]" (see doc/emu.md):
- *   emu:nvme, emu:nvme0, emu:nvme1?ns=2&lba=4096&size=64M
+ *   emu:nvme, emu:nvme0, emu:nvme1?ns=2&lba=4096&size=64M,
+ *   emu:xdma, emu:xdma1?h2c=4&c2h=4&mem=256M
  * It lives in a process-wide registry by its canonical name ("emu:nvme0"):
  * closing the device handle keeps the controller and its data, so a later
  * open finds what was written.  Options apply when the device is created.
@@ -16,6 +17,8 @@
 #ifndef VPIO_EMU_H
 #define VPIO_EMU_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <vpio/pci.h>
@@ -81,6 +84,77 @@ struct vpio_emu_nvme_stats {
 	uint64_t shadow_doorbells; /* shadow doorbell updates seen without an MMIO one */
 };
 void vpio_emu_nvme_get_stats(struct vpio_emu_nvme *emu, struct vpio_emu_nvme_stats *st);
+
+/* ------------------------------------------------------ emulated XDMA */
+
+/*
+ * "emu:xdma[N][?h2c=N&c2h=N&mem=SIZE&stream=0|1&bars=LIST&...]": an
+ * AMD/Xilinx XDMA card (doc/emu.md): its DMA config BAR register by
+ * register, card memory for memory-mapped engines or a loopback (H2C
+ * stream n feeds C2H stream n) for stream engines, and one engine thread
+ * per channel that walks descriptor lists through the emulated IOMMU.
+ */
+struct vpio_emu_xdma;
+
+/* The emulated XDMA device behind dev; NULL if dev is not one.  Any
+ * thread. */
+struct vpio_emu_xdma *vpio_emu_xdma_get(struct vpio_pci_device *dev);
+
+enum vpio_emu_xdma_fault {
+	VPIO_EMU_XDMA_FAULT_NONE,	/* cancel the engine's pending faults */
+	VPIO_EMU_XDMA_FAULT_DROP_WB,	/* the next `param` poll-mode writebacks (0 counts as 1)
+					 * are not written */
+	VPIO_EMU_XDMA_FAULT_CORRUPT_WB,	/* the next writeback word is `param` instead of the count
+					 * (0: the count with the reserved bits 30:24 set) */
+	VPIO_EMU_XDMA_FAULT_DMA,	/* the next descriptor's data access fails: H2C read error
+					 * (unsupported request), C2H read error (slave error) */
+	VPIO_EMU_XDMA_FAULT_STUCK,	/* the engine stops making progress (Status busy) before
+					 * its next descriptor, or at the start of its next run,
+					 * until Run is cleared */
+	VPIO_EMU_XDMA_FAULT_DESC,	/* the next descriptor fetch fails: descriptor error
+					 * (unsupported request) and magic stopped */
+	VPIO_EMU_XDMA_FAULT_MAGIC,	/* the next descriptor fetched has a bad magic */
+};
+
+/* Arm a fault on engine (c2h, channel).  One-shot faults apply to the
+ * engine's next descriptors.  Any thread.  -EINVAL for an unknown fault or
+ * an engine the device does not have. */
+int vpio_emu_xdma_inject(struct vpio_emu_xdma *emu, bool c2h, unsigned channel, enum vpio_emu_xdma_fault fault,
+			 uint64_t param);
+
+struct vpio_emu_xdma_info {
+	size_t info_size;	/* in: sizeof(struct vpio_emu_xdma_info) */
+	uint32_t h2c, c2h;	/* channels per direction */
+	bool stream;		/* stream engines (else memory-mapped) */
+	uint64_t mem_size;	/* card memory bytes (AXI addresses 0..mem_size-1) */
+	void *mem;		/* the card memory itself (tests look at it) */
+	int cfg_bar, user_bar, bypass_bar; /* BAR indexes, -1 when absent */
+};
+/* Any thread.  -EINVAL when info_size is too small to hold mem_size. */
+int vpio_emu_xdma_get_info(struct vpio_emu_xdma *emu, struct vpio_emu_xdma_info *info);
+
+struct vpio_emu_xdma_stats {
+	uint64_t runs;		/* rising edges of Run */
+	uint64_t descriptors;	/* descriptors completed */
+	uint64_t bytes_h2c;	/* bytes moved host -> card (or stream) */
+	uint64_t bytes_c2h;	/* bytes moved card (or stream) -> host */
+	uint64_t writebacks;	/* poll-mode writeback words written */
+	uint64_t engine_errors;	/* engines stopped by an error */
+	uint64_t iommu_faults;	/* host addresses that were not registered */
+	uint64_t host_errors;	/* host errors (see vpio_emu_xdma_last_host_error) */
+	uint64_t interrupts;	/* interrupts the card would have raised: a Status
+				 * bit set that the engine's interrupt mask and the
+				 * IRQ block's channel enable let through */
+};
+/* All zero for NULL.  Any thread. */
+void vpio_emu_xdma_get_stats(struct vpio_emu_xdma *emu, struct vpio_emu_xdma_stats *st);
+
+/* The last host error: something the driver did that hardware would
+ * misbehave on silently (e.g. Run set while the engine is busy, a
+ * writeback address that is not registered).  Copies it into buf and
+ * returns the number of host errors so far (0: buf is ""; 0 for NULL).
+ * Any thread. */
+uint64_t vpio_emu_xdma_last_host_error(struct vpio_emu_xdma *emu, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

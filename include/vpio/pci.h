@@ -87,6 +87,13 @@ struct vpio_pci_device_ops {
 	int (*reset)(struct vpio_pci_device *dev);
 	/* Unmap BARs, release the device, free dev. */
 	void (*detach)(struct vpio_pci_device *dev);
+	/* 32-bit register access for a device whose registers act on the
+	 * access itself (clear-on-read, write-1-to-set/clear): an emulated
+	 * device sees each access through these.  NULL (VFIO, emu:nvme): a
+	 * plain load or store on bar[].addr.  Use vpio_pci_bar_read32() and
+	 * vpio_pci_bar_write32(), which pick the right one. */
+	uint32_t (*bar_read32)(struct vpio_pci_device *dev, unsigned bar, uint64_t off);
+	void (*bar_write32)(struct vpio_pci_device *dev, unsigned bar, uint64_t off, uint32_t val);
 };
 
 struct vpio_pci_device {
@@ -111,6 +118,36 @@ int vpio_pci_device_reset(struct vpio_pci_device *dev);
 
 int vpio_pci_cfg_read(struct vpio_pci_device *dev, void *buf, size_t len, uint32_t off);
 int vpio_pci_cfg_write(struct vpio_pci_device *dev, const void *buf, size_t len, uint32_t off);
+
+/*
+ * One aligned 32-bit register access to a mapped BAR: a volatile load or
+ * store on a real device, the emulator's register model on an emulated one
+ * (so clear-on-read and write-1-to-set registers behave as on hardware).
+ * No bounds check: off + 4 <= dev->bar[bar].len and off % 4 == 0 are the
+ * caller's.  The write is ordered after the caller's earlier stores to
+ * memory (descriptors before the register that starts the device).  Any
+ * thread; no system call.
+ */
+static inline uint32_t vpio_pci_bar_read32(struct vpio_pci_device *dev, unsigned bar, uint64_t off)
+{
+	if (dev->ops->bar_read32 != NULL)
+		return dev->ops->bar_read32(dev, bar, off);
+	return *(volatile const uint32_t *)((volatile const uint8_t *)dev->bar[bar].addr + off);
+}
+
+static inline void vpio_pci_bar_write32(struct vpio_pci_device *dev, unsigned bar, uint64_t off, uint32_t val)
+{
+#if defined(__aarch64__)
+	__asm__ volatile("dmb oshst" ::: "memory");
+#else
+	__atomic_thread_fence(__ATOMIC_RELEASE); /* x86: a compiler barrier; stores stay in order */
+#endif
+	if (dev->ops->bar_write32 != NULL) {
+		dev->ops->bar_write32(dev, bar, off, val);
+		return;
+	}
+	*(volatile uint32_t *)((volatile uint8_t *)dev->bar[bar].addr + off) = val;
+}
 
 /* true for "emu:..." names. */
 bool vpio_pci_name_is_emulated(const char *name);

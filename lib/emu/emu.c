@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Emulated devices: "emu:KIND[N][?opts]" names and dispatch on KIND. */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
-#include "emu_internal.h"
+#include "xdma_internal.h"
 
 #define EMU_PREFIX "emu:"
-#define EMU_KINDS "nvme"
+#define EMU_KINDS "nvme, xdma"
 
 struct emu_kind {
 	const char *name;
@@ -19,6 +21,7 @@ struct emu_kind {
 
 static const struct emu_kind g_kinds[] = {
 	{ "nvme", emu_nvme_open, emu_nvme_destroy, emu_nvme_destroy_all },
+	{ "xdma", emu_xdma_open, emu_xdma_destroy, emu_xdma_destroy_all },
 };
 
 uint64_t emu_now_ns(void)
@@ -27,6 +30,29 @@ uint64_t emu_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A thread created after DPDK's EAL init inherits the main lcore's
+ * affinity: an emulated device would share one core with a spinning driver
+ * and get a time slice every few milliseconds.  Run it on the CPUs that
+ * the application's lcores do not use (lcore ids taken as CPU ids), or on
+ * any CPU when they use them all. */
+bool emu_place_thread(pthread_t t)
+{
+	cpu_set_t all, free_cpus;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	CPU_ZERO(&all);
+	for (long i = 0; i < n && i < CPU_SETSIZE; i++)
+		CPU_SET((int)i, &all);
+	free_cpus = all;
+	if (vpio_env_is_init()) {
+		for (unsigned i = 0; i < vpio_env_core_count(); i++)
+			CPU_CLR(vpio_env_core_nth(i), &free_cpus);
+	}
+	if (CPU_COUNT(&free_cpus) > 0 && pthread_setaffinity_np(t, sizeof(free_cpus), &free_cpus) == 0)
+		return true;
+	return pthread_setaffinity_np(t, sizeof(all), &all) == 0;
 }
 
 int emu_parse_name(const char *name, char *kind, size_t kind_len, unsigned *idx, const char **opts)

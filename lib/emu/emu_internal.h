@@ -61,6 +61,9 @@ static inline uint64_t emu_read_count(const uint64_t *c)
 }
 
 uint64_t emu_now_ns(void);
+/* Put a device thread on the CPUs the application's DPDK lcores do not
+ * use (all CPUs when they use them all); false when that fails. */
+bool emu_place_thread(pthread_t t);
 
 /* ------------------------------------------------------------ names */
 

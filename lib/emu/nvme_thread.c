@@ -238,29 +238,11 @@ void *emu_nvme_thread(void *arg)
 	return NULL;
 }
 
-/* A thread created after DPDK's EAL init inherits the main lcore's
- * affinity: the controller would share one core with a spinning driver and
- * get a time slice every few milliseconds.  Run it on the CPUs that the
- * application's lcores do not use (lcore ids taken as CPU ids), or on any
- * CPU when they use them all. */
 void emu_nvme_place(struct vpio_emu_nvme *c)
 {
-	cpu_set_t all, free_cpus;
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
 	if (!__atomic_load_n(&c->thread_started, __ATOMIC_ACQUIRE))
 		return;
-	CPU_ZERO(&all);
-	for (long i = 0; i < n && i < CPU_SETSIZE; i++)
-		CPU_SET((int)i, &all);
-	free_cpus = all;
-	if (vpio_env_is_init()) {
-		for (unsigned i = 0; i < vpio_env_core_count(); i++)
-			CPU_CLR(vpio_env_core_nth(i), &free_cpus);
-	}
-	if (CPU_COUNT(&free_cpus) > 0 && pthread_setaffinity_np(c->thread, sizeof(free_cpus), &free_cpus) == 0)
-		return;
-	if (pthread_setaffinity_np(c->thread, sizeof(all), &all) != 0)
+	if (!emu_place_thread(c->thread))
 		vpio_log(VPIO_LOG_WARN, EMU_MOD, "%s: cannot widen the controller thread's CPU affinity; it may share a core with the driver",
 			 c->name);
 }

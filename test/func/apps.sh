@@ -144,5 +144,32 @@ expect 0 "vpio-hello-nvme -a emu:nvme?lba=4096" "$HELLO" -a 'emu:nvme?lba=4096' 
 	has "vpio-hello-nvme on 4096-byte blocks" "read back: Hello, NVMe! .*4096 bytes"
 expect nonzero "vpio-hello-nvme with a bad option" "$HELLO" -x && has "hello usage shown" "usage: vpio-hello-nvme"
 
+# ------------------------------------------------------------------------
+# vpio-xdma-info (XDMA cards; kept in one block of its own)
+XINFO=$B/bin/vpio-xdma-info
+if [[ ! -x $XINFO ]]; then
+	echo "FAIL $XINFO not built"
+	FAIL=$((FAIL + 1))
+else
+	expect 0 "vpio-xdma-info (no address)" "$XINFO" &&
+		has "vpio-xdma-info lists vendor 0x10ee devices" "Xilinx/AMD devices \(vendor 0x10ee\)"
+	X='emu:xdma?h2c=2&c2h=1&mem=16M&bars=user,cfg,bypass'
+	expect 0 "vpio-xdma-info -a $X" "$XINFO" -a "$X" &&
+		has "vpio-xdma-info: BARs, config block, channels" "^XDMA card emu:xdma \(10ee:[0-9a-f]{4}, emulated\)" \
+			"DMA config BAR +: BAR 1, 64 KiB" "User \(AXI-Lite\) +: BAR 0, 64 KiB" "DMA bypass +: BAR 2, 16 MiB" \
+			"Config block +: version 6 " "Card memory +: 16 MiB" "Channels +: 2 H2C, 1 C2H" \
+			"H2C 1 +: AXI4 memory-mapped, version 6 .*alignment 1, length granularity 1, 64 address bits"
+	X='emu:xdma1?stream=1&align=64&gran=8&addrbits=48'
+	expect 0 "vpio-xdma-info -a $X" "$XINFO" -a "$X" &&
+		has "vpio-xdma-info: stream engines and their alignment" "User \(AXI-Lite\) +: none" \
+			"C2H 0 +: AXI4-Stream, .*alignment 64, length granularity 8, 48 address bits"
+	for a in emu:nvme 'emu:xdma2?h2c=9' 0000:zz:00.0; do
+		expect nonzero "vpio-xdma-info -a '$a' is refused" "$XINFO" -a "$a" &&
+			has "vpio-xdma-info -a '$a': error says why" "error: .*(no BAR holds the XDMA config block|'h2c'|'0000:zz:00.0')"
+	done
+	expect nonzero "vpio-xdma-info with a stray argument" "$XINFO" stray && has "xdma-info usage shown" "usage: vpio-xdma-info"
+fi
+# ------------------------------------------------------------------------
+
 echo "apps: $PASS passed, $FAIL failed"
 ((FAIL == 0))

@@ -2,7 +2,9 @@
 # nosyscall.sh [BUILD_DIR] - the NVMe I/O path makes no system call.
 #
 # Runs BUILD_DIR/test/nvme_nosyscall (a null-mode emulated controller, 32
-# I/Os in flight, polled) under "strace -f -ff", which writes one trace file
+# I/Os in flight, polled; NOSYSCALL_PROG=NAME runs BUILD_DIR/test/NAME
+# instead, a program with the same options and output, e.g. xdma_nosyscall
+# from test/func/xdma_nosyscall.sh) under "strace -f -ff", which writes one trace file
 # per thread, and counts the system calls of the I/O thread only, between
 # the two prctl(PR_SET_NAME) markers the program puts around its I/O loop.
 # The emulator's thread (which sleeps and yields when idle) and DPDK's
@@ -13,7 +15,8 @@
 # Prints "nosyscall: N passed, N failed"; exit 0 when all passed.
 set -u
 B=${1:-${VPIO_BUILD:-build}}
-P=$B/test/nvme_nosyscall
+PROG=${NOSYSCALL_PROG:-nvme_nosyscall}
+P=$B/test/$PROG
 N=${NOSYSCALL_N:-2000}
 PASS=0 FAIL=0
 case "$N" in '' | *[!0-9]*) echo "nosyscall: NOSYSCALL_N=$N is not a number"; exit 1 ;; esac
@@ -23,7 +26,7 @@ if ! command -v strace >/dev/null 2>&1; then
 	echo "nosyscall: 0 passed, 1 failed"
 	exit 1
 fi
-[ -x "$P" ] || ninja -C "$B" "$(cd "$B" && pwd -P)/test/nvme_nosyscall" >/dev/null 2>&1
+[ -x "$P" ] || ninja -C "$B" "$(cd "$B" && pwd -P)/test/$PROG" >/dev/null 2>&1
 if [ ! -x "$P" ]; then
 	echo "nosyscall: $P is not built (ninja -C $B)"
 	echo "nosyscall: 0 passed, 1 failed"

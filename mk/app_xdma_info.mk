@@ -1,0 +1,4 @@
+# vpio-xdma-info: list Xilinx/AMD devices, or show an XDMA card (-a ADDR):
+# BARs, config block, channels, modes, versions, alignment
+app vpio-xdma-info
+src app/xdma_info/main.c
