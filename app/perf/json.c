@@ -391,6 +391,8 @@ static void verify(struct jw *j, const struct perf_run *r)
 			jw_open(j, NULL, '{');
 			jw_str(j, "target", r->tg[x->tag].info.name);
 			jw_u64(j, "lba", x->lba);
+			if (r->tg[x->tag].xdev != NULL) /* XDMA: the byte offset in card memory */
+				jw_u64(j, "card_offset", x->lba * r->tg[x->tag].info.block_size);
 			sig(j, "expected", &x->expected);
 			sig(j, "got", &x->got);
 			jw_u64(j, "first_bad_byte", x->offset);
