@@ -511,6 +511,12 @@ PYEOF
 t "xdma --verify mismatch in --json: card_offset, exit_status 1" python3 "$T/xmm.py" "$XJ"
 run -a 'emu:xdma?corrupt=40' -w loopback -o 64K -q 4 -t 1
 t "xdma: without --verify the same flipped byte passes (exit 0): the failure above is --verify's" eval 'rc_is 0 && total_ok'
+if command -v script >/dev/null 2>&1; then
+	script -qec "$P -a emu:xdma -w h2c -o 256K -q 8 -t 1.5" /dev/null >"$T/out" 2>&1
+	RC=$?
+	t "xdma on a terminal: the progress line has transfers/s, MiB/s and GiB/s" eval \
+		'rc_is 0 && grep -aEq "\[ +1\.[0-9] s\] +[0-9]+ transfers/s +[0-9.]+ MiB/s +[0-9.]+ GiB/s" "$T/out"'
+fi
 # xbad EXPECTED-WORDS ARGS...: exit 2, vpio-perf's last line names it, no --json file
 xbad() {
 	local words=$1
