@@ -1,4 +1,5 @@
-# vpio-perf: the benchmark (doc/perf.md): block targets through lib/blk,
+# vpio-perf: the benchmark (doc/perf.md): block targets through lib/blk and
+# XDMA cards through lib/xdma,
 # one I/O thread per core, latency histograms, --verify, --json
 app vpio-perf
 src app/perf/main.c
@@ -11,3 +12,4 @@ src app/perf/stats.c
 src app/perf/report.c
 src app/perf/json.c
 src app/perf/machine.c
+src app/perf/xdma.c

@@ -32,7 +32,31 @@ void perf_engine_stop(void)
 	g_stop = 1;
 }
 
-static void io_done(void *arg, int status);
+/* lib/blk channels */
+static int blk_submit(struct perf_channel *ch, struct perf_io *io, uint64_t lba)
+{
+	if (io->is_read)
+		return vpio_blk_read(ch->bch, io->buf, lba, ch->tgt->io_blocks, perf_io_done, io);
+	return vpio_blk_write(ch->bch, io->buf, lba, ch->tgt->io_blocks, perf_io_done, io);
+}
+
+static int blk_poll(struct perf_channel *ch)
+{
+	return vpio_blk_poll(ch->bch, 0);
+}
+
+static uint32_t blk_outstanding(const struct perf_channel *ch)
+{
+	return vpio_blk_channel_get_outstanding(ch->bch);
+}
+
+static void blk_destroy(struct perf_channel *ch)
+{
+	vpio_blk_channel_destroy(ch->bch);
+	ch->bch = NULL;
+}
+
+const struct perf_chan_ops perf_blk_ops = { blk_submit, blk_poll, blk_outstanding, blk_destroy };
 
 static inline void relaxed_add(uint64_t *counter, uint64_t n)
 {
@@ -68,8 +92,12 @@ static int submit_io(struct perf_channel *ch, struct perf_io *io, uint64_t now)
 	uint64_t lba;
 	int rc;
 
-	io->is_read = w->read_pct == 100 || (w->read_pct != 0 && perf_rng_below(&w->rng, 100) < w->read_pct);
-	io->slot = pick_slot(ch);
+	if (io->readback) { /* -w loopback: the slot just written, read back */
+		io->is_read = true;
+	} else {
+		io->is_read = w->read_pct == 100 || (w->read_pct != 0 && perf_rng_below(&w->rng, 100) < w->read_pct);
+		io->slot = pick_slot(ch);
+	}
 	lba = t->first_lba + io->slot * t->io_blocks;
 	if (vt != NULL) {
 		if (!io->is_read) {
@@ -78,17 +106,15 @@ static int submit_io(struct perf_channel *ch, struct perf_io *io, uint64_t now)
 		} else {
 			perf_verify_poison(io->buf, t->info.block_size, t->io_blocks);
 		}
-		/* --verify-only reads may share a slot: it never writes */
+		/* --verify-only reads may share a slot: it never writes;
+		 * a loopback read back holds it still */
 		if (!w->verify_only)
 			vt[io->slot] |= PERF_V_BUSY;
 	}
 	if (ch->left != UINT64_MAX)
 		ch->left--;
 	io->submit_tick = now;
-	if (io->is_read)
-		rc = vpio_blk_read(ch->bch, io->buf, lba, t->io_blocks, io_done, io);
-	else
-		rc = vpio_blk_write(ch->bch, io->buf, lba, t->io_blocks, io_done, io);
+	rc = ch->ops->submit(ch, io, lba);
 	if (rc == 0)
 		return 0;
 	if (vt != NULL)
@@ -116,6 +142,8 @@ static void verify_done(struct perf_channel *ch, struct perf_io *io, int status)
 	*e &= ~PERF_V_BUSY;
 	if (!io->is_read) {
 		*e = status == 0 ? io->gen : PERF_V_UNKNOWN;
+		if (status == 0 && ch->w->loopback)
+			*e |= PERF_V_BUSY; /* until its read back is queued */
 		return;
 	}
 	if (status != 0 || (*e & PERF_V_REPORTED))
@@ -155,7 +183,7 @@ static void verify_only_done(struct perf_channel *ch, struct perf_io *io, int st
 	}
 }
 
-static void io_done(void *arg, int status)
+void perf_io_done(void *arg, int status)
 {
 	struct perf_io *io = arg;
 	struct perf_channel *ch = io->ch;
@@ -191,7 +219,10 @@ static void io_done(void *arg, int status)
 			perf_hist_add(&st->m.lat, now - io->submit_tick);
 		}
 	}
+	io->readback = w->loopback && !io->is_read && status == 0 && !w->stopping && ch->failed == 0;
 	if (w->stopping || ch->failed != 0 || ch->left == 0) {
+		if (ch->tgt->vtable != NULL && w->loopback && !io->is_read)
+			ch->tgt->vtable[io->slot] &= ~PERF_V_BUSY;
 		ch->idle[ch->n_idle++] = io;
 		return;
 	}
@@ -248,7 +279,7 @@ static int poll_all(struct perf_worker *w, uint64_t now)
 
 		if (ch->dead)
 			continue;
-		rc = vpio_blk_poll(ch->bch, 0);
+		rc = ch->ops->poll(ch);
 		if (rc > 0) {
 			got += rc;
 		} else if (rc < 0 && rc != -EAGAIN) {
@@ -281,7 +312,7 @@ static uint32_t outstanding(const struct perf_worker *w)
 
 	for (unsigned i = 0; i < w->n_ch; i++) {
 		if (!w->ch[i].dead)
-			n += vpio_blk_channel_get_outstanding(w->ch[i].bch);
+			n += w->ch[i].ops->outstanding(&w->ch[i]);
 	}
 	return n;
 }
@@ -296,10 +327,8 @@ static void drain(struct perf_worker *w)
 	while (outstanding(w) > 0 && vpio_get_ticks() < deadline)
 		poll_all(w, vpio_get_ticks());
 	w->lost_ios = outstanding(w);
-	for (unsigned i = 0; i < w->n_ch; i++) {
-		vpio_blk_channel_destroy(w->ch[i].bch);
-		w->ch[i].bch = NULL;
-	}
+	for (unsigned i = 0; i < w->n_ch; i++)
+		w->ch[i].ops->destroy(&w->ch[i]);
 }
 
 static int worker_main(void *arg)

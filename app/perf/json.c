@@ -121,7 +121,7 @@ static void machine(struct jw *j, const struct perf_run *r)
 	bool pci = false;
 
 	for (unsigned i = 0; i < r->n_targets; i++)
-		pci |= strcmp(r->tg[i].info.backend, "nvme") == 0 && !r->tg[i].info.emulated;
+		pci |= (strcmp(r->tg[i].info.backend, "nvme") == 0 || r->tg[i].xdev != NULL) && !r->tg[i].info.emulated;
 	perf_machine(&m, pci);
 	jw_open(j, "machine", '{');
 	jw_str(j, "cpu_model", m.cpu_model);
@@ -234,6 +234,10 @@ static void result(struct jw *j, const struct perf_run *r, const struct perf_tot
 	jw_dbl(j, "seconds", t->seconds);
 	jw_dbl(j, "iops", t->iops);
 	jw_dbl(j, "mib_s", t->mib_s);
+	if (r->xdma) { /* XDMA runs: also GiB/s; ios are transfers */
+		jw_dbl(j, "gib_s", t->mib_s / 1024.0);
+		jw_dbl(j, "transfers_s", t->iops);
+	}
 	jw_u64(j, "errors", t->errors);
 	jw_open(j, "latency_us", '{');
 	jw_dbl(j, "avg", perf_us(r, (uint64_t)perf_hist_mean(&t->lat)));
@@ -387,6 +391,8 @@ static void verify(struct jw *j, const struct perf_run *r)
 			jw_open(j, NULL, '{');
 			jw_str(j, "target", r->tg[x->tag].info.name);
 			jw_u64(j, "lba", x->lba);
+			if (r->tg[x->tag].xdev != NULL) /* XDMA: the byte offset in card memory */
+				jw_u64(j, "card_offset", x->lba * r->tg[x->tag].info.block_size);
 			sig(j, "expected", &x->expected);
 			sig(j, "got", &x->got);
 			jw_u64(j, "first_bad_byte", x->offset);

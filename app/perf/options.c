@@ -23,6 +23,7 @@
 static const char *const g_workloads[] = {
 	[PERF_READ] = "read",	      [PERF_WRITE] = "write", [PERF_RANDREAD] = "randread",
 	[PERF_RANDWRITE] = "randwrite", [PERF_RW] = "rw",	      [PERF_RANDRW] = "randrw",
+	[PERF_H2C] = "h2c",	      [PERF_C2H] = "c2h",     [PERF_LOOPBACK] = "loopback",
 };
 
 const char *perf_workload_name(enum perf_workload w)
@@ -44,7 +45,8 @@ void perf_usage(FILE *f)
 		"                  Default: the first NVMe controller bound to vfio-pci, else emu:nvme\n"
 		"  -q DEPTH        I/Os in flight per channel (default 32)\n"
 		"  -o SIZE         bytes per I/O, a multiple of the block size; K and M suffixes (default 4K)\n"
-		"  -w WORKLOAD     read, write, randread, randwrite, rw, randrw (default randread)\n"
+		"  -w WORKLOAD     read, write, randread, randwrite, rw, randrw (default randread);\n"
+		"                  XDMA cards: h2c, c2h, loopback (write, then read back)\n"
 		"  -M READ%%        share of reads in rw and randrw, 0..100 (default 50)\n"
 		"  -t SECONDS      measured run time (default 5; fractions allowed)\n"
 		"  -c COREMASK     hex mask of the cores that do I/O, one thread each (default 0x1)\n"
@@ -154,7 +156,8 @@ static int parse_workload(const char *s, struct perf_opts *o)
 			return 0;
 		}
 	}
-	return perf_bad("-w '%s': the workload is one of read, write, randread, randwrite, rw, randrw", s);
+	return perf_bad("-w '%s': the workload is one of read, write, randread, randwrite, rw, randrw "
+			"(block targets) or h2c, c2h, loopback (XDMA cards)", s);
 }
 
 enum { OPT_WARMUP = 256, OPT_SEED, OPT_VERIFY, OPT_VERIFY_ONLY, OPT_VERIFY_MIN, OPT_RANGE, OPT_ONE_PASS, OPT_JSON };
@@ -324,6 +327,12 @@ int perf_opts_parse(int argc, char **argv, struct perf_opts *o)
 			   perf_workload_name(o->workload));
 	if (check_verify(o) != 0)
 		return -1;
+	if (perf_workload_xdma(o->workload) && (o->verify_only || o->one_pass || o->range_given || o->channels != 1))
+		return perf_bad("-w %s: --verify-only, --one-pass, --range and -P are for block targets; an XDMA run "
+				"takes one channel pair per core (-c)", perf_workload_name(o->workload));
+	if (o->verify && (o->workload == PERF_H2C || o->workload == PERF_C2H))
+		return perf_bad("--verify -w %s: an XDMA run checks what it reads back with -w loopback only",
+				perf_workload_name(o->workload));
 	if (o->one_pass && o->workload != PERF_READ && o->workload != PERF_WRITE)
 		return perf_bad("--one-pass: for the sequential workloads -w read and -w write, not -w %s",
 				perf_workload_name(o->workload));
@@ -332,9 +341,10 @@ int perf_opts_parse(int argc, char **argv, struct perf_opts *o)
 	if (o->range_given && o->range_len != 0 && o->range_len < o->io_size)
 		return perf_bad("--range LENGTH %" PRIu64 ": smaller than one I/O (-o %" PRIu64 ")", o->range_len,
 				o->io_size);
-	if (o->workload == PERF_READ || o->workload == PERF_RANDREAD)
+	if (o->workload == PERF_READ || o->workload == PERF_RANDREAD || o->workload == PERF_C2H)
 		o->read_pct = 100;
-	else if (o->workload == PERF_WRITE || o->workload == PERF_RANDWRITE)
+	else if (o->workload == PERF_WRITE || o->workload == PERF_RANDWRITE || o->workload == PERF_H2C ||
+		 o->workload == PERF_LOOPBACK) /* loopback: the engine reads each write back */
 		o->read_pct = 0;
 	return 0;
 }

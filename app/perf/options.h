@@ -20,6 +20,9 @@ enum perf_workload {
 	PERF_RANDWRITE,
 	PERF_RW,
 	PERF_RANDRW,
+	PERF_H2C,	/* XDMA cards only (app/perf/xdma.c) */
+	PERF_C2H,
+	PERF_LOOPBACK,
 };
 
 struct perf_opts {
@@ -69,6 +72,11 @@ const char *perf_workload_name(enum perf_workload w);
 static inline bool perf_workload_random(enum perf_workload w)
 {
 	return w == PERF_RANDREAD || w == PERF_RANDWRITE || w == PERF_RANDRW;
+}
+/* true for the XDMA workloads h2c, c2h, loopback */
+static inline bool perf_workload_xdma(enum perf_workload w)
+{
+	return w == PERF_H2C || w == PERF_C2H || w == PERF_LOOPBACK;
 }
 static inline bool perf_workload_mixed(enum perf_workload w)
 {

@@ -6,6 +6,8 @@
  *   options.c  the command line (options.h)
  *   target.c   default target, opening and checking targets, channels,
  *              buffers: everything allocated before the run
+ *   xdma.c     XDMA card targets (-w h2c, c2h, loopback): a channel pair
+ *              per core through lib/xdma
  *   engine.c   the worker threads' I/O loop
  *   hist.c     latency histogram (hist.h)
  *   verify.c   block signatures (verify.h)
@@ -27,6 +29,7 @@
 #include <stdio.h>
 
 #include <vpio/blk.h>
+#include <vpio/xdma.h>
 
 #include "hist.h"
 #include "options.h"
@@ -53,6 +56,11 @@ struct perf_target {
 	uint64_t slots;		/* I/O-sized units that are used, from first_lba */
 	unsigned n_channels;	/* channels on it, all cores */
 	uint32_t *vtable;	/* --verify, --verify-only: one entry per slot */
+	struct vpio_xdma_dev *xdev; /* an XDMA card (xdma.c); t is then NULL and
+				 * info describes card memory in 512-byte
+				 * blocks, backend "xdma" */
+	uint64_t xmem_base;	/* AXI address of card memory */
+	char xname[64];
 };
 
 /* Numbers of one worker on one target.  `m` is reset when the warm-up
@@ -83,15 +91,31 @@ struct perf_io {
 	uint64_t submit_tick;
 	uint32_t gen;		/* --verify: generation written */
 	bool is_read;
+	bool readback;		/* -w loopback: next, read this slot back */
 };
 
 struct perf_worker;
+
+/* How a channel moves I/Os: lib/blk (engine.c) or an XDMA channel pair
+ * (xdma.c).  submit queues one I/O of the target's io_blocks at lba with
+ * perf_io_done() as its callback (0 or a negative errno, -EAGAIN: retry
+ * after a poll); poll reaps (count or negative errno); outstanding counts
+ * what is queued or in flight; destroy releases the channel (NULL-safe).
+ * All on the channel's thread. */
+struct perf_chan_ops {
+	int (*submit)(struct perf_channel *ch, struct perf_io *io, uint64_t lba);
+	int (*poll)(struct perf_channel *ch);
+	uint32_t (*outstanding)(const struct perf_channel *ch);
+	void (*destroy)(struct perf_channel *ch);
+};
 
 struct perf_channel {
 	struct perf_worker *w;
 	struct perf_target *tgt;
 	struct perf_stats *st;	/* the worker's numbers for tgt */
+	const struct perf_chan_ops *ops;
 	struct vpio_blk_channel *bch;
+	struct vpio_xdma_chan *xh2c, *xc2h; /* XDMA: this core's pair (NULL: not used) */
 	struct perf_io *ios;	/* qd contexts */
 	struct perf_io **idle;	/* contexts not in flight */
 	uint32_t n_idle;
@@ -122,6 +146,7 @@ struct perf_worker {
 	bool random;
 	bool verify_only;	/* --verify-only */
 	bool verify_every;	/* --verify-min all: every block must be signed */
+	bool loopback;		/* -w loopback: each write is read back */
 	uint64_t seed;
 	uint64_t rng;
 	struct perf_channel *ch;
@@ -151,6 +176,7 @@ struct perf_run {
 	uint64_t t0, t_measure, t_end; /* ticks: start, end of warm-up, end */
 	uint64_t t_done;	/* every worker finished */
 	bool default_target;	/* no -a */
+	bool xdma;		/* the targets are XDMA cards */
 	int exit_status;
 };
 
@@ -174,6 +200,22 @@ uint64_t perf_memory_mb(const struct perf_opts *o, unsigned n_targets);
 int perf_engine_run(struct perf_run *r);
 /* Ask the workers to end early (signal-safe). */
 void perf_engine_stop(void);
+/* The completion of an I/O (arg: its struct perf_io); status 0 or a
+ * negative errno.  The channel's thread. */
+void perf_io_done(void *arg, int status);
+extern const struct perf_chan_ops perf_blk_ops;
+
+/* xdma.c */
+/* true when addr names an XDMA card: "emu:xdma..." or a PCI device of
+ * vendor 0x10ee. */
+bool perf_xdma_is_card(const char *addr);
+/* Attach the card of t->addr and describe it in t->info.  PERF_EXIT_*
+ * after one line. */
+int perf_xdma_open(struct perf_target *t);
+/* What the options ask of the card (t->n_channels known). */
+int perf_xdma_check(const struct perf_run *r, const struct perf_target *t);
+/* Open channel pair k on ch (ch->tgt set). */
+int perf_xdma_channel_create(const struct perf_run *r, struct perf_channel *ch, unsigned k);
 
 /* stats.c */
 struct perf_total {

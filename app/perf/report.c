@@ -35,9 +35,13 @@ void perf_print_header(const struct perf_run *r)
 	printf("vpio-perf: %s", perf_workload_name(o->workload));
 	if (perf_workload_mixed(o->workload))
 		printf(" (%u%% reads)", o->read_pct);
-	printf(", %" PRIu64 "-byte I/Os, queue depth %u, %u channel%s per target per core, %u core%s (%s), %g s",
-	       o->io_size, o->qd, o->channels, o->channels == 1 ? "" : "s", o->n_cores, o->n_cores == 1 ? "" : "s",
-	       o->core_mask_str, o->seconds);
+	if (r->xdma)
+		printf(", %" PRIu64 "-byte transfers, queue depth %u, one channel pair per core, %u core%s (%s), %g s",
+		       o->io_size, o->qd, o->n_cores, o->n_cores == 1 ? "" : "s", o->core_mask_str, o->seconds);
+	else
+		printf(", %" PRIu64 "-byte I/Os, queue depth %u, %u channel%s per target per core, %u core%s (%s), %g s",
+		       o->io_size, o->qd, o->channels, o->channels == 1 ? "" : "s", o->n_cores,
+		       o->n_cores == 1 ? "" : "s", o->core_mask_str, o->seconds);
 	if (o->warmup > 0)
 		printf(" after %g s of warm-up", o->warmup);
 	printf(", seed %" PRIu64 "%s%s\n", o->seed,
@@ -63,9 +67,11 @@ void perf_print_header(const struct perf_run *r)
 
 static void row(const struct perf_run *r, const char *name, int width, const struct perf_total *t)
 {
-	printf("%-*s %12.1f %10.2f %9.2f %9.2f %9.2f", width, name, t->iops, t->mib_s,
-	       perf_us(r, (uint64_t)perf_hist_mean(&t->lat)), t->lat.count ? perf_us(r, t->lat.min) : 0.0,
-	       perf_us(r, t->lat.max));
+	printf("%-*s %12.1f %10.2f", width, name, t->iops, t->mib_s);
+	if (r->xdma)
+		printf(" %8.3f", t->mib_s / 1024.0);
+	printf(" %9.2f %9.2f %9.2f", perf_us(r, (uint64_t)perf_hist_mean(&t->lat)),
+	       t->lat.count ? perf_us(r, t->lat.min) : 0.0, perf_us(r, t->lat.max));
 	if (r->o->latency) {
 		for (unsigned i = 0; i < sizeof(g_pcts) / sizeof(g_pcts[0]); i++)
 			printf(" %9.2f", perf_us(r, perf_hist_percentile(&t->lat, g_pcts[i])));
@@ -118,7 +124,10 @@ void perf_print_table(const struct perf_run *r)
 
 		width = n > width ? n : width;
 	}
-	printf("\n%-*s %12s %10s %9s %9s %9s", width, "", "IOPS", "MiB/s", "avg us", "min us", "max us");
+	printf("\n%-*s %12s %10s", width, "", r->xdma ? "transfers/s" : "IOPS", "MiB/s");
+	if (r->xdma)
+		printf(" %8s", "GiB/s");
+	printf(" %9s %9s %9s", "avg us", "min us", "max us");
 	if (r->o->latency) {
 		for (unsigned i = 0; i < sizeof(g_pcts) / sizeof(g_pcts[0]); i++)
 			printf(" %6s us", g_pct_names[i]);
@@ -203,8 +212,14 @@ void perf_print_failures(const struct perf_run *r)
 			fprintf(stderr, "vpio-perf: core %u: %" PRIu64 " I/Os still outstanding %d s after the end: the device stopped completing them\n",
 				w->core, w->lost_ios, PERF_DRAIN_SECONDS);
 		for (unsigned m = 0; m < w->mm.n; m++) {
+			const struct perf_target *t = &r->tg[w->mm.rec[m].tag];
+
 			perf_mismatch_fmt(line, sizeof(line), &w->mm.rec[m]);
-			fprintf(stderr, "vpio-perf: verify mismatch on %s: %s\n", r->tg[w->mm.rec[m].tag].info.name, line);
+			if (t->xdev != NULL) /* say where in card memory */
+				fprintf(stderr, "vpio-perf: verify mismatch on %s at card offset 0x%" PRIx64 ": %s\n",
+					t->info.name, w->mm.rec[m].lba * t->info.block_size, line);
+			else
+				fprintf(stderr, "vpio-perf: verify mismatch on %s: %s\n", t->info.name, line);
 		}
 		if (w->mm.total > w->mm.n)
 			fprintf(stderr, "vpio-perf: core %u: %" PRIu64 " more verify mismatches (the first %u are listed)\n",
@@ -259,9 +274,11 @@ static void *progress_main(void *arg)
 		}
 		now = vpio_get_ticks();
 		dt = (double)(now - last_tick) / (double)r->hz;
-		printf("\r[%6.1f s%s] %12.0f IOPS %10.2f MiB/s ", (double)(now - r->t0) / (double)r->hz,
+		printf("\r[%6.1f s%s] %12.0f %s %10.2f MiB/s ", (double)(now - r->t0) / (double)r->hz,
 		       now < r->t_measure ? " warm-up" : "", (double)(ios - last_ios) / dt,
-		       (double)(bytes - last_bytes) / dt / (1024.0 * 1024.0));
+		       r->xdma ? "transfers/s" : "IOPS", (double)(bytes - last_bytes) / dt / (1024.0 * 1024.0));
+		if (r->xdma)
+			printf("%8.3f GiB/s ", (double)(bytes - last_bytes) / dt / (1024.0 * 1024.0 * 1024.0));
 		fflush(stdout);
 		last_ios = ios;
 		last_bytes = bytes;

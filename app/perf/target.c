@@ -72,7 +72,29 @@ static int open_status(int rc)
 
 static int open_targets(struct perf_run *r)
 {
+	r->xdma = perf_xdma_is_card(r->o->addrs[0]);
 	for (unsigned a = 0; a < r->o->n_addrs; a++) {
+		if (perf_xdma_is_card(r->o->addrs[a]) != r->xdma)
+			return bad("-a '%s' and -a '%s': an XDMA card and a block target cannot run together", r->o->addrs[0],
+				   r->o->addrs[a]);
+	}
+	if (r->xdma && !perf_workload_xdma(r->o->workload))
+		return bad("-w %s: -a '%s' is an XDMA card; it takes -w h2c, c2h or loopback",
+			   perf_workload_name(r->o->workload), r->o->addrs[0]);
+	if (!r->xdma && perf_workload_xdma(r->o->workload))
+		return bad("-w %s: for XDMA cards (-a emu:xdma, a PCI device of vendor 0x10ee); -a '%s' is a block target",
+			   perf_workload_name(r->o->workload), r->o->addrs[0]);
+	for (unsigned a = 0; a < r->o->n_addrs && r->xdma; a++) {
+		struct perf_target *t = &r->tg[r->n_targets];
+		int rc;
+
+		t->addr = r->o->addrs[a];
+		t->index = r->n_targets++;
+		rc = perf_xdma_open(t);
+		if (rc != PERF_EXIT_OK)
+			return rc;
+	}
+	for (unsigned a = 0; a < r->o->n_addrs && !r->xdma; a++) {
 		struct vpio_blk_target *ts[PERF_MAX_TARGETS];
 		unsigned n = 0;
 		int rc = vpio_blk_open(r->o->addrs[a], NULL, ts, PERF_MAX_TARGETS - r->n_targets, &n);
@@ -204,6 +226,7 @@ static int alloc_workers(struct perf_run *r)
 		w->random = perf_workload_random(r->o->workload);
 		w->verify_only = r->o->verify_only;
 		w->verify_every = r->o->verify_min_all;
+		w->loopback = r->o->workload == PERF_LOOPBACK;
 		w->seed = r->o->seed;
 		w->rng = perf_rng_seed(r->o->seed, i);
 		w->st = calloc(r->n_targets, sizeof(*w->st));
@@ -260,6 +283,9 @@ static int make_channel(struct perf_run *r, struct perf_worker *w, struct perf_t
 		ch->seq_next = t->slots * k / t->n_channels;
 	}
 	ch->left = r->o->one_pass ? ch->range_len : UINT64_MAX;
+	if (t->xdev != NULL)
+		return perf_xdma_channel_create(r, ch, k);
+	ch->ops = &perf_blk_ops;
 	rc = vpio_blk_channel_create(t->t, qd, &ch->bch);
 	if (rc != 0) {
 		fprintf(stderr, "vpio-perf: cannot create channel %u of %u on %s (see the line above)%s\n", k + 1,
@@ -313,8 +339,12 @@ int perf_setup(struct perf_run *r)
 	if (per_worker == NULL)
 		return bad("out of memory");
 	assign(r, per_worker);
-	for (unsigned i = 0; i < r->n_targets && rc == PERF_EXIT_OK; i++)
-		rc = check_target(r, &r->tg[i]);
+	for (unsigned i = 0; i < r->n_targets && rc == PERF_EXIT_OK; i++) {
+		if (r->tg[i].xdev != NULL)
+			rc = perf_xdma_check(r, &r->tg[i]);
+		if (rc == PERF_EXIT_OK)
+			rc = check_target(r, &r->tg[i]);
+	}
 	for (unsigned i = 0; i < r->n_targets && rc == PERF_EXIT_OK && (r->o->verify || r->o->verify_only); i++) {
 		r->tg[i].vtable = calloc(r->tg[i].slots, sizeof(uint32_t));
 		if (r->tg[i].vtable == NULL)
@@ -333,7 +363,8 @@ void perf_teardown(struct perf_run *r)
 		struct perf_worker *w = &r->w[i];
 
 		for (unsigned c = 0; c < w->n_ch; c++) {
-			vpio_blk_channel_destroy(w->ch[c].bch);
+			if (w->ch[c].ops != NULL)
+				w->ch[c].ops->destroy(&w->ch[c]);
 			vpio_blk_buf_free(w->ch[c].buf);
 			free(w->ch[c].ios);
 			free(w->ch[c].idle);
@@ -348,7 +379,10 @@ void perf_teardown(struct perf_run *r)
 	free(r->w);
 	r->w = NULL;
 	for (unsigned i = 0; r->tg != NULL && i < r->n_targets; i++) {
-		vpio_blk_close(r->tg[i].t);
+		if (r->tg[i].xdev != NULL)
+			vpio_xdma_detach(r->tg[i].xdev);
+		else
+			vpio_blk_close(r->tg[i].t);
 		free(r->tg[i].vtable);
 	}
 	free(r->tg);

@@ -32,7 +32,8 @@ enum emu_xdma_bar_kind {
 
 /* Options, in the order of their names (xdma_opts.c); "set" has bit
  * 1 << option for each one given. */
-enum emu_xdma_opt { XO_H2C, XO_C2H, XO_MEM, XO_STREAM, XO_BARS, XO_BAR64, XO_ALIGN, XO_GRAN, XO_ADDRBITS, XO_ERRWB, XO_COUNT };
+enum emu_xdma_opt { XO_H2C, XO_C2H, XO_MEM, XO_STREAM, XO_BARS, XO_BAR64, XO_ALIGN, XO_GRAN, XO_ADDRBITS, XO_ERRWB,
+		    XO_CORRUPT, XO_COUNT };
 
 struct emu_xdma_opts {
 	uint32_t h2c, c2h;	/* channels per direction, 0..4 */
@@ -43,6 +44,8 @@ struct emu_xdma_opts {
 	bool bar64;		/* 64-bit BARs: BAR0/2/4 */
 	uint32_t align, gran, addrbits; /* the alignments register */
 	bool errwb;		/* an error stop writes the writeback word (Sts_err) */
+	uint64_t corrupt;	/* the corrupt=N-th memory-mapped C2H descriptor reads
+				 * a flipped first byte; 0: never */
 	uint32_t set;		/* 1 << enum emu_xdma_opt: given explicitly */
 };
 
@@ -159,6 +162,7 @@ struct vpio_emu_xdma {
 
 	/* counters (atomic adds) */
 	struct vpio_emu_xdma_stats stats;
+	uint64_t c2h_mm_descs;	/* atomic: for opts.corrupt */
 };
 
 static inline struct emu_xdma_engine *emu_xdma_eng(struct vpio_emu_xdma *x, bool c2h, uint32_t ch)

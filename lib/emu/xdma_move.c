@@ -108,6 +108,10 @@ static uint32_t move_mm(struct emu_xdma_engine *e, uint64_t src, uint64_t dst, u
 		emu_xdma_stat(&x->stats.bytes_h2c, len);
 		return 0;
 	}
+	/* corrupt=N: card memory goes bad under the N-th read (test aid) */
+	if (__builtin_expect(x->opts.corrupt != 0, 0) &&
+	    __atomic_add_fetch(&x->c2h_mm_descs, 1, __ATOMIC_RELAXED) == x->opts.corrupt)
+		x->mem.mem[src] ^= 0xff;
 	/* a C2H write to an unregistered page is posted: no status, dropped */
 	if (host_copy(e, dst, x->mem.mem + src, len, true, "C2H destination (write dropped)"))
 		emu_xdma_stat(&x->stats.bytes_c2h, len);

@@ -7,7 +7,7 @@
 
 #include "xdma_internal.h"
 
-#define XOPT_KEYS "h2c, c2h, mem, stream, bars, bar64, align, gran, addrbits, errwb"
+#define XOPT_KEYS "h2c, c2h, mem, stream, bars, bar64, align, gran, addrbits, errwb, corrupt"
 #define XOPT_MAX_LEN 256
 
 void emu_xdma_opts_default(struct emu_xdma_opts *o)
@@ -67,7 +67,7 @@ static int parse_num(const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
 }
 
 static const char *const g_keys[XO_COUNT] = { "h2c", "c2h", "mem", "stream", "bars", "bar64", "align", "gran",
-					       "addrbits", "errwb" };
+					       "addrbits", "errwb", "corrupt" };
 
 /* Numbers: [min, max] and what is accepted, per option (max 0: not a
  * plain number). */
@@ -85,6 +85,7 @@ static const struct {
 	[XO_GRAN] = { 1, 128, "a power of two 1..128 (length granularity in bytes)" },
 	[XO_ADDRBITS] = { 32, 64, "32..64 (DMA address bits)" },
 	[XO_ERRWB] = { 0, 1, "0 or 1 (an engine stopped by an error writes the writeback word)" },
+	[XO_CORRUPT] = { 0, UINT64_MAX, "a count: the N-th memory-mapped C2H descriptor reads a flipped byte (0: never)" },
 };
 
 /* Store option k = v; -EINVAL for a bad value. */
@@ -102,6 +103,10 @@ static int set_one(struct emu_xdma_opts *o, enum emu_xdma_opt k, char *v)
 	}
 	if (parse_num(v, g_num[k].min, g_num[k].max, &x) != 0)
 		return -EINVAL;
+	if (k == XO_CORRUPT) {
+		o->corrupt = x;
+		return 0;
+	}
 	{
 		uint32_t *num[XO_COUNT] = { [XO_H2C] = &o->h2c, [XO_C2H] = &o->c2h, [XO_ALIGN] = &o->align,
 					    [XO_GRAN] = &o->gran, [XO_ADDRBITS] = &o->addrbits };
@@ -187,6 +192,7 @@ const char *emu_xdma_opts_conflict(const struct emu_xdma_opts *have, const struc
 	diff[XO_GRAN] = have->gran != want->gran;
 	diff[XO_ADDRBITS] = have->addrbits != want->addrbits;
 	diff[XO_ERRWB] = have->errwb != want->errwb;
+	diff[XO_CORRUPT] = have->corrupt != want->corrupt;
 	for (int i = 0; i < XO_COUNT; i++) {
 		if ((want->set & (1u << i)) && diff[i])
 			return g_keys[i];

@@ -449,5 +449,98 @@ else
 	echo "skip progress line on a terminal: 'script' (bsdutils) is missing"
 fi
 
+# ====================================================== XDMA cards (emu:xdma)
+# -w h2c|c2h|loopback on an emulated XDMA card through lib/xdma: the table
+# with transfers/s and GiB/s, --json (backend xdma, gib_s, bytes both
+# ways), --verify of the read back catching one byte that card memory
+# flips (emu:xdma?corrupt=N), a channel pair per core, bad input.
+XJ=$T/x.json
+# Total row: column 4 is GiB/s
+gib_ok() { awk '$1 == "Total" && $4 > 0 { ok = 1 } END { exit !ok }' "$T/out"; }
+run -a emu:xdma -w loopback -o 1M -q 4 -t 2 --verify --json "$XJ"
+t "xdma loopback -o 1M -q 4 --verify: exit 0, a Total row with GiB/s" eval \
+	'rc_is 0 && total_ok && out_has "transfers/s +MiB/s +GiB/s" && gib_ok'
+t "xdma loopback: the header says transfers and a channel pair per core" eval \
+	'out_has "^vpio-perf: loopback, 1048576-byte transfers, queue depth 4, one channel pair per core" && out_has "^  emu:xdma: xdma, "'
+cat >"$T/xjson.py" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+t = d["results"]["total"]
+assert d["exit_status"] == 0, d["exit_status"]
+assert d["targets"][0]["backend"] == "xdma", d["targets"][0]
+assert d["config"]["workload"] == "loopback"
+assert t["gib_s"] > 0 and abs(t["gib_s"] * 1024 - t["mib_s"]) < 0.01 * t["mib_s"] + 0.01, t
+assert t["transfers_s"] == t["iops"] and t["errors"] == 0
+assert t["bytes_written"] > 0 and t["bytes_read"] > 0
+# each write is read back (the last ones may be cut off by -t)
+assert 0 <= t["writes"] - t["reads"] <= 4, t
+assert t["bytes_read"] == t["reads"] * 1048576 and t["bytes_written"] == t["writes"] * 1048576, t
+v = d["verify"]
+assert v["mismatches"] == 0 and v["blocks_checked"] >= t["reads"] * 2048, v
+PYEOF
+t "xdma loopback --json: backend xdma, GiB/s > 0, bytes both ways, every read back checked" python3 "$T/xjson.py" "$XJ"
+# one_way FIELD-THAT-IS-ZERO: the other direction has transfers, GiB/s > 0
+one_way() {
+	python3 -c 'import json, sys
+t = json.load(open(sys.argv[1]))["results"]["total"]
+other = "reads" if sys.argv[2] == "writes" else "writes"
+assert t[sys.argv[2]] == 0 and t[other] > 0 and t["gib_s"] > 0, t' "$XJ" "$1"
+}
+run -a emu:xdma -w h2c -o 64K -q 8 -t 1 --json "$XJ"
+t "xdma h2c: exit 0, only writes (host to card)" eval 'rc_is 0 && total_ok && gib_ok && one_way reads'
+run -a emu:xdma -w c2h -o 64K -q 8 -t 1 --json "$XJ"
+t "xdma c2h: exit 0, only reads (card to host)" eval 'rc_is 0 && total_ok && gib_ok && one_way writes'
+if ((CORES >= 2)); then
+	run -a 'emu:xdma?h2c=2&c2h=2' -w loopback -o 256K -q 4 -t 1 -c 0x3 --verify
+	t "xdma loopback on 2 cores: a channel pair each, rows per core, no mismatch" eval \
+		'rc_is 0 && total_ok && out_has "^core 0 " && out_has "^core 1 " && out_has " 0 mismatched$"'
+	run -a emu:xdma -w loopback -t 1 -c 0x3
+	t "xdma: 2 cores on a card with 1 channel pair: exit 2, the line says why" eval \
+		'rc_is 2 && last_err_names "2 cores need 2 H2C channels on emu:xdma, which has 1"'
+fi
+run -a 'emu:xdma?corrupt=40' -w loopback -o 64K -q 4 -t 1 --verify --json "$XJ"
+t "xdma --verify: a byte of card memory flipped under a read back: exit 1, one mismatch with its card offset" eval \
+	'rc_is 1 && [[ $(grep -c "^vpio-perf: verify mismatch on emu:xdma at card offset 0x[0-9a-f]*: LBA" "$T/err") == 1 ]] && out_has " 1 mismatched$"'
+cat >"$T/xmm.py" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+m = d["verify"]["mismatch_list"]
+assert d["exit_status"] == 1 and len(m) == 1, (d["exit_status"], m)
+assert m[0]["card_offset"] == m[0]["lba"] * 512 and m[0]["card_offset"] % 65536 == 0, m
+PYEOF
+t "xdma --verify mismatch in --json: card_offset, exit_status 1" python3 "$T/xmm.py" "$XJ"
+run -a 'emu:xdma?corrupt=40' -w loopback -o 64K -q 4 -t 1
+t "xdma: without --verify the same flipped byte passes (exit 0): the failure above is --verify's" eval 'rc_is 0 && total_ok'
+if command -v script >/dev/null 2>&1; then
+	script -qec "$P -a emu:xdma -w h2c -o 256K -q 8 -t 1.5" /dev/null >"$T/out" 2>&1
+	RC=$?
+	t "xdma on a terminal: the progress line has transfers/s, MiB/s and GiB/s" eval \
+		'rc_is 0 && grep -aEq "\[ +1\.[0-9] s\] +[0-9]+ transfers/s +[0-9.]+ MiB/s +[0-9.]+ GiB/s" "$T/out"'
+fi
+# xbad EXPECTED-WORDS ARGS...: exit 2, vpio-perf's last line names it, no --json file
+xbad() {
+	local words=$1
+	shift
+	rm -f "$T/bad.json"
+	run "$@" --json "$T/bad.json"
+	t "xdma bad input $*: exit 2, '$words'" eval 'rc_is 2 && last_err_names "$words" && [[ ! -e $T/bad.json ]]'
+}
+xbad "-o '0'" -a emu:xdma -w loopback -o 0
+xbad "-o 1048576: larger than the card memory of emu:xdma \(65536 bytes\)" -a 'emu:xdma?mem=64K' -w h2c -o 1M
+# (a card's granularity and alignment above 512 bytes would be named too;
+# the emulator's go up to 128)
+xbad "-o '1000': the I/O size must be a multiple of 512 bytes" -a emu:xdma -w h2c -o 1000
+xbad "-w read: -a 'emu:xdma' is an XDMA card; it takes -w h2c, c2h or loopback" -a emu:xdma -w read
+xbad "-w randwrite: -a 'emu:xdma' is an XDMA card" -a emu:xdma -w randwrite
+xbad "-w loopback: for XDMA cards" -a 'emu:nvme?null=1' -w loopback
+xbad "-w h2c: for XDMA cards" -a 'emu:nvme?null=1' -w h2c
+xbad "an XDMA card and a block target cannot run together" -a emu:xdma -a 'emu:nvme?null=1' -w h2c
+xbad "--verify -w c2h: an XDMA run checks what it reads back with -w loopback only" -a emu:xdma -w c2h --verify
+xbad "-w loopback: --verify-only, --one-pass, --range and -P are for block targets" -a emu:xdma -w loopback -P 2
+xbad "-w h2c: --verify-only, --one-pass, --range and -P are for block targets" -a emu:xdma -w h2c --range 0:1M
+xbad "AXI4-Stream engine" -a 'emu:xdma?stream=1' -w loopback
+xbad "-a 'emu:xdma.bogus=1': cannot attach" -a 'emu:xdma?bogus=1' -w loopback
+xbad "-w 'pingpong': the workload is one of .* h2c, c2h, loopback" -a emu:xdma -w pingpong
+
 echo "perf: $PASS passed, $FAIL failed"
 ((FAIL == 0))

@@ -7,7 +7,8 @@
 # (one trace file per thread) this counts the system calls each I/O thread
 # makes between the two names, for a run of 1 s and one of 3 s on a
 # null-mode emulated controller, with an I/O thread on every core: zero is
-# expected, and the count must not grow with the run.  Self-check: the same
+# expected, and the count must not grow with the run.  The same for a 1 s
+# XDMA loopback on an emulated card (emu:xdma).  Self-check: the same
 # count on a file through io_uring sees the ring's io_uring_enter() calls.
 # BUILD_DIR defaults to $VPIO_BUILD (set by test/run.sh), else build.
 # Prints "perf_nosyscall: N passed, N failed"; exit 0 when all passed.
@@ -79,6 +80,15 @@ check "an I/O thread per core ($NCORES), each marked at start and end" \
 check "no system call in the I/O loop of a 1 s run" all_zero "$short"
 check "no system call in the I/O loop of a 3 s run" all_zero "$long"
 check "the run printed its table" grep -q '^Total ' "$T/long.out"
+
+# an XDMA card: a channel pair per core through lib/xdma (completions from
+# the writeback word in memory, engine starts through the emulated BAR)
+xdma=$(trace xdma -a "emu:xdma?h2c=$NCORES&c2h=$NCORES" -c $MASK -w loopback -o 64K -q 8 -t 1 --verify)
+echo "perf_nosyscall: I/O thread system calls, XDMA loopback 1 s: $(tr '\n' ';' <<<"$xdma")"
+check "XDMA loopback: an I/O thread per core ($NCORES), each marked" \
+	eval '[[ $(grep -c . <<<"$xdma") == $NCORES ]] && ! grep -q error <<<"$xdma"'
+check "XDMA loopback: no system call in the I/O loop" all_zero "$xdma"
+check "XDMA loopback: the run printed its table with GiB/s" grep -q 'GiB/s' "$T/xdma.out"
 
 truncate -s 16M "$T/u.img"
 self=$(trace self -a "uring:$T/u.img" -q 4 -t 1)

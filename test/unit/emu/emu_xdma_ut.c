@@ -187,7 +187,7 @@ static void test_options(void)
 		"emu:xdma9?h2c=5",	     "emu:xdma9?c2h=x",	       "emu:xdma9?mem=1000",  "emu:xdma9?mem=0",
 		"emu:xdma9?bars=user",	     "emu:xdma9?bars=cfg,cfg", "emu:xdma9?bars=cfg,foo", "emu:xdma9?align=3",
 		"emu:xdma9?gran=256",	     "emu:xdma9?addrbits=31",  "emu:xdma9?h2c=1&h2c=2", "emu:xdma9?nope=1",
-		"emu:xdma9?h2c",	     "emu:xdma9?addrbits=32&mem=8G",
+		"emu:xdma9?h2c",	     "emu:xdma9?addrbits=32&mem=8G", "emu:xdma9?corrupt=x", "emu:xdma9?corrupt=-1",
 	};
 	struct vpio_pci_device *dev;
 
@@ -310,6 +310,29 @@ static void test_mm_run(void)
 	CU_ASSERT_EQUAL(st.bytes_c2h, 8192);
 	CU_ASSERT_EQUAL(st.writebacks, 3);
 	xh_close(&h, "emu:xdma3", 0);
+}
+
+/* corrupt=2: the second memory-mapped C2H descriptor finds the first byte
+ * of its card range flipped; the first and third read what was written. */
+static void test_corrupt_option(void)
+{
+	struct xh h;
+
+	CU_ASSERT_FATAL(xh_open(&h, "emu:xdma11?mem=1M&corrupt=2"));
+	for (unsigned i = 0; i < 4096; i++)
+		h.buf[i] = (uint8_t)(i * 5 + 3);
+	desc(&h, 0, iova(h.buf), 0x1000, 4096, VPIO_XDMA_DESC_COMPLETED | VPIO_XDMA_DESC_STOP, 0);
+	start(&h, false, 0, 0, 0, CTRL_START);
+	CU_ASSERT_EQUAL(wait_done(&h, false, 0, 2000), 1);
+	for (unsigned n = 1; n <= 3; n++) {
+		memset(h.buf + 8192, 0, 4096);
+		desc(&h, 0, 0x1000, iova(h.buf + 8192), 4096, VPIO_XDMA_DESC_COMPLETED | VPIO_XDMA_DESC_STOP, 0);
+		start(&h, true, 0, 0, 0, CTRL_START);
+		CU_ASSERT_EQUAL(wait_done(&h, true, 0, 2000), 1);
+		CU_ASSERT_EQUAL(h.buf[8192], (uint8_t)(n == 1 ? 3 : 3 ^ 0xff)); /* card memory stays flipped */
+		CU_ASSERT_EQUAL(memcmp(h.buf + 8193, h.buf + 1, 4095), 0);
+	}
+	xh_close(&h, "emu:xdma11", 0);
 }
 
 /* Status: errors set on a failed run, 0x44 clears 23:1 on read, 0x40 is
@@ -576,6 +599,7 @@ static int register_tests(void)
 {
 	static CU_TestInfo tests[] = { { "test_options", test_options }, { "test_identifiers", test_identifiers },
 		{ "test_register_kinds", test_register_kinds }, { "test_mm_run", test_mm_run },
+		{ "test_corrupt_option", test_corrupt_option },
 		{ "test_status_clear", test_status_clear }, { "test_validation", test_validation },
 		{ "test_iommu", test_iommu }, { "test_stuck_and_busy", test_stuck_and_busy }, { "test_faults", test_faults },
 		{ "test_stream", test_stream }, CU_TEST_INFO_NULL };

@@ -437,6 +437,14 @@ static const struct {
 	{ { "--range", "18446744073709551104:1K" }, "beyond 2^64" },
 	{ { "--one-pass" }, "--one-pass: for the sequential workloads" },
 	{ { "--one-pass", "-w", "randrw" }, "not -w randrw" },
+	/* the XDMA workloads */
+	{ { "--verify", "-w", "h2c" }, "--verify -w h2c: an XDMA run checks what it reads back with -w loopback only" },
+	{ { "--verify", "-w", "c2h" }, "--verify -w c2h: " },
+	{ { "-w", "loopback", "-P", "2" }, "-w loopback: --verify-only, --one-pass, --range and -P are for block targets" },
+	{ { "-w", "h2c", "--range", "0:1M" }, "-w h2c: --verify-only, --one-pass, --range and -P" },
+	{ { "-w", "c2h", "--verify-only", "--seed", "1" }, "--verify-only -w c2h: " },
+	{ { "-w", "h2c", "--one-pass" }, "-w h2c: --verify-only, --one-pass" },
+	{ { "-w", "loopback", "-M", "50" }, "applies to -w rw and -w randrw only" },
 };
 
 /* Refused, with one line naming `what`. */
@@ -580,6 +588,29 @@ static void test_opts_bad(void)
 		refused(parse_list(&o, g_verify_bad[i].args), g_verify_bad[i].what);
 }
 
+/* The XDMA workloads parse; h2c writes, c2h reads, loopback writes first. */
+static void test_opts_xdma(void)
+{
+	static const struct {
+		const char *w;
+		enum perf_workload wl;
+		unsigned read_pct;
+	} c[] = { { "h2c", PERF_H2C, 0 }, { "c2h", PERF_C2H, 100 }, { "loopback", PERF_LOOPBACK, 0 } };
+	struct perf_opts o;
+
+	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		CU_ASSERT_EQUAL(parse(&o, "-a", "emu:xdma", "-w", c[i].w, "-o", "1M", "-q", "4", NULL), 0);
+		CU_ASSERT_EQUAL(o.workload, c[i].wl);
+		CU_ASSERT_EQUAL(o.read_pct, c[i].read_pct);
+		CU_ASSERT(perf_workload_xdma(o.workload) && !perf_workload_random(o.workload));
+		CU_ASSERT_STRING_EQUAL(perf_workload_name(o.workload), c[i].w);
+	}
+	CU_ASSERT_EQUAL(parse(&o, "-w", "loopback", "--verify", NULL), 0);
+	CU_ASSERT(o.verify);
+	CU_ASSERT(!perf_workload_xdma(PERF_RANDRW));
+	refused(parse(&o, "-w", "pingpong", NULL), "h2c, c2h, loopback (XDMA cards)");
+}
+
 static int register_tests(void)
 {
 	{
@@ -603,6 +634,7 @@ static int register_tests(void)
 		VPIO_TEST(test_opts_defaults);
 		VPIO_TEST(test_opts_every_flag);
 		VPIO_TEST(test_opts_bad);
+		VPIO_TEST(test_opts_xdma);
 	}
 	return 0;
 }
