@@ -6,6 +6,7 @@ src lib/nvme/nvme_req.c
 src lib/nvme/nvme_cpl.c
 src lib/nvme/nvme_submit.c
 src lib/nvme/nvme_io.c
+src lib/nvme/nvme_batch.c
 src lib/nvme/nvme_io_misc.c
 src lib/nvme/nvme_qpair.c
 src lib/nvme/nvme_qpair_state.c

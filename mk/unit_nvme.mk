@@ -27,3 +27,7 @@ src test/fuzz/nvme_cpl_harness.c
 # probe: which controllers are offered (fake sysfs)
 test unit_nvme_probe
 src test/unit/nvme/probe_ut.c
+
+# the coalesced CQ head doorbell: never stalls, never fills, rung rarely
+test unit_nvme_cq_ack
+src test/unit/nvme/cq_ack_ut.c

@@ -284,6 +284,71 @@ int vpio_nvme_ns_cmd_deallocate(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair 
 int vpio_nvme_qpair_cmd_raw(struct vpio_nvme_qpair *qp, const struct vpio_nvme_cmd *cmd, void *buf, uint32_t len,
 			    vpio_nvme_cmd_cb cb, void *cb_arg);
 
+/* ----------------------------------------------------------- batch I/O */
+
+/*
+ * Batches: many reads and writes with one call and one SQ doorbell, and
+ * completions returned as an array instead of callbacks (the shape of an
+ * io_uring SQE/CQE pair).  Each command moves one buffer that is one
+ * IOVA-contiguous run of at most the controller's transfer size
+ * (vpio_nvme_ns_get_max_io_xfer_size()); larger or vectored I/O goes
+ * through vpio_nvme_ns_cmd_*().  Batch and callback commands can share a
+ * qpair, but batch commands complete only through
+ * vpio_nvme_qpair_poll_batch(): process_completions() refuses a qpair with
+ * batch commands outstanding (-EBUSY).  Thread: the qpair's owner thread,
+ * as for every qpair call.
+ *
+ * These two structs are array elements: their size is fixed for the life
+ * of the ABI (no opts_size); rsvd must be zero.
+ */
+struct vpio_nvme_io {
+	uint8_t opc;		/* VPIO_NVME_OPC_READ or VPIO_NVME_OPC_WRITE */
+	uint8_t rsvd[3];
+	uint32_t lba_count;	/* blocks, 1.. */
+	uint64_t lba;
+	void *buf;		/* vpio_nvme_ns_submit_batch(): DMA memory */
+	uint64_t iova;		/* vpio_nvme_ns_submit_batch_iova(): buf's
+				 * device address (vpio_vtophys()), one run */
+	void *ctx;		/* returned in the completion */
+};
+_Static_assert(sizeof(struct vpio_nvme_io) == 40, "struct vpio_nvme_io is ABI");
+
+struct vpio_nvme_io_cpl {
+	void *ctx;		/* struct vpio_nvme_io.ctx */
+	uint16_t status;	/* as vpio_nvme_cpl.status without the phase:
+				 * 0 success; VPIO_NVME_STATUS_SCT/SC decode it */
+	uint16_t rsvd;
+	uint32_t cdw0;
+};
+_Static_assert(sizeof(struct vpio_nvme_io_cpl) == 16, "struct vpio_nvme_io_cpl is ABI");
+
+/*
+ * Submit ios[0..n) in order with io_flags (FUA, LR) and one doorbell (or
+ * none with delay_doorbell: process_completions/poll_batch/flush rings
+ * it).  Returns how many were submitted, from the front: fewer than n when
+ * the qpair has no room for the rest (submit them after a poll); -EAGAIN
+ * (not logged) when none fit now.  A bad entry (opcode, range, buffer not
+ * registered or not one contiguous run, larger than the transfer size) is
+ * refused with one line and -EINVAL, -ERANGE or -EFAULT, and nothing is
+ * submitted.
+ */
+int vpio_nvme_ns_submit_batch(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const struct vpio_nvme_io *ios,
+			      uint32_t n, uint32_t io_flags);
+/* The same with ios[i].iova already translated by the application (buf
+ * is not looked at): no translation on the I/O path.  The driver checks
+ * only the alignment (4 bytes); an IOVA that was never mapped makes the
+ * device fail the command (or, without an IOMMU, corrupts memory). */
+int vpio_nvme_ns_submit_batch_iova(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp,
+				   const struct vpio_nvme_io *ios, uint32_t n, uint32_t io_flags);
+/*
+ * Reap up to max completions (max >= 1) like process_completions; batch
+ * commands are reported in cpls[] (callback commands run their callbacks
+ * and are not in cpls).  Returns the number of entries written to cpls, or
+ * the errors of process_completions.  Commands the host ends (a reset or
+ * failure) are reported here too, with status ABORTED_BY_HOST.
+ */
+int vpio_nvme_qpair_poll_batch(struct vpio_nvme_qpair *qp, struct vpio_nvme_io_cpl *cpls, uint32_t max);
+
 /* ----------------------------------------------------------- admin commands */
 
 /* Synchronous helpers: any buffer (they bounce through DMA memory), any

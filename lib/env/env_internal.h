@@ -55,6 +55,9 @@ void vpio_mem_dma_target_remove(void *ctx);
 /* Physical address of vaddr from /proc/self/pagemap; VPIO_VTOPHYS_ERROR
  * when the page is not present or the PFN is hidden (not root). */
 uint64_t vpio_pagemap_vtophys(const void *vaddr);
+/* The VA -> IOVA map vpio_vtophys() reads (mem_map.c), set once by the
+ * registry (mem_reg.c). */
+extern struct vpio_mem_map *env_vtophys_map;
 /* Same, from an already-open pagemap fd (for tests). */
 uint64_t vpio_pagemap_vtophys_fd(int fd, const void *vaddr);
 

@@ -330,7 +330,8 @@ static inline uint64_t lookup(const struct vpio_mem_map *map, uint64_t vaddr, ui
 	return e;
 }
 
-uint64_t vpio_mem_map_translate(const struct vpio_mem_map *map, uint64_t vaddr, uint64_t *size)
+static inline __attribute__((always_inline)) uint64_t translate(const struct vpio_mem_map *map, uint64_t vaddr,
+								 uint64_t *size)
 {
 	uint64_t pg = 0, e = lookup(map, vaddr, &pg), tr, have, want;
 
@@ -353,6 +354,27 @@ uint64_t vpio_mem_map_translate(const struct vpio_mem_map *map, uint64_t vaddr, 
 	}
 	*size = VPIO_MIN(have, want);
 	return tr;
+}
+
+uint64_t vpio_mem_map_translate(const struct vpio_mem_map *map, uint64_t vaddr, uint64_t *size)
+{
+	return translate(map, vaddr, size);
+}
+
+/* Here rather than in mem_reg.c, so that the I/O path's translation is one
+ * call with the lookup inlined. */
+struct vpio_mem_map *env_vtophys_map;
+
+uint64_t vpio_vtophys(const void *vaddr, uint64_t *len)
+{
+	const struct vpio_mem_map *map = env_vtophys_map;
+
+	if (__builtin_expect(map == NULL, 0)) {
+		if (len != NULL)
+			*len = 0;
+		return VPIO_VTOPHYS_ERROR;
+	}
+	return translate(map, (uint64_t)(uintptr_t)vaddr, len);
 }
 
 size_t vpio_mem_map_footprint(const struct vpio_mem_map *map)

@@ -197,6 +197,7 @@ static void init_once(void)
 	g.vtophys = vpio_mem_map_create(VPIO_VTOPHYS_ERROR, NULL, NULL);
 	g.iova_map = vpio_mem_map_create(0, NULL, NULL);
 	g_init_rc = g.vtophys && g.iova_map ? 0 : -ENOMEM;
+	env_vtophys_map = g.vtophys;
 }
 
 static int reg_init(void)
@@ -206,16 +207,6 @@ static int reg_init(void)
 }
 
 /* ----------------------------------------------------------- lookups */
-
-uint64_t vpio_vtophys(const void *vaddr, uint64_t *len)
-{
-	if (g.vtophys == NULL) {
-		if (len != NULL)
-			*len = 0;
-		return VPIO_VTOPHYS_ERROR;
-	}
-	return vpio_mem_map_translate(g.vtophys, (uint64_t)(uintptr_t)vaddr, len);
-}
 
 void *vpio_iova_to_vaddr(uint64_t iova, uint64_t len)
 {

@@ -57,7 +57,9 @@ int nvme_admin_qpair_create(struct vpio_nvme_ctrlr *c)
 		n = c->max_queue_size;
 	if (n < 2)
 		n = 2;
-	qp = calloc(1, sizeof(*qp));
+	qp = aligned_alloc(64, (sizeof(*qp) + 63u) & ~(size_t)63u);
+	if (qp != NULL)
+		memset(qp, 0, sizeof(*qp));
 	if (qp == NULL) {
 		nvme_err("%s: out of memory for the admin queue pair", c->name);
 		return -ENOMEM;

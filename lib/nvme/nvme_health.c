@@ -20,7 +20,7 @@ static void on_timeout(struct vpio_nvme_qpair *qp, struct nvme_req *req)
 	req->stamp = qp->check_seq;
 	if (!req->aborted) {
 		req->aborted = 1;
-		qp->stats.timeouts++;
+		qp->err_stats.timeouts++;
 		atomic_fetch_add(&c->stat_timeouts, 1);
 		nvme_err("%s: qpair %u: command cid 0x%x (opcode 0x%02x) timed out after %u ms; sending Abort",
 			 c->name, qp->qid, req->cid, req->opc, qp->opts.timeout_ms);

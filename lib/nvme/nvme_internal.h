@@ -122,6 +122,15 @@ void nvme_iov_cur_rewind(struct nvme_iov_cur *cur, uint64_t len);
 /* The production translation: vpio_vtophys(). */
 uint64_t nvme_xlate_vtophys(void *ctx, const void *vaddr, uint64_t *len);
 
+/* Translate through env: a direct call for the production translation,
+ * the callback only for tests and the fuzzer. */
+static inline uint64_t nvme_xlate(const struct nvme_dptr_env *env, const void *vaddr, uint64_t *len)
+{
+	if (nvme_likely(env->xlate == nvme_xlate_vtophys))
+		return vpio_vtophys(vaddr, len);
+	return env->xlate(env->xlate_ctx, vaddr, len);
+}
+
 /* ------------------------------------------------------------ requests */
 
 enum nvme_req_state {
@@ -149,7 +158,9 @@ struct nvme_req {
 	uint16_t pending;	 /* leader: parts not yet completed */
 	uint16_t status;	 /* leader: first error status */
 	uint8_t aborted;	 /* an Abort was sent for it */
-	uint8_t rsvd[3];
+	uint8_t batch;		 /* submitted by submit_batch: no callback,
+				  * completes through poll_batch */
+	uint8_t rsvd[2];
 };
 _Static_assert(sizeof(struct nvme_req) == 64, "a request is one cache line");
 
@@ -162,9 +173,27 @@ enum nvme_qpair_state {
 	NVME_QP_REMOVED,	/* controller removed or detached: -ENODEV */
 };
 
+/* Counters the I/O path bumps: one cache line. */
+struct nvme_qp_io_stats {
+	uint64_t submitted, completed, polls;
+	uint64_t sq_doorbells, cq_doorbells, mmio_doorbells;
+};
+
+/* Counters of rare events (cold). */
+struct nvme_qp_err_stats {
+	uint64_t bogus_cpls, bad_sqhd, timeouts, host_aborted, reconnects;
+};
+
+/*
+ * An I/O (or the admin) qpair, laid out by use; allocated cache-line
+ * aligned.  Line 0: the pointers submission and completion follow; line 1:
+ * the ring indexes and everything a 4 KiB read checks; line 2: the data
+ * pointer environment and the shadow doorbells; line 3: the I/O counters.
+ * A read touches lines 0-3 of the qpair, its request (one line), its SQ
+ * slot and its CQ entry.  Everything after is cold.
+ */
 struct vpio_nvme_qpair {
-	/* --- hot: submission and completion (about four cache lines with the
-	 * counters; the qpair is allocated cache-line aligned) --- */
+	/* --- line 0 --- */
 	struct vpio_nvme_cmd *sq;
 	volatile struct vpio_nvme_cpl *cq;
 	struct nvme_req *reqs;
@@ -173,36 +202,42 @@ struct vpio_nvme_qpair {
 	volatile uint32_t *cq_db;
 	const _Atomic uint32_t *ctrlr_epoch;
 	uintptr_t owner;	/* nvme_thread_id() of its thread, 0 = none yet */
+	/* --- line 1 --- */
+	_Alignas(64) struct vpio_nvme_ctrlr *ctrlr;	/* NULL for a fake qpair (tests) */
+	uint64_t next_check;	/* tick of the next health check, 0 = none */
 	uint32_t epoch;		/* ctrlr epoch this qpair is in sync with */
+	uint32_t outstanding;	/* commands on the device */
+	uint32_t check_seq;	/* health checks run so far */
+	uint32_t max_xfer;	/* bytes per command */
+	uint32_t batch_outstanding; /* of outstanding: batch requests (no callback) */
 	uint16_t sq_tail;	/* next slot to fill */
 	uint16_t sq_rung;	/* tail the device was last told */
 	uint16_t sq_head;	/* from the last valid CQE */
 	uint16_t cq_head;
+	uint16_t cq_rung;	/* CQ head the device was last told */
+	uint16_t cq_unrung;	/* CQEs consumed since (cq_head - cq_rung) */
 	uint16_t num_entries;	/* SQ and CQ size */
 	uint16_t num_reqs;	/* num_entries - 1 */
 	uint16_t cid_mask;	/* index bits of a cid */
 	uint16_t cid_gen_inc;	/* 1 << index bits (0 when none are left) */
+	uint16_t qid;
 	uint8_t phase;
 	uint8_t state;		/* enum nvme_qpair_state */
 	bool delay_doorbell;
 	bool check_thread;	/* opts.check_thread: refuse other threads */
 	bool in_cpl;		/* inside the completion loop */
-	uint32_t outstanding;	/* commands on the device */
-	uint32_t check_seq;	/* health checks run so far */
-	uint32_t max_xfer;	/* bytes per command */
-	uint64_t next_check;	/* tick of the next health check, 0 = none */
-	struct nvme_dptr_env dptr;
+	/* --- line 2 --- */
+	_Alignas(64) struct nvme_dptr_env dptr;
 	/* shadow doorbells (NULL when not in use) */
 	volatile uint32_t *sq_shadow;
 	volatile uint32_t *cq_shadow;
 	volatile uint32_t *sq_eventidx;
 	volatile uint32_t *cq_eventidx;
-	uint16_t cq_rung;	/* CQ head the device was last told */
-	struct vpio_nvme_qpair_stats stats;
+	/* --- line 3 --- */
+	_Alignas(64) struct nvme_qp_io_stats stats;
 
 	/* --- cold --- */
-	struct vpio_nvme_ctrlr *ctrlr;	/* NULL for a fake qpair (tests) */
-	uint16_t qid;
+	_Alignas(64) struct nvme_qp_err_stats err_stats;
 	struct vpio_nvme_qpair_opts opts;
 	uint32_t timeout_checks;	/* checks a command may span, 0 = none */
 	uint64_t check_interval;	/* ticks */
@@ -210,7 +245,19 @@ struct vpio_nvme_qpair {
 	void *sq_mem, *cq_mem, *list_mem;
 	uint64_t sq_iova, cq_iova;
 	struct vpio_nvme_qpair *next;	/* ctrlr's list */
+	/* batch requests the host ended (reset, failure): reported by the
+	 * next poll_batch; [num_reqs], allocated at the first batch */
+	struct vpio_nvme_io_cpl *host_done;
+	uint32_t host_done_n;
 };
+
+#define NVME_QP_LINE(f) (__builtin_offsetof(struct vpio_nvme_qpair, f) / 64u)
+_Static_assert(NVME_QP_LINE(owner) == 0 && NVME_QP_LINE(sq) == 0, "line 0: ring and doorbell pointers");
+_Static_assert(NVME_QP_LINE(ctrlr) == 1 && NVME_QP_LINE(in_cpl) == 1 && NVME_QP_LINE(cq_unrung) == 1,
+	       "line 1: indexes and checks");
+_Static_assert(NVME_QP_LINE(dptr) == 2 && NVME_QP_LINE(cq_eventidx) == 2, "line 2: data pointers, shadows");
+_Static_assert(NVME_QP_LINE(stats) == 3 && sizeof(struct nvme_qp_io_stats) <= 64, "line 3: I/O counters");
+_Static_assert(__builtin_offsetof(struct vpio_nvme_qpair, err_stats) == 256, "cold state after line 3");
 
 /* Ring memory laid out by the caller (DMA memory or, for tests and the
  * fuzzer, plain memory): reset indexes and phase, zero the CQ, build the
@@ -236,6 +283,7 @@ static inline struct nvme_req *nvme_req_get(struct vpio_nvme_qpair *qp)
 	req->leader = NULL;
 	req->next = NULL;
 	req->aborted = 0;
+	req->batch = 0;
 	return req;
 }
 
@@ -246,9 +294,28 @@ static inline void nvme_req_put(struct vpio_nvme_qpair *qp, struct nvme_req *req
 	qp->free_reqs = req;
 }
 
+/* A part of a split request completed (nvme_req.c). */
+void nvme_req_complete_part(struct vpio_nvme_qpair *qp, struct nvme_req *req, const struct vpio_nvme_cpl *cpl);
+/* A batch request ended by the host: kept for the next poll_batch. */
+void nvme_req_host_done_batch(struct vpio_nvme_qpair *qp, struct nvme_req *req, uint16_t status);
+
 /* Complete req with *cpl: runs the callback (for split requests once all
  * parts are done) after returning the request(s) to the pool. */
-void nvme_req_complete(struct vpio_nvme_qpair *qp, struct nvme_req *req, const struct vpio_nvme_cpl *cpl);
+static inline void nvme_req_complete(struct vpio_nvme_qpair *qp, struct nvme_req *req,
+				     const struct vpio_nvme_cpl *cpl)
+{
+	vpio_nvme_cmd_cb cb = req->cb;
+	void *arg = req->cb_arg;
+
+	qp->outstanding--;
+	if (nvme_unlikely(req->leader != NULL)) {
+		nvme_req_complete_part(qp, req, cpl);
+		return;
+	}
+	nvme_req_put(qp, req); /* first, so that the callback can reuse it */
+	if (cb != NULL)
+		cb(arg, cpl);
+}
 /* Complete every request the device holds with a host status
  * (VPIO_NVME_SCT_PATH / ABORTED_BY_HOST); returns how many. */
 uint32_t nvme_qpair_cancel_all(struct vpio_nvme_qpair *qp);
@@ -260,10 +327,51 @@ uint32_t nvme_qpair_cancel_all(struct vpio_nvme_qpair *qp);
  * of requests completed.  Touches nothing outside the qpair and its rings.
  */
 uint32_t nvme_cq_drain(struct vpio_nvme_qpair *qp, uint32_t max);
+/* The same for poll_batch: completions of batch requests go to out[*nout]
+ * (callbacks of the others run as usual). */
+uint32_t nvme_cq_drain_batch(struct vpio_nvme_qpair *qp, uint32_t max, struct vpio_nvme_io_cpl *out,
+			     uint32_t *nout);
 
-/* Doorbells. */
-void nvme_ring_sq(struct vpio_nvme_qpair *qp);
+/* Doorbells (nvme_submit.c): the shadow-doorbell variants out of line. */
+void nvme_ring_sq_shadow(struct vpio_nvme_qpair *qp);
 void nvme_ring_cq(struct vpio_nvme_qpair *qp);
+
+static inline void nvme_ring_sq(struct vpio_nvme_qpair *qp)
+{
+	uint16_t tail = qp->sq_tail;
+
+	if (nvme_unlikely(qp->sq_shadow != NULL)) {
+		nvme_ring_sq_shadow(qp);
+		return;
+	}
+	nvme_wmb(); /* SQ entries before the doorbell */
+	qp->sq_rung = tail;
+	*qp->sq_db = tail;
+	qp->stats.sq_doorbells++;
+	qp->stats.mmio_doorbells++;
+}
+
+/*
+ * The CQ head doorbell, coalesced.  The device needs the head only before
+ * the CQ could fill: it holds at most `outstanding` commands, so with
+ * cq_unrung entries consumed but not acknowledged the CQ cannot fill while
+ * cq_unrung + outstanding (+ more about to be submitted) < num_entries.
+ * Rung when that is no longer true, and on every drain with shadow
+ * doorbells (a memory write; MMIO only when EventIdx asks).
+ */
+static inline void nvme_cq_ack(struct vpio_nvme_qpair *qp, uint32_t more)
+{
+	/* with shadow doorbells cq_unrung is 0 here: every drain rang */
+	if (nvme_unlikely((uint32_t)qp->cq_unrung + qp->outstanding + more > qp->num_reqs))
+		nvme_ring_cq(qp);
+}
+
+/* At the end of a drain. */
+static inline void nvme_cq_ack_drained(struct vpio_nvme_qpair *qp)
+{
+	if (qp->cq_unrung != 0 && (qp->cq_shadow != NULL || (uint32_t)qp->cq_unrung + qp->outstanding >= qp->num_reqs))
+		nvme_ring_cq(qp);
+}
 
 static inline bool nvme_sq_full(const struct vpio_nvme_qpair *qp, uint16_t tail)
 {
@@ -280,6 +388,19 @@ static inline uint16_t nvme_sq_next(const struct vpio_nvme_qpair *qp, uint16_t t
 /* Mark the requests of one chain outstanding, publish the new tail and ring
  * the doorbell unless delayed. */
 void nvme_qpair_commit(struct vpio_nvme_qpair *qp, struct nvme_req *chain, uint16_t new_tail, uint32_t ncmds);
+
+/* The same for one request (req->next is NULL). */
+static inline void nvme_qpair_commit_one(struct vpio_nvme_qpair *qp, struct nvme_req *req, uint16_t new_tail)
+{
+	req->state = NVME_REQ_OUTSTANDING;
+	req->stamp = qp->check_seq;
+	nvme_cq_ack(qp, 1);
+	qp->sq_tail = new_tail;
+	qp->outstanding++;
+	qp->stats.submitted++;
+	if (!qp->delay_doorbell)
+		nvme_ring_sq(qp);
+}
 /* Give back the requests of a chain that was never committed. */
 void nvme_qpair_rollback(struct vpio_nvme_qpair *qp, struct nvme_req *chain);
 
@@ -352,6 +473,63 @@ static inline int nvme_ns_usable(const struct vpio_nvme_ns *ns, const struct vpi
 	if (nvme_likely(ns != NULL && ns->ctrlr == qp->ctrlr && ns->active))
 		return 0;
 	return nvme_ns_refuse(ns, qp, what);
+}
+
+/* Why an I/O on ns (lba, nlb blocks) is refused, logged: -EINVAL,
+ * -ENXIO, -ERANGE or -ENOTSUP (metadata). */
+int nvme_ns_io_refuse(const struct vpio_nvme_ns *ns, const struct vpio_nvme_qpair *qp, uint64_t lba, uint64_t nlb,
+		      const char *what);
+
+static inline int nvme_ns_io_check(const struct vpio_nvme_ns *ns, const struct vpio_nvme_qpair *qp, uint64_t lba,
+				   uint64_t nlb, const char *what)
+{
+	if (nvme_likely(ns != NULL && ns->ctrlr == qp->ctrlr && ns->active && nlb != 0 && lba < ns->num_blocks &&
+			nlb <= ns->num_blocks - lba && ns->md_size == 0))
+		return 0;
+	return nvme_ns_io_refuse(ns, qp, lba, nlb, what);
+}
+
+/* Everything of a read/write/compare/write zeroes but the data pointer. */
+static inline void nvme_rw_fill(struct vpio_nvme_cmd *cmd, uint8_t opc, uint32_t flags, uint32_t nsid, uint16_t cid,
+				uint64_t lba, uint32_t nlb)
+{
+	cmd->opc = opc;
+	cmd->cid = cid;
+	cmd->nsid = nsid;
+	cmd->cdw2 = 0;
+	cmd->cdw3 = 0;
+	cmd->mptr = 0;
+	cmd->cdw10 = (uint32_t)lba;
+	cmd->cdw11 = (uint32_t)(lba >> 32);
+	cmd->cdw12 = (nlb - 1u) | flags;
+	cmd->cdw13 = 0;
+	cmd->cdw14 = 0;
+	cmd->cdw15 = 0;
+}
+
+/* The PRPs of one command over one IOVA-contiguous run of len bytes
+ * (len <= the transfer size, so the request's list is enough): PRP1, and
+ * PRP2 or the list.  Any dword-aligned start is valid; the pages after
+ * the first are whole. */
+static inline void nvme_prp_contig(struct vpio_nvme_cmd *cmd, const struct nvme_req *req, uint32_t page_shift,
+				   uint64_t iova, uint64_t len)
+{
+	const uint64_t pg = 1ull << page_shift;
+	uint64_t next = (iova | (pg - 1u)) + 1u, end = iova + len, *list;
+	uint32_t i;
+
+	cmd->flags = VPIO_NVME_PSDT_PRP;
+	cmd->dptr.prp.prp1 = iova;
+	if (end <= next) {
+		cmd->dptr.prp.prp2 = 0;
+	} else if (end <= next + pg) {
+		cmd->dptr.prp.prp2 = next;
+	} else {
+		list = req->list;
+		for (i = 0; next < end; next += pg)
+			list[i++] = next;
+		cmd->dptr.prp.prp2 = req->list_iova;
+	}
 }
 
 /* ---------------------------------------------------------- controllers */

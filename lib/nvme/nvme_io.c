@@ -25,23 +25,6 @@ struct nvme_rw {
 	void *cb_arg;
 };
 
-static void rw_fill(struct vpio_nvme_cmd *cmd, const struct nvme_rw *rw, uint32_t nsid, uint16_t cid, uint64_t lba,
-		    uint32_t nlb)
-{
-	cmd->opc = rw->opc;
-	cmd->cid = cid;
-	cmd->nsid = nsid;
-	cmd->cdw2 = 0;
-	cmd->cdw3 = 0;
-	cmd->mptr = 0;
-	cmd->cdw10 = (uint32_t)lba;
-	cmd->cdw11 = (uint32_t)(lba >> 32);
-	cmd->cdw12 = (nlb - 1u) | rw->cdw12;
-	cmd->cdw13 = 0;
-	cmd->cdw14 = 0;
-	cmd->cdw15 = 0;
-}
-
 static void no_dptr(struct vpio_nvme_cmd *cmd)
 {
 	cmd->flags = 0;
@@ -103,7 +86,7 @@ static int rw_submit(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const 
 			got = (int64_t)(left < chunk ? left : chunk);
 			no_dptr(&qp->sq[tail]);
 		}
-		rw_fill(&qp->sq[tail], rw, ns->id, req->cid, lba, (uint32_t)((uint64_t)got >> ns->block_shift));
+		nvme_rw_fill(&qp->sq[tail], rw->opc, rw->cdw12, ns->id, req->cid, lba, (uint32_t)((uint64_t)got >> ns->block_shift));
 		req->cb = rw->cb;
 		req->cb_arg = rw->cb_arg;
 		req->opc = rw->opc;
@@ -135,31 +118,28 @@ int nvme_ns_refuse(const struct vpio_nvme_ns *ns, const struct vpio_nvme_qpair *
 	return -ENXIO;
 }
 
-static int ns_check(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, uint64_t lba, uint64_t nlb,
-		    const char *what)
+int nvme_ns_io_refuse(const struct vpio_nvme_ns *ns, const struct vpio_nvme_qpair *qp, uint64_t lba, uint64_t nlb,
+		      const char *what)
 {
 	int rc = nvme_ns_usable(ns, qp, what);
 
-	if (nvme_unlikely(rc != 0))
+	if (rc != 0)
 		return rc;
-	if (nvme_unlikely(nlb == 0)) {
+	if (nlb == 0) {
 		nvme_err("%s: zero length", what);
 		return -EINVAL;
 	}
-	if (nvme_unlikely(lba >= ns->num_blocks || nlb > ns->num_blocks - lba)) {
+	if (lba >= ns->num_blocks || nlb > ns->num_blocks - lba) {
 		nvme_err("%s: blocks %llu..%llu are beyond namespace %u (%llu blocks)", what, (unsigned long long)lba,
 			 (unsigned long long)(lba + nlb - 1u), ns->id, (unsigned long long)ns->num_blocks);
 		return -ERANGE;
 	}
-	if (nvme_unlikely(ns->md_size != 0)) {
-		nvme_err("%s: namespace %u has %u bytes of metadata per block; vpio has no metadata buffers", what,
-			 ns->id, ns->md_size);
-		return -ENOTSUP;
-	}
-	return 0;
+	nvme_err("%s: namespace %u has %u bytes of metadata per block; vpio has no metadata buffers", what, ns->id,
+		 ns->md_size);
+	return -ENOTSUP;
 }
 
-static int rw_flags(uint32_t io_flags, const char *what)
+static inline int rw_flags(uint32_t io_flags, const char *what)
 {
 	if (nvme_unlikely((io_flags & ~(VPIO_NVME_IO_FUA | VPIO_NVME_IO_LR)) != 0)) {
 		nvme_err("%s: unknown io_flags 0x%x (FUA and LR are allowed)", what, io_flags);
@@ -176,22 +156,63 @@ static bool oncs_has(const struct vpio_nvme_ns *ns, uint32_t bit, const char *wh
 	return false;
 }
 
-static int rw_contig(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, struct nvme_rw *rw, const void *buf)
+/*
+ * The common case, straight: one command whose buffer is one IOVA-
+ * contiguous run (one translation, no iovec cursor).  1 when it does not
+ * apply (SGLs forced, a run that ends early, an untranslatable or
+ * unaligned buffer: the general path handles or reports those), else 0 or
+ * -EAGAIN.
+ */
+static inline int rw_direct(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const struct nvme_rw *rw,
+			    const void *buf, uint64_t len)
+{
+	struct vpio_nvme_cmd *cmd;
+	struct nvme_req *req;
+	uint16_t tail = qp->sq_tail;
+	uint64_t run = len, iova;
+
+	if (nvme_unlikely(qp->dptr.sgl_mode == VPIO_NVME_SGL_ALWAYS && qp->dptr.sgl_supported))
+		return 1;
+	iova = nvme_xlate(&qp->dptr, buf, &run);
+	if (nvme_unlikely(iova == UINT64_MAX || run < len || (iova & 3u) != 0))
+		return 1;
+	if (nvme_unlikely(nvme_sq_full(qp, tail) || qp->free_reqs == NULL))
+		return -EAGAIN;
+	req = nvme_req_get(qp);
+	cmd = &qp->sq[tail];
+	nvme_prp_contig(cmd, req, qp->dptr.page_shift, iova, len);
+	nvme_rw_fill(cmd, rw->opc, rw->cdw12, ns->id, req->cid, rw->lba, (uint32_t)rw->nlb);
+	req->cb = rw->cb;
+	req->cb_arg = rw->cb_arg;
+	req->opc = rw->opc;
+	nvme_qpair_commit_one(qp, req, nvme_sq_next(qp, tail));
+	return 0;
+}
+
+static inline int rw_contig(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, struct nvme_rw *rw,
+			    const void *buf)
 {
 	struct iovec iov;
+	uint64_t len;
 	int rc = nvme_qpair_ready(qp, rw->what);
 
 	if (nvme_unlikely(rc != 0))
 		return rc;
-	rc = ns_check(ns, qp, rw->lba, rw->nlb, rw->what);
+	rc = nvme_ns_io_check(ns, qp, rw->lba, rw->nlb, rw->what);
 	if (nvme_unlikely(rc != 0))
 		return rc;
 	if (nvme_unlikely(buf == NULL)) {
 		nvme_err("%s: buffer is NULL", rw->what);
 		return -EINVAL;
 	}
+	len = rw->nlb << ns->block_shift;
+	if (nvme_likely(len <= qp->max_xfer)) {
+		rc = rw_direct(ns, qp, rw, buf, len);
+		if (nvme_likely(rc <= 0))
+			return rc;
+	}
 	iov.iov_base = (void *)(uintptr_t)buf;
-	iov.iov_len = rw->nlb << ns->block_shift;
+	iov.iov_len = len;
 	rw->iov = &iov;
 	rw->iovcnt = 1;
 	return rw_submit(ns, qp, rw);
@@ -239,7 +260,7 @@ static int rw_vec(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, struct nv
 	rc = iov_blocks(ns, iov, iovcnt, &rw->nlb, rw->what);
 	if (rc != 0)
 		return rc;
-	rc = ns_check(ns, qp, rw->lba, rw->nlb, rw->what);
+	rc = nvme_ns_io_check(ns, qp, rw->lba, rw->nlb, rw->what);
 	if (rc != 0)
 		return rc;
 	rw->iov = iov;
@@ -250,24 +271,78 @@ static int rw_vec(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, struct nv
 #define RW_INIT(name, op, l, n, f, c, a) \
 	{ .what = (name), .opc = (op), .lba = (l), .nlb = (n), .cdw12 = (f), .cb = (c), .cb_arg = (a) }
 
+/*
+ * The fast path of read and write: every check in one condition, one
+ * translation, PRPs straight from it, one request.  1 sends the call to
+ * the general path, which repeats the checks with their error lines and
+ * handles what is not common (reconnect after a reset, splitting, a
+ * buffer in several IOVA runs, SGLs).
+ */
+static inline __attribute__((always_inline)) int rw_fast(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp,
+							 uint8_t opc, const void *buf, uint64_t lba, uint32_t nlb,
+							 vpio_nvme_cmd_cb cb, void *cb_arg, uint32_t io_flags)
+{
+	struct vpio_nvme_cmd *cmd;
+	struct nvme_req *req;
+	uint64_t len, run, iova;
+	uint16_t tail;
+
+	if (nvme_unlikely(qp == NULL || qp->owner != nvme_thread_id() || qp->state != NVME_QP_CONNECTED ||
+			  qp->epoch != atomic_load_explicit(qp->ctrlr_epoch, memory_order_acquire) || ns == NULL ||
+			  ns->ctrlr != qp->ctrlr || !ns->active || nlb == 0 || lba >= ns->num_blocks ||
+			  nlb > ns->num_blocks - lba || ns->md_size != 0 || buf == NULL ||
+			  (io_flags & ~(VPIO_NVME_IO_FUA | VPIO_NVME_IO_LR)) != 0))
+		return 1;
+	len = (uint64_t)nlb << ns->block_shift;
+	run = len;
+	if (nvme_unlikely(len > qp->max_xfer || (qp->dptr.sgl_mode == VPIO_NVME_SGL_ALWAYS && qp->dptr.sgl_supported)))
+		return 1;
+	iova = nvme_xlate(&qp->dptr, buf, &run);
+	if (nvme_unlikely(iova == UINT64_MAX || run < len || (iova & 3u) != 0))
+		return 1;
+	tail = qp->sq_tail;
+	if (nvme_unlikely(nvme_sq_full(qp, tail) || qp->free_reqs == NULL))
+		return -EAGAIN;
+	req = nvme_req_get(qp);
+	cmd = &qp->sq[tail];
+	nvme_prp_contig(cmd, req, qp->dptr.page_shift, iova, len);
+	nvme_rw_fill(cmd, opc, io_flags, ns->id, req->cid, lba, nlb);
+	req->cb = cb;
+	req->cb_arg = cb_arg;
+	req->opc = opc;
+	nvme_qpair_commit_one(qp, req, nvme_sq_next(qp, tail));
+	return 0;
+}
+
+static __attribute__((noinline)) int rw_slow(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, uint8_t opc,
+					     const void *buf, uint64_t lba, uint32_t nlb, vpio_nvme_cmd_cb cb,
+					     void *cb_arg, uint32_t io_flags)
+{
+	struct nvme_rw rw = RW_INIT(opc == VPIO_NVME_OPC_READ ? "read" : "write", opc, lba, nlb, io_flags, cb, cb_arg);
+
+	if (rw_flags(io_flags, rw.what) != 0)
+		return -EINVAL;
+	return rw_contig(ns, qp, &rw, buf);
+}
+
 int vpio_nvme_ns_cmd_read(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, void *buf, uint64_t lba,
 			  uint32_t lba_count, vpio_nvme_cmd_cb cb, void *cb_arg, uint32_t io_flags)
 {
-	struct nvme_rw rw = RW_INIT("read", VPIO_NVME_OPC_READ, lba, lba_count, io_flags, cb, cb_arg);
+	int rc = rw_fast(ns, qp, VPIO_NVME_OPC_READ, buf, lba, lba_count, cb, cb_arg, io_flags);
 
-	if (nvme_unlikely(rw_flags(io_flags, rw.what) != 0))
-		return -EINVAL;
-	return rw_contig(ns, qp, &rw, buf);
+	if (nvme_likely(rc <= 0))
+		return rc;
+	return rw_slow(ns, qp, VPIO_NVME_OPC_READ, buf, lba, lba_count, cb, cb_arg, io_flags);
 }
 
 int vpio_nvme_ns_cmd_write(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const void *buf, uint64_t lba,
 			   uint32_t lba_count, vpio_nvme_cmd_cb cb, void *cb_arg, uint32_t io_flags)
 {
-	struct nvme_rw rw = RW_INIT("write", VPIO_NVME_OPC_WRITE, lba, lba_count, io_flags, cb, cb_arg);
+	int rc = rw_fast(ns, qp, VPIO_NVME_OPC_WRITE, buf, lba, lba_count, cb, cb_arg, io_flags);
 
-	if (nvme_unlikely(rw_flags(io_flags, rw.what) != 0))
-		return -EINVAL;
-	return rw_contig(ns, qp, &rw, buf);
+	if (nvme_likely(rc <= 0))
+		return rc;
+	return rw_slow(ns, qp, VPIO_NVME_OPC_WRITE, buf, lba, lba_count, cb, cb_arg, io_flags);
 }
 
 int vpio_nvme_ns_cmd_compare(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const void *buf, uint64_t lba,
@@ -325,7 +400,7 @@ int vpio_nvme_ns_cmd_write_zeroes(struct vpio_nvme_ns *ns, struct vpio_nvme_qpai
 	rc = nvme_qpair_ready(qp, rw.what);
 	if (rc != 0)
 		return rc;
-	rc = ns_check(ns, qp, lba, lba_count, rw.what);
+	rc = nvme_ns_io_check(ns, qp, lba, lba_count, rw.what);
 	if (rc != 0)
 		return rc;
 	if (!oncs_has(ns, VPIO_NVME_ONCS_WRITE_ZEROES, rw.what))

@@ -116,6 +116,7 @@ static void qpair_destroy(struct vpio_nvme_qpair *qp)
 {
 	nvme_qpair_free_mem(qp);
 	free(qp->reqs);
+	free(qp->host_done);
 	free(qp);
 }
 
@@ -291,5 +292,15 @@ uint32_t vpio_nvme_qpair_get_outstanding(const struct vpio_nvme_qpair *qp)
 
 void vpio_nvme_qpair_get_stats(const struct vpio_nvme_qpair *qp, struct vpio_nvme_qpair_stats *st)
 {
-	*st = qp->stats;
+	st->submitted = qp->stats.submitted;
+	st->completed = qp->stats.completed;
+	st->polls = qp->stats.polls;
+	st->sq_doorbells = qp->stats.sq_doorbells;
+	st->cq_doorbells = qp->stats.cq_doorbells;
+	st->mmio_doorbells = qp->stats.mmio_doorbells;
+	st->bogus_cpls = qp->err_stats.bogus_cpls;
+	st->bad_sqhd = qp->err_stats.bad_sqhd;
+	st->timeouts = qp->err_stats.timeouts;
+	st->host_aborted = qp->err_stats.host_aborted;
+	st->reconnects = qp->err_stats.reconnects;
 }

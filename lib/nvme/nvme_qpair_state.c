@@ -89,7 +89,7 @@ static int reconnect(struct vpio_nvme_qpair *qp, const char *what)
 		nvme_err("%s: qpair %u could not be re-created after the reset of %s", what, qp->qid, qp->ctrlr->name);
 		return -ENXIO;
 	}
-	qp->stats.reconnects++;
+	qp->err_stats.reconnects++;
 	nvme_qpair_cancel_all(qp);
 	return 0;
 }

@@ -12,7 +12,7 @@
 
 #include "nvme_internal.h"
 
-static void complete_part(struct vpio_nvme_qpair *qp, struct nvme_req *req, const struct vpio_nvme_cpl *cpl)
+void nvme_req_complete_part(struct vpio_nvme_qpair *qp, struct nvme_req *req, const struct vpio_nvme_cpl *cpl)
 {
 	struct nvme_req *leader = req->leader;
 	struct vpio_nvme_cpl done;
@@ -38,21 +38,17 @@ static void complete_part(struct vpio_nvme_qpair *qp, struct nvme_req *req, cons
 		cb(arg, &done);
 }
 
-void nvme_req_complete(struct vpio_nvme_qpair *qp, struct nvme_req *req, const struct vpio_nvme_cpl *cpl)
+void nvme_req_host_done_batch(struct vpio_nvme_qpair *qp, struct nvme_req *req, uint16_t status)
 {
-	vpio_nvme_cmd_cb cb;
-	void *arg;
+	struct vpio_nvme_io_cpl *d = &qp->host_done[qp->host_done_n++];
 
+	d->ctx = req->cb_arg;
+	d->status = status;
+	d->rsvd = 0;
+	d->cdw0 = 0;
 	qp->outstanding--;
-	if (req->leader != NULL) {
-		complete_part(qp, req, cpl);
-		return;
-	}
-	cb = req->cb;
-	arg = req->cb_arg;
-	nvme_req_put(qp, req); /* first, so that the callback can reuse it */
-	if (cb != NULL)
-		cb(arg, cpl);
+	qp->batch_outstanding--;
+	nvme_req_put(qp, req);
 }
 
 /* Callbacks run as in the completion loop (in_cpl): one that frees or
@@ -78,8 +74,11 @@ uint32_t nvme_qpair_cancel_all(struct vpio_nvme_qpair *qp)
 			continue;
 		cpl.cid = qp->reqs[i].cid;
 		n++;
-		qp->stats.host_aborted++;
-		nvme_req_complete(qp, &qp->reqs[i], &cpl);
+		qp->err_stats.host_aborted++;
+		if (qp->reqs[i].batch)
+			nvme_req_host_done_batch(qp, &qp->reqs[i], cpl.status);
+		else
+			nvme_req_complete(qp, &qp->reqs[i], &cpl);
 	}
 	qp->in_cpl = was_in_cpl;
 	return n;

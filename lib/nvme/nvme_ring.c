@@ -28,6 +28,7 @@ void nvme_qpair_reset_rings(struct vpio_nvme_qpair *qp)
 	qp->sq_head = 0;
 	qp->cq_head = 0;
 	qp->cq_rung = 0;
+	qp->cq_unrung = 0;
 	qp->phase = 1;
 	memset((void *)qp->cq, 0, (size_t)qp->num_entries * sizeof(struct vpio_nvme_cpl));
 }

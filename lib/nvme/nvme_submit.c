@@ -7,6 +7,7 @@
  * request that fails half-way (split into parts, queue full) is rolled back
  * by giving the requests back.  With delay_doorbell the doorbell is written
  * once per batch (process_completions or flush) instead of per command.
+ * The CQ head doorbell is coalesced (nvme_cq_ack in nvme_internal.h).
  *
  * Shadow doorbells (Doorbell Buffer Config): the new value goes to the
  * shadow buffer, and the MMIO write is needed only when the controller's
@@ -22,14 +23,14 @@ static inline bool ring_shadow(volatile uint32_t *shadow, volatile uint32_t *eve
 	return vpio_nvme_dbbuf_need_event((uint16_t)*eventidx, new_val, old_val) != 0;
 }
 
-void nvme_ring_sq(struct vpio_nvme_qpair *qp)
+void nvme_ring_sq_shadow(struct vpio_nvme_qpair *qp)
 {
 	uint16_t old_val = qp->sq_rung, new_val = qp->sq_tail;
 
 	nvme_wmb(); /* SQ entries before the doorbell */
 	qp->sq_rung = new_val;
 	qp->stats.sq_doorbells++;
-	if (qp->sq_shadow != NULL && !ring_shadow(qp->sq_shadow, qp->sq_eventidx, old_val, new_val))
+	if (!ring_shadow(qp->sq_shadow, qp->sq_eventidx, old_val, new_val))
 		return;
 	*qp->sq_db = new_val;
 	qp->stats.mmio_doorbells++;
@@ -40,6 +41,7 @@ void nvme_ring_cq(struct vpio_nvme_qpair *qp)
 	uint16_t old_val = qp->cq_rung, new_val = qp->cq_head;
 
 	qp->cq_rung = new_val;
+	qp->cq_unrung = 0;
 	qp->stats.cq_doorbells++;
 	if (qp->cq_shadow != NULL && !ring_shadow(qp->cq_shadow, qp->cq_eventidx, old_val, new_val))
 		return;
@@ -58,6 +60,7 @@ void nvme_qpair_commit(struct vpio_nvme_qpair *qp, struct nvme_req *chain, uint1
 		req->stamp = qp->check_seq;
 		req = next;
 	}
+	nvme_cq_ack(qp, ncmds);
 	qp->sq_tail = new_tail;
 	qp->outstanding += ncmds;
 	qp->stats.submitted += ncmds;

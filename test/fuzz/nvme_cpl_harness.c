@@ -206,7 +206,8 @@ int nvme_cpl_fuzz_one(const uint8_t *data, size_t size)
 
 	if (size < 2)
 		return 0;
-	h = calloc(1, sizeof(*h));
+	h = aligned_alloc(64, (sizeof(*h) + 63u) & ~(size_t)63u); /* the qpair is cache-line aligned */
+	memset(h, 0, sizeof(*h));
 	n = (uint16_t)(2u + data[0] % 32u);
 	h->sq = calloc(n, sizeof(*h->sq));
 	h->cq = calloc(n, sizeof(*h->cq));

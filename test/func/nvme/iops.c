@@ -2,7 +2,10 @@
 /*
  * nvme_iops: measurements behind doc/nvme.md (not a pass/fail test).
  *
- *   nvme_iops [-a ADDR] [-t SECONDS] [-b BYTES]
+ *   nvme_iops [-a ADDR] [-t SECONDS] [-b BYTES] [-l] [-q QD]
+ *
+ *   -l  loopback only (no controller; what test/bench/driver_instr.sh runs
+ *       under callgrind)    -q QD  only this queue depth
  *
  * 1. loopback: the driver alone.  A qpair in plain memory whose "device" is
  *    this thread: after each poll it completes every command it finds in
@@ -26,6 +29,8 @@
 
 static double g_secs = 1.0;
 static uint32_t g_bytes = 4096;
+static bool g_loop_only;
+static uint32_t g_qd;
 
 struct loop {
 	struct vpio_nvme_ns *ns;
@@ -78,8 +83,9 @@ static void loopback(bool delay, uint32_t qd)
 	}
 	vpio_nvme_qpair_process_completions(&u->qp, 0);
 	cycles = __rdtsc() - t0;
-	printf("  loopback  QD %3u  doorbell %-9s  %6.1f cycles per I/O (submit + complete, %u-byte reads)\n", qd,
-	       delay ? "batched" : "per cmd", (double)cycles / (double)l.done, g_bytes);
+	printf("  loopback  QD %3u  doorbell %-9s  %6.1f cycles per I/O (submit + complete, %u-byte reads)  %llu I/Os\n",
+	       qd, delay ? "batched" : "per cmd", (double)cycles / (double)l.done, g_bytes,
+	       (unsigned long long)l.done);
 	vpio_dma_free(l.buf);
 	ut_qpair_free(u);
 }
@@ -126,13 +132,15 @@ int main(int argc, char **argv)
 	struct vpio_env_opts eo;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "a:t:b:")) != -1) {
+	while ((opt = getopt(argc, argv, "a:t:b:lq:")) != -1) {
 		switch (opt) {
 		case 'a': addr = optarg; break;
 		case 't': g_secs = atof(optarg); break;
 		case 'b': g_bytes = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'l': g_loop_only = true; break;
+		case 'q': g_qd = (uint32_t)strtoul(optarg, NULL, 10); break;
 		default:
-			fprintf(stderr, "usage: nvme_iops [-a ADDR] [-t SECONDS] [-b BYTES]\n");
+			fprintf(stderr, "usage: nvme_iops [-a ADDR] [-t SECONDS] [-b BYTES] [-l] [-q QD]\n");
 			return 2;
 		}
 	}
@@ -146,14 +154,22 @@ int main(int argc, char **argv)
 		return 1;
 	printf("driver alone (qpair in memory, this thread completes the commands):\n");
 	for (unsigned i = 0; i < 3; i++) {
+		if (g_qd != 0 && qds[i] != g_qd)
+			continue;
 		loopback(false, qds[i]);
 		loopback(true, qds[i]);
+	}
+	if (g_loop_only) {
+		vpio_env_fini();
+		return 0;
 	}
 	if (vpio_nvme_ctrlr_attach(addr, NULL, &c) != 0 ||
 	    vpio_nvme_ctrlr_get_ns(c, vpio_nvme_ctrlr_first_active_ns(c), &ns) != 0)
 		return 1;
 	printf("%s, 4 KiB reads, %.1f s each:\n", addr, g_secs);
 	for (unsigned i = 0; i < 3; i++) {
+		if (g_qd != 0 && qds[i] != g_qd)
+			continue;
 		device_run(c, ns, qds[i], false);
 		device_run(c, ns, qds[i], true);
 	}

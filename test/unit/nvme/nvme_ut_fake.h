@@ -64,9 +64,11 @@ struct ut_qpair {
  * namespace of num_blocks blocks of 2^block_shift bytes. */
 static inline struct ut_qpair *ut_qpair_new(uint16_t n, uint32_t max_xfer, uint32_t block_shift, uint64_t num_blocks)
 {
-	struct ut_qpair *u = calloc(1, sizeof(*u));
+	struct ut_qpair *u = aligned_alloc(64, (sizeof(*u) + 63u) & ~(size_t)63u);
 	struct vpio_nvme_qpair *qp = &u->qp;
 	uint32_t i;
+
+	memset(u, 0, sizeof(*u));
 
 	u->sq = calloc(n, sizeof(*u->sq));
 	u->cq = calloc(n, sizeof(*u->cq));
@@ -113,6 +115,7 @@ static inline void ut_qpair_free(struct ut_qpair *u)
 	free(u->reqs);
 	free(u->lists);
 	free(u->ctrlr);
+	free(u->qp.host_done);
 	free(u);
 }
 
