@@ -7,6 +7,7 @@
  * generation, wrong SQ, impossible SQ head), split requests, cancellation,
  * and the shadow doorbell / EventIdx arithmetic.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -386,6 +387,56 @@ static void test_shadow_stale_eventidx(void)
 	ut_qpair_free(u);
 }
 
+/* Batch commands: completions come back as an array with their ctx and
+ * status; callback commands on the same qpair still run their callbacks;
+ * commands the host ends (cancel_all: reset, failure) are reported by the
+ * next poll_batch, never lost. */
+static void test_batch_cpl(void)
+{
+	struct ut_qpair *u = ut_qpair_new(N, 1u << 17, 9, 1000);
+	static uint8_t buf[4 * 4096] __attribute__((aligned(4096)));
+	struct vpio_nvme_io ios[3];
+	struct vpio_nvme_io_cpl out[8];
+	struct ut_done d = { 0, 0 };
+	uint16_t tail = 0, cb_cid;
+	uint8_t phase = 1;
+	int i;
+
+	u->qp.owner = nvme_thread_id();
+	memset(ios, 0, sizeof(ios));
+	for (i = 0; i < 3; i++) {
+		ios[i].opc = VPIO_NVME_OPC_READ;
+		ios[i].lba = (uint64_t)i * 8u;
+		ios[i].lba_count = 8;
+		ios[i].buf = buf + i * 4096;
+		ios[i].ctx = (void *)(uintptr_t)(100 + i);
+	}
+	CU_ASSERT_EQUAL(vpio_nvme_ns_submit_batch(&u->ns, &u->qp, ios, 3, 0), 3);
+	CU_ASSERT_EQUAL(u->qp.batch_outstanding, 3);
+	cb_cid = submit(u, &d);
+	CU_ASSERT_EQUAL(vpio_nvme_qpair_process_completions(&u->qp, 0), -EBUSY); /* batch outstanding */
+	ut_post(u, &tail, &phase, u->sq[1].cid, 4, VPIO_NVME_STATUS(0, VPIO_NVME_SC_INVALID_FIELD));
+	ut_post(u, &tail, &phase, cb_cid, 4, 0);
+	CU_ASSERT_EQUAL(vpio_nvme_qpair_poll_batch(&u->qp, out, 8), 1);
+	CU_ASSERT_EQUAL(d.calls, 1); /* the callback command ran its callback */
+	CU_ASSERT_PTR_EQUAL(out[0].ctx, (void *)(uintptr_t)101);
+	CU_ASSERT_EQUAL(out[0].status, VPIO_NVME_STATUS(0, VPIO_NVME_SC_INVALID_FIELD));
+	/* the other two end by the host: reported once, by poll_batch */
+	CU_ASSERT_EQUAL(nvme_qpair_cancel_all(&u->qp), 2);
+	CU_ASSERT_EQUAL(u->qp.outstanding, 0);
+	CU_ASSERT_EQUAL(vpio_nvme_qpair_poll_batch(&u->qp, out, 1), 1);
+	CU_ASSERT_EQUAL(vpio_nvme_qpair_poll_batch(&u->qp, out + 1, 8), 1);
+	CU_ASSERT_EQUAL(vpio_nvme_qpair_poll_batch(&u->qp, out + 2, 8), 0);
+	CU_ASSERT(out[0].ctx != out[1].ctx);
+	for (i = 0; i < 2; i++) {
+		CU_ASSERT(out[i].ctx == (void *)(uintptr_t)100 || out[i].ctx == (void *)(uintptr_t)102);
+		CU_ASSERT_EQUAL(out[i].status, nvme_host_abort_status());
+	}
+	CU_ASSERT_EQUAL(u->qp.batch_outstanding, 0);
+	CU_ASSERT_EQUAL(vpio_nvme_qpair_process_completions(&u->qp, 0), 0); /* allowed again */
+	ut_qpair_free(u);
+}
+
 static int reg(void)
 {
 	VPIO_SUITE("nvme_cpl", NULL, NULL);
@@ -402,6 +453,7 @@ static int reg(void)
 	VPIO_TEST(test_dbbuf_event_math);
 	VPIO_TEST(test_shadow_doorbells);
 	VPIO_TEST(test_shadow_stale_eventidx);
+	VPIO_TEST(test_batch_cpl);
 	return 0;
 }
 
