@@ -8,6 +8,7 @@ src lib/nvme/nvme_submit.c
 src lib/nvme/nvme_io.c
 src lib/nvme/nvme_io_misc.c
 src lib/nvme/nvme_qpair.c
+src lib/nvme/nvme_qmem.c
 src lib/nvme/nvme_qpair_state.c
 src lib/nvme/nvme_poll.c
 src lib/nvme/nvme_health.c

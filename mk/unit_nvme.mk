@@ -27,3 +27,7 @@ src test/fuzz/nvme_cpl_harness.c
 # probe: which controllers are offered (fake sysfs)
 test unit_nvme_probe
 src test/unit/nvme/probe_ut.c
+
+# queue memory: rings and lists in controller pages, contiguity, refusals
+test unit_nvme_qmem
+src test/unit/nvme/qmem_ut.c

@@ -11,6 +11,7 @@
  *   nvme_submit.c     SQ slots, commit, doorbells (incl. shadow/EventIdx)
  *   nvme_io.c         namespace I/O commands, validation, splitting
  *   nvme_qpair.c      I/O qpair allocation, connect/reconnect, process loop
+ *   nvme_qmem.c       queue memory (rings, lists) in controller pages
  *   nvme_health.c     periodic checks: CSTS, timeouts -> abort -> reset
  *   nvme_admin.c      admin queue: async core, synchronous wait
  *   nvme_admin_cmds.c identify, features, log pages, abort, queues, dbbuf
@@ -480,7 +481,31 @@ void nvme_ctrlr_timeout_escalate(struct vpio_nvme_ctrlr *c, uint32_t seen_epoch)
 
 /* Lifetime (nvme_ctrlr.c). */
 void nvme_ctrlr_put(struct vpio_nvme_ctrlr *c);
-/* Free a qpair's DMA memory (queues, lists). */
+
+/* Queue memory (nvme_qmem.c), for the admin queue and I/O queues alike.
+ * Where it comes from: DMA memory (nvme_qmem_dma), or plain memory and a
+ * fake translation in tests. */
+struct nvme_qmem_ops {
+	void *(*zmalloc)(size_t size, size_t align);
+	void (*free)(void *p);
+	nvme_xlate_fn xlate;
+	void *xlate_ctx;
+};
+extern const struct nvme_qmem_ops nvme_qmem_dma;
+/* SQ and CQ of n entries (2..65535) and n - 1 list blocks, aligned to and
+ * sized in memory pages of 2^page_shift bytes (CC.MPS), each ring
+ * contiguous for the device and each list block within one page; the
+ * request pool (plain memory, freed by the qpair's owner) unless qp->reqs
+ * is already there; rings initialized (nvme_qpair_init_rings), lists set.
+ * 0, or a negative errno (one line logged) with nothing left allocated. */
+int nvme_qmem_alloc(struct vpio_nvme_qpair *qp, uint32_t n, uint32_t page_shift, const struct nvme_qmem_ops *ops);
+void nvme_qmem_free(struct vpio_nvme_qpair *qp, const struct nvme_qmem_ops *ops);
+/* One region as the device sees it: iova translatable, contig >= len,
+ * aligned to align, and when no larger than a page, within one.  0 or
+ * -EFAULT (logged, naming controller, queue and what). */
+int nvme_qmem_check(const char *name, uint16_t qid, const char *what, uint64_t iova, uint64_t contig, uint64_t len,
+		    uint64_t align, uint32_t page_shift);
+/* Free a qpair's DMA memory (queues, lists): nvme_qmem_free(qp, &nvme_qmem_dma). */
 void nvme_qpair_free_mem(struct vpio_nvme_qpair *qp);
 
 /* Status helpers. */

@@ -4,8 +4,8 @@
  *
  * Functional tests of the NVMe driver.  Without -a: emulated controllers
  * (512- and 4096-byte blocks, a small one with MDTS 8 KiB, 2 I/O queue
- * pairs of 8 entries and 4096-byte blocks, no SGLs, no shadow doorbells,
- * fault injection).  With -a: the given controllers (PCI addresses bound to
+ * pairs of 8 entries and 4096-byte blocks, one with 8 KiB memory pages
+ * (CAP.MPSMIN = 1), no SGLs, no shadow doorbells, fault injection).  With -a: the given controllers (PCI addresses bound to
  * vfio-pci, or emu: names); their data is overwritten; the emulator-only
  * suites (fault injection) are left out.
  */
@@ -58,6 +58,7 @@ int main(int argc, char **argv)
 		g_fn_targets[g_fn_ntargets++] = FN_EMU_512;
 		g_fn_targets[g_fn_ntargets++] = FN_EMU_4K;
 		g_fn_targets[g_fn_ntargets++] = FN_EMU_SMALL;
+		g_fn_targets[g_fn_ntargets++] = FN_EMU_MPS8K;
 	}
 	printf("func_nvme: seed 0x%llx (-s to repeat)\n", (unsigned long long)seed);
 	fn_seed(seed);
