@@ -19,6 +19,7 @@ src lib/nvme/nvme_regs.c
 src lib/nvme/nvme_ctrlr.c
 src lib/nvme/nvme_init.c
 src lib/nvme/nvme_reset.c
+src lib/nvme/nvme_recover.c
 src lib/nvme/nvme_ns.c
 src lib/nvme/nvme_probe.c
 src lib/nvme/nvme_status.c

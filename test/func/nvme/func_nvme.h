@@ -54,6 +54,9 @@ unsigned fn_iters(unsigned n);
 #define FN_EMU_SHUTDOWN "emu:nvme13?size=8M"
 /* CSTS.RDY follows CC.EN 200 ms late, both ways (a slow controller) */
 #define FN_EMU_SLOW "emu:nvme12?size=8M&rdydelay=200000"
+/* CSTS.RDY follows CC.EN 500 ms late: a reset takes over a second, the
+ * stop of a failed controller half a second (suite "recovery") */
+#define FN_EMU_SLOW_RESET "emu:nvme18?size=8M&rdydelay=500000"
 #define FN_EMU_STRIDE_DBBUF "emu:nvme11?size=8M&dstrd=3&qdepth=64&queues=64&dbbuf=1"
 /* 2^31 blocks and more (null: no storage): requests larger than a qpair */
 #define FN_EMU_HUGE "emu:nvme20?size=2T&null=1"
@@ -128,5 +131,6 @@ int fn_register_data(void);
 int fn_register_queues(void);
 int fn_register_bad_input(void);
 int fn_register_faults(void);
+int fn_register_recovery(void);
 
 #endif

@@ -24,7 +24,7 @@ static int reg(void)
 	if (fn_register_bringup() || fn_register_data() || fn_register_queues() || fn_register_bad_input())
 		return -1;
 	if (!g_fn_real)
-		return fn_register_faults();
+		return fn_register_faults() || fn_register_recovery();
 	printf("func_nvme: -a given: the fault-injection suite and the tests of emulator options and counters are "
 	       "left out\n");
 	return 0;

@@ -214,7 +214,7 @@ static void test_mpsmin(void)
 	struct mini m;
 
 	CU_ASSERT_FATAL(mem != NULL);
-	CU_ASSERT_FATAL(mini_open(&m, "emu:nvme17?size=1M&mpsmin=1") == 0);
+	CU_ASSERT_FATAL(mini_open(&m, "emu:nvme19?size=1M&mpsmin=1") == 0);
 	CU_ASSERT_EQUAL(VPIO_NVME_CAP_MPSMIN(mini_r64(&m, VPIO_NVME_REG_CAP)), 1);
 	off = (8192 - (mini_iova(mem) & 8191)) & 8191; /* mem + off: 8 KiB aligned for the device */
 	vpio_test_log_capture();
@@ -225,7 +225,7 @@ static void test_mpsmin(void)
 	vpio_test_log_release();
 	try_enable(&m, mem, off, 1, VPIO_NVME_CSTS_RDY);
 	mini_close(&m);
-	CU_ASSERT_EQUAL(vpio_emu_destroy("emu:nvme17"), 0);
+	CU_ASSERT_EQUAL(vpio_emu_destroy("emu:nvme19"), 0);
 	mini_dma_free(mem, 5 * 4096);
 }
 
