@@ -9,6 +9,7 @@ src test/func/nvme/data.c
 src test/func/nvme/queues.c
 src test/func/nvme/bad_input.c
 src test/func/nvme/faults.c
+src test/func/nvme/recovery.c
 
 # the I/O loop test/func/nosyscall.sh counts system calls of (not run
 # directly by test/run.sh)

@@ -9,6 +9,7 @@ src lib/nvme/nvme_io.c
 src lib/nvme/nvme_batch.c
 src lib/nvme/nvme_io_misc.c
 src lib/nvme/nvme_qpair.c
+src lib/nvme/nvme_qmem.c
 src lib/nvme/nvme_qpair_state.c
 src lib/nvme/nvme_poll.c
 src lib/nvme/nvme_health.c
@@ -19,6 +20,7 @@ src lib/nvme/nvme_regs.c
 src lib/nvme/nvme_ctrlr.c
 src lib/nvme/nvme_init.c
 src lib/nvme/nvme_reset.c
+src lib/nvme/nvme_recover.c
 src lib/nvme/nvme_ns.c
 src lib/nvme/nvme_probe.c
 src lib/nvme/nvme_status.c

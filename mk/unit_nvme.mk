@@ -31,3 +31,7 @@ src test/unit/nvme/probe_ut.c
 # the coalesced CQ head doorbell: never stalls, never fills, rung rarely
 test unit_nvme_cq_ack
 src test/unit/nvme/cq_ack_ut.c
+
+# queue memory: rings and lists in controller pages, contiguity, refusals
+test unit_nvme_qmem
+src test/unit/nvme/qmem_ut.c

@@ -10,8 +10,15 @@
  *  - I/O goes through queue pairs.  A qpair belongs to one thread at a time
  *    and is never locked: submit with vpio_nvme_ns_cmd_*(), and call
  *    vpio_nvme_qpair_process_completions() to reap completions and run the
- *    callbacks.  Nothing happens behind your back: there are no interrupts
- *    and no driver threads.
+ *    callbacks.  Nothing happens behind your back on the I/O path: there
+ *    are no interrupts, and the one driver thread per controller (its
+ *    recovery thread, started at attach, joined at detach) sleeps until a
+ *    qpair's health check finds the controller must be reset (a command
+ *    Abort did not help) or stopped (CSTS.CFS).  It runs that reset or
+ *    stop, which may take up to CAP.TO, so that the polling thread does
+ *    not: that thread gets -EAGAIN meanwhile, then its requests end with
+ *    ABORTED_BY_HOST and (after a reset) the qpair reconnects on its next
+ *    call.
  *  - Submission never allocates and never makes a system call.  When the
  *    qpair is full it returns -EAGAIN.
  *  - Admin commands (identify, features, log pages, ...) are synchronous
@@ -101,7 +108,9 @@ const char *vpio_nvme_ctrlr_state_str(enum vpio_nvme_ctrlr_state state);
  * not work), bring it up again and re-read its data.  Outstanding requests
  * complete with ABORTED_BY_HOST; every I/O qpair re-creates its queues on
  * its owner's next call (submit or process_completions), so qpair handles
- * stay valid.  Safe from any thread.
+ * stay valid.  Safe from any thread; runs on the calling thread and may
+ * take up to twice CAP.TO (the resets the driver decides on itself run on
+ * the controller's recovery thread instead).
  */
 int vpio_nvme_ctrlr_reset(struct vpio_nvme_ctrlr *ctrlr);
 
@@ -197,7 +206,11 @@ int vpio_nvme_ctrlr_free_io_qpair(struct vpio_nvme_qpair *qp);
  * -ENXIO when the controller failed (reset it), -ENODEV when it is removed
  * or detached (outstanding requests have then been completed with errors),
  * -EAGAIN (not logged) while a reset of the controller is running, -EBUSY
- * from one of the qpair's own completion callbacks.
+ * from one of the qpair's own completion callbacks.  Call on the qpair's
+ * thread.  Never waits for the controller: a reset or stop its health
+ * check asks for runs on the controller's recovery thread (see the top of
+ * this file); the longest call is a reconnect after a reset (a few admin
+ * commands).
  */
 int vpio_nvme_qpair_process_completions(struct vpio_nvme_qpair *qp, uint32_t max);
 /* Ring the SQ doorbell now for submissions made with delay_doorbell. */
@@ -392,9 +405,13 @@ int vpio_nvme_ctrlr_admin_passthru(struct vpio_nvme_ctrlr *ctrlr, const struct v
  * callback runs on whichever thread reaps the admin queue next:
  * vpio_nvme_ctrlr_process_admin_completions(), any synchronous admin
  * helper, or an I/O qpair's periodic health check (which reaps Abort
- * completions when the admin queue is free). */
+ * completions when the admin queue is free); for a command a reset or
+ * failure ends (ABORTED_BY_HOST), the thread that runs that, which may be
+ * the controller's recovery thread. */
 int vpio_nvme_ctrlr_cmd_admin_raw(struct vpio_nvme_ctrlr *ctrlr, const struct vpio_nvme_cmd *cmd, void *buf,
 				  uint32_t len, vpio_nvme_cmd_cb cb, void *cb_arg);
+/* Reap admin completions and run their callbacks.  Any thread (the admin
+ * queue has a lock); returns the number reaped. */
 int vpio_nvme_ctrlr_process_admin_completions(struct vpio_nvme_ctrlr *ctrlr);
 
 /* ----------------------------------------------------------------- status */

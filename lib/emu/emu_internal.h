@@ -90,11 +90,13 @@ enum emu_nvme_opt_bit {
 	EMU_OPT_DBBUF = 1u << 9,
 	EMU_OPT_DSTRD = 1u << 10,
 	EMU_OPT_RDYDELAY = 1u << 11,
+	EMU_OPT_MPSMIN = 1u << 12,
 };
 
 #define EMU_NVME_MAX_NS 256
 #define EMU_NVME_MAX_QUEUES 1024
 #define EMU_NVME_MAX_MDTS 16
+#define EMU_NVME_MPSMAX 4 /* CAP.MPSMAX: 64 KiB memory pages */
 #define EMU_NVME_MAX_BAR (64u << 20)
 #define EMU_BACKING_LEN 512
 
@@ -104,13 +106,14 @@ struct emu_nvme_opts {
 	uint64_t size;		/* bytes per namespace */
 	bool null_io;		/* complete without moving data */
 	char backing[EMU_BACKING_LEN]; /* "" = memory */
-	uint32_t mdts;		/* 2^mdts 4 KiB pages, 0 = unlimited */
+	uint32_t mdts;		/* 2^mdts minimum memory pages, 0 = unlimited */
 	uint32_t queues;	/* I/O queue pairs */
 	uint32_t qdepth;	/* CAP.MQES + 1 */
 	bool sgl;
 	bool dbbuf;
 	uint32_t dstrd;
 	uint32_t rdy_delay_us;	/* CC.EN -> CSTS.RDY (disable: only when set) */
+	uint32_t mpsmin;	/* CAP.MPSMIN: memory pages of at least 4 KiB << mpsmin */
 	uint32_t set;		/* enum emu_nvme_opt_bit: given explicitly */
 };
 

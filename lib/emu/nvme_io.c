@@ -18,7 +18,7 @@ struct emu_nvme_ns *emu_ns_get(struct vpio_emu_nvme *c, uint32_t nsid)
 
 uint64_t emu_max_xfer(const struct vpio_emu_nvme *c)
 {
-	return c->opts.mdts ? (4096ull << c->opts.mdts) : 0;
+	return c->opts.mdts ? (4096ull << c->opts.mpsmin << c->opts.mdts) : 0; /* MDTS: in CAP.MPSMIN pages */
 }
 
 struct io_ctx {

@@ -5,7 +5,7 @@
 
 #include "emu_internal.h"
 
-#define ACCEPTED "ns, lba, size, null, backing, mdts, queues, qdepth, sgl, dbbuf, dstrd, rdydelay"
+#define ACCEPTED "ns, lba, size, null, backing, mdts, queues, qdepth, sgl, dbbuf, dstrd, rdydelay, mpsmin"
 #define EMU_RDY_DELAY_US 500u		/* CC.EN=1 -> CSTS.RDY=1 by default */
 #define EMU_RDY_DELAY_MAX_US 4000000u	/* below CAP.TO (5 s) */
 
@@ -56,7 +56,7 @@ static const struct opt_desc g_opts[] = {
 	{ "size", EMU_OPT_SIZE, 0, 0, "bytes per namespace, a multiple of the block size: decimal with an optional unit B, K/KiB, M/MiB, G/GiB, T/TiB (4096, 64K, 1GiB)" },
 	{ "null", EMU_OPT_NULL, 0, 1, "0 or 1" },
 	{ "backing", EMU_OPT_BACKING, 0, 0, "a file path (no '&')" },
-	{ "mdts", EMU_OPT_MDTS, 0, EMU_NVME_MAX_MDTS, "0..16 (2^N 4 KiB pages, 0 = unlimited)" },
+	{ "mdts", EMU_OPT_MDTS, 0, EMU_NVME_MAX_MDTS, "0..16 (2^N minimum memory pages (4 KiB << mpsmin), 0 = unlimited)" },
 	{ "queues", EMU_OPT_QUEUES, 1, EMU_NVME_MAX_QUEUES, "1..1024 (I/O queue pairs)" },
 	{ "qdepth", EMU_OPT_QDEPTH, 2, 65536, "2..65536 (entries per queue, CAP.MQES + 1)" },
 	{ "sgl", EMU_OPT_SGL, 0, 1, "0 or 1" },
@@ -64,6 +64,8 @@ static const struct opt_desc g_opts[] = {
 	{ "dstrd", EMU_OPT_DSTRD, 0, 15, "0..15 (doorbell stride 4 << N bytes)" },
 	{ "rdydelay", EMU_OPT_RDYDELAY, 0, EMU_RDY_DELAY_MAX_US,
 	  "0..4000000 (microseconds from a CC.EN change to CSTS.RDY following it)" },
+	{ "mpsmin", EMU_OPT_MPSMIN, 0, EMU_NVME_MPSMAX,
+	  "0..4 (CAP.MPSMIN: the smallest memory page is 4 KiB << N, 1 = 8 KiB; at most CAP.MPSMAX = 4, 64 KiB)" },
 };
 
 static const struct opt_desc *find_opt(const char *key, size_t len)
@@ -110,6 +112,7 @@ static int set_opt(struct emu_nvme_opts *o, const struct opt_desc *d, const char
 	case EMU_OPT_DBBUF: o->dbbuf = x != 0; break;
 	case EMU_OPT_DSTRD: o->dstrd = (uint32_t)x; break;
 	case EMU_OPT_RDYDELAY: o->rdy_delay_us = (uint32_t)x; break;
+	case EMU_OPT_MPSMIN: o->mpsmin = (uint32_t)x; break;
 	default: return -EINVAL;
 	}
 	return 0;
@@ -206,6 +209,7 @@ const char *emu_nvme_opts_conflict(const struct emu_nvme_opts *have, const struc
 		case EMU_OPT_DBBUF: same = have->dbbuf == want->dbbuf; break;
 		case EMU_OPT_DSTRD: same = have->dstrd == want->dstrd; break;
 		case EMU_OPT_RDYDELAY: same = have->rdy_delay_us == want->rdy_delay_us; break;
+		case EMU_OPT_MPSMIN: same = have->mpsmin == want->mpsmin; break;
 		default: same = true; break;
 		}
 		if (!same)

@@ -13,7 +13,6 @@
 #include "emu_internal.h"
 
 #define EMU_TIMEOUT_500MS 10		/* CAP.TO: 5 s */
-#define EMU_MPSMAX 4			/* 64 KiB pages */
 
 void emu_csts_update(struct vpio_emu_nvme *c, uint32_t clear, uint32_t set)
 {
@@ -32,8 +31,8 @@ void emu_regs_init(struct vpio_emu_nvme *c)
 uint64_t emu_nvme_cap(const struct emu_nvme_opts *o)
 {
 	return (uint64_t)(o->qdepth - 1) | 1ull << 16 /* CQR */ | (uint64_t)EMU_TIMEOUT_500MS << 24 |
-	       (uint64_t)o->dstrd << 32 | (uint64_t)VPIO_NVME_CAP_CSS_NVM << 37 | 0ull << 48 /* MPSMIN */ |
-	       (uint64_t)EMU_MPSMAX << 52;
+	       (uint64_t)o->dstrd << 32 | (uint64_t)VPIO_NVME_CAP_CSS_NVM << 37 | (uint64_t)o->mpsmin << 48 |
+	       (uint64_t)EMU_NVME_MPSMAX << 52;
 }
 
 /* Stop everything: no host memory is touched after this returns.  CSTS
@@ -110,18 +109,21 @@ static bool ctrl_enable(struct vpio_emu_nvme *c, uint32_t cc)
 		return enable_fail(c, "a fatal error is pending; clear CC.EN first", cc);
 	if (((cc >> VPIO_NVME_CC_CSS_SHIFT) & 0x7) != 0)
 		return enable_fail(c, "CC.CSS must select the NVM command set (0)", cc);
-	if (mps > EMU_MPSMAX)
+	if (mps > EMU_NVME_MPSMAX)
 		return enable_fail(c, "CC.MPS above CAP.MPSMAX (4 = 64 KiB pages)", cc);
+	if (mps < c->opts.mpsmin)
+		return enable_fail(c, "CC.MPS below CAP.MPSMIN (the mpsmin= option)", cc);
 	if (((cc >> VPIO_NVME_CC_AMS_SHIFT) & 0x7) != 0)
 		return enable_fail(c, "CC.AMS must be round robin (0)", cc);
 	if (((cc >> VPIO_NVME_CC_IOSQES_SHIFT) & 0xf) != 6 || ((cc >> VPIO_NVME_CC_IOCQES_SHIFT) & 0xf) != 4)
 		return enable_fail(c, "CC.IOSQES must be 6 (64 B) and CC.IOCQES 4 (16 B)", cc);
 	if ((aqa & 0xfff) == 0 || ((aqa >> 16) & 0xfff) == 0)
 		return enable_fail(c, "AQA: admin queues need at least 2 entries", aqa);
-	if (asq == 0 || (asq & 0xfff) != 0)
-		return enable_fail(c, "ASQ must be a non-zero 4 KiB aligned address", asq);
-	if (acq == 0 || (acq & 0xfff) != 0)
-		return enable_fail(c, "ACQ must be a non-zero 4 KiB aligned address", acq);
+	/* ASQB and ACQB are memory page aligned (CC.MPS) */
+	if (asq == 0 || (asq & ((4096ull << mps) - 1)) != 0)
+		return enable_fail(c, "ASQ must be a non-zero address aligned to the memory page size (CC.MPS)", asq);
+	if (acq == 0 || (acq & ((4096ull << mps) - 1)) != 0)
+		return enable_fail(c, "ACQ must be a non-zero address aligned to the memory page size (CC.MPS)", acq);
 	c->dma.page_bits = 12 + mps;
 	if (emu_cq_create(c, 0, acq, acqs) != 0)
 		return enable_fail(c, "ACQ is not registered DMA memory", acq);

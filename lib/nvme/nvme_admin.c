@@ -22,29 +22,6 @@ struct sync_ctx {
 	struct vpio_nvme_cpl cpl;
 };
 
-static int admin_alloc_mem(struct vpio_nvme_qpair *qp, uint32_t n, uint32_t align)
-{
-	size_t sq_len = (size_t)n * sizeof(struct vpio_nvme_cmd), cq_len = (size_t)n * sizeof(struct vpio_nvme_cpl);
-	uint32_t i;
-
-	qp->sq_mem = vpio_dma_zmalloc(sq_len, align);
-	qp->cq_mem = vpio_dma_zmalloc(cq_len, align);
-	qp->list_mem = vpio_dma_zmalloc((size_t)(n - 1u) * NVME_LIST_BYTES, NVME_LIST_BYTES);
-	qp->reqs = aligned_alloc(64, (size_t)(n - 1u) * sizeof(struct nvme_req));
-	if (!qp->sq_mem || !qp->cq_mem || !qp->list_mem || !qp->reqs)
-		return -ENOMEM;
-	qp->sq_iova = vpio_vtophys(qp->sq_mem, NULL);
-	qp->cq_iova = vpio_vtophys(qp->cq_mem, NULL);
-	if (qp->sq_iova == VPIO_VTOPHYS_ERROR || qp->cq_iova == VPIO_VTOPHYS_ERROR)
-		return -EFAULT;
-	nvme_qpair_init_rings(qp, (uint16_t)n, qp->sq_mem, qp->cq_mem, qp->reqs);
-	for (i = 0; i < qp->num_reqs; i++) {
-		qp->reqs[i].list = (uint8_t *)qp->list_mem + (size_t)i * NVME_LIST_BYTES;
-		qp->reqs[i].list_iova = vpio_vtophys(qp->reqs[i].list, NULL);
-	}
-	return 0;
-}
-
 int nvme_admin_qpair_create(struct vpio_nvme_ctrlr *c)
 {
 	uint32_t n = c->opts.admin_queue_size;
@@ -74,12 +51,9 @@ int nvme_admin_qpair_create(struct vpio_nvme_ctrlr *c)
 	qp->dptr.sgl_mode = VPIO_NVME_SGL_NEVER;
 	qp->sq_db = nvme_doorbell(c, 0, false);
 	qp->cq_db = nvme_doorbell(c, 0, true);
-	rc = admin_alloc_mem(qp, n, 1u << c->page_shift);
-	if (rc != 0) {
-		nvme_err("%s: %s for the admin queue (%u entries)", c->name,
-			 rc == -EFAULT ? "DMA memory without a device address" : "no DMA memory", n);
+	rc = nvme_qmem_alloc(qp, n, c->page_shift, &nvme_qmem_dma);
+	if (rc != 0)
 		return rc;
-	}
 	qp->state = NVME_QP_CONNECTED;
 	return 0;
 }

@@ -123,6 +123,8 @@ int vpio_nvme_ctrlr_attach(const char *name, const struct vpio_nvme_ctrlr_opts *
 	rc = vpio_pci_device_open(name, &c->dev); /* logs its own errors */
 	if (rc == 0)
 		rc = nvme_ctrlr_start(c);
+	if (rc == 0)
+		rc = nvme_recovery_start(c);
 	if (rc != 0) {
 		release_device(c);
 		ctrlr_free(c);
@@ -153,6 +155,8 @@ int vpio_nvme_ctrlr_detach(struct vpio_nvme_ctrlr *c)
 		nvme_err("detach: controller is NULL");
 		return -EINVAL;
 	}
+	if (nvme_ctrlr_state(c) != VPIO_NVME_CTRLR_DETACHED)
+		nvme_recovery_stop(c); /* it takes the lock: before we do */
 	pthread_mutex_lock(&c->lock);
 	st = nvme_ctrlr_state(c);
 	if (st == VPIO_NVME_CTRLR_DETACHED) {

@@ -5,11 +5,14 @@
  * that is shorter).  It is the only place the I/O path reads a register:
  *  - CSTS: all ones = the device is gone, CFS = controller fatal status;
  *    either fails the controller (outstanding requests then end with
- *    ABORTED_BY_HOST);
+ *    ABORTED_BY_HOST; stopping a controller with CFS, which takes up to
+ *    CAP.TO, is left to the recovery thread);
  *  - timeouts: a command is stamped with the check count at submit and is
  *    late once timeout_checks checks have passed (never early, at most a
  *    quarter of the timeout late).  A late command gets an Abort; if it is
- *    still there one timeout later, the controller is reset.
+ *    still there one timeout later, the controller is reset: this thread
+ *    only moves it to RESETTING and returns (-EAGAIN until the reset is
+ *    done), the reset runs on the recovery thread (nvme_recover.c).
  */
 #include "nvme_internal.h"
 
@@ -28,9 +31,10 @@ static void on_timeout(struct vpio_nvme_qpair *qp, struct nvme_req *req)
 		return;
 	}
 	nvme_err("%s: qpair %u: command cid 0x%x still outstanding after Abort; %s", c->name, qp->qid, req->cid,
-		 c->opts.no_reset_on_timeout ? "not resetting (no_reset_on_timeout)" : "resetting the controller");
+		 c->opts.no_reset_on_timeout ? "not resetting (no_reset_on_timeout)"
+					     : "resetting the controller (on its recovery thread)");
 	if (!c->opts.no_reset_on_timeout)
-		nvme_ctrlr_timeout_escalate(c, qp->epoch);
+		nvme_ctrlr_escalate_async(c, qp->epoch);
 }
 
 static void scan_timeouts(struct vpio_nvme_qpair *qp)
@@ -58,10 +62,14 @@ void nvme_qpair_health_check(struct vpio_nvme_qpair *qp, uint64_t now)
 	qp->check_seq++;
 	rc = nvme_ctrlr_check_csts(c);
 	if (rc != 0) {
-		nvme_ctrlr_fail(c, rc);
+		nvme_ctrlr_fail_async(c, rc);
 		return;
 	}
 	nvme_admin_poll(c, true); /* reap Abort completions if the admin queue is free */
+	/* a recovery asked for by another qpair holds the admin queue for a
+	 * while: no Abort (which would wait for it) until this qpair caught up */
+	if (atomic_load_explicit(qp->ctrlr_epoch, memory_order_acquire) != qp->epoch)
+		return;
 	if (qp->timeout_checks != 0 && qp->check_seq % every == 0)
 		scan_timeouts(qp);
 }

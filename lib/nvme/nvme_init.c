@@ -94,7 +94,9 @@ static int setup_queues(struct vpio_nvme_ctrlr *c)
 
 int nvme_ctrlr_alloc_dbbuf(struct vpio_nvme_ctrlr *c)
 {
-	size_t page = 1u << c->page_shift;
+	size_t page = (size_t)1 << c->page_shift;
+	uint64_t len;
+	int rc;
 
 	if (c->dbbuf != NULL)
 		return 0;
@@ -104,9 +106,16 @@ int nvme_ctrlr_alloc_dbbuf(struct vpio_nvme_ctrlr *c)
 		nvme_ctrlr_free_dbbuf(c);
 		return -ENOMEM;
 	}
-	c->dbbuf_iova = vpio_vtophys(c->dbbuf, NULL);
-	c->eventidx_iova = vpio_vtophys(c->eventidx, NULL);
-	return 0;
+	len = page;
+	c->dbbuf_iova = vpio_vtophys(c->dbbuf, &len);
+	rc = nvme_qmem_check(c->name, 0, "the shadow doorbell page", c->dbbuf_iova, len, page, page, c->page_shift);
+	len = page;
+	c->eventidx_iova = vpio_vtophys(c->eventidx, &len);
+	if (rc == 0)
+		rc = nvme_qmem_check(c->name, 0, "the EventIdx page", c->eventidx_iova, len, page, page, c->page_shift);
+	if (rc != 0)
+		nvme_ctrlr_free_dbbuf(c);
+	return rc;
 }
 
 void nvme_ctrlr_free_dbbuf(struct vpio_nvme_ctrlr *c)

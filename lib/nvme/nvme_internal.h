@@ -11,7 +11,9 @@
  *   nvme_submit.c     SQ slots, commit, doorbells (incl. shadow/EventIdx)
  *   nvme_io.c         namespace I/O commands, validation, splitting
  *   nvme_qpair.c      I/O qpair allocation, connect/reconnect, process loop
+ *   nvme_qmem.c       queue memory (rings, lists) in controller pages
  *   nvme_health.c     periodic checks: CSTS, timeouts -> abort -> reset
+ *                     (asked of the recovery thread, never run inline)
  *   nvme_admin.c      admin queue: async core, synchronous wait
  *   nvme_admin_cmds.c identify, features, log pages, abort, queues, dbbuf
  *   nvme_admin_xfer.c bytes an admin command moves, by the specification
@@ -19,6 +21,8 @@
  *   nvme_ctrlr.c      attach/detach/lifetime, getters
  *   nvme_init.c       bring-up after enable: identify, queues, namespaces
  *   nvme_reset.c      failure handling and controller reset
+ *   nvme_recover.c    the recovery thread: resets and disables that I/O
+ *                     threads' health checks ask for, off their threads
  *   nvme_ns.c         namespaces
  *   nvme_probe.c      probe over vfio-pci bound controllers
  *   nvme_status.c     status codes to text and errno
@@ -572,6 +576,22 @@ struct vpio_nvme_ctrlr {
 	uint64_t dbbuf_iova, eventidx_iova;
 
 	_Atomic uint64_t stat_resets, stat_timeouts, stat_aborts, stat_admin, stat_failures;
+
+	/* recovery thread (nvme_recover.c): the reset or disable an I/O
+	 * thread's health check asked for; all under recovery_lock */
+	pthread_mutex_t recovery_lock;
+	pthread_cond_t recovery_cond;
+	pthread_t recovery_thread;
+	bool recovery_started;
+	bool recovery_stop;
+	uint8_t recovery_kind;		/* enum nvme_recovery */
+	uint32_t recovery_epoch;	/* the RESETTING epoch it was asked in */
+	uint32_t recovery_posted;	/* requests so far */
+};
+
+enum nvme_recovery {
+	NVME_RECOVER_RESET = 1,		/* Abort did not help: reset */
+	NVME_RECOVER_FAIL,		/* CSTS.CFS: stop it, then FAILED */
 };
 
 #define NVME_STATE_BITS 3u
@@ -651,14 +671,59 @@ void nvme_ctrlr_set_state(struct vpio_nvme_ctrlr *c, enum vpio_nvme_ctrlr_state 
 bool nvme_ctrlr_change_state(struct vpio_nvme_ctrlr *c, enum vpio_nvme_ctrlr_state from,
 			     enum vpio_nvme_ctrlr_state to);
 /* Mark removed (-ENODEV), or stop the controller and then mark it failed
- * (-ENXIO; waits up to CAP.TO); logged, only the first caller does it. */
+ * (-ENXIO; waits up to CAP.TO); logged, only the first caller does it.
+ * The admin side's; I/O threads use the _async form. */
 void nvme_ctrlr_fail(struct vpio_nvme_ctrlr *c, int why);
-/* A timed-out command was not helped by Abort: reset if allowed. */
+/* The same from an I/O thread: removed at once (nothing to wait for); a
+ * fatal status only moves the controller to RESETTING and leaves the stop
+ * to the recovery thread. */
+void nvme_ctrlr_fail_async(struct vpio_nvme_ctrlr *c, int why);
+/* The second half of a failure, begun in epoch (RESETTING): stop the
+ * controller, end the admin commands, then FAILED (or REMOVED) unless
+ * the epoch moved on meanwhile. */
+void nvme_ctrlr_fail_finish(struct vpio_nvme_ctrlr *c, uint32_t epoch);
+/* Reset unless the epoch moved on since seen_epoch (admin side, and the
+ * recovery thread). */
 void nvme_ctrlr_timeout_escalate(struct vpio_nvme_ctrlr *c, uint32_t seen_epoch);
+/* From an I/O thread: a timed-out command was not helped by Abort.  When
+ * the controller is still in seen_epoch (READY), move it to RESETTING and
+ * have the recovery thread reset it; returns at once. */
+void nvme_ctrlr_escalate_async(struct vpio_nvme_ctrlr *c, uint32_t seen_epoch);
+
+/* The recovery thread (nvme_recover.c): started at attach (0 or a negative
+ * errno, logged), stopped at detach (after the work it is running). */
+int nvme_recovery_start(struct vpio_nvme_ctrlr *c);
+void nvme_recovery_stop(struct vpio_nvme_ctrlr *c);
+/* Hand work to it (runs it inline on a controller without the thread). */
+void nvme_recovery_post(struct vpio_nvme_ctrlr *c, enum nvme_recovery kind, uint32_t epoch);
 
 /* Lifetime (nvme_ctrlr.c). */
 void nvme_ctrlr_put(struct vpio_nvme_ctrlr *c);
-/* Free a qpair's DMA memory (queues, lists). */
+
+/* Queue memory (nvme_qmem.c), for the admin queue and I/O queues alike.
+ * Where it comes from: DMA memory (nvme_qmem_dma), or plain memory and a
+ * fake translation in tests. */
+struct nvme_qmem_ops {
+	void *(*zmalloc)(size_t size, size_t align);
+	void (*free)(void *p);
+	nvme_xlate_fn xlate;
+	void *xlate_ctx;
+};
+extern const struct nvme_qmem_ops nvme_qmem_dma;
+/* SQ and CQ of n entries (2..65535) and n - 1 list blocks, aligned to and
+ * sized in memory pages of 2^page_shift bytes (CC.MPS), each ring
+ * contiguous for the device and each list block within one page; the
+ * request pool (plain memory, freed by the qpair's owner) unless qp->reqs
+ * is already there; rings initialized (nvme_qpair_init_rings), lists set.
+ * 0, or a negative errno (one line logged) with nothing left allocated. */
+int nvme_qmem_alloc(struct vpio_nvme_qpair *qp, uint32_t n, uint32_t page_shift, const struct nvme_qmem_ops *ops);
+void nvme_qmem_free(struct vpio_nvme_qpair *qp, const struct nvme_qmem_ops *ops);
+/* One region as the device sees it: iova translatable, contig >= len,
+ * aligned to align, and when no larger than a page, within one.  0 or
+ * -EFAULT (logged, naming controller, queue and what). */
+int nvme_qmem_check(const char *name, uint16_t qid, const char *what, uint64_t iova, uint64_t contig, uint64_t len,
+		    uint64_t align, uint32_t page_shift);
+/* Free a qpair's DMA memory (queues, lists): nvme_qmem_free(qp, &nvme_qmem_dma). */
 void nvme_qpair_free_mem(struct vpio_nvme_qpair *qp);
 
 /* Status helpers. */

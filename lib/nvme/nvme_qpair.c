@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * I/O qpairs: allocation (rings, request pool, lists in DMA memory), queue
+ * I/O qpairs: allocation (rings, request pool, lists: nvme_qmem.c), queue
  * creation on the controller, release.
  */
 #include <errno.h>
@@ -65,51 +65,6 @@ static void setup_timeouts(struct vpio_nvme_qpair *qp)
 		qp->check_interval = 1;
 	qp->timeout_checks = timeout_us ? (uint32_t)((timeout_us + check_us - 1u) / check_us + 1u) : 0;
 	qp->next_check = 1; /* first check on the first poll with work */
-}
-
-static int alloc_ring_mem(struct vpio_nvme_qpair *qp, uint32_t n)
-{
-	size_t sq_len = (size_t)n * sizeof(struct vpio_nvme_cmd), cq_len = (size_t)n * sizeof(struct vpio_nvme_cpl);
-	uint64_t len;
-	uint32_t i;
-
-	qp->sq_mem = vpio_dma_zmalloc(sq_len, 4096);
-	qp->cq_mem = vpio_dma_zmalloc(cq_len, 4096);
-	qp->list_mem = vpio_dma_zmalloc((size_t)(n - 1u) * NVME_LIST_BYTES, NVME_LIST_BYTES);
-	qp->reqs = aligned_alloc(64, (size_t)(n - 1u) * sizeof(struct nvme_req));
-	if (!qp->sq_mem || !qp->cq_mem || !qp->list_mem || !qp->reqs) {
-		nvme_err("%s: no memory for a qpair of %u entries (%zu bytes of DMA memory)", qp->ctrlr->name, n,
-			 sq_len + cq_len + (size_t)(n - 1u) * NVME_LIST_BYTES);
-		return -ENOMEM;
-	}
-	len = sq_len;
-	qp->sq_iova = vpio_vtophys(qp->sq_mem, &len);
-	if (qp->sq_iova == VPIO_VTOPHYS_ERROR || len < sq_len) {
-		nvme_err("%s: SQ memory is not contiguous for the device (%zu bytes)", qp->ctrlr->name, sq_len);
-		return -ENOMEM;
-	}
-	len = cq_len;
-	qp->cq_iova = vpio_vtophys(qp->cq_mem, &len);
-	if (qp->cq_iova == VPIO_VTOPHYS_ERROR || len < cq_len) {
-		nvme_err("%s: CQ memory is not contiguous for the device (%zu bytes)", qp->ctrlr->name, cq_len);
-		return -ENOMEM;
-	}
-	nvme_qpair_init_rings(qp, (uint16_t)n, qp->sq_mem, qp->cq_mem, qp->reqs);
-	for (i = 0; i < qp->num_reqs; i++) {
-		qp->reqs[i].list = (uint8_t *)qp->list_mem + (size_t)i * NVME_LIST_BYTES;
-		qp->reqs[i].list_iova = vpio_vtophys(qp->reqs[i].list, NULL);
-	}
-	return 0;
-}
-
-void nvme_qpair_free_mem(struct vpio_nvme_qpair *qp)
-{
-	vpio_dma_free(qp->sq_mem);
-	vpio_dma_free(qp->cq_mem);
-	vpio_dma_free(qp->list_mem);
-	qp->sq_mem = qp->cq_mem = qp->list_mem = NULL;
-	qp->sq = NULL;
-	qp->cq = NULL;
 }
 
 static void qpair_destroy(struct vpio_nvme_qpair *qp)
@@ -214,7 +169,7 @@ int vpio_nvme_ctrlr_alloc_io_qpair(struct vpio_nvme_ctrlr *c, const struct vpio_
 	}
 	memset(qp, 0, sizeof(*qp));
 	init_fields(qp, c, &o);
-	rc = alloc_ring_mem(qp, o.queue_size);
+	rc = nvme_qmem_alloc(qp, o.queue_size, c->page_shift, &nvme_qmem_dma);
 	if (rc == 0)
 		rc = add_qpair(c, qp);
 	if (rc != 0) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Controller state changes: failure (CSTS.CFS, all-ones registers) and
- * reset.  Every change bumps the epoch that I/O qpairs compare on each
+ * reset.  What an I/O thread finds is only begun there (the _async forms:
+ * a state change) and finished on the recovery thread (nvme_recover.c).  Every change bumps the epoch that I/O qpairs compare on each
  * call; they catch up on their own threads (nvme_qpair_state.c).  Lock
  * order: ctrlr lock, then admin lock.
  */
@@ -74,32 +75,54 @@ static void cancel_admin(struct vpio_nvme_ctrlr *c)
  * function reset if it will not), and only then is the state FAILED, which
  * lets every qpair end its requests; meanwhile the controller looks like
  * it is being reset (-EAGAIN).  A reset that starts meanwhile wins.
+ * fail_begin() is the quick part: true when the stop is still to do, in
+ * *epoch (RESETTING).
  */
-void nvme_ctrlr_fail(struct vpio_nvme_ctrlr *c, int why)
+static bool fail_begin(struct vpio_nvme_ctrlr *c, int why, uint32_t *epoch)
 {
-	uint32_t epoch;
-	int rc;
-
 	if (why == -ENODEV) {
 		if (!nvme_ctrlr_change_state(c, VPIO_NVME_CTRLR_READY, VPIO_NVME_CTRLR_REMOVED))
-			return; /* already failed, removed, resetting or detached */
+			return false; /* already failed, removed, resetting or detached */
 		atomic_fetch_add(&c->stat_failures, 1);
 		nvme_err("%s: registers read all ones: the device was removed; outstanding commands end with "
 			 "ABORTED BY HOST", c->name);
 		cancel_admin(c);
-		return;
+		return false;
 	}
-	if (!change_state(c, VPIO_NVME_CTRLR_READY, VPIO_NVME_CTRLR_RESETTING, &epoch))
-		return;
+	if (!change_state(c, VPIO_NVME_CTRLR_READY, VPIO_NVME_CTRLR_RESETTING, epoch))
+		return false;
 	atomic_fetch_add(&c->stat_failures, 1);
 	nvme_err("%s: controller fatal status (CSTS.CFS): it is disabled, outstanding commands end with ABORTED BY "
 		 "HOST; reset the controller with vpio_nvme_ctrlr_reset()", c->name);
+	return true;
+}
+
+void nvme_ctrlr_fail_finish(struct vpio_nvme_ctrlr *c, uint32_t epoch)
+{
+	int rc;
+
 	pthread_mutex_lock(&c->admin_lock); /* recursive: cancel_admin() takes it again */
 	rc = hard_disable(c);		     /* a failure is logged there */
 	cancel_admin(c);
 	pthread_mutex_unlock(&c->admin_lock);
 	atomic_compare_exchange_strong(&c->epoch, &epoch,
 				       next_epoch(epoch, rc == -ENODEV ? VPIO_NVME_CTRLR_REMOVED : VPIO_NVME_CTRLR_FAILED));
+}
+
+void nvme_ctrlr_fail(struct vpio_nvme_ctrlr *c, int why)
+{
+	uint32_t epoch;
+
+	if (fail_begin(c, why, &epoch))
+		nvme_ctrlr_fail_finish(c, epoch);
+}
+
+void nvme_ctrlr_fail_async(struct vpio_nvme_ctrlr *c, int why)
+{
+	uint32_t epoch;
+
+	if (fail_begin(c, why, &epoch))
+		nvme_recovery_post(c, NVME_RECOVER_FAIL, epoch);
 }
 
 static int reset_locked(struct vpio_nvme_ctrlr *c)
@@ -160,4 +183,16 @@ int vpio_nvme_ctrlr_reset(struct vpio_nvme_ctrlr *c)
 void nvme_ctrlr_timeout_escalate(struct vpio_nvme_ctrlr *c, uint32_t seen_epoch)
 {
 	reset_if(c, true, seen_epoch);
+}
+
+/* RESETTING at once (every qpair then returns -EAGAIN), the reset itself
+ * on the recovery thread, which finds the epoch it was asked in. */
+void nvme_ctrlr_escalate_async(struct vpio_nvme_ctrlr *c, uint32_t seen_epoch)
+{
+	uint32_t epoch = seen_epoch, next = next_epoch(seen_epoch, VPIO_NVME_CTRLR_RESETTING);
+
+	if (NVME_EPOCH_STATE(seen_epoch) != VPIO_NVME_CTRLR_READY ||
+	    !atomic_compare_exchange_strong(&c->epoch, &epoch, next))
+		return; /* reset, failed or removed since: nothing to do */
+	nvme_recovery_post(c, NVME_RECOVER_RESET, next);
 }

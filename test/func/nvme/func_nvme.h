@@ -21,7 +21,8 @@
 #define FN_MAX_TARGETS 8
 
 /* Controllers the data tests run on: -a addresses, or emulated ones with
- * 512- and 4096-byte blocks, and a small one (FN_EMU_SMALL). */
+ * 512- and 4096-byte blocks, a small one (FN_EMU_SMALL) and one with 8 KiB
+ * memory pages (FN_EMU_MPS8K). */
 extern const char *g_fn_targets[FN_MAX_TARGETS];
 extern unsigned g_fn_ntargets;
 extern bool g_fn_real; /* -a given: no emulator-only suites */
@@ -37,6 +38,9 @@ unsigned fn_iters(unsigned n);
  * (7 commands each), 4096-byte blocks; the VM tier's second QEMU
  * controller has the same MDTS, queue pairs and block size. */
 #define FN_EMU_SMALL "emu:nvme8?lba=4096&size=64M&mdts=1&queues=2&qdepth=8"
+/* Memory pages of 8 KiB (CAP.MPSMIN = 1): queues, PRP entries and lists
+ * in the controller's page size, not the host's 4 KiB; MDTS 64 KiB. */
+#define FN_EMU_MPS8K "emu:nvme16?lba=4096&size=64M&mpsmin=1&mdts=3"
 #define FN_EMU_MDTS "emu:nvme2?size=16M&mdts=2"
 #define FN_EMU_NOSGL "emu:nvme3?size=16M&sgl=0"
 #define FN_EMU_NODBBUF "emu:nvme4?size=16M&dbbuf=0"
@@ -50,6 +54,9 @@ unsigned fn_iters(unsigned n);
 #define FN_EMU_SHUTDOWN "emu:nvme13?size=8M"
 /* CSTS.RDY follows CC.EN 200 ms late, both ways (a slow controller) */
 #define FN_EMU_SLOW "emu:nvme12?size=8M&rdydelay=200000"
+/* CSTS.RDY follows CC.EN 500 ms late: a reset takes over a second, the
+ * stop of a failed controller half a second (suite "recovery") */
+#define FN_EMU_SLOW_RESET "emu:nvme18?size=8M&rdydelay=500000"
 #define FN_EMU_STRIDE_DBBUF "emu:nvme11?size=8M&dstrd=3&qdepth=64&queues=64&dbbuf=1"
 /* 2^31 blocks and more (null: no storage): requests larger than a qpair */
 #define FN_EMU_HUGE "emu:nvme20?size=2T&null=1"
@@ -124,5 +131,6 @@ int fn_register_data(void);
 int fn_register_queues(void);
 int fn_register_bad_input(void);
 int fn_register_faults(void);
+int fn_register_recovery(void);
 
 #endif

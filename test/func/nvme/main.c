@@ -4,8 +4,8 @@
  *
  * Functional tests of the NVMe driver.  Without -a: emulated controllers
  * (512- and 4096-byte blocks, a small one with MDTS 8 KiB, 2 I/O queue
- * pairs of 8 entries and 4096-byte blocks, no SGLs, no shadow doorbells,
- * fault injection).  With -a: the given controllers (PCI addresses bound to
+ * pairs of 8 entries and 4096-byte blocks, one with 8 KiB memory pages
+ * (CAP.MPSMIN = 1), no SGLs, no shadow doorbells, fault injection).  With -a: the given controllers (PCI addresses bound to
  * vfio-pci, or emu: names); their data is overwritten; the emulator-only
  * suites (fault injection) are left out.
  */
@@ -24,7 +24,7 @@ static int reg(void)
 	if (fn_register_bringup() || fn_register_data() || fn_register_queues() || fn_register_bad_input())
 		return -1;
 	if (!g_fn_real)
-		return fn_register_faults();
+		return fn_register_faults() || fn_register_recovery();
 	printf("func_nvme: -a given: the fault-injection suite and the tests of emulator options and counters are "
 	       "left out\n");
 	return 0;
@@ -58,6 +58,7 @@ int main(int argc, char **argv)
 		g_fn_targets[g_fn_ntargets++] = FN_EMU_512;
 		g_fn_targets[g_fn_ntargets++] = FN_EMU_4K;
 		g_fn_targets[g_fn_ntargets++] = FN_EMU_SMALL;
+		g_fn_targets[g_fn_ntargets++] = FN_EMU_MPS8K;
 	}
 	printf("func_nvme: seed 0x%llx (-s to repeat)\n", (unsigned long long)seed);
 	fn_seed(seed);

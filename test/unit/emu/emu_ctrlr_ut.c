@@ -193,6 +193,70 @@ static void test_registers(void)
 	free(unreg);
 }
 
+static uint16_t create_q(struct mini *m, uint8_t opc, uint16_t qid, uint32_t entries, uint32_t cdw11, uint64_t base)
+{
+	struct vpio_nvme_cmd c = mk(opc, 0);
+
+	c.cdw10 = qid | (entries - 1) << 16;
+	c.cdw11 = cdw11;
+	c.dptr.prp.prp1 = base;
+	return mini_cmd(m, 0, &c, NULL);
+}
+
+/* mpsmin=1: CAP.MPSMIN = 1 (8 KiB pages); CC.MPS below it is refused at
+ * enable (CFS), and so are admin queues aligned to 4 KiB but not to the
+ * 8 KiB memory page; with both right the controller becomes ready, and
+ * takes I/O queues on 8 KiB boundaries only. */
+static void try_enable(struct mini *m, uint8_t *mem, uint64_t off, uint32_t mps, uint32_t want)
+{
+	mini_w32(m, VPIO_NVME_REG_AQA, VPIO_NVME_AQA(8, 8));
+	mini_w64(m, VPIO_NVME_REG_ASQ, mini_iova(mem + off));
+	mini_w64(m, VPIO_NVME_REG_ACQ, mini_iova(mem + off + 8192));
+	mini_w32(m, VPIO_NVME_REG_CC,
+		 VPIO_NVME_CC_EN | 6u << 16 | 4u << 20 | mps << VPIO_NVME_CC_MPS_SHIFT);
+	CU_ASSERT_TRUE(mini_wait_csts(m, VPIO_NVME_CSTS_CFS | VPIO_NVME_CSTS_RDY, want, 500));
+	CU_ASSERT_TRUE(mini_disable(m));
+}
+
+static void test_mpsmin(void)
+{
+	uint8_t *mem = mini_dma_alloc(8 * 4096);
+	uint64_t off;
+	struct mini m;
+
+	CU_ASSERT_FATAL(mem != NULL);
+	CU_ASSERT_FATAL(mini_open(&m, "emu:nvme19?size=1M&mpsmin=1") == 0);
+	CU_ASSERT_EQUAL(VPIO_NVME_CAP_MPSMIN(mini_r64(&m, VPIO_NVME_REG_CAP)), 1);
+	off = (8192 - (mini_iova(mem) & 8191)) & 8191; /* mem + off: 8 KiB aligned for the device */
+	vpio_test_log_capture();
+	try_enable(&m, mem, off, 0, VPIO_NVME_CSTS_CFS);
+	CU_ASSERT(vpio_test_log_has("CC.MPS below CAP.MPSMIN"));
+	try_enable(&m, mem, off + 4096, 1, VPIO_NVME_CSTS_CFS);
+	CU_ASSERT(vpio_test_log_has("ASQ must be a non-zero address aligned to the memory page size"));
+	vpio_test_log_release();
+	try_enable(&m, mem, off, 1, VPIO_NVME_CSTS_RDY);
+	/* enabled with 8 KiB pages: an I/O queue base 4 KiB into a page is
+	 * refused, one on a page boundary taken */
+	mini_w32(&m, VPIO_NVME_REG_AQA, VPIO_NVME_AQA(8, 8));
+	mini_w64(&m, VPIO_NVME_REG_ASQ, mini_iova(mem + off));
+	mini_w64(&m, VPIO_NVME_REG_ACQ, mini_iova(mem + off + 8192));
+	mini_w32(&m, VPIO_NVME_REG_CC, VPIO_NVME_CC_EN | 6u << 16 | 4u << 20 | 1u << VPIO_NVME_CC_MPS_SHIFT);
+	CU_ASSERT_FATAL(mini_wait_csts(&m, VPIO_NVME_CSTS_CFS | VPIO_NVME_CSTS_RDY, VPIO_NVME_CSTS_RDY, 500));
+	m.sq[0].ring = mem + off;
+	m.cq[0].ring = mem + off + 8192;
+	m.sq[0].size = m.cq[0].size = 8;
+	m.cq[0].phase = 1;
+	m.sq[0].live = m.cq[0].live = true;
+	CU_ASSERT_EQUAL(create_q(&m, VPIO_NVME_OPC_CREATE_IO_CQ, 1, 16, 1, mini_iova(mem + off + 20480)),
+			GEN(INVALID_PRP_OFFSET));
+	CU_ASSERT_EQUAL(create_q(&m, VPIO_NVME_OPC_CREATE_IO_CQ, 1, 16, 1, mini_iova(mem + off + 16384)), 0);
+	m.sq[0].ring = m.cq[0].ring = NULL; /* not mini's to free */
+	m.sq[0].live = m.cq[0].live = false;
+	mini_close(&m);
+	CU_ASSERT_EQUAL(vpio_emu_destroy("emu:nvme19"), 0);
+	mini_dma_free(mem, 8 * 4096);
+}
+
 /* ---------------------------------------------------------- identify */
 
 static void test_identify(void)
@@ -391,16 +455,6 @@ static void test_feature_data(void)
 }
 
 /* ------------------------------------------------------ queue checks */
-
-static uint16_t create_q(struct mini *m, uint8_t opc, uint16_t qid, uint32_t entries, uint32_t cdw11, uint64_t base)
-{
-	struct vpio_nvme_cmd c = mk(opc, 0);
-
-	c.cdw10 = qid | (entries - 1) << 16;
-	c.cdw11 = cdw11;
-	c.dptr.prp.prp1 = base;
-	return mini_cmd(m, 0, &c, NULL);
-}
 
 static void test_queue_checks(void)
 {
@@ -1208,6 +1262,7 @@ static int register_tests(void)
 {
 	VPIO_SUITE("emu_ctrlr", NULL, NULL);
 	VPIO_TEST(test_registers);
+	VPIO_TEST(test_mpsmin);
 	VPIO_TEST(test_identify);
 	VPIO_TEST(test_features);
 	VPIO_TEST(test_feature_data);

@@ -79,7 +79,7 @@ static void test_opts_all(void)
 	struct emu_nvme_opts o;
 
 	CU_ASSERT_EQUAL(emu_nvme_opts_parse("t", "ns=4&lba=4096&size=64M&null=1&mdts=0&queues=2&qdepth=64&sgl=0&dbbuf=0&dstrd=2"
-					    "&rdydelay=250000", &o), 0);
+					    "&rdydelay=250000&mpsmin=2", &o), 0);
 	CU_ASSERT_EQUAL(o.ns, 4);
 	CU_ASSERT_EQUAL(o.lba, 4096);
 	CU_ASSERT_EQUAL(o.size, 64ull << 20);
@@ -91,7 +91,9 @@ static void test_opts_all(void)
 	CU_ASSERT_FALSE(o.dbbuf);
 	CU_ASSERT_EQUAL(o.dstrd, 2);
 	CU_ASSERT_EQUAL(o.rdy_delay_us, 250000);
-	CU_ASSERT_EQUAL(o.set, 0xfffu & ~(uint32_t)EMU_OPT_BACKING);
+	CU_ASSERT_EQUAL(o.mpsmin, 2);
+	CU_ASSERT_EQUAL(VPIO_NVME_CAP_MPSMIN(emu_nvme_cap(&o)), 2);
+	CU_ASSERT_EQUAL(o.set, 0x1fffu & ~(uint32_t)EMU_OPT_BACKING);
 	CU_ASSERT_EQUAL(emu_nvme_opts_parse("t", "backing=/tmp/x.img&size=1G", &o), 0);
 	CU_ASSERT_STRING_EQUAL(o.backing, "/tmp/x.img");
 	CU_ASSERT_EQUAL(emu_nvme_opts_parse("t", "size=4096", &o), 0);
@@ -117,6 +119,7 @@ static void test_opts_bad(void)
 		"mdts=17", "queues=0", "queues=1025", "qdepth=1", "qdepth=65537", "sgl=yes", "dbbuf=-1",
 		"dstrd=16", "backing=", "nope=1", "ns", "ns=1&ns=2", "null=1&backing=/tmp/x",
 		"lba=4096&size=6144", "queues=1024&dstrd=15", "ns=1&&lba=512", "rdydelay=4000001", "rdydelay=-1",
+		"mpsmin=5", "mpsmin=-1", "mpsmin=", "mpsmin=01", "mpsmin=1K",
 		/* one grammar: decimal, no octal ("01000000" would be 256 KiB), no hex, no SI units */
 		"size=01000000", "size=0x1000", "size=1MB", "size=1.5G", "size= 1M", "size=99999999999999999999",
 		"size=16777216T", "ns=02", "qdepth=064", "lba=0512", "queues=+4",
