@@ -58,6 +58,8 @@ uint64_t vpio_pagemap_vtophys(const void *vaddr);
 /* The VA -> IOVA map vpio_vtophys() reads (mem_map.c), set once by the
  * registry (mem_reg.c). */
 extern struct vpio_mem_map *env_vtophys_map;
+/* Set it, and the L1 array env_vtophys.h's inline lookup walks. */
+void env_vtophys_publish(struct vpio_mem_map *map);
 /* Same, from an already-open pagemap fd (for tests). */
 uint64_t vpio_pagemap_vtophys_fd(int fd, const void *vaddr);
 

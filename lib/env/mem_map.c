@@ -31,6 +31,7 @@
 #include <sys/mman.h>
 
 #include "env_internal.h"
+#include "env_vtophys.h"
 
 /* LeakSanitizer does not scan mmap'ed memory: tell it the top tables hold
  * pointers, or every L2 table looks leaked. */
@@ -43,18 +44,21 @@
 #define LSAN_UNROOT(p, n) ((void)0)
 #endif
 
-#define VA_BITS VPIO_USER_VA_BITS
-#define L1_SHIFT 30
-#define L2_SHIFT 21
-#define L3_SHIFT 12
+/* the layout is the contract of env_vtophys.h */
+#define VA_BITS ENV_VA_BITS
+#define L1_SHIFT ENV_L1_SHIFT
+#define L2_SHIFT ENV_L2_SHIFT
+#define L3_SHIFT ENV_L3_SHIFT
 #define L1_SLOTS (1ULL << (VA_BITS - L1_SHIFT))
-#define TBL_ENTRIES 512
+#define TBL_ENTRIES ((int)ENV_TBL_ENTRIES)
 #define PAGE_2M (1ULL << L2_SHIFT)
 #define PAGE_4K (1ULL << L3_SHIFT)
 
-#define ENT_VALID 0x1ULL
-#define ENT_TABLE 0x2ULL
-#define ENT_FLAGS 0x3ULL
+#define ENT_VALID ENV_ENT_VALID
+#define ENT_TABLE ENV_ENT_TABLE
+#define ENT_FLAGS ENV_ENT_FLAGS
+
+_Static_assert(VPIO_USER_VA_BITS == ENV_VA_BITS, "one user address width");
 
 struct tbl {
 	uint64_t e[TBL_ENTRIES];
@@ -66,6 +70,8 @@ struct l2tbl {
 	uint64_t e[TBL_ENTRIES];
 	struct tbl *l3[TBL_ENTRIES];
 };
+
+_Static_assert(__builtin_offsetof(struct l2tbl, e) == 0, "an L2 table starts with its entries (env_vtophys.h)");
 
 struct vpio_mem_map {
 	uint64_t default_translation;
@@ -313,21 +319,7 @@ int vpio_mem_map_clear_translation(struct vpio_mem_map *map, uint64_t vaddr, uin
 /* The entry covering vaddr (0 when unmapped) and the size of its page. */
 static inline uint64_t lookup(const struct vpio_mem_map *map, uint64_t vaddr, uint64_t *pgsize)
 {
-	const struct l2tbl *l2;
-	uint64_t e;
-
-	if (vaddr >= (1ULL << VA_BITS))
-		return 0;
-	l2 = __atomic_load_n(&map->l1[vaddr >> L1_SHIFT], __ATOMIC_ACQUIRE);
-	if (l2 == NULL)
-		return 0;
-	e = load_ent(&l2->e[(vaddr >> L2_SHIFT) & (TBL_ENTRIES - 1)]);
-	*pgsize = PAGE_2M;
-	if (e & ENT_TABLE) {
-		e = load_ent(&ent_tbl(e)->e[(vaddr >> L3_SHIFT) & (TBL_ENTRIES - 1)]);
-		*pgsize = PAGE_4K;
-	}
-	return e;
+	return env_map_walk((const uint64_t *const *)map->l1, vaddr, pgsize);
 }
 
 static inline __attribute__((always_inline)) uint64_t translate(const struct vpio_mem_map *map, uint64_t vaddr,
@@ -364,6 +356,13 @@ uint64_t vpio_mem_map_translate(const struct vpio_mem_map *map, uint64_t vaddr, 
 /* Here rather than in mem_reg.c, so that the I/O path's translation is one
  * call with the lookup inlined. */
 struct vpio_mem_map *env_vtophys_map;
+const uint64_t *const *env_vtophys_l1;
+
+void env_vtophys_publish(struct vpio_mem_map *map)
+{
+	env_vtophys_map = map;
+	__atomic_store_n(&env_vtophys_l1, map != NULL ? (const uint64_t *const *)map->l1 : NULL, __ATOMIC_RELEASE);
+}
 
 uint64_t vpio_vtophys(const void *vaddr, uint64_t *len)
 {

@@ -197,7 +197,7 @@ static void init_once(void)
 	g.vtophys = vpio_mem_map_create(VPIO_VTOPHYS_ERROR, NULL, NULL);
 	g.iova_map = vpio_mem_map_create(0, NULL, NULL);
 	g_init_rc = g.vtophys && g.iova_map ? 0 : -ENOMEM;
-	env_vtophys_map = g.vtophys;
+	env_vtophys_publish(g.vtophys);
 }
 
 static int reg_init(void)

@@ -42,6 +42,8 @@
 #include <vpio/nvme_spec.h>
 #include <vpio/pci.h>
 
+#include "env/env_vtophys.h"
+
 #pragma GCC visibility push(hidden)
 
 #define NVME_MOD "nvme"
@@ -131,7 +133,7 @@ uint64_t nvme_xlate_vtophys(void *ctx, const void *vaddr, uint64_t *len);
 static inline uint64_t nvme_xlate(const struct nvme_dptr_env *env, const void *vaddr, uint64_t *len)
 {
 	if (nvme_likely(env->xlate == nvme_xlate_vtophys))
-		return vpio_vtophys(vaddr, len);
+		return env_vtophys_inline(vaddr, len);
 	return env->xlate(env->xlate_ctx, vaddr, len);
 }
 
@@ -392,6 +394,10 @@ static inline uint16_t nvme_sq_next(const struct vpio_nvme_qpair *qp, uint16_t t
 /* Mark the requests of one chain outstanding, publish the new tail and ring
  * the doorbell unless delayed. */
 void nvme_qpair_commit(struct vpio_nvme_qpair *qp, struct nvme_req *chain, uint16_t new_tail, uint32_t ncmds);
+
+/* The doorbells a submission made due when the fast path cannot ring
+ * them inline (shadow doorbells, a CQ head that must go first); 0. */
+int nvme_qpair_commit_slow(struct vpio_nvme_qpair *qp);
 
 /* The same for one request (req->next is NULL). */
 static inline void nvme_qpair_commit_one(struct vpio_nvme_qpair *qp, struct nvme_req *req, uint16_t new_tail)

@@ -271,10 +271,37 @@ static int rw_vec(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, struct nv
 #define RW_INIT(name, op, l, n, f, c, a) \
 	{ .what = (name), .opc = (op), .lba = (l), .nlb = (n), .cdw12 = (f), .cb = (c), .cb_arg = (a) }
 
+static int rw_slow(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, uint8_t opc,
+						   const void *buf, uint64_t lba, uint32_t nlb, vpio_nvme_cmd_cb cb,
+						   void *cb_arg, uint32_t io_flags)
+{
+	struct nvme_rw rw = RW_INIT(opc == VPIO_NVME_OPC_READ ? "read" : "write", opc, lba, nlb, io_flags, cb, cb_arg);
+
+	if (rw_flags(io_flags, rw.what) != 0)
+		return -EINVAL;
+	return rw_contig(ns, qp, &rw, buf);
+}
+
+/* The slow paths have the public signature, so that the fast path ends
+ * in a tail call to them. */
+static __attribute__((noinline, noipa)) int read_slow(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp,
+						     const void *buf, uint64_t lba, uint32_t nlb,
+						     vpio_nvme_cmd_cb cb, void *cb_arg, uint32_t io_flags)
+{
+	return rw_slow(ns, qp, VPIO_NVME_OPC_READ, buf, lba, nlb, cb, cb_arg, io_flags);
+}
+
+static __attribute__((noinline, noipa)) int write_slow(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp,
+						      const void *buf, uint64_t lba, uint32_t nlb,
+						      vpio_nvme_cmd_cb cb, void *cb_arg, uint32_t io_flags)
+{
+	return rw_slow(ns, qp, VPIO_NVME_OPC_WRITE, buf, lba, nlb, cb, cb_arg, io_flags);
+}
+
 /*
  * The fast path of read and write: every check in one condition, one
- * translation, PRPs straight from it, one request.  1 sends the call to
- * the general path, which repeats the checks with their error lines and
+ * translation, PRPs straight from it, one request.  Anything else goes to
+ * the general path (a tail call), which repeats the checks with their error lines and
  * handles what is not common (reconnect after a reset, splitting, a
  * buffer in several IOVA runs, SGLs).
  */
@@ -284,24 +311,29 @@ static inline __attribute__((always_inline)) int rw_fast(struct vpio_nvme_ns *ns
 {
 	struct vpio_nvme_cmd *cmd;
 	struct nvme_req *req;
-	uint64_t len, run, iova;
-	uint16_t tail;
+	uint64_t len, iova;
+	uint16_t tail, next;
 
 	if (nvme_unlikely(qp == NULL || qp->owner != nvme_thread_id() || qp->state != NVME_QP_CONNECTED ||
 			  qp->epoch != atomic_load_explicit(qp->ctrlr_epoch, memory_order_acquire) || ns == NULL ||
 			  ns->ctrlr != qp->ctrlr || !ns->active || nlb == 0 || lba >= ns->num_blocks ||
 			  nlb > ns->num_blocks - lba || ns->md_size != 0 || buf == NULL ||
 			  (io_flags & ~(VPIO_NVME_IO_FUA | VPIO_NVME_IO_LR)) != 0))
-		return 1;
+		goto slow;
 	len = (uint64_t)nlb << ns->block_shift;
-	run = len;
 	if (nvme_unlikely(len > qp->max_xfer || (qp->dptr.sgl_mode == VPIO_NVME_SGL_ALWAYS && qp->dptr.sgl_supported)))
-		return 1;
-	iova = nvme_xlate(&qp->dptr, buf, &run);
-	if (nvme_unlikely(iova == UINT64_MAX || run < len || (iova & 3u) != 0))
-		return 1;
+		goto slow;
+	/* No call on this path, only tail calls: everything stays in scratch
+	 * registers.  A buffer that is not in one mapped page, and a test's
+	 * own translation, go to the general path. */
+	if (nvme_unlikely(qp->dptr.xlate != nvme_xlate_vtophys))
+		goto slow;
+	iova = env_vtophys_try(buf, len);
+	if (nvme_unlikely((iova & 3u) != 0)) /* also VPIO_VTOPHYS_ERROR (all ones) */
+		goto slow;
 	tail = qp->sq_tail;
-	if (nvme_unlikely(nvme_sq_full(qp, tail) || qp->free_reqs == NULL))
+	next = nvme_sq_next(qp, tail);
+	if (nvme_unlikely(next == qp->sq_head || qp->free_reqs == NULL))
 		return -EAGAIN;
 	req = nvme_req_get(qp);
 	cmd = &qp->sq[tail];
@@ -310,39 +342,37 @@ static inline __attribute__((always_inline)) int rw_fast(struct vpio_nvme_ns *ns
 	req->cb = cb;
 	req->cb_arg = cb_arg;
 	req->opc = opc;
-	nvme_qpair_commit_one(qp, req, nvme_sq_next(qp, tail));
+	req->state = NVME_REQ_OUTSTANDING;
+	req->stamp = qp->check_seq;
+	qp->sq_tail = next;
+	qp->outstanding++;
+	qp->stats.submitted++;
+	if (nvme_unlikely(qp->sq_shadow != NULL || (uint32_t)qp->cq_unrung + qp->outstanding > qp->num_reqs))
+		return nvme_qpair_commit_slow(qp);
+	if (!qp->delay_doorbell) {
+		nvme_wmb(); /* the command before the doorbell */
+		qp->sq_rung = next;
+		*qp->sq_db = next;
+		qp->stats.sq_doorbells++;
+		qp->stats.mmio_doorbells++;
+	}
 	return 0;
-}
-
-static __attribute__((noinline)) int rw_slow(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, uint8_t opc,
-					     const void *buf, uint64_t lba, uint32_t nlb, vpio_nvme_cmd_cb cb,
-					     void *cb_arg, uint32_t io_flags)
-{
-	struct nvme_rw rw = RW_INIT(opc == VPIO_NVME_OPC_READ ? "read" : "write", opc, lba, nlb, io_flags, cb, cb_arg);
-
-	if (rw_flags(io_flags, rw.what) != 0)
-		return -EINVAL;
-	return rw_contig(ns, qp, &rw, buf);
+slow:
+	if (opc == VPIO_NVME_OPC_READ)
+		return read_slow(ns, qp, buf, lba, nlb, cb, cb_arg, io_flags);
+	return write_slow(ns, qp, buf, lba, nlb, cb, cb_arg, io_flags);
 }
 
 int vpio_nvme_ns_cmd_read(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, void *buf, uint64_t lba,
 			  uint32_t lba_count, vpio_nvme_cmd_cb cb, void *cb_arg, uint32_t io_flags)
 {
-	int rc = rw_fast(ns, qp, VPIO_NVME_OPC_READ, buf, lba, lba_count, cb, cb_arg, io_flags);
-
-	if (nvme_likely(rc <= 0))
-		return rc;
-	return rw_slow(ns, qp, VPIO_NVME_OPC_READ, buf, lba, lba_count, cb, cb_arg, io_flags);
+	return rw_fast(ns, qp, VPIO_NVME_OPC_READ, buf, lba, lba_count, cb, cb_arg, io_flags);
 }
 
 int vpio_nvme_ns_cmd_write(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const void *buf, uint64_t lba,
 			   uint32_t lba_count, vpio_nvme_cmd_cb cb, void *cb_arg, uint32_t io_flags)
 {
-	int rc = rw_fast(ns, qp, VPIO_NVME_OPC_WRITE, buf, lba, lba_count, cb, cb_arg, io_flags);
-
-	if (nvme_likely(rc <= 0))
-		return rc;
-	return rw_slow(ns, qp, VPIO_NVME_OPC_WRITE, buf, lba, lba_count, cb, cb_arg, io_flags);
+	return rw_fast(ns, qp, VPIO_NVME_OPC_WRITE, buf, lba, lba_count, cb, cb_arg, io_flags);
 }
 
 int vpio_nvme_ns_cmd_compare(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const void *buf, uint64_t lba,

@@ -68,6 +68,14 @@ void nvme_qpair_commit(struct vpio_nvme_qpair *qp, struct nvme_req *chain, uint1
 		nvme_ring_sq(qp);
 }
 
+int nvme_qpair_commit_slow(struct vpio_nvme_qpair *qp)
+{
+	nvme_cq_ack(qp, 0);
+	if (!qp->delay_doorbell)
+		nvme_ring_sq(qp);
+	return 0;
+}
+
 void nvme_qpair_rollback(struct vpio_nvme_qpair *qp, struct nvme_req *chain)
 {
 	struct nvme_req *req = chain, *next;

@@ -321,6 +321,44 @@ static void test_cursor_rewind(void)
 	CU_ASSERT(cur.idx == 0 && cur.off == 0);
 }
 
+/* The direct path's PRPs (nvme_prp_contig: one IOVA-contiguous run) are
+ * the same as the general builder's, for every start offset class and
+ * length up to a full list, at 4 and 8 KiB controller pages. */
+static void test_prp_contig_matches(void)
+{
+	static uint64_t list2[NVME_PRP_LIST_MAX];
+	static const uint64_t offs[] = { 0, 4, 512, 4092, 4096, 6000, 8188 };
+	struct nvme_req req = { .list = list2, .list_iova = LIST_IOVA };
+	struct vpio_nvme_cmd a, b;
+	uint32_t shift, o, i, n;
+	uint64_t len;
+
+	for (shift = 12; shift <= 13; shift++) {
+		for (o = 0; o < sizeof(offs) / sizeof(offs[0]); o++) {
+			for (len = 4; len <= (uint64_t)(NVME_PRP_LIST_MAX - 1u) << shift; len = len * 3 + 4) {
+				env_reset(UT_XLATE_IDENTITY, false, VPIO_NVME_SGL_NEVER);
+				g_env.page_shift = shift;
+				if (offs[o] + len > BUF_LEN)
+					break;
+				CU_ASSERT_EQUAL_FATAL(prp1buf(g_buf + offs[o], len, &a), (int64_t)len);
+				memset(&b, 0xff, sizeof(b));
+				memset(list2, 0xee, sizeof(list2));
+				nvme_prp_contig(&b, &req, shift, (uint64_t)(uintptr_t)(g_buf + offs[o]), len);
+				CU_ASSERT_EQUAL(b.flags, a.flags);
+				CU_ASSERT_EQUAL(b.dptr.prp.prp1, a.dptr.prp.prp1);
+				CU_ASSERT_EQUAL(b.dptr.prp.prp2, a.dptr.prp.prp2);
+				n = (uint32_t)(((uint64_t)(uintptr_t)(g_buf + offs[o]) + len - 1u) >> shift) -
+				    (uint32_t)((uint64_t)(uintptr_t)(g_buf + offs[o]) >> shift); /* pages after the first */
+				if (n >= 2) {
+					for (i = 0; i < n; i++)
+						CU_ASSERT_EQUAL(list2[i], g_list[i]);
+					CU_ASSERT_EQUAL(list2[n], 0xeeeeeeeeeeeeeeeeull); /* nothing beyond */
+				}
+			}
+		}
+	}
+}
+
 static int reg(void)
 {
 	VPIO_SUITE("nvme_dptr", setup, teardown);
@@ -334,6 +372,7 @@ static int reg(void)
 	VPIO_TEST(test_sgl_list_full);
 	VPIO_TEST(test_dptr_modes);
 	VPIO_TEST(test_cursor_rewind);
+	VPIO_TEST(test_prp_contig_matches);
 	return 0;
 }
 
