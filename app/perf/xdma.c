@@ -37,7 +37,7 @@ bool perf_xdma_is_card(const char *addr)
 	if (strncmp(addr, "emu:xdma", 8) == 0)
 		return true;
 	snprintf(s, sizeof(s), "%.*s", (int)strcspn(addr, "?"), addr);
-	return vpio_pci_addr_parse(&a, s) == 0 && vpio_pci_get_info(&a, &info) == 0 &&
+	return vpio_pci_addr_parse(s, &a) == 0 && vpio_pci_get_info(&a, &info) == 0 &&
 	       info.vendor_id == VPIO_XDMA_VENDOR_ID;
 }
 

@@ -25,7 +25,7 @@ struct vpio_pci_addr {
 #define VPIO_PCI_ADDR_STRLEN 16 /* "dddd:bb:dd.f" + NUL */
 
 /* "0000:00:03.0" or "00:03.0" (domain 0).  -EINVAL on anything else. */
-int vpio_pci_addr_parse(struct vpio_pci_addr *addr, const char *str);
+int vpio_pci_addr_parse(const char *str, struct vpio_pci_addr *addr);
 /* Writes "dddd:bb:dd.f"; buf needs VPIO_PCI_ADDR_STRLEN bytes. */
 void vpio_pci_addr_fmt(char *buf, size_t len, const struct vpio_pci_addr *addr);
 int vpio_pci_addr_cmp(const struct vpio_pci_addr *a, const struct vpio_pci_addr *b);

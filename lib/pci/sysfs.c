@@ -106,7 +106,7 @@ int vpio_pci_enumerate(vpio_pci_enum_cb cb, void *ctx)
 	while ((de = readdir(d)) != NULL) {
 		struct vpio_pci_addr a;
 
-		if (vpio_pci_addr_parse(&a, de->d_name) != 0)
+		if (vpio_pci_addr_parse(de->d_name, &a) != 0)
 			continue;
 		if (n == cap) {
 			void *p = realloc(addrs, (cap = cap ? cap * 2 : 64) * sizeof(*addrs));
