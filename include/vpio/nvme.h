@@ -336,7 +336,7 @@ int vpio_nvme_ctrlr_process_admin_completions(struct vpio_nvme_ctrlr *ctrlr);
 
 static inline bool vpio_nvme_cpl_is_error(const struct vpio_nvme_cpl *cpl)
 {
-	return (cpl->status & 0x0ffeu) != 0; /* SC or SCT set */
+	return (cpl->status & VPIO_NVME_STATUS_ERROR_MASK) != 0;
 }
 /* "GENERIC", "COMMAND SPECIFIC", ... */
 const char *vpio_nvme_sct_str(uint32_t sct);

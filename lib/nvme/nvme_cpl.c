@@ -103,7 +103,7 @@ uint32_t nvme_cq_drain(struct vpio_nvme_qpair *qp, uint32_t max)
 	while (consumed < max) {
 		e = &qp->cq[qp->cq_head];
 		c.status = e->status;
-		if ((c.status & 1u) != qp->phase)
+		if (VPIO_NVME_STATUS_P(c.status) != qp->phase)
 			break;
 		nvme_rmb(); /* the rest of the entry after its phase */
 		c.cdw0 = e->cdw0;
