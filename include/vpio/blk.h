@@ -72,7 +72,7 @@ typedef void (*vpio_blk_cb)(void *arg, int status);
 struct vpio_blk_opts {
 	size_t opts_size;      /* sizeof(struct vpio_blk_opts): set by
 				* vpio_blk_opts_init(); fields past it are
-				* taken as their defaults (the struct may grow) */
+				* taken as their defaults (doc/api.md) */
 	uint32_t queue_depth;  /* default depth of channels created with
 				* queue_depth 0 (0 = 128, capped by what the
 				* target can hold) */
@@ -84,9 +84,12 @@ struct vpio_blk_opts {
 	uint32_t sqpoll_idle_ms; /* uring with sqpoll: the kernel thread sleeps
 				  * after this long without work (0 = 1000) */
 };
-/* Fill *opts (opts_size bytes of it) with the defaults and set opts_size.
- * Any thread. */
-void vpio_blk_opts_init(struct vpio_blk_opts *opts, size_t opts_size);
+/* Fill *opts (opts_size bytes of it: the caller's sizeof; fields this
+ * library does not know are zeroed) with the defaults and set opts_size.
+ * -EINVAL for NULL or a size that is not a struct's.  Any thread.  Call
+ * the macro; vpio_blk_open() refuses opts whose opts_size is 0. */
+int vpio_blk_opts_init_sized(struct vpio_blk_opts *opts, size_t opts_size);
+#define vpio_blk_opts_init(opts) vpio_blk_opts_init_sized((opts), sizeof(*(opts)))
 
 /*
  * Open the target(s) an address names (see the top of this file).  A PCI
@@ -110,8 +113,8 @@ int vpio_blk_open(const char *address, const struct vpio_blk_opts *opts, struct 
 int vpio_blk_close(struct vpio_blk_target *t);
 
 struct vpio_blk_info {
-	size_t info_size;	    /* in: sizeof(struct vpio_blk_info); fields
-				     * past it are not written */
+	size_t info_size;	    /* out: the bytes the library filled
+				     * (doc/api.md) */
 	const char *name;	    /* canonical: "0000:00:04.0/ns1",
 				     * "emu:nvme0/ns1", "uring:/dev/nvme0n1";
 				     * valid until vpio_blk_close() */
@@ -131,10 +134,11 @@ struct vpio_blk_info {
 	bool emulated;		    /* emu: controller */
 	bool iopoll, sqpoll;	    /* uring: in effect for its channels */
 };
-/* Fill *info (info->info_size bytes of it; -EINVAL when that is smaller
- * than offsetof(struct vpio_blk_info, backend) + sizeof(char *)).  Any
- * thread while the target is open. */
-int vpio_blk_get_info(const struct vpio_blk_target *t, struct vpio_blk_info *info);
+/* Fill info_size bytes of *info (the caller's sizeof: nothing past it is
+ * written; fields this library does not know read 0).  -EINVAL for NULL or
+ * a bad size.  Any thread while the target is open.  Call the macro. */
+int vpio_blk_get_info_sized(const struct vpio_blk_target *t, struct vpio_blk_info *info, size_t info_size);
+#define vpio_blk_get_info(t, info) vpio_blk_get_info_sized((t), (info), sizeof(*(info)))
 
 /* ------------------------------------------------------------- channels */
 
@@ -164,7 +168,7 @@ uint32_t vpio_blk_channel_get_depth(const struct vpio_blk_channel *ch);	      /*
 uint32_t vpio_blk_channel_get_outstanding(const struct vpio_blk_channel *ch); /* queued or in flight */
 
 struct vpio_blk_channel_stats {
-	size_t stats_size;  /* in: sizeof(struct vpio_blk_channel_stats) */
+	size_t stats_size;  /* out: the bytes the library filled (doc/api.md) */
 	uint64_t submitted; /* requests accepted (I/O calls that returned 0) */
 	uint64_t completed; /* callbacks run */
 	uint64_t errors;    /* of which with status < 0 */
@@ -173,9 +177,12 @@ struct vpio_blk_channel_stats {
 	uint64_t syscalls;  /* io_uring_enter() calls made (0 for NVMe) */
 	uint64_t polls;	    /* vpio_blk_poll() calls */
 };
-/* Counters since the channel was created.  The owner thread (or any thread
- * while the owner is not inside a call). */
-void vpio_blk_channel_get_stats(const struct vpio_blk_channel *ch, struct vpio_blk_channel_stats *st);
+/* Counters since the channel was created, into stats_size bytes of *st
+ * (as vpio_blk_get_info()).  The owner thread (or any thread while the
+ * owner is not inside a call).  Call the macro. */
+int vpio_blk_channel_get_stats_sized(const struct vpio_blk_channel *ch, struct vpio_blk_channel_stats *st,
+				     size_t stats_size);
+#define vpio_blk_channel_get_stats(ch, st) vpio_blk_channel_get_stats_sized((ch), (st), sizeof(*(st)))
 
 /* ------------------------------------------------------------------ I/O */
 

@@ -72,6 +72,7 @@ enum vpio_emu_nvme_fault {
 int vpio_emu_nvme_inject(struct vpio_emu_nvme *emu, enum vpio_emu_nvme_fault fault, uint64_t param);
 
 struct vpio_emu_nvme_stats {
+	size_t stats_size;	   /* out: the bytes the library filled (doc/api.md) */
 	uint64_t admin_cmds;	   /* admin commands fetched */
 	uint64_t io_cmds;	   /* I/O commands fetched */
 	uint64_t read_cmds;	   /* of which reads */
@@ -83,7 +84,11 @@ struct vpio_emu_nvme_stats {
 	uint64_t mmio_doorbells;   /* doorbell register updates seen */
 	uint64_t shadow_doorbells; /* shadow doorbell updates seen without an MMIO one */
 };
-void vpio_emu_nvme_get_stats(struct vpio_emu_nvme *emu, struct vpio_emu_nvme_stats *st);
+/* stats_size bytes of *st (the caller's sizeof: nothing past it is
+ * written; fields this library does not know read 0).  -EINVAL for NULL or
+ * a bad size.  Call the macro. */
+int vpio_emu_nvme_get_stats_sized(struct vpio_emu_nvme *emu, struct vpio_emu_nvme_stats *st, size_t stats_size);
+#define vpio_emu_nvme_get_stats(emu, st) vpio_emu_nvme_get_stats_sized((emu), (st), sizeof(*(st)))
 
 /* ------------------------------------------------------ emulated XDMA */
 
@@ -123,17 +128,20 @@ int vpio_emu_xdma_inject(struct vpio_emu_xdma *emu, bool c2h, unsigned channel, 
 			 uint64_t param);
 
 struct vpio_emu_xdma_info {
-	size_t info_size;	/* in: sizeof(struct vpio_emu_xdma_info) */
+	size_t info_size;	/* out: the bytes the library filled (doc/api.md) */
 	uint32_t h2c, c2h;	/* channels per direction */
 	bool stream;		/* stream engines (else memory-mapped) */
 	uint64_t mem_size;	/* card memory bytes (AXI addresses 0..mem_size-1) */
 	void *mem;		/* the card memory itself (tests look at it) */
 	int cfg_bar, user_bar, bypass_bar; /* BAR indexes, -1 when absent */
 };
-/* Any thread.  -EINVAL when info_size is too small to hold mem_size. */
-int vpio_emu_xdma_get_info(struct vpio_emu_xdma *emu, struct vpio_emu_xdma_info *info);
+/* info_size bytes of *info, as vpio_emu_nvme_get_stats().  Any thread.
+ * Call the macro. */
+int vpio_emu_xdma_get_info_sized(struct vpio_emu_xdma *emu, struct vpio_emu_xdma_info *info, size_t info_size);
+#define vpio_emu_xdma_get_info(emu, info) vpio_emu_xdma_get_info_sized((emu), (info), sizeof(*(info)))
 
 struct vpio_emu_xdma_stats {
+	size_t stats_size;	/* out: the bytes the library filled (doc/api.md) */
 	uint64_t runs;		/* rising edges of Run */
 	uint64_t descriptors;	/* descriptors completed */
 	uint64_t bytes_h2c;	/* bytes moved host -> card (or stream) */
@@ -146,8 +154,10 @@ struct vpio_emu_xdma_stats {
 				 * bit set that the engine's interrupt mask and the
 				 * IRQ block's channel enable let through */
 };
-/* All zero for NULL.  Any thread. */
-void vpio_emu_xdma_get_stats(struct vpio_emu_xdma *emu, struct vpio_emu_xdma_stats *st);
+/* stats_size bytes of *st, as vpio_emu_nvme_get_stats(); all zero for a
+ * NULL emu.  Any thread.  Call the macro. */
+int vpio_emu_xdma_get_stats_sized(struct vpio_emu_xdma *emu, struct vpio_emu_xdma_stats *st, size_t stats_size);
+#define vpio_emu_xdma_get_stats(emu, st) vpio_emu_xdma_get_stats_sized((emu), (st), sizeof(*(st)))
 
 /* The last host error: something the driver did that hardware would
  * misbehave on silently (e.g. Run set while the engine is busy, a

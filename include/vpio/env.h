@@ -21,6 +21,9 @@ extern "C" {
 /* ------------------------------------------------------------------ init */
 
 struct vpio_env_opts {
+	size_t opts_size;	/* sizeof(struct vpio_env_opts) the caller was
+				 * built with: set by vpio_env_opts_init()
+				 * (doc/api.md) */
 	const char *name;	/* process name for EAL (default "vpio") */
 	const char *core_mask;	/* hex core mask, e.g. "0x3" (default: "0x1") */
 	size_t mem_size_mb;	/* DMA memory to reserve (default 256) */
@@ -29,8 +32,12 @@ struct vpio_env_opts {
 	bool quiet;		/* do not print the EAL banner lines */
 };
 
-/* Fill *opts with the defaults. */
-void vpio_env_opts_init(struct vpio_env_opts *opts);
+/* Fill *opts with the defaults: opts_size bytes of it (the caller's
+ * sizeof; fields this library does not know are zeroed), and set
+ * opts_size.  -EINVAL for NULL or a size that is not a struct's.  Call the
+ * macro; vpio_env_init() refuses opts whose opts_size is 0. */
+int vpio_env_opts_init_sized(struct vpio_env_opts *opts, size_t opts_size);
+#define vpio_env_opts_init(opts) vpio_env_opts_init_sized((opts), sizeof(*(opts)))
 /* Start DPDK EAL and the memory registry.  With no free hugepages falls back
  * to --no-huge and prints one warning line saying how to reserve them.
  * Once per process: DPDK's EAL cannot be started again after
@@ -127,12 +134,18 @@ enum vpio_iova_mode vpio_mem_iova_mode(void);
 
 /* Counters of the registry, for apps and tests. */
 struct vpio_mem_stats {
+	size_t stats_size;	/* out: the bytes the library filled (doc/api.md) */
 	uint64_t regions;	/* distinct registered ranges */
 	uint64_t bytes;		/* registered bytes */
 	uint64_t dma_mappings;	/* DMA mappings in each container */
 	uint64_t iova_allocated;/* bytes whose IOVA != VA */
 };
-void vpio_mem_get_stats(struct vpio_mem_stats *st);
+/* Fill stats_size bytes of *st (nothing past it; fields this library does
+ * not know read 0; st->stats_size says how many bytes it filled).  -EINVAL
+ * for NULL or a bad size, -EDEADLK from a notify callback (st then all
+ * zero).  Call the macro. */
+int vpio_mem_get_stats_sized(struct vpio_mem_stats *st, size_t stats_size);
+#define vpio_mem_get_stats(st) vpio_mem_get_stats_sized((st), sizeof(*(st)))
 
 /* ---------------------------------------------------------- memory maps */
 

@@ -50,6 +50,9 @@ typedef void (*vpio_nvme_cmd_cb)(void *arg, const struct vpio_nvme_cpl *cpl);
 /* ------------------------------------------------------------ controllers */
 
 struct vpio_nvme_ctrlr_opts {
+	size_t opts_size;	   /* sizeof(struct vpio_nvme_ctrlr_opts) the caller
+				    * was built with: set by
+				    * vpio_nvme_ctrlr_opts_init() (doc/api.md) */
 	uint32_t num_io_queues;	   /* I/O queue pairs to ask for (default 64) */
 	uint32_t admin_queue_size; /* admin SQ/CQ entries (default 32) */
 	uint32_t admin_timeout_ms; /* synchronous admin commands (default 10000) */
@@ -61,7 +64,12 @@ struct vpio_nvme_ctrlr_opts {
 				    * timed-out admin command is left to
 				    * complete (it keeps its admin queue slot) */
 };
-void vpio_nvme_ctrlr_opts_init(struct vpio_nvme_ctrlr_opts *opts);
+/* Fill *opts with the defaults: opts_size bytes of it (the size the caller
+ * was compiled with; fields past what this library knows are zeroed), and
+ * set opts_size.  -EINVAL for NULL or a size that is not a struct's (0,
+ * garbage).  Call the macro; attach refuses opts whose opts_size is 0. */
+int vpio_nvme_ctrlr_opts_init_sized(struct vpio_nvme_ctrlr_opts *opts, size_t opts_size);
+#define vpio_nvme_ctrlr_opts_init(opts) vpio_nvme_ctrlr_opts_init_sized((opts), sizeof(*(opts)))
 
 /* Open the device by name, bring the controller up and read its namespaces.
  * opts may be NULL (defaults). */
@@ -106,6 +114,7 @@ const char *vpio_nvme_ctrlr_state_str(enum vpio_nvme_ctrlr_state state);
 int vpio_nvme_ctrlr_reset(struct vpio_nvme_ctrlr *ctrlr);
 
 struct vpio_nvme_ctrlr_info {
+	size_t info_size;	 /* out: the bytes the library filled (doc/api.md) */
 	char name[64];		 /* what attach was given (without options) */
 	uint64_t cap;		 /* CAP register */
 	uint32_t vs;		 /* VS register: major << 16 | minor << 8 */
@@ -119,20 +128,30 @@ struct vpio_nvme_ctrlr_info {
 	bool sgl_supported;
 	bool shadow_doorbells;	 /* Doorbell Buffer Config in use */
 };
-void vpio_nvme_ctrlr_get_info(const struct vpio_nvme_ctrlr *ctrlr, struct vpio_nvme_ctrlr_info *info);
+/* Fill info_size bytes of *info (the caller's sizeof: nothing is written
+ * past it; fields this library does not know read 0, and info->info_size
+ * says how many bytes it filled).  -EINVAL for NULL or a bad size.  Call
+ * the macro. */
+int vpio_nvme_ctrlr_get_info_sized(const struct vpio_nvme_ctrlr *ctrlr, struct vpio_nvme_ctrlr_info *info,
+				   size_t info_size);
+#define vpio_nvme_ctrlr_get_info(ctrlr, info) vpio_nvme_ctrlr_get_info_sized((ctrlr), (info), sizeof(*(info)))
 /* Identify Controller data, read at attach (and at each reset). */
 const struct vpio_nvme_ctrlr_data *vpio_nvme_ctrlr_get_data(const struct vpio_nvme_ctrlr *ctrlr);
 /* The device behind the controller (BARs, config space, emulator access). */
 struct vpio_pci_device *vpio_nvme_ctrlr_get_pci_device(const struct vpio_nvme_ctrlr *ctrlr);
 
 struct vpio_nvme_ctrlr_stats {
+	size_t stats_size;	/* out: the bytes the library filled */
 	uint64_t resets;	/* successful resets */
 	uint64_t timeouts;	/* I/O commands that timed out */
 	uint64_t aborts_sent;	/* Abort commands sent for them */
 	uint64_t admin_cmds;	/* admin commands submitted */
 	uint64_t failures;	/* times the controller was found failed/removed */
 };
-void vpio_nvme_ctrlr_get_stats(const struct vpio_nvme_ctrlr *ctrlr, struct vpio_nvme_ctrlr_stats *st);
+/* As get_info: stats_size bytes of *st.  Call the macro. */
+int vpio_nvme_ctrlr_get_stats_sized(const struct vpio_nvme_ctrlr *ctrlr, struct vpio_nvme_ctrlr_stats *st,
+				    size_t stats_size);
+#define vpio_nvme_ctrlr_get_stats(ctrlr, st) vpio_nvme_ctrlr_get_stats_sized((ctrlr), (st), sizeof(*(st)))
 
 /* ------------------------------------------------------------- namespaces */
 
@@ -160,6 +179,9 @@ enum vpio_nvme_sgl_mode {
 };
 
 struct vpio_nvme_qpair_opts {
+	size_t opts_size;	/* sizeof(struct vpio_nvme_qpair_opts) the caller
+				 * was built with: set by
+				 * vpio_nvme_qpair_opts_init() (doc/api.md) */
 	uint32_t queue_size;	/* SQ/CQ entries (default 256, at most CAP.MQES + 1);
 				 * queue_size - 1 commands can be outstanding */
 	bool delay_doorbell;	/* default true: submissions only write the SQ; the
@@ -177,7 +199,10 @@ struct vpio_nvme_qpair_opts {
 				 * completion callback.  The check costs one compare
 				 * per call (doc/nvme.md) */
 };
-void vpio_nvme_qpair_opts_init(struct vpio_nvme_qpair_opts *opts);
+/* As vpio_nvme_ctrlr_opts_init(): the defaults, opts_size set.  Call the
+ * macro. */
+int vpio_nvme_qpair_opts_init_sized(struct vpio_nvme_qpair_opts *opts, size_t opts_size);
+#define vpio_nvme_qpair_opts_init(opts) vpio_nvme_qpair_opts_init_sized((opts), sizeof(*(opts)))
 
 /* Create an I/O SQ/CQ pair in DMA memory.  opts may be NULL.  *qp is NULL
  * on failure.  Any thread; the qpair then belongs to the first thread that
@@ -217,6 +242,7 @@ uint32_t vpio_nvme_qpair_get_outstanding(const struct vpio_nvme_qpair *qp); /* c
 uint64_t vpio_nvme_qpair_get_max_io_bytes(const struct vpio_nvme_qpair *qp, const struct vpio_nvme_ns *ns);
 
 struct vpio_nvme_qpair_stats {
+	size_t stats_size;	 /* out: the bytes the library filled */
 	uint64_t submitted;	 /* commands written to the SQ */
 	uint64_t completed;	 /* commands completed by the device */
 	uint64_t polls;		 /* process_completions calls */
@@ -230,7 +256,11 @@ struct vpio_nvme_qpair_stats {
 	uint64_t host_aborted;	 /* requests ended by the driver */
 	uint64_t reconnects;	 /* queues re-created after a reset */
 };
-void vpio_nvme_qpair_get_stats(const struct vpio_nvme_qpair *qp, struct vpio_nvme_qpair_stats *st);
+/* As vpio_nvme_ctrlr_get_info(): stats_size bytes of *st.  Call the
+ * macro. */
+int vpio_nvme_qpair_get_stats_sized(const struct vpio_nvme_qpair *qp, struct vpio_nvme_qpair_stats *st,
+				    size_t stats_size);
+#define vpio_nvme_qpair_get_stats(qp, st) vpio_nvme_qpair_get_stats_sized((qp), (st), sizeof(*(st)))
 
 /* ------------------------------------------------------------ I/O commands */
 

@@ -34,6 +34,10 @@ int vpio_pci_addr_cmp(const struct vpio_pci_addr *a, const struct vpio_pci_addr 
 #define VPIO_PCI_ANY_ID 0xffffu
 
 struct vpio_pci_info {
+	size_t info_size;    /* out: the bytes the library filled (doc/api.md);
+			      * sizeof(struct vpio_pci_info) of the library in
+			      * the structs it hands to callbacks and in
+			      * struct vpio_pci_device */
 	struct vpio_pci_addr addr;
 	uint16_t vendor_id;
 	uint16_t device_id;
@@ -50,8 +54,12 @@ struct vpio_pci_info {
 void vpio_pci_set_sysfs_root(const char *root);
 const char *vpio_pci_sysfs_root(void);
 
-/* Read one device's facts from sysfs.  -ENODEV when it does not exist. */
-int vpio_pci_get_info(const struct vpio_pci_addr *addr, struct vpio_pci_info *info);
+/* Read one device's facts from sysfs into info_size bytes of *info (the
+ * caller's sizeof: nothing past it is written; fields this library does not
+ * know read 0).  -ENODEV when it does not exist, -EINVAL for NULL or a bad
+ * size.  Call the macro. */
+int vpio_pci_get_info_sized(const struct vpio_pci_addr *addr, struct vpio_pci_info *info, size_t info_size);
+#define vpio_pci_get_info(addr, info) vpio_pci_get_info_sized((addr), (info), sizeof(*(info)))
 
 /* Calls cb for every device, in address order; a non-zero return from cb
  * stops the walk and is returned. */

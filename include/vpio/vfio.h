@@ -25,6 +25,7 @@ struct vpio_iova_range {
 };
 
 struct vpio_vfio_iommu_info {
+	size_t info_size;	/* out: the bytes the library filled (doc/api.md) */
 	bool noiommu;		/* VFIO no-IOMMU mode (no translation at all) */
 	uint64_t pgsize_bitmap;	/* supported IOMMU page sizes */
 	uint32_t n_ranges;	/* valid IOVA ranges (0 = not reported) */
@@ -45,12 +46,18 @@ struct vpio_vfio_container;
 /* The process-wide container, opened on first use (it gets its IOMMU when
  * the first group joins it). */
 int vpio_vfio_container_get(struct vpio_vfio_container **c);
-/* IOMMU facts; -ENODEV before the first group has joined. */
-int vpio_vfio_container_info(struct vpio_vfio_container *c, struct vpio_vfio_iommu_info *info);
+/* IOMMU facts into info_size bytes of *info (the caller's sizeof: nothing
+ * past it is written; fields this library does not know read 0); -ENODEV
+ * before the first group has joined, -EINVAL for NULL or a bad size.  Call
+ * the macro. */
+int vpio_vfio_container_info_sized(struct vpio_vfio_container *c, struct vpio_vfio_iommu_info *info,
+				   size_t info_size);
+#define vpio_vfio_container_info(c, info) vpio_vfio_container_info_sized((c), (info), sizeof(*(info)))
 int vpio_vfio_dma_map(struct vpio_vfio_container *c, uint64_t vaddr, uint64_t iova, uint64_t len);
 int vpio_vfio_dma_unmap(struct vpio_vfio_container *c, uint64_t iova, uint64_t len);
 
 struct vpio_vfio_region {
+	size_t info_size; /* out: the bytes the library filled (doc/api.md) */
 	uint64_t size;
 	uint64_t offset; /* in the device fd */
 	uint32_t flags;	 /* VFIO_REGION_INFO_FLAG_* */
@@ -65,7 +72,11 @@ struct vpio_vfio_device;
 /* Open a device bound to vfio-pci; its group joins the container. */
 int vpio_vfio_device_open(const struct vpio_pci_addr *addr, struct vpio_vfio_device **dev);
 void vpio_vfio_device_close(struct vpio_vfio_device *dev);
-int vpio_vfio_device_region(struct vpio_vfio_device *dev, unsigned index, struct vpio_vfio_region *r);
+/* Region index of the device into info_size bytes of *r (as
+ * vpio_vfio_container_info()).  Call the macro. */
+int vpio_vfio_device_region_sized(struct vpio_vfio_device *dev, unsigned index, struct vpio_vfio_region *r,
+				  size_t info_size);
+#define vpio_vfio_device_region(dev, index, r) vpio_vfio_device_region_sized((dev), (index), (r), sizeof(*(r)))
 /* mmap a BAR (the whole BAR, or its largest mmap-able sparse area). */
 int vpio_vfio_device_map_bar(struct vpio_vfio_device *dev, unsigned bar, void **addr, uint64_t *len);
 int vpio_vfio_device_cfg_read(struct vpio_vfio_device *dev, void *buf, size_t len, uint32_t off);

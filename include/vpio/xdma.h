@@ -59,7 +59,7 @@ enum vpio_xdma_dir {
 struct vpio_xdma_opts {
 	size_t opts_size;	/* sizeof(struct vpio_xdma_opts): set by
 				 * vpio_xdma_opts_init(); fields past it take
-				 * their defaults (the struct may grow) */
+				 * their defaults (doc/api.md) */
 	uint64_t card_mem_base;	/* AXI address where card memory starts (0) */
 	uint64_t card_mem_size;	/* bytes of card memory for memory-mapped
 				 * channels; transfers beyond it are refused.
@@ -72,9 +72,12 @@ struct vpio_xdma_opts {
 				 * out; -2: none */
 	int bypass_bar;		/* the same for the DMA bypass BAR */
 };
-/* Fill opts_size bytes of *opts with the defaults and set opts_size.  Any
- * thread. */
-void vpio_xdma_opts_init(struct vpio_xdma_opts *opts, size_t opts_size);
+/* Fill opts_size bytes of *opts with the defaults (the caller's sizeof;
+ * fields this library does not know are zeroed) and set opts_size.
+ * -EINVAL for NULL or a size that is not a struct's.  Any thread.  Call the
+ * macro; attach refuses opts whose opts_size is 0. */
+int vpio_xdma_opts_init_sized(struct vpio_xdma_opts *opts, size_t opts_size);
+#define vpio_xdma_opts_init(opts) vpio_xdma_opts_init_sized((opts), sizeof(*(opts)))
 
 /*
  * Open the card by name, find its BARs and channels, and turn every
@@ -104,8 +107,7 @@ struct vpio_xdma_engine_info {
 };
 
 struct vpio_xdma_info {
-	size_t info_size;	/* in: sizeof(struct vpio_xdma_info); fields
-				 * past it are not written */
+	size_t info_size;	/* out: the bytes the library filled (doc/api.md) */
 	char name[64];		/* what attach was given, without options */
 	uint16_t vendor_id, device_id;
 	bool emulated;
@@ -122,9 +124,11 @@ struct vpio_xdma_info {
 	uint32_t data_width;	/* bits of the AXI data path */
 	uint64_t card_mem_base, card_mem_size; /* size 0: unknown */
 };
-/* Fill *info (info->info_size bytes; -EINVAL when smaller than up to and
- * including bypass_bar_len).  Any thread while the card is attached. */
-int vpio_xdma_get_info(const struct vpio_xdma_dev *dev, struct vpio_xdma_info *info);
+/* Fill info_size bytes of *info (the caller's sizeof: nothing past it is
+ * written; fields this library does not know read 0).  -EINVAL for NULL or
+ * a bad size.  Any thread while the card is attached.  Call the macro. */
+int vpio_xdma_get_info_sized(const struct vpio_xdma_dev *dev, struct vpio_xdma_info *info, size_t info_size);
+#define vpio_xdma_get_info(dev, info) vpio_xdma_get_info_sized((dev), (info), sizeof(*(info)))
 /* The device handle behind the card (BARs, config space, emulator); NULL
  * for NULL.  Any thread. */
 struct vpio_pci_device *vpio_xdma_get_pci_device(const struct vpio_xdma_dev *dev);
@@ -143,7 +147,7 @@ int vpio_xdma_user_write32(struct vpio_xdma_dev *dev, uint64_t off, uint32_t val
 
 struct vpio_xdma_chan_opts {
 	size_t opts_size;	/* sizeof(struct vpio_xdma_chan_opts): set by
-				 * vpio_xdma_chan_opts_init() */
+				 * vpio_xdma_chan_opts_init() (doc/api.md) */
 	uint32_t ring_size;	/* descriptors in the ring: a power of two
 				 * 128..65536 (default 4096); one transfer
 				 * takes one per IOVA-contiguous piece of at
@@ -158,8 +162,9 @@ struct vpio_xdma_chan_opts {
 	uint32_t max_desc_len;	/* bytes per descriptor, 4096..VPIO_XDMA_DESC_LEN_MAX,
 				 * a multiple of 4096 (default the maximum) */
 };
-/* Fill opts_size bytes of *opts with the defaults.  Any thread. */
-void vpio_xdma_chan_opts_init(struct vpio_xdma_chan_opts *opts, size_t opts_size);
+/* As vpio_xdma_opts_init().  Any thread.  Call the macro. */
+int vpio_xdma_chan_opts_init_sized(struct vpio_xdma_chan_opts *opts, size_t opts_size);
+#define vpio_xdma_chan_opts_init(opts) vpio_xdma_chan_opts_init_sized((opts), sizeof(*(opts)))
 
 /*
  * Open channel index (0..n-1) of direction dir: allocate its descriptor
@@ -247,17 +252,19 @@ int vpio_xdma_c2h_sync(struct vpio_xdma_chan *chan, uint64_t card_addr, void *bu
 		       struct vpio_xdma_cpl *cpl);
 
 struct vpio_xdma_chan_info {
-	size_t info_size;	/* in: sizeof(struct vpio_xdma_chan_info) */
+	size_t info_size;	/* out: the bytes the library filled (doc/api.md) */
 	enum vpio_xdma_dir dir;
 	unsigned index;
 	struct vpio_xdma_engine_info engine;
 	uint32_t ring_size, max_transfers, timeout_ms, max_desc_len;
 };
-/* -EINVAL when info_size is smaller than up to and including engine.
- * The channel's thread. */
-int vpio_xdma_chan_get_info(const struct vpio_xdma_chan *chan, struct vpio_xdma_chan_info *info);
+/* As vpio_xdma_get_info().  The channel's thread.  Call the macro. */
+int vpio_xdma_chan_get_info_sized(const struct vpio_xdma_chan *chan, struct vpio_xdma_chan_info *info,
+				  size_t info_size);
+#define vpio_xdma_chan_get_info(chan, info) vpio_xdma_chan_get_info_sized((chan), (info), sizeof(*(info)))
 
 struct vpio_xdma_chan_stats {
+	size_t stats_size;	/* out: the bytes the library filled (doc/api.md) */
 	uint64_t transfers;	/* completed successfully */
 	uint64_t bytes;		/* of those */
 	uint64_t failed;	/* ended with an error (also -ECANCELED) */
@@ -273,8 +280,11 @@ struct vpio_xdma_chan_stats {
 	uint64_t polls;
 	uint32_t queued, in_flight; /* now */
 };
-/* All zero for a NULL channel.  The channel's thread. */
-void vpio_xdma_chan_get_stats(const struct vpio_xdma_chan *chan, struct vpio_xdma_chan_stats *st);
+/* stats_size bytes of *st, as vpio_xdma_get_info(); all zero for a NULL
+ * channel.  The channel's thread.  Call the macro. */
+int vpio_xdma_chan_get_stats_sized(const struct vpio_xdma_chan *chan, struct vpio_xdma_chan_stats *st,
+				   size_t stats_size);
+#define vpio_xdma_chan_get_stats(chan, st) vpio_xdma_chan_get_stats_sized((chan), (st), sizeof(*(st)))
 
 /* Decode an engine Status value into text ("magic stopped, descriptor
  * error: unsupported request"; "no error bits" when none); returns buf.

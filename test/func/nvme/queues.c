@@ -435,6 +435,86 @@ static void test_reset_from_other_thread(void)
 	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(r.c), 0);
 }
 
+/* Bytes [from, to) of b all hold the guard pattern. */
+static bool guard_intact(const unsigned char *b, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		if (b[i] != 0xa5)
+			return false;
+	return true;
+}
+
+/*
+ * An application built against older, shorter structs (doc/api.md): its
+ * qpair options end after delay_doorbell and what follows in memory is
+ * garbage (0xa5: sgl_mode would be refused if the library read it), so the
+ * fields it does not know take their defaults; the getters write only its
+ * bytes; options that were never initialized (opts_size 0) are refused.
+ */
+static void test_old_sized_structs(void)
+{
+	union {
+		struct vpio_nvme_qpair_opts o;
+		struct vpio_nvme_qpair_stats st;
+		struct vpio_nvme_ctrlr_info in;
+		unsigned char b[sizeof(struct vpio_nvme_ctrlr_info) + 64];
+	} u;
+	size_t old = offsetof(struct vpio_nvme_qpair_opts, timeout_ms);
+	struct vpio_nvme_ctrlr *c = fn_attach(g_fn_targets[0], NULL);
+	struct vpio_nvme_qpair *qp = NULL, *qp2 = NULL;
+	struct vpio_nvme_ns *ns;
+	void *buf;
+
+	if (c == NULL)
+		return;
+	memset(u.b, 0xa5, sizeof(u.b));
+	CU_ASSERT_EQUAL(vpio_nvme_qpair_opts_init_sized(&u.o, old), 0);
+	CU_ASSERT(guard_intact(u.b, old, sizeof(u.b)));
+	CU_ASSERT_EQUAL(u.o.opts_size, old);
+	CU_ASSERT_EQUAL(u.o.queue_size, 256);
+	u.o.queue_size = 8;
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_alloc_io_qpair(c, &u.o, &qp), 0);
+	if (qp == NULL)
+		goto out;
+	CU_ASSERT_EQUAL(vpio_nvme_qpair_get_depth(qp), 7);
+	ns = fn_ns(c, 1);
+	buf = fn_gbuf(4096);
+	CU_ASSERT_EQUAL(fn_read(ns, qp, buf, 0, 4096 / vpio_nvme_ns_get_sector_size(ns)), 0);
+	fn_gbuf_free(buf);
+
+	/* getters: an older caller's bytes only, and its size field says so */
+	old = offsetof(struct vpio_nvme_qpair_stats, polls);
+	memset(u.b, 0xa5, sizeof(u.b));
+	CU_ASSERT_EQUAL(vpio_nvme_qpair_get_stats_sized(qp, &u.st, old), 0);
+	CU_ASSERT(guard_intact(u.b, old, sizeof(u.b)));
+	CU_ASSERT_EQUAL(u.st.stats_size, old);
+	CU_ASSERT(u.st.submitted >= 1 && u.st.completed == u.st.submitted);
+	old = offsetof(struct vpio_nvme_ctrlr_info, cap);
+	memset(u.b, 0xa5, sizeof(u.b));
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_info_sized(c, &u.in, old), 0);
+	CU_ASSERT(guard_intact(u.b, old, sizeof(u.b)));
+	CU_ASSERT_EQUAL(strncmp(u.in.name, g_fn_targets[0], strcspn(g_fn_targets[0], "?")), 0);
+	/* the whole struct (the macro) */
+	memset(u.b, 0xa5, sizeof(u.b));
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_info(c, &u.in), 0);
+	CU_ASSERT(guard_intact(u.b, sizeof(u.in), sizeof(u.b)));
+	CU_ASSERT_EQUAL(u.in.info_size, sizeof(u.in));
+
+	/* never initialized: refused with one line, nothing allocated */
+	memset(&u.o, 0, sizeof(u.o));
+	u.o.queue_size = 8;
+	vpio_test_log_capture();
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_alloc_io_qpair(c, &u.o, &qp2), -EINVAL);
+	CU_ASSERT_PTR_NULL(qp2);
+	CU_ASSERT(vpio_test_log_has("vpio_nvme_qpair_opts_init"));
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_get_stats_sized(c, (struct vpio_nvme_ctrlr_stats *)u.b, 3), -EINVAL);
+	CU_ASSERT_EQUAL(vpio_test_log_errors(), 2);
+	vpio_test_log_release();
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_free_io_qpair(qp), 0);
+out:
+	CU_ASSERT_EQUAL(vpio_nvme_ctrlr_detach(c), 0);
+}
+
 int fn_register_queues(void)
 {
 	VPIO_SUITE("queues", NULL, NULL);
@@ -446,5 +526,6 @@ int fn_register_queues(void)
 	VPIO_TEST(test_free_with_outstanding);
 	VPIO_TEST(test_reset_keeps_qpairs);
 	VPIO_TEST(test_reset_from_other_thread);
+	VPIO_TEST(test_old_sized_structs);
 	return 0;
 }
