@@ -70,7 +70,8 @@ enum vpio_nvme_reg {
 /* AQA: 0-based sizes */
 #define VPIO_NVME_AQA(asqs, acqs) ((((uint32_t)(acqs)-1) << 16) | ((uint32_t)(asqs)-1))
 
-/* Doorbell offsets from BAR0 for queue qid with stride dstrd. */
+/* Doorbell offsets from BAR0 for queue qid with stride dstrd.
+ * Thread: any (pure). */
 static inline uint32_t vpio_nvme_sq_tdbl_off(uint16_t qid, uint32_t dstrd)
 {
 	return VPIO_NVME_REG_DBS + (2u * qid) * (4u << dstrd);
@@ -585,7 +586,8 @@ struct __attribute__((packed)) vpio_nvme_health_log {
 static_assert(sizeof(struct vpio_nvme_health_log) == 512, "health log is 512 bytes");
 
 /* Shadow doorbell (Doorbell Buffer Config): the MMIO doorbell is needed
- * only when the controller's event index lies in (old, new]. */
+ * only when the controller's event index lies in (old, new].  Thread: any
+ * (pure). */
 static inline int vpio_nvme_dbbuf_need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old_idx)
 {
 	return (uint16_t)(new_idx - event_idx - 1) < (uint16_t)(new_idx - old_idx);
