@@ -2,3 +2,4 @@ lib util
 src lib/util/log.c
 src lib/util/file.c
 src lib/util/parse.c
+src lib/util/sized.c

@@ -109,7 +109,6 @@ static int open_targets(struct perf_run *r)
 			t->t = ts[i];
 			t->addr = r->o->addrs[a];
 			t->index = r->n_targets++;
-			t->info.info_size = sizeof(t->info);
 			rc = vpio_blk_get_info(t->t, &t->info);
 			if (rc != 0) {
 				fprintf(stderr, "vpio-perf: -a '%s': no target facts (see the line above)\n", t->addr);

@@ -37,7 +37,7 @@ bool perf_xdma_is_card(const char *addr)
 	if (strncmp(addr, "emu:xdma", 8) == 0)
 		return true;
 	snprintf(s, sizeof(s), "%.*s", (int)strcspn(addr, "?"), addr);
-	return vpio_pci_addr_parse(&a, s) == 0 && vpio_pci_get_info(&a, &info) == 0 &&
+	return vpio_pci_addr_parse(s, &a) == 0 && vpio_pci_get_info(&a, &info) == 0 &&
 	       info.vendor_id == VPIO_XDMA_VENDOR_ID;
 }
 
@@ -64,7 +64,7 @@ int perf_xdma_open(struct perf_target *t)
 	char pci[64];
 	int rc;
 
-	vpio_xdma_opts_init(&xo, sizeof(xo));
+	vpio_xdma_opts_init(&xo);
 	if (pci_mem_option(t->addr, pci, sizeof(pci), &xo.card_mem_size) != 0)
 		return PERF_EXIT_BAD;
 	if (strncmp(t->addr, "emu:", 4) != 0)
@@ -75,7 +75,6 @@ int perf_xdma_open(struct perf_target *t)
 		fprintf(stderr, "vpio-perf: -a '%s': cannot attach the XDMA card (see the line above)\n", t->addr);
 		return rc == -EIO || rc == -ENOMEM ? PERF_EXIT_FAIL : PERF_EXIT_BAD;
 	}
-	xi.info_size = sizeof(xi);
 	if (vpio_xdma_get_info(t->xdev, &xi) != 0) {
 		fprintf(stderr, "vpio-perf: -a '%s': no card facts (see the line above)\n", t->addr);
 		return PERF_EXIT_FAIL;
@@ -131,7 +130,6 @@ int perf_xdma_check(const struct perf_run *r, const struct perf_target *t)
 	struct vpio_xdma_info xi;
 	uint64_t io = r->o->io_size;
 
-	xi.info_size = sizeof(xi);
 	if (vpio_xdma_get_info(t->xdev, &xi) != 0)
 		return PERF_EXIT_FAIL;
 	for (int dir = VPIO_XDMA_H2C; dir <= VPIO_XDMA_C2H; dir++) {
@@ -217,7 +215,7 @@ int perf_xdma_channel_create(const struct perf_run *r, struct perf_channel *ch, 
 	int rc = 0;
 
 	ch->ops = &g_xdma_ops;
-	vpio_xdma_chan_opts_init(&co, sizeof(co));
+	vpio_xdma_chan_opts_init(&co);
 	/* every I/O in flight, each in at most one descriptor per 4 KiB page */
 	co.max_transfers = pow2_at_least(r->o->qd, 1, VPIO_XDMA_MAX_RING);
 	co.ring_size = pow2_at_least((uint64_t)r->o->qd * (r->o->io_size / 4096 + 2), VPIO_XDMA_MIN_RING,

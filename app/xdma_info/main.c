@@ -97,7 +97,7 @@ static void print_engine(const char *dir, unsigned ch, const struct vpio_xdma_en
 
 static int show(const char *addr)
 {
-	struct vpio_xdma_info i = { .info_size = sizeof(i) };
+	struct vpio_xdma_info i;
 	struct vpio_xdma_dev *d;
 	char s[32];
 

@@ -72,7 +72,7 @@ typedef void (*vpio_blk_cb)(void *arg, int status);
 struct vpio_blk_opts {
 	size_t opts_size;      /* sizeof(struct vpio_blk_opts): set by
 				* vpio_blk_opts_init(); fields past it are
-				* taken as their defaults (the struct may grow) */
+				* taken as their defaults (doc/api.md) */
 	uint32_t queue_depth;  /* default depth of channels created with
 				* queue_depth 0 (0 = 128, capped by what the
 				* target can hold) */
@@ -84,9 +84,12 @@ struct vpio_blk_opts {
 	uint32_t sqpoll_idle_ms; /* uring with sqpoll: the kernel thread sleeps
 				  * after this long without work (0 = 1000) */
 };
-/* Fill *opts (opts_size bytes of it) with the defaults and set opts_size.
- * Any thread. */
-void vpio_blk_opts_init(struct vpio_blk_opts *opts, size_t opts_size);
+/* Fill *opts (opts_size bytes of it: the caller's sizeof; fields this
+ * library does not know are zeroed) with the defaults and set opts_size.
+ * -EINVAL for NULL or a size that is not a struct's.  Call the macro;
+ * vpio_blk_open() refuses opts whose opts_size is 0.  Thread: any. */
+int vpio_blk_opts_init_sized(struct vpio_blk_opts *opts, size_t opts_size);
+#define vpio_blk_opts_init(opts) vpio_blk_opts_init_sized((opts), sizeof(*(opts)))
 
 /*
  * Open the target(s) an address names (see the top of this file).  A PCI
@@ -100,18 +103,21 @@ void vpio_blk_opts_init(struct vpio_blk_opts *opts, size_t opts_size);
  * vpio_nvme_ctrlr_attach().  A controller is attached once and shared by
  * the targets of its namespaces, also across calls ("0000:00:04.0/ns1" and
  * then "0000:00:04.0/ns2"); it is detached with its last target.
- * Any thread (serialized with the other open/close calls).
+ * Thread: any (serialized with the other open/close calls by a lock);
+ * for a PCI address (VFIO) not while another thread opens or closes a
+ * VFIO device (include/vpio/vfio.h).
  */
 int vpio_blk_open(const char *address, const struct vpio_blk_opts *opts, struct vpio_blk_target **targets,
 		  unsigned max_targets, unsigned *n_targets);
 /* Close a target.  Every channel of it must have been destroyed first
  * (-EBUSY and one line otherwise, nothing closed).  NULL is ignored (0).
- * Any thread (serialized with open/close). */
+ * Thread: any (serialized with open/close); for the last target of a
+ * controller on a PCI address, as vpio_blk_open(). */
 int vpio_blk_close(struct vpio_blk_target *t);
 
 struct vpio_blk_info {
-	size_t info_size;	    /* in: sizeof(struct vpio_blk_info); fields
-				     * past it are not written */
+	size_t info_size;	    /* out: the bytes the library filled
+				     * (doc/api.md) */
 	const char *name;	    /* canonical: "0000:00:04.0/ns1",
 				     * "emu:nvme0/ns1", "uring:/dev/nvme0n1";
 				     * valid until vpio_blk_close() */
@@ -131,10 +137,11 @@ struct vpio_blk_info {
 	bool emulated;		    /* emu: controller */
 	bool iopoll, sqpoll;	    /* uring: in effect for its channels */
 };
-/* Fill *info (info->info_size bytes of it; -EINVAL when that is smaller
- * than offsetof(struct vpio_blk_info, backend) + sizeof(char *)).  Any
- * thread while the target is open. */
-int vpio_blk_get_info(const struct vpio_blk_target *t, struct vpio_blk_info *info);
+/* Fill info_size bytes of *info (the caller's sizeof: nothing past it is
+ * written; fields this library does not know read 0).  -EINVAL for NULL or
+ * a bad size.  Call the macro.  Thread: any, while the target is open. */
+int vpio_blk_get_info_sized(const struct vpio_blk_target *t, struct vpio_blk_info *info, size_t info_size);
+#define vpio_blk_get_info(t, info) vpio_blk_get_info_sized((t), (info), sizeof(*(info)))
 
 /* ------------------------------------------------------------- channels */
 
@@ -144,9 +151,10 @@ int vpio_blk_get_info(const struct vpio_blk_target *t, struct vpio_blk_info *inf
  * opts default; more than info.max_queue_depth is -EINVAL (with the limit
  * in the line).  No call on a channel is thread-safe: one thread uses it,
  * the creating one or another it is handed to before its first I/O (an
- * NVMe qpair refuses, -EPERM, a second thread once one did I/O).  Fails with the backend's errno (e.g. -EBUSY when the controller
- * has no I/O queue left, -EPERM when io_uring is restricted).  Any
- * thread.
+ * NVMe qpair refuses, -EPERM, a second thread once one did I/O).  Fails
+ * with the backend's errno (e.g. -EBUSY when the controller has no I/O
+ * queue left, -EPERM when io_uring is restricted).  Thread: any
+ * (serialized with open/close).
  */
 int vpio_blk_channel_create(struct vpio_blk_target *t, uint32_t queue_depth, struct vpio_blk_channel **ch);
 /*
@@ -154,17 +162,19 @@ int vpio_blk_channel_create(struct vpio_blk_target *t, uint32_t queue_depth, str
  * callbacks run before this returns (NVMe: ended by the host with
  * -ECANCELED once the device can no longer touch their buffers; io_uring:
  * waited for, with their real status).  -EBUSY (nothing done) from one of
- * the channel's own callbacks.  The channel's owner thread.  NULL is
- * ignored (0).
+ * the channel's own callbacks.  NULL is ignored (0).  Thread: the
+ * channel's owner only.
  */
 int vpio_blk_channel_destroy(struct vpio_blk_channel *ch);
 
+/* Facts of a channel.  Thread: any (target and depth are fixed); the
+ * outstanding count: the owner (elsewhere a racy snapshot). */
 struct vpio_blk_target *vpio_blk_channel_get_target(const struct vpio_blk_channel *ch);
 uint32_t vpio_blk_channel_get_depth(const struct vpio_blk_channel *ch);	      /* request contexts */
 uint32_t vpio_blk_channel_get_outstanding(const struct vpio_blk_channel *ch); /* queued or in flight */
 
 struct vpio_blk_channel_stats {
-	size_t stats_size;  /* in: sizeof(struct vpio_blk_channel_stats) */
+	size_t stats_size;  /* out: the bytes the library filled (doc/api.md) */
 	uint64_t submitted; /* requests accepted (I/O calls that returned 0) */
 	uint64_t completed; /* callbacks run */
 	uint64_t errors;    /* of which with status < 0 */
@@ -173,9 +183,12 @@ struct vpio_blk_channel_stats {
 	uint64_t syscalls;  /* io_uring_enter() calls made (0 for NVMe) */
 	uint64_t polls;	    /* vpio_blk_poll() calls */
 };
-/* Counters since the channel was created.  The owner thread (or any thread
- * while the owner is not inside a call). */
-void vpio_blk_channel_get_stats(const struct vpio_blk_channel *ch, struct vpio_blk_channel_stats *st);
+/* Counters since the channel was created, into stats_size bytes of *st
+ * (as vpio_blk_get_info()).  Call the macro.  Thread: the channel's owner
+ * (or any thread while the owner is not inside a call). */
+int vpio_blk_channel_get_stats_sized(const struct vpio_blk_channel *ch, struct vpio_blk_channel_stats *st,
+				     size_t stats_size);
+#define vpio_blk_channel_get_stats(ch, st) vpio_blk_channel_get_stats_sized((ch), (st), sizeof(*(st)))
 
 /* ------------------------------------------------------------------ I/O */
 
@@ -183,7 +196,8 @@ void vpio_blk_channel_get_stats(const struct vpio_blk_channel *ch, struct vpio_b
  * Queue one request on the channel.  Returns 0 when queued: the callback
  * will run exactly once, in a later vpio_blk_poll() (never inside this
  * call).  The request reaches the device at the next vpio_blk_poll() or
- * vpio_blk_submit().  All calls: the channel's owner thread only.
+ * vpio_blk_submit().  Thread: the channel's owner only (every I/O call of
+ * this section, also from its callbacks).
  *
  * buf: nblocks * block_size bytes, starting at a multiple of
  * info.buf_align.  Memory from vpio_blk_buf_alloc() works with every
@@ -215,24 +229,29 @@ int vpio_blk_write(struct vpio_blk_channel *ch, const void *buf, uint64_t lba, u
 		   void *arg);
 /* Vectored: the iovec array is copied (it need only live until the call
  * returns); the elements' lengths must add up to nblocks * block_size, and
- * on uring targets each element's length must be a multiple of buf_align. */
+ * on uring targets each element's length must be a multiple of buf_align.
+ * Thread: the channel's owner only. */
 int vpio_blk_readv(struct vpio_blk_channel *ch, const struct iovec *iov, int iovcnt, uint64_t lba,
 		   uint32_t nblocks, vpio_blk_cb cb, void *arg);
 int vpio_blk_writev(struct vpio_blk_channel *ch, const struct iovec *iov, int iovcnt, uint64_t lba,
 		    uint32_t nblocks, vpio_blk_cb cb, void *arg);
-/* Make completed writes durable (NVMe Flush; uring fdatasync). */
+/* Make completed writes durable (NVMe Flush; uring fdatasync).
+ * Thread: the channel's owner only. */
 int vpio_blk_flush(struct vpio_blk_channel *ch, vpio_blk_cb cb, void *arg);
 /* The blocks read as zeroes afterwards (NVMe Write Zeroes; uring
- * fallocate ZERO_RANGE, or PUNCH_HOLE on filesystems without it). */
+ * fallocate ZERO_RANGE, or PUNCH_HOLE on filesystems without it).
+ * Thread: the channel's owner only. */
 int vpio_blk_write_zeroes(struct vpio_blk_channel *ch, uint64_t lba, uint32_t nblocks, vpio_blk_cb cb, void *arg);
 /* The device may forget the blocks (NVMe Dataset Management deallocate;
  * uring fallocate PUNCH_HOLE).  What they read afterwards is up to the
- * device (zeroes on the emulator and on files). */
+ * device (zeroes on the emulator and on files).  Thread: the channel's
+ * owner only. */
 int vpio_blk_deallocate(struct vpio_blk_channel *ch, uint64_t lba, uint32_t nblocks, vpio_blk_cb cb, void *arg);
 
 /* Hand every queued request to the device now (one doorbell / one
  * io_uring_submit()), for a thread that will not poll soon.  Returns the
- * number handed over, or a negative errno.  The owner thread. */
+ * number handed over, or a negative errno.  Thread: the channel's owner
+ * only. */
 int vpio_blk_submit(struct vpio_blk_channel *ch);
 
 /*
@@ -245,7 +264,7 @@ int vpio_blk_submit(struct vpio_blk_channel *ch);
  * errno of a failed io_uring_enter().  Reaping makes no system call
  * (except with iopoll and without sqpoll: one io_uring_enter() per call
  * while requests are outstanding, which is what polls the device).
- * The owner thread.
+ * Thread: the channel's owner only; callbacks run on it.
  */
 int vpio_blk_poll(struct vpio_blk_channel *ch, uint32_t max);
 
@@ -265,12 +284,12 @@ int vpio_blk_poll(struct vpio_blk_channel *ch, uint32_t max);
  * the fixed-buffer path).  NULL, after one line, when size is 0 or above
  * VPIO_BLK_BUF_MAX, VPIO_BLK_BUF_SLOTS buffers are alive, DMA memory is
  * short (or vpio_env_init() was not called) or io_uring refuses the
- * registration (RLIMIT_MEMLOCK).  Any thread (takes a lock and makes one
+ * registration (RLIMIT_MEMLOCK).  Thread: any (takes a lock and makes one
  * system call per uring channel: not for the I/O path).
  */
 void *vpio_blk_buf_alloc(size_t size);
 /* Free a buffer from vpio_blk_buf_alloc() (NULL is ignored); no request may
- * still use it.  Any thread (as alloc). */
+ * still use it.  Thread: any (as alloc). */
 void vpio_blk_buf_free(void *buf);
 
 #ifdef __cplusplus

@@ -35,20 +35,25 @@ extern "C" {
  *   -EEXIST  the device exists with options that conflict with the given ones
  *   -EBUSY   the device is already open
  *   -ENOMEM / -errno of the backing file
+ * Thread: any (the registry of emulated devices has a lock).
  */
 int vpio_emu_device_open(const char *name, struct vpio_pci_device **dev);
 
 /* Drop a device and its data (a backing file is kept).  Options in name
- * are ignored.  -ENOENT when it does not exist, -EBUSY while it is open. */
+ * are ignored.  -ENOENT when it does not exist, -EBUSY while it is open.
+ * Thread: any (the registry's lock); the device handle must be closed. */
 int vpio_emu_destroy(const char *name);
-/* Drop every device that is not open (also run at exit). */
+/* Drop every device that is not open (also run at exit).  Thread: any
+ * (the registry's lock); no thread may still use a pointer from
+ * vpio_emu_nvme_get()/vpio_emu_xdma_get() of a closed device. */
 void vpio_emu_destroy_all(void);
 
 /* ------------------------------------------------------ emulated NVMe */
 
 struct vpio_emu_nvme;
 
-/* The emulated NVMe controller behind dev; NULL if dev is not one. */
+/* The emulated NVMe controller behind dev; NULL if dev is not one.
+ * Thread: any. */
 struct vpio_emu_nvme *vpio_emu_nvme_get(struct vpio_pci_device *dev);
 
 enum vpio_emu_nvme_fault {
@@ -68,10 +73,12 @@ enum vpio_emu_nvme_fault {
 };
 
 /* Arm a fault.  FATAL and REMOVE have taken effect when this returns.
- * -EINVAL for an unknown fault, -ENODEV after REMOVE. */
+ * -EINVAL for an unknown fault, -ENODEV after REMOVE.  Thread: any (the
+ * controller's lock). */
 int vpio_emu_nvme_inject(struct vpio_emu_nvme *emu, enum vpio_emu_nvme_fault fault, uint64_t param);
 
 struct vpio_emu_nvme_stats {
+	size_t stats_size;	   /* out: the bytes the library filled (doc/api.md) */
 	uint64_t admin_cmds;	   /* admin commands fetched */
 	uint64_t io_cmds;	   /* I/O commands fetched */
 	uint64_t read_cmds;	   /* of which reads */
@@ -83,7 +90,12 @@ struct vpio_emu_nvme_stats {
 	uint64_t mmio_doorbells;   /* doorbell register updates seen */
 	uint64_t shadow_doorbells; /* shadow doorbell updates seen without an MMIO one */
 };
-void vpio_emu_nvme_get_stats(struct vpio_emu_nvme *emu, struct vpio_emu_nvme_stats *st);
+/* stats_size bytes of *st (the caller's sizeof: nothing past it is
+ * written; fields this library does not know read 0).  -EINVAL for NULL or
+ * a bad size.  Call the macro.  Thread: any (each counter is read
+ * atomically; together they are a snapshot, not one instant). */
+int vpio_emu_nvme_get_stats_sized(struct vpio_emu_nvme *emu, struct vpio_emu_nvme_stats *st, size_t stats_size);
+#define vpio_emu_nvme_get_stats(emu, st) vpio_emu_nvme_get_stats_sized((emu), (st), sizeof(*(st)))
 
 /* ------------------------------------------------------ emulated XDMA */
 
@@ -96,8 +108,8 @@ void vpio_emu_nvme_get_stats(struct vpio_emu_nvme *emu, struct vpio_emu_nvme_sta
  */
 struct vpio_emu_xdma;
 
-/* The emulated XDMA device behind dev; NULL if dev is not one.  Any
- * thread. */
+/* The emulated XDMA device behind dev; NULL if dev is not one.
+ * Thread: any. */
 struct vpio_emu_xdma *vpio_emu_xdma_get(struct vpio_pci_device *dev);
 
 enum vpio_emu_xdma_fault {
@@ -117,23 +129,26 @@ enum vpio_emu_xdma_fault {
 };
 
 /* Arm a fault on engine (c2h, channel).  One-shot faults apply to the
- * engine's next descriptors.  Any thread.  -EINVAL for an unknown fault or
- * an engine the device does not have. */
+ * engine's next descriptors.  -EINVAL for an unknown fault or an engine
+ * the device does not have.  Thread: any. */
 int vpio_emu_xdma_inject(struct vpio_emu_xdma *emu, bool c2h, unsigned channel, enum vpio_emu_xdma_fault fault,
 			 uint64_t param);
 
 struct vpio_emu_xdma_info {
-	size_t info_size;	/* in: sizeof(struct vpio_emu_xdma_info) */
+	size_t info_size;	/* out: the bytes the library filled (doc/api.md) */
 	uint32_t h2c, c2h;	/* channels per direction */
 	bool stream;		/* stream engines (else memory-mapped) */
 	uint64_t mem_size;	/* card memory bytes (AXI addresses 0..mem_size-1) */
 	void *mem;		/* the card memory itself (tests look at it) */
 	int cfg_bar, user_bar, bypass_bar; /* BAR indexes, -1 when absent */
 };
-/* Any thread.  -EINVAL when info_size is too small to hold mem_size. */
-int vpio_emu_xdma_get_info(struct vpio_emu_xdma *emu, struct vpio_emu_xdma_info *info);
+/* info_size bytes of *info, as vpio_emu_nvme_get_stats().  Call the
+ * macro.  Thread: any. */
+int vpio_emu_xdma_get_info_sized(struct vpio_emu_xdma *emu, struct vpio_emu_xdma_info *info, size_t info_size);
+#define vpio_emu_xdma_get_info(emu, info) vpio_emu_xdma_get_info_sized((emu), (info), sizeof(*(info)))
 
 struct vpio_emu_xdma_stats {
+	size_t stats_size;	/* out: the bytes the library filled (doc/api.md) */
 	uint64_t runs;		/* rising edges of Run */
 	uint64_t descriptors;	/* descriptors completed */
 	uint64_t bytes_h2c;	/* bytes moved host -> card (or stream) */
@@ -146,14 +161,16 @@ struct vpio_emu_xdma_stats {
 				 * bit set that the engine's interrupt mask and the
 				 * IRQ block's channel enable let through */
 };
-/* All zero for NULL.  Any thread. */
-void vpio_emu_xdma_get_stats(struct vpio_emu_xdma *emu, struct vpio_emu_xdma_stats *st);
+/* stats_size bytes of *st, as vpio_emu_nvme_get_stats(); all zero for a
+ * NULL emu.  Call the macro.  Thread: any. */
+int vpio_emu_xdma_get_stats_sized(struct vpio_emu_xdma *emu, struct vpio_emu_xdma_stats *st, size_t stats_size);
+#define vpio_emu_xdma_get_stats(emu, st) vpio_emu_xdma_get_stats_sized((emu), (st), sizeof(*(st)))
 
 /* The last host error: something the driver did that hardware would
  * misbehave on silently (e.g. Run set while the engine is busy, a
  * writeback address that is not registered).  Copies it into buf and
  * returns the number of host errors so far (0: buf is ""; 0 for NULL).
- * Any thread. */
+ * Thread: any. */
 uint64_t vpio_emu_xdma_last_host_error(struct vpio_emu_xdma *emu, char *buf, size_t len);
 
 #ifdef __cplusplus

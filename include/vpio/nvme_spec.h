@@ -70,7 +70,8 @@ enum vpio_nvme_reg {
 /* AQA: 0-based sizes */
 #define VPIO_NVME_AQA(asqs, acqs) ((((uint32_t)(acqs)-1) << 16) | ((uint32_t)(asqs)-1))
 
-/* Doorbell offsets from BAR0 for queue qid with stride dstrd. */
+/* Doorbell offsets from BAR0 for queue qid with stride dstrd.
+ * Thread: any (pure). */
 static inline uint32_t vpio_nvme_sq_tdbl_off(uint16_t qid, uint32_t dstrd)
 {
 	return VPIO_NVME_REG_DBS + (2u * qid) * (4u << dstrd);
@@ -127,14 +128,31 @@ static_assert(sizeof(struct vpio_nvme_cmd) == 64, "SQE is 64 bytes");
 #define VPIO_NVME_PSDT_SGL_MPTR_SGL 0x80u
 #define VPIO_NVME_PSDT_MASK 0xc0u
 
-/* Status field (upper 16 bits of CQE dword 3), phase tag in bit 0. */
-#define VPIO_NVME_STATUS_P(s) ((s) & 0x1u)
-#define VPIO_NVME_STATUS_SC(s) (((s) >> 1) & 0xffu)
-#define VPIO_NVME_STATUS_SCT(s) (((s) >> 9) & 0x7u)
-#define VPIO_NVME_STATUS_CRD(s) (((s) >> 12) & 0x3u)
-#define VPIO_NVME_STATUS_M(s) (((s) >> 14) & 0x1u)
-#define VPIO_NVME_STATUS_DNR(s) (((s) >> 15) & 0x1u)
-#define VPIO_NVME_STATUS(sct, sc) ((uint16_t)((((sct) & 0x7u) << 9) | (((sc) & 0xffu) << 1)))
+/* Status field (upper 16 bits of CQE dword 3), phase tag in bit 0: the
+ * masks of its parts in place, and the parts as numbers. */
+#define VPIO_NVME_STATUS_P_MASK 0x0001u	  /* phase tag */
+#define VPIO_NVME_STATUS_SC_MASK 0x01feu  /* status code */
+#define VPIO_NVME_STATUS_SCT_MASK 0x0e00u /* status code type */
+#define VPIO_NVME_STATUS_CRD_MASK 0x3000u /* command retry delay */
+#define VPIO_NVME_STATUS_M_MASK 0x4000u	  /* more */
+#define VPIO_NVME_STATUS_DNR_MASK 0x8000u /* do not retry */
+/* SC or SCT not zero: the command failed */
+#define VPIO_NVME_STATUS_ERROR_MASK (VPIO_NVME_STATUS_SCT_MASK | VPIO_NVME_STATUS_SC_MASK)
+/* the status without the phase tag (what a request keeps, what the error
+ * log's Status field holds) */
+#define VPIO_NVME_STATUS_NO_PHASE_MASK ((uint16_t)~VPIO_NVME_STATUS_P_MASK)
+#define VPIO_NVME_STATUS_SC_SHIFT 1
+#define VPIO_NVME_STATUS_SCT_SHIFT 9
+#define VPIO_NVME_STATUS_CRD_SHIFT 12
+#define VPIO_NVME_STATUS_P(s) ((s) & VPIO_NVME_STATUS_P_MASK)
+#define VPIO_NVME_STATUS_SC(s) (((s) & VPIO_NVME_STATUS_SC_MASK) >> VPIO_NVME_STATUS_SC_SHIFT)
+#define VPIO_NVME_STATUS_SCT(s) (((s) & VPIO_NVME_STATUS_SCT_MASK) >> VPIO_NVME_STATUS_SCT_SHIFT)
+#define VPIO_NVME_STATUS_CRD(s) (((s) & VPIO_NVME_STATUS_CRD_MASK) >> VPIO_NVME_STATUS_CRD_SHIFT)
+#define VPIO_NVME_STATUS_M(s) (((s) & VPIO_NVME_STATUS_M_MASK) != 0)
+#define VPIO_NVME_STATUS_DNR(s) (((s) & VPIO_NVME_STATUS_DNR_MASK) != 0)
+#define VPIO_NVME_STATUS(sct, sc)                                                                          \
+	((uint16_t)((((unsigned)(sct) << VPIO_NVME_STATUS_SCT_SHIFT) & VPIO_NVME_STATUS_SCT_MASK) |         \
+		    (((unsigned)(sc) << VPIO_NVME_STATUS_SC_SHIFT) & VPIO_NVME_STATUS_SC_MASK)))
 
 /* Completion queue entry (16 bytes). */
 struct vpio_nvme_cpl {
@@ -568,7 +586,8 @@ struct __attribute__((packed)) vpio_nvme_health_log {
 static_assert(sizeof(struct vpio_nvme_health_log) == 512, "health log is 512 bytes");
 
 /* Shadow doorbell (Doorbell Buffer Config): the MMIO doorbell is needed
- * only when the controller's event index lies in (old, new]. */
+ * only when the controller's event index lies in (old, new].  Thread: any
+ * (pure). */
 static inline int vpio_nvme_dbbuf_need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old_idx)
 {
 	return (uint16_t)(new_idx - event_idx - 1) < (uint16_t)(new_idx - old_idx);

@@ -24,9 +24,12 @@ struct vpio_pci_addr {
 };
 #define VPIO_PCI_ADDR_STRLEN 16 /* "dddd:bb:dd.f" + NUL */
 
-/* "0000:00:03.0" or "00:03.0" (domain 0).  -EINVAL on anything else. */
-int vpio_pci_addr_parse(struct vpio_pci_addr *addr, const char *str);
-/* Writes "dddd:bb:dd.f"; buf needs VPIO_PCI_ADDR_STRLEN bytes. */
+/* "0000:00:03.0" or "00:03.0" (domain 0).  -EINVAL on anything else.
+ * Thread: any (these three touch only their arguments). */
+int vpio_pci_addr_parse(const char *str, struct vpio_pci_addr *addr);
+/* vpio_pci_addr_fmt() writes "dddd:bb:dd.f" (buf needs
+ * VPIO_PCI_ADDR_STRLEN bytes); vpio_pci_addr_cmp() orders two addresses
+ * (domain, bus, device, function).  Thread: any. */
 void vpio_pci_addr_fmt(char *buf, size_t len, const struct vpio_pci_addr *addr);
 int vpio_pci_addr_cmp(const struct vpio_pci_addr *a, const struct vpio_pci_addr *b);
 
@@ -34,6 +37,10 @@ int vpio_pci_addr_cmp(const struct vpio_pci_addr *a, const struct vpio_pci_addr 
 #define VPIO_PCI_ANY_ID 0xffffu
 
 struct vpio_pci_info {
+	size_t info_size;    /* out: the bytes the library filled (doc/api.md);
+			      * sizeof(struct vpio_pci_info) of the library in
+			      * the structs it hands to callbacks and in
+			      * struct vpio_pci_device */
 	struct vpio_pci_addr addr;
 	uint16_t vendor_id;
 	uint16_t device_id;
@@ -46,19 +53,26 @@ struct vpio_pci_info {
 };
 
 /* Root of sysfs (default "/sys"; NULL restores it).  Tests point it at a
- * fake tree. */
+ * fake tree.  Thread: set it before other threads use vpio (a plain global
+ * that every sysfs read and VFIO open uses); reading it: any. */
 void vpio_pci_set_sysfs_root(const char *root);
 const char *vpio_pci_sysfs_root(void);
 
-/* Read one device's facts from sysfs.  -ENODEV when it does not exist. */
-int vpio_pci_get_info(const struct vpio_pci_addr *addr, struct vpio_pci_info *info);
+/* Read one device's facts from sysfs into info_size bytes of *info (the
+ * caller's sizeof: nothing past it is written; fields this library does not
+ * know read 0).  -ENODEV when it does not exist, -EINVAL for NULL or a bad
+ * size.  Call the macro.  Thread: any. */
+int vpio_pci_get_info_sized(const struct vpio_pci_addr *addr, struct vpio_pci_info *info, size_t info_size);
+#define vpio_pci_get_info(addr, info) vpio_pci_get_info_sized((addr), (info), sizeof(*(info)))
 
 /* Calls cb for every device, in address order; a non-zero return from cb
- * stops the walk and is returned. */
+ * stops the walk and is returned.  Thread: any; cb runs on the calling
+ * thread. */
 typedef int (*vpio_pci_enum_cb)(void *ctx, const struct vpio_pci_info *info);
 int vpio_pci_enumerate(vpio_pci_enum_cb cb, void *ctx);
 
-/* A match: VPIO_PCI_ANY_ID / class_mask 0 / addr NULL accept anything. */
+/* A match: VPIO_PCI_ANY_ID / class_mask 0 / addr NULL accept anything.
+ * vpio_pci_match(): Thread: any. */
 struct vpio_pci_match {
 	uint16_t vendor_id;
 	uint16_t device_id;
@@ -110,12 +124,23 @@ struct vpio_pci_device {
  * be bound to vfio-pci); "emu:KIND[N][?opts]" creates or opens an emulated
  * device (see doc/emu.md).  BARs are mapped, memory space and bus
  * mastering are enabled, and the device is reset when it supports it.
+ * Thread: any for "emu:" names (the emulator's registry has a lock); a PCI
+ * address joins the process-wide VFIO container, whose group list has no
+ * lock: not while another thread opens or closes a VFIO device (this call,
+ * close, vpio_nvme_ctrlr_attach/detach/probe, vpio_xdma_attach/detach,
+ * vpio_blk_open/close of a PCI address; see include/vpio/vfio.h).
  */
 int vpio_pci_device_open(const char *name, struct vpio_pci_device **dev);
-/* Reset (if supported) and release the device; frees dev. */
+/* Reset (if supported) and release the device; frees dev.  Thread: one
+ * thread, once no other call on dev runs; for a VFIO device also the rule
+ * of vpio_pci_device_open(). */
 void vpio_pci_device_close(struct vpio_pci_device *dev);
+/* Function-level reset; -ENOTSUP when the device has none.  Thread: any,
+ * while no other thread uses the device's registers. */
 int vpio_pci_device_reset(struct vpio_pci_device *dev);
 
+/* Config space access (bounds checked).  Thread: any (VFIO: one pread or
+ * pwrite; emulated: under the emulator's lock). */
 int vpio_pci_cfg_read(struct vpio_pci_device *dev, void *buf, size_t len, uint32_t off);
 int vpio_pci_cfg_write(struct vpio_pci_device *dev, const void *buf, size_t len, uint32_t off);
 
@@ -125,8 +150,9 @@ int vpio_pci_cfg_write(struct vpio_pci_device *dev, const void *buf, size_t len,
  * (so clear-on-read and write-1-to-set registers behave as on hardware).
  * No bounds check: off + 4 <= dev->bar[bar].len and off % 4 == 0 are the
  * caller's.  The write is ordered after the caller's earlier stores to
- * memory (descriptors before the register that starts the device).  Any
- * thread; no system call.
+ * memory (descriptors before the register that starts the device).  No
+ * system call.  Thread: any (what a register access means when several
+ * threads race on one register is the device's business).
  */
 static inline uint32_t vpio_pci_bar_read32(struct vpio_pci_device *dev, unsigned bar, uint64_t off)
 {
@@ -135,6 +161,7 @@ static inline uint32_t vpio_pci_bar_read32(struct vpio_pci_device *dev, unsigned
 	return *(volatile const uint32_t *)((volatile const uint8_t *)dev->bar[bar].addr + off);
 }
 
+/* Thread: any (as vpio_pci_bar_read32()). */
 static inline void vpio_pci_bar_write32(struct vpio_pci_device *dev, unsigned bar, uint64_t off, uint32_t val)
 {
 #if defined(__aarch64__)
@@ -149,7 +176,7 @@ static inline void vpio_pci_bar_write32(struct vpio_pci_device *dev, unsigned ba
 	*(volatile uint32_t *)((volatile uint8_t *)dev->bar[bar].addr + off) = val;
 }
 
-/* true for "emu:..." names. */
+/* true for "emu:..." names.  Thread: any. */
 bool vpio_pci_name_is_emulated(const char *name);
 
 #ifdef __cplusplus

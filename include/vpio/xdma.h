@@ -59,7 +59,7 @@ enum vpio_xdma_dir {
 struct vpio_xdma_opts {
 	size_t opts_size;	/* sizeof(struct vpio_xdma_opts): set by
 				 * vpio_xdma_opts_init(); fields past it take
-				 * their defaults (the struct may grow) */
+				 * their defaults (doc/api.md) */
 	uint64_t card_mem_base;	/* AXI address where card memory starts (0) */
 	uint64_t card_mem_size;	/* bytes of card memory for memory-mapped
 				 * channels; transfers beyond it are refused.
@@ -72,20 +72,25 @@ struct vpio_xdma_opts {
 				 * out; -2: none */
 	int bypass_bar;		/* the same for the DMA bypass BAR */
 };
-/* Fill opts_size bytes of *opts with the defaults and set opts_size.  Any
- * thread. */
-void vpio_xdma_opts_init(struct vpio_xdma_opts *opts, size_t opts_size);
+/* Fill opts_size bytes of *opts with the defaults (the caller's sizeof;
+ * fields this library does not know are zeroed) and set opts_size.
+ * -EINVAL for NULL or a size that is not a struct's.  Call the macro;
+ * attach refuses opts whose opts_size is 0.  Thread: any. */
+int vpio_xdma_opts_init_sized(struct vpio_xdma_opts *opts, size_t opts_size);
+#define vpio_xdma_opts_init(opts) vpio_xdma_opts_init_sized((opts), sizeof(*(opts)))
 
 /*
  * Open the card by name, find its BARs and channels, and turn every
  * interrupt off (the IRQ block's channel and user enables).  opts may be
  * NULL.  -ENODEV when no BAR holds the XDMA config block, -EINVAL for bad
  * options (a BAR index that is not mapped), errors of
- * vpio_pci_device_open().  Any thread.
+ * vpio_pci_device_open().  Thread: any; for a PCI address (VFIO) not while
+ * another thread opens or closes a VFIO device (include/vpio/vfio.h).
  */
 int vpio_xdma_attach(const char *name, const struct vpio_xdma_opts *opts, struct vpio_xdma_dev **dev);
-/* Release the card.  -EBUSY (nothing done) while a channel is open.  Any
- * thread, once no other call on the card or its channels runs. */
+/* Release the card.  -EBUSY (nothing done) while a channel is open.
+ * Thread: any, once no other call on the card or its channels runs; for a
+ * PCI address also as vpio_xdma_attach(). */
 int vpio_xdma_detach(struct vpio_xdma_dev *dev);
 
 /* One engine as found at attach. */
@@ -104,8 +109,7 @@ struct vpio_xdma_engine_info {
 };
 
 struct vpio_xdma_info {
-	size_t info_size;	/* in: sizeof(struct vpio_xdma_info); fields
-				 * past it are not written */
+	size_t info_size;	/* out: the bytes the library filled (doc/api.md) */
 	char name[64];		/* what attach was given, without options */
 	uint16_t vendor_id, device_id;
 	bool emulated;
@@ -122,16 +126,18 @@ struct vpio_xdma_info {
 	uint32_t data_width;	/* bits of the AXI data path */
 	uint64_t card_mem_base, card_mem_size; /* size 0: unknown */
 };
-/* Fill *info (info->info_size bytes; -EINVAL when smaller than up to and
- * including bypass_bar_len).  Any thread while the card is attached. */
-int vpio_xdma_get_info(const struct vpio_xdma_dev *dev, struct vpio_xdma_info *info);
+/* Fill info_size bytes of *info (the caller's sizeof: nothing past it is
+ * written; fields this library does not know read 0).  -EINVAL for NULL or
+ * a bad size.  Call the macro.  Thread: any, while the card is attached. */
+int vpio_xdma_get_info_sized(const struct vpio_xdma_dev *dev, struct vpio_xdma_info *info, size_t info_size);
+#define vpio_xdma_get_info(dev, info) vpio_xdma_get_info_sized((dev), (info), sizeof(*(info)))
 /* The device handle behind the card (BARs, config space, emulator); NULL
- * for NULL.  Any thread. */
+ * for NULL.  Thread: any. */
 struct vpio_pci_device *vpio_xdma_get_pci_device(const struct vpio_xdma_dev *dev);
 
 /* 32-bit register access to the user (AXI-Lite) BAR: off a multiple of 4
  * and off + 4 within the BAR (-EINVAL / -ERANGE otherwise), -ENODEV when
- * the card has no user BAR.  Any thread (one dword access each). */
+ * the card has no user BAR.  Thread: any (one dword access each). */
 int vpio_xdma_user_read32(struct vpio_xdma_dev *dev, uint64_t off, uint32_t *val);
 int vpio_xdma_user_write32(struct vpio_xdma_dev *dev, uint64_t off, uint32_t val);
 
@@ -143,7 +149,7 @@ int vpio_xdma_user_write32(struct vpio_xdma_dev *dev, uint64_t off, uint32_t val
 
 struct vpio_xdma_chan_opts {
 	size_t opts_size;	/* sizeof(struct vpio_xdma_chan_opts): set by
-				 * vpio_xdma_chan_opts_init() */
+				 * vpio_xdma_chan_opts_init() (doc/api.md) */
 	uint32_t ring_size;	/* descriptors in the ring: a power of two
 				 * 128..65536 (default 4096); one transfer
 				 * takes one per IOVA-contiguous piece of at
@@ -158,8 +164,9 @@ struct vpio_xdma_chan_opts {
 	uint32_t max_desc_len;	/* bytes per descriptor, 4096..VPIO_XDMA_DESC_LEN_MAX,
 				 * a multiple of 4096 (default the maximum) */
 };
-/* Fill opts_size bytes of *opts with the defaults.  Any thread. */
-void vpio_xdma_chan_opts_init(struct vpio_xdma_chan_opts *opts, size_t opts_size);
+/* As vpio_xdma_opts_init().  Call the macro.  Thread: any. */
+int vpio_xdma_chan_opts_init_sized(struct vpio_xdma_chan_opts *opts, size_t opts_size);
+#define vpio_xdma_chan_opts_init(opts) vpio_xdma_chan_opts_init_sized((opts), sizeof(*(opts)))
 
 /*
  * Open channel index (0..n-1) of direction dir: allocate its descriptor
@@ -168,15 +175,17 @@ void vpio_xdma_chan_opts_init(struct vpio_xdma_chan_opts *opts, size_t opts_size
  * interrupts, turn its poll-mode writeback on.  opts may be NULL.
  * -ENOENT for a channel the card does not have, -EBUSY when it is open
  * already or its engine does not stop, -EINVAL for bad options, -ENOMEM.
- * Any thread; the channel may then be used by one thread at a time.
+ * Thread: any (the card's lock); the channel then belongs to one thread at
+ * a time (its owner: the only one that may call the channel's calls).
  */
 int vpio_xdma_chan_open(struct vpio_xdma_dev *dev, enum vpio_xdma_dir dir, unsigned index,
 			const struct vpio_xdma_chan_opts *opts, struct vpio_xdma_chan **chan);
 /* Stop the engine, end every transfer (queued or in flight) with
  * -ECANCELED (their callbacks run here), free the channel.  -EBUSY from a
- * callback of the channel.  The channel's thread. */
+ * callback of the channel.  Thread: the channel's owner only. */
 int vpio_xdma_chan_close(struct vpio_xdma_chan *chan);
-/* Change the stuck-engine timeout (ms, 0 = never).  The channel's thread. */
+/* Change the stuck-engine timeout (ms, 0 = never).  Thread: the channel's
+ * owner only. */
 int vpio_xdma_chan_set_timeout(struct vpio_xdma_chan *chan, uint32_t timeout_ms);
 
 /* How a transfer ended. */
@@ -211,13 +220,13 @@ typedef void (*vpio_xdma_cb)(void *arg, const struct vpio_xdma_cpl *cpl);
  *   -EAGAIN  the ring or the transfer slots are full now (not logged)
  *   -EIO     the channel is broken (its engine did not stop after an error)
  * The transfer starts at the next vpio_xdma_poll() or vpio_xdma_flush()
- * that finds the engine idle.  The channel's thread.
+ * that finds the engine idle.  Thread: the channel's owner only.
  */
 int vpio_xdma_h2c(struct vpio_xdma_chan *chan, uint64_t card_addr, const void *buf, size_t len, vpio_xdma_cb cb,
 		  void *arg);
 int vpio_xdma_c2h(struct vpio_xdma_chan *chan, uint64_t card_addr, void *buf, size_t len, vpio_xdma_cb cb, void *arg);
 /* The same for a vector: the elements in order, at consecutive card
- * addresses from card_addr.  The channel's thread. */
+ * addresses from card_addr.  Thread: the channel's owner only. */
 int vpio_xdma_h2cv(struct vpio_xdma_chan *chan, uint64_t card_addr, const struct iovec *iov, int iovcnt,
 		   vpio_xdma_cb cb, void *arg);
 int vpio_xdma_c2hv(struct vpio_xdma_chan *chan, uint64_t card_addr, const struct iovec *iov, int iovcnt,
@@ -231,33 +240,36 @@ int vpio_xdma_c2hv(struct vpio_xdma_chan *chan, uint64_t card_addr, const struct
  * error, one log line says why, and the channel goes on).  Returns the
  * number of callbacks run, or -EINVAL (chan NULL), -EBUSY (from a callback
  * of the channel), -EIO (broken channel).  No system call and no register
- * read unless the engine is stopped.  The channel's thread.
+ * read unless the engine is stopped.  Thread: the channel's owner only.
  */
 int vpio_xdma_poll(struct vpio_xdma_chan *chan, uint32_t max);
 /* Start the queued transfers now if the engine is idle (vpio_xdma_poll()
- * does this too).  The channel's thread. */
+ * does this too).  Thread: the channel's owner only. */
 int vpio_xdma_flush(struct vpio_xdma_chan *chan);
 
 /* Synchronous helpers: queue one transfer and poll until it ends (the
  * channel's other transfers complete too).  Return the transfer's status
  * (0 or a negative errno) or a submission error; cpl (may be NULL) gets
- * the length and EOP.  The channel's thread; not from a callback. */
+ * the length and EOP.  Thread: the channel's owner only; not from a
+ * callback. */
 int vpio_xdma_h2c_sync(struct vpio_xdma_chan *chan, uint64_t card_addr, const void *buf, size_t len);
 int vpio_xdma_c2h_sync(struct vpio_xdma_chan *chan, uint64_t card_addr, void *buf, size_t len,
 		       struct vpio_xdma_cpl *cpl);
 
 struct vpio_xdma_chan_info {
-	size_t info_size;	/* in: sizeof(struct vpio_xdma_chan_info) */
+	size_t info_size;	/* out: the bytes the library filled (doc/api.md) */
 	enum vpio_xdma_dir dir;
 	unsigned index;
 	struct vpio_xdma_engine_info engine;
 	uint32_t ring_size, max_transfers, timeout_ms, max_desc_len;
 };
-/* -EINVAL when info_size is smaller than up to and including engine.
- * The channel's thread. */
-int vpio_xdma_chan_get_info(const struct vpio_xdma_chan *chan, struct vpio_xdma_chan_info *info);
+/* As vpio_xdma_get_info().  Call the macro.  Thread: the channel's owner. */
+int vpio_xdma_chan_get_info_sized(const struct vpio_xdma_chan *chan, struct vpio_xdma_chan_info *info,
+				  size_t info_size);
+#define vpio_xdma_chan_get_info(chan, info) vpio_xdma_chan_get_info_sized((chan), (info), sizeof(*(info)))
 
 struct vpio_xdma_chan_stats {
+	size_t stats_size;	/* out: the bytes the library filled (doc/api.md) */
 	uint64_t transfers;	/* completed successfully */
 	uint64_t bytes;		/* of those */
 	uint64_t failed;	/* ended with an error (also -ECANCELED) */
@@ -273,12 +285,15 @@ struct vpio_xdma_chan_stats {
 	uint64_t polls;
 	uint32_t queued, in_flight; /* now */
 };
-/* All zero for a NULL channel.  The channel's thread. */
-void vpio_xdma_chan_get_stats(const struct vpio_xdma_chan *chan, struct vpio_xdma_chan_stats *st);
+/* stats_size bytes of *st, as vpio_xdma_get_info(); all zero for a NULL
+ * channel.  Call the macro.  Thread: the channel's owner. */
+int vpio_xdma_chan_get_stats_sized(const struct vpio_xdma_chan *chan, struct vpio_xdma_chan_stats *st,
+				   size_t stats_size);
+#define vpio_xdma_chan_get_stats(chan, st) vpio_xdma_chan_get_stats_sized((chan), (st), sizeof(*(st)))
 
 /* Decode an engine Status value into text ("magic stopped, descriptor
  * error: unsupported request"; "no error bits" when none); returns buf.
- * Any thread. */
+ * Thread: any. */
 const char *vpio_xdma_status_str(uint32_t status, enum vpio_xdma_dir dir, char *buf, size_t len);
 
 #ifdef __cplusplus

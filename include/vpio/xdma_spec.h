@@ -196,6 +196,8 @@ struct vpio_xdma_desc {
 };
 static_assert(sizeof(struct vpio_xdma_desc) == 32, "an XDMA descriptor is 32 bytes");
 
+/* The control word of a descriptor: magic, adjacent count, flags.
+ * Thread: any (pure). */
 static inline uint32_t vpio_xdma_desc_control(uint32_t adj, uint32_t flags)
 {
 	return (VPIO_XDMA_DESC_MAGIC << 16) | ((adj & 0x3fu) << 8) | (flags & 0xffu);

@@ -71,7 +71,7 @@ static int parse_pci(const char *address, struct blk_addr *a)
 		memcpy(name, address, name_len);
 		name[name_len] = '\0';
 	}
-	if (name_len >= sizeof(name) || vpio_pci_addr_parse(&pci, name) != 0) {
+	if (name_len >= sizeof(name) || vpio_pci_addr_parse(name, &pci) != 0) {
 		blk_err("address '%s' is not valid: expected %s", address, FORMS);
 		return -EINVAL;
 	}

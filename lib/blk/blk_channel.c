@@ -100,17 +100,28 @@ uint32_t vpio_blk_channel_get_outstanding(const struct vpio_blk_channel *ch)
 	return ch != NULL ? ch->outstanding : 0;
 }
 
-void vpio_blk_channel_get_stats(const struct vpio_blk_channel *ch, struct vpio_blk_channel_stats *st)
+VPIO_ABI_SIZE(struct vpio_blk_channel_stats, 56);
+VPIO_ABI_FIELD(struct vpio_blk_channel_stats, stats_size, 0);
+VPIO_ABI_FIELD(struct vpio_blk_channel_stats, submitted, 8);
+VPIO_ABI_FIELD(struct vpio_blk_channel_stats, completed, 16);
+VPIO_ABI_FIELD(struct vpio_blk_channel_stats, errors, 24);
+VPIO_ABI_FIELD(struct vpio_blk_channel_stats, batches, 32);
+VPIO_ABI_FIELD(struct vpio_blk_channel_stats, syscalls, 40);
+VPIO_ABI_FIELD(struct vpio_blk_channel_stats, polls, 48);
+
+int vpio_blk_channel_get_stats_sized(const struct vpio_blk_channel *ch, struct vpio_blk_channel_stats *st,
+				     size_t stats_size)
 {
 	struct vpio_blk_channel_stats all;
-	size_t size;
 
-	if (ch == NULL || st == NULL || st->stats_size <= sizeof(st->stats_size))
-		return;
+	if (ch == NULL) {
+		blk_err("vpio_blk_channel_get_stats: channel is NULL");
+		return -EINVAL;
+	}
+	if (vpio_struct_out_check(MOD, "vpio_blk_channel_get_stats", st, stats_size) != 0)
+		return -EINVAL;
 	all = ch->st;
 	if (ch->ops->stats != NULL)
 		ch->ops->stats(ch, &all);
-	size = VPIO_MIN(st->stats_size, sizeof(*st));
-	memcpy((char *)st + sizeof(st->stats_size), (const char *)&all + sizeof(st->stats_size),
-	       size - sizeof(st->stats_size));
+	return vpio_struct_export(MOD, "vpio_blk_channel_get_stats", st, stats_size, &all, sizeof(all));
 }

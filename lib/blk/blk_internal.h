@@ -94,8 +94,9 @@ struct vpio_blk_target {
 
 extern pthread_mutex_t blk_lock; /* open/close, channel create/destroy */
 
-/* Copy the caller's opts (opts_size bytes of them) over the defaults. */
-void blk_opts_resolve(const struct vpio_blk_opts *in, struct vpio_blk_opts *out);
+/* Copy the caller's opts (opts_size bytes of them) over the defaults and
+ * check them; -EINVAL after one line naming address. */
+int blk_opts_resolve(const char *address, const struct vpio_blk_opts *in, struct vpio_blk_opts *out);
 
 /* Backends: open the targets of a parsed address. */
 int blk_nvme_open(const struct blk_addr *a, const struct vpio_blk_opts *opts, struct vpio_blk_target **targets,

@@ -9,50 +9,57 @@
 
 pthread_mutex_t blk_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void opts_default(struct vpio_blk_opts *o)
+VPIO_ABI_SIZE(struct vpio_blk_opts, 24);
+VPIO_ABI_FIELD(struct vpio_blk_opts, opts_size, 0);
+VPIO_ABI_FIELD(struct vpio_blk_opts, queue_depth, 8);
+VPIO_ABI_FIELD(struct vpio_blk_opts, iopoll, 12);
+VPIO_ABI_FIELD(struct vpio_blk_opts, sqpoll, 13);
+VPIO_ABI_FIELD(struct vpio_blk_opts, sqpoll_idle_ms, 16);
+VPIO_ABI_SIZE(struct vpio_blk_info, 72);
+VPIO_ABI_FIELD(struct vpio_blk_info, info_size, 0);
+VPIO_ABI_FIELD(struct vpio_blk_info, name, 8);
+VPIO_ABI_FIELD(struct vpio_blk_info, backend, 16);
+VPIO_ABI_FIELD(struct vpio_blk_info, block_size, 24);
+VPIO_ABI_FIELD(struct vpio_blk_info, num_blocks, 32);
+VPIO_ABI_FIELD(struct vpio_blk_info, max_transfer_bytes, 40);
+VPIO_ABI_FIELD(struct vpio_blk_info, max_iovcnt, 44);
+VPIO_ABI_FIELD(struct vpio_blk_info, max_write_zeroes_blocks, 48);
+VPIO_ABI_FIELD(struct vpio_blk_info, max_deallocate_blocks, 52);
+VPIO_ABI_FIELD(struct vpio_blk_info, max_queue_depth, 56);
+VPIO_ABI_FIELD(struct vpio_blk_info, buf_align, 60);
+VPIO_ABI_FIELD(struct vpio_blk_info, nsid, 64);
+VPIO_ABI_FIELD(struct vpio_blk_info, read_only, 68);
+VPIO_ABI_FIELD(struct vpio_blk_info, emulated, 69);
+VPIO_ABI_FIELD(struct vpio_blk_info, iopoll, 70);
+VPIO_ABI_FIELD(struct vpio_blk_info, sqpoll, 71);
+
+static const struct vpio_blk_opts g_opts_default = {
+	.opts_size = sizeof(struct vpio_blk_opts),
+	.queue_depth = BLK_DEFAULT_QUEUE_DEPTH,
+	.sqpoll_idle_ms = 1000,
+};
+
+int vpio_blk_opts_init_sized(struct vpio_blk_opts *opts, size_t opts_size)
 {
-	memset(o, 0, sizeof(*o));
-	o->opts_size = sizeof(*o);
-	o->queue_depth = BLK_DEFAULT_QUEUE_DEPTH;
-	o->sqpoll_idle_ms = 1000;
+	return vpio_opts_init_sized(MOD, "vpio_blk_opts_init", opts, opts_size, &g_opts_default,
+				    sizeof(g_opts_default));
 }
 
-void vpio_blk_opts_init(struct vpio_blk_opts *opts, size_t opts_size)
+int blk_opts_resolve(const char *address, const struct vpio_blk_opts *in, struct vpio_blk_opts *out)
 {
-	struct vpio_blk_opts d;
-
-	if (opts == NULL || opts_size < sizeof(opts->opts_size))
-		return;
-	opts_default(&d);
-	d.opts_size = VPIO_MIN(opts_size, sizeof(d));
-	memcpy(opts, &d, d.opts_size);
-}
-
-void blk_opts_resolve(const struct vpio_blk_opts *in, struct vpio_blk_opts *out)
-{
-	opts_default(out);
-	if (in != NULL)
-		memcpy(out, in, VPIO_MIN(in->opts_size, sizeof(*out)));
-	out->opts_size = sizeof(*out);
+	*out = g_opts_default;
+	if (vpio_opts_import(MOD, address, out, sizeof(*out), in,
+			     "fill the options with vpio_blk_opts_init(&opts)") != 0)
+		return -EINVAL;
+	if (out->queue_depth > VPIO_BLK_MAX_QUEUE_DEPTH) {
+		blk_err("%s: queue depth %u is above the %u a channel can have", address, out->queue_depth,
+			VPIO_BLK_MAX_QUEUE_DEPTH);
+		return -EINVAL;
+	}
 	if (out->queue_depth == 0)
 		out->queue_depth = BLK_DEFAULT_QUEUE_DEPTH;
 	if (out->sqpoll_idle_ms == 0)
 		out->sqpoll_idle_ms = 1000;
-}
-
-static int check_opts(const char *address, const struct vpio_blk_opts *opts)
-{
-	if (opts != NULL && opts->opts_size < offsetof(struct vpio_blk_opts, queue_depth)) {
-		blk_err("%s: opts->opts_size is %zu: fill the options with vpio_blk_opts_init(&opts, sizeof(opts))",
-			address, opts->opts_size);
-		return -EINVAL;
-	}
-	if (opts != NULL && opts->opts_size > offsetof(struct vpio_blk_opts, queue_depth) &&
-	    opts->queue_depth > VPIO_BLK_MAX_QUEUE_DEPTH) {
-		blk_err("%s: queue depth %u is above the %u a channel can have", address, opts->queue_depth,
-			VPIO_BLK_MAX_QUEUE_DEPTH);
-		return -EINVAL;
-	}
 	return 0;
 }
 
@@ -75,9 +82,8 @@ int vpio_blk_open(const char *address, const struct vpio_blk_opts *opts, struct 
 	}
 	rc = blk_addr_parse(address, a);
 	if (rc == 0)
-		rc = check_opts(address, opts);
+		rc = blk_opts_resolve(address, opts, &o);
 	if (rc == 0) {
-		blk_opts_resolve(opts, &o);
 		pthread_mutex_lock(&blk_lock);
 		if (a->kind == BLK_KIND_URING) {
 			rc = blk_uring_open(a, &o, &targets[0]);
@@ -108,17 +114,11 @@ int vpio_blk_close(struct vpio_blk_target *t)
 	return rc;
 }
 
-int vpio_blk_get_info(const struct vpio_blk_target *t, struct vpio_blk_info *info)
+int vpio_blk_get_info_sized(const struct vpio_blk_target *t, struct vpio_blk_info *info, size_t info_size)
 {
-	size_t min = offsetof(struct vpio_blk_info, backend) + sizeof(info->backend), size;
-
-	if (t == NULL || info == NULL || info->info_size < min) {
-		blk_err("vpio_blk_get_info: %s; set info.info_size = sizeof(info)",
-			t == NULL ? "target is NULL" : info == NULL ? "info is NULL" : "info.info_size is too small");
+	if (t == NULL) {
+		blk_err("vpio_blk_get_info: target is NULL");
 		return -EINVAL;
 	}
-	size = VPIO_MIN(info->info_size, sizeof(*info));
-	memcpy((char *)info + sizeof(info->info_size), (const char *)&t->info + sizeof(info->info_size),
-	       size - sizeof(info->info_size));
-	return 0;
+	return vpio_struct_export(MOD, "vpio_blk_get_info", info, info_size, &t->info, sizeof(t->info));
 }

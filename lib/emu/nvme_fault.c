@@ -90,9 +90,29 @@ int vpio_emu_nvme_inject(struct vpio_emu_nvme *emu, enum vpio_emu_nvme_fault fau
 	return rc;
 }
 
-void vpio_emu_nvme_get_stats(struct vpio_emu_nvme *emu, struct vpio_emu_nvme_stats *st)
+VPIO_ABI_SIZE(struct vpio_emu_nvme_stats, 88);
+VPIO_ABI_FIELD(struct vpio_emu_nvme_stats, stats_size, 0);
+VPIO_ABI_FIELD(struct vpio_emu_nvme_stats, admin_cmds, 8);
+VPIO_ABI_FIELD(struct vpio_emu_nvme_stats, io_cmds, 16);
+VPIO_ABI_FIELD(struct vpio_emu_nvme_stats, read_cmds, 24);
+VPIO_ABI_FIELD(struct vpio_emu_nvme_stats, write_cmds, 32);
+VPIO_ABI_FIELD(struct vpio_emu_nvme_stats, bytes_read, 40);
+VPIO_ABI_FIELD(struct vpio_emu_nvme_stats, bytes_written, 48);
+VPIO_ABI_FIELD(struct vpio_emu_nvme_stats, iommu_faults, 56);
+VPIO_ABI_FIELD(struct vpio_emu_nvme_stats, invalid_cmds, 64);
+VPIO_ABI_FIELD(struct vpio_emu_nvme_stats, mmio_doorbells, 72);
+VPIO_ABI_FIELD(struct vpio_emu_nvme_stats, shadow_doorbells, 80);
+
+int vpio_emu_nvme_get_stats_sized(struct vpio_emu_nvme *emu, struct vpio_emu_nvme_stats *out, size_t out_size)
 {
-	const struct vpio_emu_nvme_stats *s = &emu->stats;
+	struct vpio_emu_nvme_stats all = { 0 }, *st = &all;
+	const struct vpio_emu_nvme_stats *s;
+
+	if (emu == NULL) {
+		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "vpio_emu_nvme_get_stats: emu is NULL");
+		return -EINVAL;
+	}
+	s = &emu->stats;
 
 	st->admin_cmds = emu_read_count(&s->admin_cmds);
 	st->io_cmds = emu_read_count(&s->io_cmds);
@@ -104,4 +124,5 @@ void vpio_emu_nvme_get_stats(struct vpio_emu_nvme *emu, struct vpio_emu_nvme_sta
 	st->invalid_cmds = emu_read_count(&s->invalid_cmds);
 	st->mmio_doorbells = emu_read_count(&s->mmio_doorbells);
 	st->shadow_doorbells = emu_read_count(&s->shadow_doorbells);
+	return vpio_struct_export(EMU_MOD, "vpio_emu_nvme_get_stats", out, out_size, &all, sizeof(all));
 }

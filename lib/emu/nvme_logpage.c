@@ -23,7 +23,7 @@ void emu_errlog_add(struct vpio_emu_nvme *c, uint16_t sqid, const struct vpio_nv
 	e->error_count = ++c->error_count;
 	e->sqid = sqid;
 	e->cid = cmd->cid;
-	e->status = status & 0xfffe;
+	e->status = status & VPIO_NVME_STATUS_NO_PHASE_MASK;
 	e->error_location = 0xffff;
 	e->nsid = cmd->nsid;
 	if (sqid != 0 && (cmd->opc == VPIO_NVME_OPC_READ || cmd->opc == VPIO_NVME_OPC_WRITE ||

@@ -152,6 +152,7 @@ int emu_nvme_pci_fill(struct vpio_emu_nvme *c, struct vpio_pci_device **out)
 		return -ENOMEM;
 	}
 	snprintf(dev->name, sizeof(dev->name), "%s", c->name);
+	dev->info.info_size = sizeof(dev->info);
 	dev->info.addr.domain = EMU_PCI_DOMAIN;
 	dev->info.addr.bus = (uint8_t)(c->idx >> 5);
 	dev->info.addr.dev = (uint8_t)(c->idx & 0x1f);

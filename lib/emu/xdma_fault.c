@@ -54,19 +54,26 @@ int vpio_emu_xdma_inject(struct vpio_emu_xdma *emu, bool c2h, unsigned channel, 
 	return 0;
 }
 
-int vpio_emu_xdma_get_info(struct vpio_emu_xdma *emu, struct vpio_emu_xdma_info *info)
+VPIO_ABI_SIZE(struct vpio_emu_xdma_info, 56);
+VPIO_ABI_FIELD(struct vpio_emu_xdma_info, info_size, 0);
+VPIO_ABI_FIELD(struct vpio_emu_xdma_info, h2c, 8);
+VPIO_ABI_FIELD(struct vpio_emu_xdma_info, c2h, 12);
+VPIO_ABI_FIELD(struct vpio_emu_xdma_info, stream, 16);
+VPIO_ABI_FIELD(struct vpio_emu_xdma_info, mem_size, 24);
+VPIO_ABI_FIELD(struct vpio_emu_xdma_info, mem, 32);
+VPIO_ABI_FIELD(struct vpio_emu_xdma_info, cfg_bar, 40);
+VPIO_ABI_FIELD(struct vpio_emu_xdma_info, user_bar, 44);
+VPIO_ABI_FIELD(struct vpio_emu_xdma_info, bypass_bar, 48);
+
+int vpio_emu_xdma_get_info_sized(struct vpio_emu_xdma *emu, struct vpio_emu_xdma_info *info, size_t info_size)
 {
 	struct vpio_emu_xdma_info i;
-	size_t n;
 
-	if (emu == NULL || info == NULL ||
-	    info->info_size < offsetof(struct vpio_emu_xdma_info, mem_size) + sizeof(info->mem_size)) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "vpio_emu_xdma_get_info: %s", emu == NULL || info == NULL ? "NULL argument"
-							: "info_size too small (set it to sizeof(struct vpio_emu_xdma_info))");
+	if (emu == NULL) {
+		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "vpio_emu_xdma_get_info: emu is NULL");
 		return -EINVAL;
 	}
 	memset(&i, 0, sizeof(i));
-	i.info_size = VPIO_MIN(info->info_size, sizeof(i));
 	i.h2c = emu->opts.h2c;
 	i.c2h = emu->opts.c2h;
 	i.stream = emu->opts.stream;
@@ -75,22 +82,31 @@ int vpio_emu_xdma_get_info(struct vpio_emu_xdma *emu, struct vpio_emu_xdma_info 
 	i.cfg_bar = emu->cfg_bar;
 	i.user_bar = emu->user_bar;
 	i.bypass_bar = emu->bypass_bar;
-	n = i.info_size;
-	memcpy(info, &i, n);
-	return 0;
+	return vpio_struct_export(EMU_MOD, "vpio_emu_xdma_get_info", info, info_size, &i, sizeof(i));
 }
 
-void vpio_emu_xdma_get_stats(struct vpio_emu_xdma *emu, struct vpio_emu_xdma_stats *st)
-{
-	const uint64_t *src = (const uint64_t *)&emu->stats;
-	uint64_t *dst = (uint64_t *)st;
+VPIO_ABI_SIZE(struct vpio_emu_xdma_stats, 80);
+VPIO_ABI_FIELD(struct vpio_emu_xdma_stats, stats_size, 0);
+VPIO_ABI_FIELD(struct vpio_emu_xdma_stats, runs, 8);
+VPIO_ABI_FIELD(struct vpio_emu_xdma_stats, descriptors, 16);
+VPIO_ABI_FIELD(struct vpio_emu_xdma_stats, bytes_h2c, 24);
+VPIO_ABI_FIELD(struct vpio_emu_xdma_stats, bytes_c2h, 32);
+VPIO_ABI_FIELD(struct vpio_emu_xdma_stats, writebacks, 40);
+VPIO_ABI_FIELD(struct vpio_emu_xdma_stats, engine_errors, 48);
+VPIO_ABI_FIELD(struct vpio_emu_xdma_stats, iommu_faults, 56);
+VPIO_ABI_FIELD(struct vpio_emu_xdma_stats, host_errors, 64);
+VPIO_ABI_FIELD(struct vpio_emu_xdma_stats, interrupts, 72);
 
-	if (emu == NULL) {
-		memset(st, 0, sizeof(*st));
-		return;
-	}
-	for (size_t i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
+int vpio_emu_xdma_get_stats_sized(struct vpio_emu_xdma *emu, struct vpio_emu_xdma_stats *st, size_t stats_size)
+{
+	struct vpio_emu_xdma_stats all = { 0 };
+	/* every counter is a uint64_t, from runs on */
+	const uint64_t *src = emu != NULL ? &emu->stats.runs : NULL;
+	uint64_t *dst = &all.runs;
+
+	for (size_t i = 0; src != NULL && i < (sizeof(all) - offsetof(struct vpio_emu_xdma_stats, runs)) / sizeof(uint64_t); i++)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	return vpio_struct_export(EMU_MOD, "vpio_emu_xdma_get_stats", st, stats_size, &all, sizeof(all));
 }
 
 uint64_t vpio_emu_xdma_last_host_error(struct vpio_emu_xdma *emu, char *buf, size_t len)

@@ -175,7 +175,8 @@ int emu_xdma_pci_fill(struct vpio_emu_xdma *x, struct vpio_pci_device **out)
 		return -ENOMEM;
 	}
 	*dev = (struct vpio_pci_device){
-		.info = { .addr = { XDMA_PCI_DOMAIN, (uint8_t)(x->idx >> 5), (uint8_t)(x->idx & 0x1f), 0 },
+		.info = { .info_size = sizeof(struct vpio_pci_info),
+			  .addr = { XDMA_PCI_DOMAIN, (uint8_t)(x->idx >> 5), (uint8_t)(x->idx & 0x1f), 0 },
 			  .vendor_id = VPIO_XDMA_VENDOR_ID, .device_id = XDMA_PCI_DEVICE,
 			  .subvendor_id = VPIO_XDMA_VENDOR_ID, .subdevice_id = XDMA_PCI_SUBDEVICE,
 			  .class_code = XDMA_PCI_CLASS, .numa_node = -1, .iommu_group = -1, .driver = "vpio-emu" },

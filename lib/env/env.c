@@ -26,13 +26,28 @@ static struct {
 	bool was_init; /* EAL ran once in this process: it cannot run again */
 } g_env;
 
-void vpio_env_opts_init(struct vpio_env_opts *opts)
+/* The public struct's layout (doc/api.md). */
+VPIO_ABI_SIZE(struct vpio_env_opts, 40);
+VPIO_ABI_FIELD(struct vpio_env_opts, opts_size, 0);
+VPIO_ABI_FIELD(struct vpio_env_opts, name, 8);
+VPIO_ABI_FIELD(struct vpio_env_opts, core_mask, 16);
+VPIO_ABI_FIELD(struct vpio_env_opts, mem_size_mb, 24);
+VPIO_ABI_FIELD(struct vpio_env_opts, log_level, 32);
+VPIO_ABI_FIELD(struct vpio_env_opts, no_huge, 36);
+VPIO_ABI_FIELD(struct vpio_env_opts, quiet, 37);
+
+static const struct vpio_env_opts g_opts_default = {
+	.opts_size = sizeof(struct vpio_env_opts),
+	.name = "vpio",
+	.core_mask = "0x1",
+	.mem_size_mb = 256,
+	.log_level = -1,
+};
+
+int vpio_env_opts_init_sized(struct vpio_env_opts *opts, size_t opts_size)
 {
-	memset(opts, 0, sizeof(*opts));
-	opts->name = "vpio";
-	opts->core_mask = "0x1";
-	opts->mem_size_mb = 256;
-	opts->log_level = -1;
+	return vpio_opts_init_sized(MOD, "vpio_env_opts_init", opts, opts_size, &g_opts_default,
+				    sizeof(g_opts_default));
 }
 
 bool vpio_env_is_init(void)
@@ -77,7 +92,7 @@ static uint64_t free_hugepage_mb(void)
 
 int vpio_env_init(const struct vpio_env_opts *user_opts)
 {
-	struct vpio_env_opts opts;
+	struct vpio_env_opts opts = g_opts_default;
 	char mem[32], *argv[16];
 	int argc = 0, rc;
 	uint64_t free_mb;
@@ -90,10 +105,9 @@ int vpio_env_init(const struct vpio_env_opts *user_opts)
 		VPIO_ERR(MOD, "vpio_env_init() after vpio_env_fini(): DPDK's EAL cannot be started twice in one process; keep the environment up until the process ends");
 		return -EALREADY;
 	}
-	if (user_opts != NULL)
-		opts = *user_opts;
-	else
-		vpio_env_opts_init(&opts);
+	if (vpio_opts_import(MOD, "vpio_env_init", &opts, sizeof(opts), user_opts,
+			     "fill the options with vpio_env_opts_init(&opts)") != 0)
+		return -EINVAL;
 	if (opts.log_level >= 0)
 		vpio_log_set_level((enum vpio_log_level)opts.log_level);
 	if (opts.name == NULL)

@@ -225,17 +225,29 @@ enum vpio_iova_mode vpio_mem_iova_mode(void)
 	return g.mode;
 }
 
-void vpio_mem_get_stats(struct vpio_mem_stats *st)
+VPIO_ABI_SIZE(struct vpio_mem_stats, 40);
+VPIO_ABI_FIELD(struct vpio_mem_stats, stats_size, 0);
+VPIO_ABI_FIELD(struct vpio_mem_stats, regions, 8);
+VPIO_ABI_FIELD(struct vpio_mem_stats, bytes, 16);
+VPIO_ABI_FIELD(struct vpio_mem_stats, dma_mappings, 24);
+VPIO_ABI_FIELD(struct vpio_mem_stats, iova_allocated, 32);
+
+int vpio_mem_get_stats_sized(struct vpio_mem_stats *out, size_t out_size)
 {
-	memset(st, 0, sizeof(*st));
+	struct vpio_mem_stats all = { 0 }, *st = &all;
+	int rc = vpio_struct_export(MOD, "vpio_mem_get_stats", out, out_size, &all, sizeof(all));
+
+	if (rc != 0)
+		return rc;
 	if (reentry_check("vpio_mem_get_stats()") != 0)
-		return;
+		return -EDEADLK; /* *out is all zero */
 	reg_lock();
 	st->regions = g.segs.n;
 	st->bytes = g.bytes;
 	st->dma_mappings = g.mappings.n;
 	st->iova_allocated = g.iova_allocated;
 	reg_unlock();
+	return vpio_struct_export(MOD, "vpio_mem_get_stats", out, out_size, &all, sizeof(all));
 }
 
 /* ------------------------------------------------------ IOVA choice */

@@ -107,7 +107,7 @@ static inline __attribute__((always_inline)) uint32_t cq_drain(struct vpio_nvme_
 	while (consumed < max) {
 		e = &qp->cq[head];
 		c.status = e->status;
-		if ((c.status & 1u) != phase)
+		if (VPIO_NVME_STATUS_P(c.status) != phase)
 			break;
 		nvme_rmb(); /* the rest of the entry after its phase */
 		memcpy(&c, (const void *)e, sizeof(c)); /* one 16-byte load */

@@ -11,13 +11,50 @@
 #include <string.h>
 
 #include "nvme_internal.h"
+#include "util/util.h"
 
-void vpio_nvme_ctrlr_opts_init(struct vpio_nvme_ctrlr_opts *opts)
+/* The public structs' layout (doc/api.md). */
+VPIO_ABI_SIZE(struct vpio_nvme_ctrlr_opts, 32);
+VPIO_ABI_FIELD(struct vpio_nvme_ctrlr_opts, opts_size, 0);
+VPIO_ABI_FIELD(struct vpio_nvme_ctrlr_opts, num_io_queues, 8);
+VPIO_ABI_FIELD(struct vpio_nvme_ctrlr_opts, admin_queue_size, 12);
+VPIO_ABI_FIELD(struct vpio_nvme_ctrlr_opts, admin_timeout_ms, 16);
+VPIO_ABI_FIELD(struct vpio_nvme_ctrlr_opts, max_xfer_size, 20);
+VPIO_ABI_FIELD(struct vpio_nvme_ctrlr_opts, no_shadow_doorbells, 24);
+VPIO_ABI_FIELD(struct vpio_nvme_ctrlr_opts, no_reset_on_timeout, 25);
+VPIO_ABI_SIZE(struct vpio_nvme_ctrlr_info, 120);
+VPIO_ABI_FIELD(struct vpio_nvme_ctrlr_info, info_size, 0);
+VPIO_ABI_FIELD(struct vpio_nvme_ctrlr_info, name, 8);
+VPIO_ABI_FIELD(struct vpio_nvme_ctrlr_info, cap, 72);
+VPIO_ABI_FIELD(struct vpio_nvme_ctrlr_info, vs, 80);
+VPIO_ABI_FIELD(struct vpio_nvme_ctrlr_info, page_size, 84);
+VPIO_ABI_FIELD(struct vpio_nvme_ctrlr_info, doorbell_stride, 88);
+VPIO_ABI_FIELD(struct vpio_nvme_ctrlr_info, max_queue_size, 92);
+VPIO_ABI_FIELD(struct vpio_nvme_ctrlr_info, max_io_queues, 96);
+VPIO_ABI_FIELD(struct vpio_nvme_ctrlr_info, max_xfer_size, 100);
+VPIO_ABI_FIELD(struct vpio_nvme_ctrlr_info, num_ns, 104);
+VPIO_ABI_FIELD(struct vpio_nvme_ctrlr_info, num_active_ns, 108);
+VPIO_ABI_FIELD(struct vpio_nvme_ctrlr_info, sgl_supported, 112);
+VPIO_ABI_FIELD(struct vpio_nvme_ctrlr_info, shadow_doorbells, 113);
+VPIO_ABI_SIZE(struct vpio_nvme_ctrlr_stats, 48);
+VPIO_ABI_FIELD(struct vpio_nvme_ctrlr_stats, stats_size, 0);
+VPIO_ABI_FIELD(struct vpio_nvme_ctrlr_stats, resets, 8);
+VPIO_ABI_FIELD(struct vpio_nvme_ctrlr_stats, timeouts, 16);
+VPIO_ABI_FIELD(struct vpio_nvme_ctrlr_stats, aborts_sent, 24);
+VPIO_ABI_FIELD(struct vpio_nvme_ctrlr_stats, admin_cmds, 32);
+VPIO_ABI_FIELD(struct vpio_nvme_ctrlr_stats, failures, 40);
+
+static const struct vpio_nvme_ctrlr_opts g_ctrlr_opts_default = {
+	.opts_size = sizeof(struct vpio_nvme_ctrlr_opts),
+	.num_io_queues = 64,
+	.admin_queue_size = 32,
+	.admin_timeout_ms = 10000,
+};
+
+int vpio_nvme_ctrlr_opts_init_sized(struct vpio_nvme_ctrlr_opts *opts, size_t opts_size)
 {
-	memset(opts, 0, sizeof(*opts));
-	opts->num_io_queues = 64;
-	opts->admin_queue_size = 32;
-	opts->admin_timeout_ms = 10000;
+	return vpio_opts_init_sized(NVME_MOD, "vpio_nvme_ctrlr_opts_init", opts, opts_size, &g_ctrlr_opts_default,
+				    sizeof(g_ctrlr_opts_default));
 }
 
 static int init_locks(struct vpio_nvme_ctrlr *c)
@@ -67,10 +104,7 @@ static struct vpio_nvme_ctrlr *ctrlr_new(const char *name, const struct vpio_nvm
 	if (n >= sizeof(c->name))
 		n = sizeof(c->name) - 1u;
 	memcpy(c->name, name, n);
-	if (opts != NULL)
-		c->opts = *opts;
-	else
-		vpio_nvme_ctrlr_opts_init(&c->opts);
+	c->opts = *opts;
 	if (c->opts.admin_timeout_ms == 0)
 		c->opts.admin_timeout_ms = 10000;
 	c->ticks_hz = vpio_get_ticks_hz();
@@ -104,6 +138,7 @@ static void release_device(struct vpio_nvme_ctrlr *c)
 int vpio_nvme_ctrlr_attach(const char *name, const struct vpio_nvme_ctrlr_opts *opts,
 			   struct vpio_nvme_ctrlr **ctrlr)
 {
+	struct vpio_nvme_ctrlr_opts o = g_ctrlr_opts_default;
 	struct vpio_nvme_ctrlr *c;
 	int rc;
 
@@ -115,7 +150,10 @@ int vpio_nvme_ctrlr_attach(const char *name, const struct vpio_nvme_ctrlr_opts *
 		nvme_err("attach %s: the environment is not initialized; call vpio_env_init() first (DMA memory)", name);
 		return -EINVAL;
 	}
-	c = ctrlr_new(name, opts);
+	if (vpio_opts_import(NVME_MOD, name, &o, sizeof(o), opts,
+			     "fill the options with vpio_nvme_ctrlr_opts_init(&opts)") != 0)
+		return -EINVAL;
+	c = ctrlr_new(name, &o);
 	if (c == NULL) {
 		nvme_err("attach %s: out of memory", name);
 		return -ENOMEM;
@@ -197,10 +235,16 @@ const char *vpio_nvme_ctrlr_state_str(enum vpio_nvme_ctrlr_state state)
 	return "unknown";
 }
 
-void vpio_nvme_ctrlr_get_info(const struct vpio_nvme_ctrlr *c, struct vpio_nvme_ctrlr_info *info)
+int vpio_nvme_ctrlr_get_info_sized(const struct vpio_nvme_ctrlr *c, struct vpio_nvme_ctrlr_info *out,
+				   size_t out_size)
 {
+	struct vpio_nvme_ctrlr_info all, *info = &all;
 	uint32_t i;
 
+	if (c == NULL) {
+		nvme_err("vpio_nvme_ctrlr_get_info: controller is NULL");
+		return -EINVAL;
+	}
 	memset(info, 0, sizeof(*info));
 	memcpy(info->name, c->name, sizeof(info->name));
 	info->cap = c->cap;
@@ -215,6 +259,7 @@ void vpio_nvme_ctrlr_get_info(const struct vpio_nvme_ctrlr *c, struct vpio_nvme_
 		info->num_active_ns += c->ns[i] != NULL && c->ns[i]->active;
 	info->sgl_supported = VPIO_NVME_SGLS_SUPPORTED(c->cdata.sgls);
 	info->shadow_doorbells = c->dbbuf_on;
+	return vpio_struct_export(NVME_MOD, "vpio_nvme_ctrlr_get_info", out, out_size, &all, sizeof(all));
 }
 
 const struct vpio_nvme_ctrlr_data *vpio_nvme_ctrlr_get_data(const struct vpio_nvme_ctrlr *c)
@@ -227,11 +272,19 @@ struct vpio_pci_device *vpio_nvme_ctrlr_get_pci_device(const struct vpio_nvme_ct
 	return c->dev;
 }
 
-void vpio_nvme_ctrlr_get_stats(const struct vpio_nvme_ctrlr *c, struct vpio_nvme_ctrlr_stats *st)
+int vpio_nvme_ctrlr_get_stats_sized(const struct vpio_nvme_ctrlr *c, struct vpio_nvme_ctrlr_stats *out,
+				    size_t out_size)
 {
+	struct vpio_nvme_ctrlr_stats all = { 0 }, *st = &all;
+
+	if (c == NULL) {
+		nvme_err("vpio_nvme_ctrlr_get_stats: controller is NULL");
+		return -EINVAL;
+	}
 	st->resets = atomic_load(&c->stat_resets);
 	st->timeouts = atomic_load(&c->stat_timeouts);
 	st->aborts_sent = atomic_load(&c->stat_aborts);
 	st->admin_cmds = atomic_load(&c->stat_admin);
 	st->failures = atomic_load(&c->stat_failures);
+	return vpio_struct_export(NVME_MOD, "vpio_nvme_ctrlr_get_stats", out, out_size, &all, sizeof(all));
 }

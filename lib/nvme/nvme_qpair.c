@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "nvme_internal.h"
+#include "util/util.h"
 
 #define NVME_QUEUE_SIZE_DEFAULT 256u
 #define NVME_QUEUE_SIZE_MAX 16384u /* 1 MiB of SQ */
@@ -15,14 +16,41 @@
 #define NVME_CHECK_US_MAX 10000u   /* CSTS is looked at every 10 ms at most */
 #define NVME_CHECK_US_MIN 100u
 
-void vpio_nvme_qpair_opts_init(struct vpio_nvme_qpair_opts *opts)
+/* The public structs' layout (doc/api.md). */
+VPIO_ABI_SIZE(struct vpio_nvme_qpair_opts, 32);
+VPIO_ABI_FIELD(struct vpio_nvme_qpair_opts, opts_size, 0);
+VPIO_ABI_FIELD(struct vpio_nvme_qpair_opts, queue_size, 8);
+VPIO_ABI_FIELD(struct vpio_nvme_qpair_opts, delay_doorbell, 12);
+VPIO_ABI_FIELD(struct vpio_nvme_qpair_opts, timeout_ms, 16);
+VPIO_ABI_FIELD(struct vpio_nvme_qpair_opts, sgl_mode, 20);
+VPIO_ABI_FIELD(struct vpio_nvme_qpair_opts, check_thread, 24);
+VPIO_ABI_SIZE(struct vpio_nvme_qpair_stats, 96);
+VPIO_ABI_FIELD(struct vpio_nvme_qpair_stats, stats_size, 0);
+VPIO_ABI_FIELD(struct vpio_nvme_qpair_stats, submitted, 8);
+VPIO_ABI_FIELD(struct vpio_nvme_qpair_stats, completed, 16);
+VPIO_ABI_FIELD(struct vpio_nvme_qpair_stats, polls, 24);
+VPIO_ABI_FIELD(struct vpio_nvme_qpair_stats, sq_doorbells, 32);
+VPIO_ABI_FIELD(struct vpio_nvme_qpair_stats, cq_doorbells, 40);
+VPIO_ABI_FIELD(struct vpio_nvme_qpair_stats, mmio_doorbells, 48);
+VPIO_ABI_FIELD(struct vpio_nvme_qpair_stats, bogus_cpls, 56);
+VPIO_ABI_FIELD(struct vpio_nvme_qpair_stats, bad_sqhd, 64);
+VPIO_ABI_FIELD(struct vpio_nvme_qpair_stats, timeouts, 72);
+VPIO_ABI_FIELD(struct vpio_nvme_qpair_stats, host_aborted, 80);
+VPIO_ABI_FIELD(struct vpio_nvme_qpair_stats, reconnects, 88);
+
+static const struct vpio_nvme_qpair_opts g_qpair_opts_default = {
+	.opts_size = sizeof(struct vpio_nvme_qpair_opts),
+	.queue_size = NVME_QUEUE_SIZE_DEFAULT,
+	.delay_doorbell = true,
+	.timeout_ms = NVME_TIMEOUT_MS_DEFAULT,
+	.sgl_mode = VPIO_NVME_SGL_AUTO,
+	.check_thread = true,
+};
+
+int vpio_nvme_qpair_opts_init_sized(struct vpio_nvme_qpair_opts *opts, size_t opts_size)
 {
-	memset(opts, 0, sizeof(*opts));
-	opts->queue_size = NVME_QUEUE_SIZE_DEFAULT;
-	opts->delay_doorbell = true;
-	opts->timeout_ms = NVME_TIMEOUT_MS_DEFAULT;
-	opts->sgl_mode = VPIO_NVME_SGL_AUTO;
-	opts->check_thread = true;
+	return vpio_opts_init_sized(NVME_MOD, "vpio_nvme_qpair_opts_init", opts, opts_size, &g_qpair_opts_default,
+				    sizeof(g_qpair_opts_default));
 }
 
 static int check_opts(struct vpio_nvme_ctrlr *c, struct vpio_nvme_qpair_opts *o)
@@ -143,7 +171,7 @@ static int ctrlr_usable(struct vpio_nvme_ctrlr *c, const char *what)
 int vpio_nvme_ctrlr_alloc_io_qpair(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_qpair_opts *opts,
 				   struct vpio_nvme_qpair **qpp)
 {
-	struct vpio_nvme_qpair_opts o;
+	struct vpio_nvme_qpair_opts o = g_qpair_opts_default;
 	struct vpio_nvme_qpair *qp;
 	int rc;
 
@@ -153,10 +181,9 @@ int vpio_nvme_ctrlr_alloc_io_qpair(struct vpio_nvme_ctrlr *c, const struct vpio_
 		nvme_err("alloc_io_qpair: controller or result pointer is NULL");
 		return -EINVAL;
 	}
-	if (opts != NULL)
-		o = *opts;
-	else
-		vpio_nvme_qpair_opts_init(&o);
+	if (vpio_opts_import(NVME_MOD, c->name, &o, sizeof(o), opts,
+			     "fill the qpair options with vpio_nvme_qpair_opts_init(&opts)") != 0)
+		return -EINVAL;
 	rc = ctrlr_usable(c, "cannot allocate a qpair");
 	if (rc == 0)
 		rc = check_opts(c, &o);
@@ -245,17 +272,27 @@ uint32_t vpio_nvme_qpair_get_outstanding(const struct vpio_nvme_qpair *qp)
 	return qp->outstanding;
 }
 
-void vpio_nvme_qpair_get_stats(const struct vpio_nvme_qpair *qp, struct vpio_nvme_qpair_stats *st)
+int vpio_nvme_qpair_get_stats_sized(const struct vpio_nvme_qpair *qp, struct vpio_nvme_qpair_stats *st,
+				    size_t stats_size)
 {
-	st->submitted = qp->stats.submitted;
-	st->completed = qp->stats.completed;
-	st->polls = qp->stats.polls;
-	st->sq_doorbells = qp->stats.sq_doorbells;
-	st->cq_doorbells = qp->stats.cq_doorbells;
-	st->mmio_doorbells = qp->stats.mmio_doorbells;
-	st->bogus_cpls = qp->err_stats.bogus_cpls;
-	st->bad_sqhd = qp->err_stats.bad_sqhd;
-	st->timeouts = qp->err_stats.timeouts;
-	st->host_aborted = qp->err_stats.host_aborted;
-	st->reconnects = qp->err_stats.reconnects;
+	struct vpio_nvme_qpair_stats all;
+
+	if (qp == NULL) {
+		nvme_err("vpio_nvme_qpair_get_stats: qpair is NULL");
+		return -EINVAL;
+	}
+	memset(&all, 0, sizeof(all));
+	all.stats_size = sizeof(all);
+	all.submitted = qp->stats.submitted;
+	all.completed = qp->stats.completed;
+	all.polls = qp->stats.polls;
+	all.sq_doorbells = qp->stats.sq_doorbells;
+	all.cq_doorbells = qp->stats.cq_doorbells;
+	all.mmio_doorbells = qp->stats.mmio_doorbells;
+	all.bogus_cpls = qp->err_stats.bogus_cpls;
+	all.bad_sqhd = qp->err_stats.bad_sqhd;
+	all.timeouts = qp->err_stats.timeouts;
+	all.host_aborted = qp->err_stats.host_aborted;
+	all.reconnects = qp->err_stats.reconnects;
+	return vpio_struct_export(NVME_MOD, "vpio_nvme_qpair_get_stats", st, stats_size, &all, sizeof(all));
 }

@@ -20,7 +20,7 @@ void nvme_req_complete_part(struct vpio_nvme_qpair *qp, struct nvme_req *req, co
 	void *arg;
 
 	if (vpio_nvme_cpl_is_error(cpl) && leader->status == 0)
-		leader->status = cpl->status & 0xfffeu;
+		leader->status = cpl->status & VPIO_NVME_STATUS_NO_PHASE_MASK;
 	if (req != leader)
 		nvme_req_put(qp, req);
 	else

@@ -23,13 +23,13 @@ static long hex_field(const char **p, int max)
 	return n > 0 ? v : -1;
 }
 
-int vpio_pci_addr_parse(struct vpio_pci_addr *addr, const char *str)
+int vpio_pci_addr_parse(const char *str, struct vpio_pci_addr *addr)
 {
 	long f[4] = { 0, -1, -1, -1 };
 	const char *p = str;
 	int colons = 0;
 
-	if (str == NULL)
+	if (str == NULL || addr == NULL)
 		return -EINVAL;
 	for (const char *q = str; *q; q++)
 		colons += *q == ':';

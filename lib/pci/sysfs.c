@@ -45,13 +45,26 @@ static void read_link_name(const char *dev, const char *link, char *out, size_t 
 	}
 }
 
-int vpio_pci_get_info(const struct vpio_pci_addr *addr, struct vpio_pci_info *info)
+VPIO_ABI_SIZE(struct vpio_pci_info, 104);
+VPIO_ABI_FIELD(struct vpio_pci_info, info_size, 0);
+VPIO_ABI_FIELD(struct vpio_pci_info, vendor_id, 16);
+VPIO_ABI_FIELD(struct vpio_pci_info, device_id, 18);
+VPIO_ABI_FIELD(struct vpio_pci_info, subvendor_id, 20);
+VPIO_ABI_FIELD(struct vpio_pci_info, subdevice_id, 22);
+VPIO_ABI_FIELD(struct vpio_pci_info, class_code, 24);
+VPIO_ABI_FIELD(struct vpio_pci_info, numa_node, 28);
+VPIO_ABI_FIELD(struct vpio_pci_info, iommu_group, 32);
+VPIO_ABI_FIELD(struct vpio_pci_info, driver, 36);
+
+/* The whole struct (info_size = the library's sizeof). */
+static int read_info(const struct vpio_pci_addr *addr, struct vpio_pci_info *info)
 {
 	char name[VPIO_PCI_ADDR_STRLEN], grp[64];
 	uint64_t vendor, device, cls, v;
 	int rc;
 
 	memset(info, 0, sizeof(*info));
+	info->info_size = sizeof(*info);
 	vpio_pci_addr_fmt(name, sizeof(name), addr);
 	rc = read_attr(name, "vendor", &vendor);
 	if (rc == -ENOENT)
@@ -83,6 +96,23 @@ int vpio_pci_get_info(const struct vpio_pci_addr *addr, struct vpio_pci_info *in
 	return 0;
 }
 
+int vpio_pci_get_info_sized(const struct vpio_pci_addr *addr, struct vpio_pci_info *info, size_t info_size)
+{
+	struct vpio_pci_info all;
+	int rc;
+
+	if (addr == NULL) {
+		VPIO_ERR(PCI_MOD, "vpio_pci_get_info: addr is NULL");
+		return -EINVAL;
+	}
+	if (vpio_struct_out_check(PCI_MOD, "vpio_pci_get_info", info, info_size) != 0)
+		return -EINVAL;
+	rc = read_info(addr, &all);
+	if (rc != 0)
+		return rc;
+	return vpio_struct_export(PCI_MOD, "vpio_pci_get_info", info, info_size, &all, sizeof(all));
+}
+
 static int by_addr(const void *a, const void *b)
 {
 	return vpio_pci_addr_cmp(a, b);
@@ -106,7 +136,7 @@ int vpio_pci_enumerate(vpio_pci_enum_cb cb, void *ctx)
 	while ((de = readdir(d)) != NULL) {
 		struct vpio_pci_addr a;
 
-		if (vpio_pci_addr_parse(&a, de->d_name) != 0)
+		if (vpio_pci_addr_parse(de->d_name, &a) != 0)
 			continue;
 		if (n == cap) {
 			void *p = realloc(addrs, (cap = cap ? cap * 2 : 64) * sizeof(*addrs));
@@ -125,7 +155,7 @@ int vpio_pci_enumerate(vpio_pci_enum_cb cb, void *ctx)
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		struct vpio_pci_info info;
 
-		if (vpio_pci_get_info(&addrs[i], &info) == 0)
+		if (read_info(&addrs[i], &info) == 0)
 			rc = cb(ctx, &info);
 	}
 	free(addrs);

@@ -72,7 +72,7 @@ int vpio_pci_vfio_open(const char *name, struct vpio_pci_device **pdev)
 	struct vpio_pci_addr addr;
 	int rc;
 
-	if (vpio_pci_addr_parse(&addr, name) != 0) {
+	if (vpio_pci_addr_parse(name, &addr) != 0) {
 		VPIO_ERR(PCI_MOD, "'%s' is neither a PCI address (0000:00:03.0) nor an emulated device (emu:nvme)", name);
 		return -EINVAL;
 	}

@@ -47,4 +47,64 @@ int vpio_util_parse_u64(const char *s, uint64_t max, uint64_t *out);
  * "1MB" (SI or binary?), "1.5G", " 4K" are not; -ERANGE above 2^64 - 1. */
 int vpio_util_parse_size(const char *s, uint64_t *out);
 
+/*
+ * Growable public structs (doc/api.md).  Every options struct and every
+ * struct a getter fills starts with a size_t that holds the struct's size
+ * as the application was compiled: the library reads and writes only the
+ * bytes below it, so an application built against an older (shorter)
+ * header keeps working.  These helpers do that in one place.
+ */
+/* More than this is not a struct size but garbage (uninitialized memory). */
+#define VPIO_STRUCT_SIZE_MAX 4096u
+/* Bytes of TYPE up to and including FIELD: a caller's struct of size bytes
+ * holds FIELD when size >= VPIO_FIELD_END(TYPE, FIELD). */
+#define VPIO_FIELD_END(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
+/* Layout pins, on LP64 targets: a public struct that changes size, or a
+ * field that moves, fails the build (doc/api.md says what to do). */
+#if defined(__LP64__)
+#define VPIO_ABI_SIZE(type, size) \
+	_Static_assert(sizeof(type) == (size), #type " changed size: new fields go at the end (doc/api.md)")
+#define VPIO_ABI_FIELD(type, field, off) \
+	_Static_assert(offsetof(type, field) == (off), #type "." #field " moved: old binaries would break (doc/api.md)")
+#else
+#define VPIO_ABI_SIZE(type, size) _Static_assert(1, "")
+#define VPIO_ABI_FIELD(type, field, off) _Static_assert(offsetof(type, field) >= 0, "")
+#endif
+
+/* 0 when size is a size a caller's struct can have (at least its size_t
+ * field, a multiple of it, at most VPIO_STRUCT_SIZE_MAX); else -EINVAL
+ * after one line "FN: WHAT size N ...: fill it with HOW".  Any thread. */
+int vpio_struct_size_check(const char *mod, const char *fn, const char *what, size_t size, const char *how);
+/*
+ * The init of an options struct: the library's defaults (def, def_size
+ * bytes) into the caller's opts of opts_size bytes.  The bytes below
+ * opts_size get the defaults (zeroes past def_size, for fields this
+ * library does not know), and the size field gets opts_size.  -EINVAL
+ * (nothing written) for a NULL opts or a bad opts_size.
+ */
+int vpio_opts_init_sized(const char *mod, const char *fn, void *opts, size_t opts_size, const void *def,
+			 size_t def_size);
+/*
+ * Read a caller's options: full (full_size bytes) holds the defaults; the
+ * caller's bytes below its size field (at most full_size) are copied over
+ * them, and full's size field becomes full_size.  NULL user keeps the
+ * defaults.  -EINVAL (full unchanged) when the caller's size is 0 or
+ * garbage: the line names WHAT and says to use INIT.
+ */
+int vpio_opts_import(const char *mod, const char *fn, void *full, size_t full_size, const void *user,
+		     const char *init);
+/* 0 when out is not NULL and out_size a struct's size, else -EINVAL after
+ * one line: for a getter that checks before it does any work. */
+int vpio_struct_out_check(const char *mod, const char *fn, const void *out, size_t out_size);
+/*
+ * Fill a caller's output struct of out_size bytes from full (full_size
+ * bytes): min(out_size, full_size) bytes are copied, the rest of the
+ * caller's struct is zeroed, and its size field gets the bytes filled
+ * (so a caller sees which fields this library knows).  Nothing is written
+ * at or past out_size.  -EINVAL (nothing written) for a NULL out or a bad
+ * out_size.
+ */
+int vpio_struct_export(const char *mod, const char *fn, void *out, size_t out_size, const void *full,
+		       size_t full_size);
+
 #endif

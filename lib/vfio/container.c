@@ -105,14 +105,26 @@ int vpio_vfio_container_get(struct vpio_vfio_container **pc)
 	return 0;
 }
 
-int vpio_vfio_container_info(struct vpio_vfio_container *c, struct vpio_vfio_iommu_info *info)
+VPIO_ABI_SIZE(struct vpio_vfio_iommu_info, 304);
+VPIO_ABI_FIELD(struct vpio_vfio_iommu_info, info_size, 0);
+VPIO_ABI_FIELD(struct vpio_vfio_iommu_info, noiommu, 8);
+VPIO_ABI_FIELD(struct vpio_vfio_iommu_info, pgsize_bitmap, 16);
+VPIO_ABI_FIELD(struct vpio_vfio_iommu_info, n_ranges, 24);
+VPIO_ABI_FIELD(struct vpio_vfio_iommu_info, ranges, 32);
+VPIO_ABI_FIELD(struct vpio_vfio_iommu_info, has_dma_avail, 288);
+VPIO_ABI_FIELD(struct vpio_vfio_iommu_info, dma_avail, 292);
+VPIO_ABI_FIELD(struct vpio_vfio_iommu_info, cache_coherent, 296);
+
+int vpio_vfio_container_info_sized(struct vpio_vfio_container *c, struct vpio_vfio_iommu_info *info,
+				   size_t info_size)
 {
+	if (vpio_struct_out_check(VFIO_MOD, "vpio_vfio_container_info", info, info_size) != 0)
+		return -EINVAL;
 	if (c == NULL || !c->has_iommu) {
 		VPIO_ERR(VFIO_MOD, "no IOMMU facts yet: open a device first (its group gives the container an IOMMU)");
 		return -ENODEV;
 	}
-	*info = c->info;
-	return 0;
+	return vpio_struct_export(VFIO_MOD, "vpio_vfio_container_info", info, info_size, &c->info, sizeof(c->info));
 }
 
 /* ------------------------------------------------------- IOMMU facts */

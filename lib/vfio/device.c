@@ -103,11 +103,23 @@ static void parse_sparse(const void *buf, uint32_t argsz, const struct vfio_regi
 	}
 }
 
-int vpio_vfio_device_region(struct vpio_vfio_device *dev, unsigned index, struct vpio_vfio_region *r)
+VPIO_ABI_SIZE(struct vpio_vfio_region, 160);
+VPIO_ABI_FIELD(struct vpio_vfio_region, info_size, 0);
+VPIO_ABI_FIELD(struct vpio_vfio_region, size, 8);
+VPIO_ABI_FIELD(struct vpio_vfio_region, offset, 16);
+VPIO_ABI_FIELD(struct vpio_vfio_region, flags, 24);
+VPIO_ABI_FIELD(struct vpio_vfio_region, n_sparse, 28);
+VPIO_ABI_FIELD(struct vpio_vfio_region, sparse, 32);
+
+int vpio_vfio_device_region_sized(struct vpio_vfio_device *dev, unsigned index, struct vpio_vfio_region *out,
+				  size_t out_size)
 {
 	struct vfio_region_info probe = { .argsz = sizeof(probe), .index = index };
 	struct vfio_region_info *ri;
+	struct vpio_vfio_region all, *r = &all;
 
+	if (vpio_struct_out_check(VFIO_MOD, "vpio_vfio_device_region", out, out_size) != 0)
+		return -EINVAL;
 	memset(r, 0, sizeof(*r));
 	if (index >= dev->num_regions || ioctl(dev->fd, VFIO_DEVICE_GET_REGION_INFO, &probe) != 0) {
 		VPIO_ERR(VFIO_MOD, "%s: no region %u", dev->name, index);
@@ -128,7 +140,7 @@ int vpio_vfio_device_region(struct vpio_vfio_device *dev, unsigned index, struct
 	if ((ri->flags & VFIO_REGION_INFO_FLAG_CAPS) && probe.argsz > sizeof(*ri))
 		parse_sparse(ri, probe.argsz, ri, r);
 	free(ri);
-	return 0;
+	return vpio_struct_export(VFIO_MOD, "vpio_vfio_device_region", out, out_size, &all, sizeof(all));
 }
 
 int vpio_vfio_device_map_bar(struct vpio_vfio_device *dev, unsigned bar, void **addr, uint64_t *len)

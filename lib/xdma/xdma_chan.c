@@ -21,18 +21,47 @@
 #define DEF_XFERS 256u
 #define DEF_TIMEOUT_MS 1000u
 
-void vpio_xdma_chan_opts_init(struct vpio_xdma_chan_opts *opts, size_t opts_size)
-{
-	struct vpio_xdma_chan_opts d = { .opts_size = sizeof(d),
-					 .ring_size = DEF_RING,
-					 .max_transfers = DEF_XFERS,
-					 .timeout_ms = DEF_TIMEOUT_MS,
-					 .max_desc_len = VPIO_XDMA_DESC_LEN_MAX };
+VPIO_ABI_SIZE(struct vpio_xdma_chan_opts, 24);
+VPIO_ABI_FIELD(struct vpio_xdma_chan_opts, opts_size, 0);
+VPIO_ABI_FIELD(struct vpio_xdma_chan_opts, ring_size, 8);
+VPIO_ABI_FIELD(struct vpio_xdma_chan_opts, max_transfers, 12);
+VPIO_ABI_FIELD(struct vpio_xdma_chan_opts, timeout_ms, 16);
+VPIO_ABI_FIELD(struct vpio_xdma_chan_opts, max_desc_len, 20);
+VPIO_ABI_SIZE(struct vpio_xdma_chan_info, 56);
+VPIO_ABI_FIELD(struct vpio_xdma_chan_info, info_size, 0);
+VPIO_ABI_FIELD(struct vpio_xdma_chan_info, dir, 8);
+VPIO_ABI_FIELD(struct vpio_xdma_chan_info, index, 12);
+VPIO_ABI_FIELD(struct vpio_xdma_chan_info, ring_size, 40);
+VPIO_ABI_FIELD(struct vpio_xdma_chan_info, max_transfers, 44);
+VPIO_ABI_FIELD(struct vpio_xdma_chan_info, timeout_ms, 48);
+VPIO_ABI_FIELD(struct vpio_xdma_chan_info, max_desc_len, 52);
+VPIO_ABI_SIZE(struct vpio_xdma_chan_stats, 96);
+VPIO_ABI_FIELD(struct vpio_xdma_chan_stats, stats_size, 0);
+VPIO_ABI_FIELD(struct vpio_xdma_chan_stats, transfers, 8);
+VPIO_ABI_FIELD(struct vpio_xdma_chan_stats, bytes, 16);
+VPIO_ABI_FIELD(struct vpio_xdma_chan_stats, failed, 24);
+VPIO_ABI_FIELD(struct vpio_xdma_chan_stats, batches, 32);
+VPIO_ABI_FIELD(struct vpio_xdma_chan_stats, descriptors, 40);
+VPIO_ABI_FIELD(struct vpio_xdma_chan_stats, engine_errors, 48);
+VPIO_ABI_FIELD(struct vpio_xdma_chan_stats, timeouts, 56);
+VPIO_ABI_FIELD(struct vpio_xdma_chan_stats, early_eop, 64);
+VPIO_ABI_FIELD(struct vpio_xdma_chan_stats, stream_dropped, 72);
+VPIO_ABI_FIELD(struct vpio_xdma_chan_stats, polls, 80);
+VPIO_ABI_FIELD(struct vpio_xdma_chan_stats, queued, 88);
+VPIO_ABI_FIELD(struct vpio_xdma_chan_stats, in_flight, 92);
 
-	if (opts == NULL || opts_size < sizeof(size_t))
-		return;
-	memcpy(opts, &d, VPIO_MIN(opts_size, sizeof(d)));
-	opts->opts_size = VPIO_MIN(opts_size, sizeof(d));
+static const struct vpio_xdma_chan_opts g_chan_opts_default = {
+	.opts_size = sizeof(struct vpio_xdma_chan_opts),
+	.ring_size = DEF_RING,
+	.max_transfers = DEF_XFERS,
+	.timeout_ms = DEF_TIMEOUT_MS,
+	.max_desc_len = VPIO_XDMA_DESC_LEN_MAX,
+};
+
+int vpio_xdma_chan_opts_init_sized(struct vpio_xdma_chan_opts *opts, size_t opts_size)
+{
+	return vpio_opts_init_sized(XDMA_MOD, "vpio_xdma_chan_opts_init", opts, opts_size, &g_chan_opts_default,
+				    sizeof(g_chan_opts_default));
 }
 
 static bool pow2_in(uint32_t v, uint32_t lo, uint32_t hi)
@@ -194,11 +223,12 @@ int vpio_xdma_chan_open(struct vpio_xdma_dev *d, enum vpio_xdma_dir dir, unsigne
 		xdma_err("%s: out of memory for a channel", d->name);
 		return -ENOMEM;
 	}
-	vpio_xdma_chan_opts_init(&ch->opts, sizeof(ch->opts));
-	if (opts != NULL)
-		memcpy(&ch->opts, opts, VPIO_MIN(VPIO_MAX(opts->opts_size, sizeof(size_t)), sizeof(ch->opts)));
+	ch->opts = g_chan_opts_default;
+	rc = vpio_opts_import(XDMA_MOD, d->name, &ch->opts, sizeof(ch->opts), opts,
+			      "fill the options with vpio_xdma_chan_opts_init(&opts)");
 	setup(ch, d, dir, index);
-	rc = check_opts(ch->label, &ch->opts);
+	if (rc == 0)
+		rc = check_opts(ch->label, &ch->opts);
 	pthread_mutex_lock(&d->lock);
 	if (rc == 0 && d->open_chans[dir][index] != NULL) {
 		xdma_err("%s: already open (one handle per channel; close it first)", ch->label);
@@ -257,14 +287,15 @@ int vpio_xdma_chan_set_timeout(struct vpio_xdma_chan *ch, uint32_t timeout_ms)
 	return 0;
 }
 
-int vpio_xdma_chan_get_info(const struct vpio_xdma_chan *ch, struct vpio_xdma_chan_info *info)
+int vpio_xdma_chan_get_info_sized(const struct vpio_xdma_chan *ch, struct vpio_xdma_chan_info *info,
+				  size_t info_size)
 {
-	int64_t n = xdma_info_bytes(__func__, ch, info, offsetof(struct vpio_xdma_chan_info, engine) + sizeof(info->engine),
-				    sizeof(*info));
-	struct vpio_xdma_chan_info i = { .info_size = (size_t)n };
+	struct vpio_xdma_chan_info i = { 0 };
 
-	if (n < 0)
-		return (int)n;
+	if (ch == NULL) {
+		xdma_err("vpio_xdma_chan_get_info: the channel is NULL");
+		return -EINVAL;
+	}
 	i.dir = ch->dir;
 	i.index = ch->index;
 	i.engine = ch->eng;
@@ -272,19 +303,18 @@ int vpio_xdma_chan_get_info(const struct vpio_xdma_chan *ch, struct vpio_xdma_ch
 	i.max_transfers = ch->opts.max_transfers;
 	i.timeout_ms = ch->opts.timeout_ms;
 	i.max_desc_len = ch->opts.max_desc_len;
-	memcpy(info, &i, (size_t)n);
-	return 0;
+	return vpio_struct_export(XDMA_MOD, "vpio_xdma_chan_get_info", info, info_size, &i, sizeof(i));
 }
 
-void vpio_xdma_chan_get_stats(const struct vpio_xdma_chan *ch, struct vpio_xdma_chan_stats *st)
+int vpio_xdma_chan_get_stats_sized(const struct vpio_xdma_chan *ch, struct vpio_xdma_chan_stats *st,
+				   size_t stats_size)
 {
-	if (st == NULL)
-		return;
-	if (ch == NULL) {
-		memset(st, 0, sizeof(*st));
-		return;
+	struct vpio_xdma_chan_stats all = { 0 };
+
+	if (ch != NULL) {
+		all = ch->st;
+		all.queued = ch->x_tail - ch->x_run;
+		all.in_flight = ch->x_run - ch->x_head;
 	}
-	*st = ch->st;
-	st->queued = ch->x_tail - ch->x_run;
-	st->in_flight = ch->x_run - ch->x_head;
+	return vpio_struct_export(XDMA_MOD, "vpio_xdma_chan_get_stats", st, stats_size, &all, sizeof(all));
 }

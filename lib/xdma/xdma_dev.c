@@ -17,14 +17,54 @@
 #define IRQ_BLOCK (VPIO_XDMA_TGT_IRQ << VPIO_XDMA_TARGET_SHIFT)
 #define CONFIG_BLOCK (VPIO_XDMA_TGT_CONFIG << VPIO_XDMA_TARGET_SHIFT)
 
-void vpio_xdma_opts_init(struct vpio_xdma_opts *opts, size_t opts_size)
-{
-	struct vpio_xdma_opts d = { .opts_size = sizeof(d), .user_bar = -1, .bypass_bar = -1 };
+VPIO_ABI_SIZE(struct vpio_xdma_opts, 32);
+VPIO_ABI_FIELD(struct vpio_xdma_opts, opts_size, 0);
+VPIO_ABI_FIELD(struct vpio_xdma_opts, card_mem_base, 8);
+VPIO_ABI_FIELD(struct vpio_xdma_opts, card_mem_size, 16);
+VPIO_ABI_FIELD(struct vpio_xdma_opts, user_bar, 24);
+VPIO_ABI_FIELD(struct vpio_xdma_opts, bypass_bar, 28);
+VPIO_ABI_SIZE(struct vpio_xdma_info, 352);
+VPIO_ABI_FIELD(struct vpio_xdma_info, info_size, 0);
+VPIO_ABI_FIELD(struct vpio_xdma_info, name, 8);
+VPIO_ABI_FIELD(struct vpio_xdma_info, vendor_id, 72);
+VPIO_ABI_FIELD(struct vpio_xdma_info, device_id, 74);
+VPIO_ABI_FIELD(struct vpio_xdma_info, emulated, 76);
+VPIO_ABI_FIELD(struct vpio_xdma_info, config_bar, 80);
+VPIO_ABI_FIELD(struct vpio_xdma_info, user_bar, 84);
+VPIO_ABI_FIELD(struct vpio_xdma_info, bypass_bar, 88);
+VPIO_ABI_FIELD(struct vpio_xdma_info, config_bar_len, 96);
+VPIO_ABI_FIELD(struct vpio_xdma_info, user_bar_len, 104);
+VPIO_ABI_FIELD(struct vpio_xdma_info, bypass_bar_len, 112);
+VPIO_ABI_FIELD(struct vpio_xdma_info, n_h2c, 120);
+VPIO_ABI_FIELD(struct vpio_xdma_info, n_c2h, 124);
+VPIO_ABI_FIELD(struct vpio_xdma_info, h2c, 128);
+VPIO_ABI_FIELD(struct vpio_xdma_info, c2h, 224);
+VPIO_ABI_FIELD(struct vpio_xdma_info, version, 320);
+VPIO_ABI_FIELD(struct vpio_xdma_info, max_payload, 324);
+VPIO_ABI_FIELD(struct vpio_xdma_info, max_read_request, 328);
+VPIO_ABI_FIELD(struct vpio_xdma_info, data_width, 332);
+VPIO_ABI_FIELD(struct vpio_xdma_info, card_mem_base, 336);
+VPIO_ABI_FIELD(struct vpio_xdma_info, card_mem_size, 344);
+VPIO_ABI_SIZE(struct vpio_xdma_engine_info, 24);
+VPIO_ABI_FIELD(struct vpio_xdma_engine_info, present, 0);
+VPIO_ABI_FIELD(struct vpio_xdma_engine_info, stream, 1);
+VPIO_ABI_FIELD(struct vpio_xdma_engine_info, version, 2);
+VPIO_ABI_FIELD(struct vpio_xdma_engine_info, id, 4);
+VPIO_ABI_FIELD(struct vpio_xdma_engine_info, addr_align, 8);
+VPIO_ABI_FIELD(struct vpio_xdma_engine_info, len_gran, 12);
+VPIO_ABI_FIELD(struct vpio_xdma_engine_info, addr_bits, 16);
+VPIO_ABI_FIELD(struct vpio_xdma_engine_info, align_reg_zero, 20);
 
-	if (opts == NULL || opts_size < sizeof(size_t))
-		return;
-	memcpy(opts, &d, VPIO_MIN(opts_size, sizeof(d)));
-	opts->opts_size = VPIO_MIN(opts_size, sizeof(d));
+static const struct vpio_xdma_opts g_opts_default = {
+	.opts_size = sizeof(struct vpio_xdma_opts),
+	.user_bar = -1,
+	.bypass_bar = -1,
+};
+
+int vpio_xdma_opts_init_sized(struct vpio_xdma_opts *opts, size_t opts_size)
+{
+	return vpio_opts_init_sized(XDMA_MOD, "vpio_xdma_opts_init", opts, opts_size, &g_opts_default,
+				    sizeof(g_opts_default));
 }
 
 static int check_role_bar(const char *name, const struct vpio_xdma_dev *d, int bar, const char *what)
@@ -69,7 +109,7 @@ static void read_config_block(struct vpio_xdma_dev *d, const struct vpio_xdma_op
 	d->card_base = o->card_mem_base;
 	d->card_size = o->card_mem_size;
 	if (d->card_size == 0 && emu != NULL) {
-		struct vpio_emu_xdma_info ei = { .info_size = sizeof(ei) };
+		struct vpio_emu_xdma_info ei;
 
 		if (vpio_emu_xdma_get_info(emu, &ei) == 0)
 			d->card_size = ei.mem_size;
@@ -88,9 +128,9 @@ int vpio_xdma_attach(const char *name, const struct vpio_xdma_opts *opts, struct
 		return -EINVAL;
 	}
 	*devp = NULL;
-	vpio_xdma_opts_init(&o, sizeof(o));
-	if (opts != NULL)
-		memcpy(&o, opts, VPIO_MIN(VPIO_MAX(opts->opts_size, sizeof(size_t)), sizeof(o)));
+	o = g_opts_default;
+	if (vpio_opts_import(XDMA_MOD, name, &o, sizeof(o), opts, "fill the options with vpio_xdma_opts_init(&opts)") != 0)
+		return -EINVAL;
 	d = calloc(1, sizeof(*d));
 	if (d == NULL) {
 		xdma_err("%s: out of memory for the card", name);
@@ -144,29 +184,14 @@ static uint64_t bar_len(const struct vpio_xdma_dev *d, int bar)
 	return bar >= 0 ? d->pci->bar[bar].len : 0;
 }
 
-int64_t xdma_info_bytes(const char *fn, const void *obj, const void *info, size_t min, size_t full)
+int vpio_xdma_get_info_sized(const struct vpio_xdma_dev *d, struct vpio_xdma_info *info, size_t info_size)
 {
-	size_t have;
+	struct vpio_xdma_info i = { 0 };
 
-	if (obj == NULL || info == NULL) {
-		xdma_err("%s: NULL argument", fn);
+	if (d == NULL) {
+		xdma_err("vpio_xdma_get_info: the card is NULL");
 		return -EINVAL;
 	}
-	memcpy(&have, info, sizeof(have));
-	if (have < min) {
-		xdma_err("%s: info_size %zu is below %zu; set it to the size of the struct", fn, have, min);
-		return -EINVAL;
-	}
-	return (int64_t)VPIO_MIN(have, full);
-}
-
-int vpio_xdma_get_info(const struct vpio_xdma_dev *d, struct vpio_xdma_info *info)
-{
-	int64_t n = xdma_info_bytes(__func__, d, info, offsetof(struct vpio_xdma_info, bypass_bar_len) + sizeof(uint64_t), sizeof(*info));
-	struct vpio_xdma_info i = { .info_size = (size_t)n };
-
-	if (n < 0)
-		return (int)n;
 	snprintf(i.name, sizeof(i.name), "%s", d->name);
 	i.vendor_id = d->pci->info.vendor_id;
 	i.device_id = d->pci->info.device_id;
@@ -187,8 +212,7 @@ int vpio_xdma_get_info(const struct vpio_xdma_dev *d, struct vpio_xdma_info *inf
 	i.data_width = d->data_width;
 	i.card_mem_base = d->card_base;
 	i.card_mem_size = d->card_size;
-	memcpy(info, &i, (size_t)n);
-	return 0;
+	return vpio_struct_export(XDMA_MOD, "vpio_xdma_get_info", info, info_size, &i, sizeof(i));
 }
 
 struct vpio_pci_device *vpio_xdma_get_pci_device(const struct vpio_xdma_dev *d)

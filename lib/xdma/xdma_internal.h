@@ -159,10 +159,6 @@ static inline void xdma_wr(const struct vpio_xdma_dev *d, uint32_t off, uint32_t
 	vpio_pci_bar_write32(d->pci, (unsigned)d->l.config_bar, off, v);
 }
 
-/* The caller's info struct (its first field, info_size, is read): bytes
- * of it to fill, or -EINVAL (logged) when obj or info is NULL or
- * info_size is below min. */
-int64_t xdma_info_bytes(const char *fn, const void *obj, const void *info, size_t min, size_t full);
 
 /* ------------------------------------------------------------ channels */
 

@@ -269,7 +269,7 @@ int main(int argc, char **argv)
 	static const char *const kinds[] = { "H2C", "C2H", "loopback" };
 	const char *addr = "emu:xdma?mem=64M";
 	struct vpio_xdma_chan_opts co;
-	struct vpio_xdma_info info = { .info_size = sizeof(info) };
+	struct vpio_xdma_info info;
 	struct vpio_env_opts eo;
 	struct vpio_xdma_dev *d;
 	struct bench b = { 0 };
@@ -298,7 +298,7 @@ int main(int argc, char **argv)
 	eo.name = "xdma_bw";
 	eo.mem_size_mb = 256;
 	eo.quiet = true;
-	vpio_xdma_chan_opts_init(&co, sizeof(co));
+	vpio_xdma_chan_opts_init(&co);
 	co.timeout_ms = 10000;
 	if (vpio_env_init(&eo) != 0 || vpio_xdma_attach(addr, NULL, &d) != 0 || vpio_xdma_get_info(d, &info) != 0 ||
 	    vpio_xdma_chan_open(d, VPIO_XDMA_H2C, 0, &co, &b.h) != 0 ||

@@ -77,7 +77,6 @@ struct vpio_blk_info fb_info(const struct vpio_blk_target *t)
 	struct vpio_blk_info info;
 
 	memset(&info, 0, sizeof(info));
-	info.info_size = sizeof(info);
 	CU_ASSERT_EQUAL(vpio_blk_get_info(t, &info), 0);
 	return info;
 }

@@ -218,7 +218,7 @@ static void test_rw_random(void)
 static void test_batch(void)
 {
 	for (unsigned i = 0; i < g_fb_ntargets; i++) {
-		struct vpio_blk_channel_stats s0 = { .stats_size = sizeof(s0) }, s1 = { .stats_size = sizeof(s1) };
+		struct vpio_blk_channel_stats s0, s1;
 		struct fb_io io = { 0, 0 };
 		struct fb_buf b;
 		struct tgt x;

@@ -29,7 +29,7 @@ static void nothing_started(struct vpio_xdma_chan *ch)
 
 static void test_null_and_direction(void)
 {
-	struct vpio_xdma_chan_info ci = { .info_size = sizeof(ci) };
+	struct vpio_xdma_chan_info ci;
 	struct iovec v = { NULL, 0 };
 	struct vpio_xdma_dev *d;
 	struct vpio_xdma_chan *h, *c;
@@ -48,8 +48,7 @@ static void test_null_and_direction(void)
 	REFUSED(vpio_xdma_h2c_sync(NULL, 0, a.p, 4096), -EINVAL);
 	REFUSED(vpio_xdma_chan_set_timeout(NULL, 5), -EINVAL);
 	REFUSED(vpio_xdma_chan_get_info(NULL, &ci), -EINVAL);
-	ci.info_size = 8;
-	REFUSED(vpio_xdma_chan_get_info(h, &ci), -EINVAL);
+	REFUSED(vpio_xdma_chan_get_info_sized(h, &ci, 4), -EINVAL);
 	CU_ASSERT_EQUAL(vpio_xdma_chan_close(NULL), 0);
 	CU_ASSERT_EQUAL(vpio_xdma_detach(NULL), 0);
 	REFUSED(vpio_xdma_attach(NULL, NULL, &d), -EINVAL);

@@ -124,7 +124,7 @@ struct vpio_xdma_chan_opts fx_opts(uint32_t timeout_ms)
 {
 	struct vpio_xdma_chan_opts o;
 
-	vpio_xdma_chan_opts_init(&o, sizeof(o));
+	vpio_xdma_chan_opts_init(&o);
 	if (timeout_ms != 0)
 		o.timeout_ms = timeout_ms;
 	return o;
@@ -177,7 +177,7 @@ struct vpio_emu_xdma *fx_emu(struct vpio_xdma_dev *d)
 
 uint8_t *fx_card(struct vpio_xdma_dev *d, uint64_t *size)
 {
-	struct vpio_emu_xdma_info i = { .info_size = sizeof(i) };
+	struct vpio_emu_xdma_info i;
 
 	if (vpio_emu_xdma_get_info(fx_emu(d), &i) != 0)
 		return NULL;

@@ -12,7 +12,7 @@
 
 static void test_info_bars(void)
 {
-	struct vpio_xdma_info i = { .info_size = sizeof(i) };
+	struct vpio_xdma_info i;
 	struct vpio_xdma_dev *d = fx_attach(FX_BARS);
 	struct vpio_xdma_chan *h;
 	struct vpio_pci_device *pci;
@@ -83,7 +83,7 @@ static void test_layouts(void)
 		/* not a layout of the IP: the first is taken for the user BAR */
 		{ "emu:xdma15?mem=64K&bars=bypass,user,cfg&bar64=1", 0, 4, -1 },
 	};
-	struct vpio_xdma_info i = { .info_size = sizeof(i) };
+	struct vpio_xdma_info i;
 	struct vpio_xdma_opts o;
 	struct vpio_xdma_dev *d;
 	enum vpio_log_level level = vpio_log_get_level();
@@ -104,7 +104,7 @@ static void test_layouts(void)
 	}
 	vpio_log_set_level(level);
 	/* its roles given */
-	vpio_xdma_opts_init(&o, sizeof(o));
+	vpio_xdma_opts_init(&o);
 	o.user_bar = 2;
 	o.bypass_bar = 0;
 	CU_ASSERT_EQUAL(vpio_xdma_attach("emu:xdma15", &o, &d), 0);
@@ -131,7 +131,7 @@ static void test_layouts(void)
 /* A card with only some channels; not an XDMA card. */
 static void test_channels(void)
 {
-	struct vpio_xdma_info i = { .info_size = sizeof(i) };
+	struct vpio_xdma_info i;
 	struct vpio_xdma_chan_opts o;
 	struct vpio_xdma_dev *d = fx_attach("emu:xdma16?h2c=3&c2h=1&mem=64K&align=64&gran=4&addrbits=48&stream=1");
 	struct vpio_xdma_chan *ch = NULL, *ch2 = NULL;
@@ -149,13 +149,13 @@ static void test_channels(void)
 	CU_ASSERT_EQUAL(vpio_xdma_chan_open(d, VPIO_XDMA_H2C, 3, NULL, &ch), -ENOENT);
 	CU_ASSERT_EQUAL(vpio_xdma_chan_open(d, (enum vpio_xdma_dir)2, 0, NULL, &ch), -EINVAL);
 	CU_ASSERT_EQUAL(vpio_xdma_chan_open(NULL, VPIO_XDMA_H2C, 0, NULL, &ch), -EINVAL);
-	vpio_xdma_chan_opts_init(&o, sizeof(o));
+	vpio_xdma_chan_opts_init(&o);
 	o.ring_size = 100;
 	CU_ASSERT_EQUAL(vpio_xdma_chan_open(d, VPIO_XDMA_H2C, 0, &o, &ch), -EINVAL);
-	vpio_xdma_chan_opts_init(&o, sizeof(o));
+	vpio_xdma_chan_opts_init(&o);
 	o.max_transfers = 3;
 	CU_ASSERT_EQUAL(vpio_xdma_chan_open(d, VPIO_XDMA_H2C, 0, &o, &ch), -EINVAL);
-	vpio_xdma_chan_opts_init(&o, sizeof(o));
+	vpio_xdma_chan_opts_init(&o);
 	o.max_desc_len = 1000;
 	CU_ASSERT_EQUAL(vpio_xdma_chan_open(d, VPIO_XDMA_H2C, 0, &o, &ch), -EINVAL);
 	CU_ASSERT_EQUAL(vpio_test_log_errors(), 7);
@@ -193,7 +193,7 @@ static void test_engine_setup(void)
 {
 	struct vpio_xdma_dev *d = fx_attach(FX_MM);
 	struct vpio_pci_device *pci;
-	struct vpio_xdma_info i = { .info_size = sizeof(i) };
+	struct vpio_xdma_info i;
 	struct vpio_xdma_chan *c;
 	struct fx_buf a;
 	uint32_t base = VPIO_XDMA_BLOCK(1, 0), ctrl;

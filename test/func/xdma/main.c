@@ -44,10 +44,14 @@ static uint64_t seed_arg(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct vpio_env_opts eo = { .name = "func_xdma", .mem_size_mb = 128, .quiet = true, .log_level = -1 };
+	struct vpio_env_opts eo;
 	uint64_t seed = seed_arg(argc, argv);
 	int rc = 1;
 
+	vpio_env_opts_init(&eo);
+	eo.name = "func_xdma";
+	eo.mem_size_mb = 128;
+	eo.quiet = true;
 	printf("func_xdma: seed 0x%llx (-s to repeat)\n", (unsigned long long)seed);
 	fx_seed(seed);
 	if (vpio_env_init(&eo) == 0) {

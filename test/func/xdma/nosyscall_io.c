@@ -103,8 +103,12 @@ static void teardown(struct loop *l, struct vpio_xdma_dev *d)
 /* The card and its two channels, or false (said on stderr). */
 static bool setup(const char *addr, struct vpio_xdma_dev **d, struct loop *l)
 {
-	struct vpio_env_opts eo = { .name = "xdma_nosyscall", .mem_size_mb = 32, .quiet = true, .log_level = -1 };
+	struct vpio_env_opts eo;
 
+	vpio_env_opts_init(&eo);
+	eo.name = "xdma_nosyscall";
+	eo.mem_size_mb = 32;
+	eo.quiet = true;
 	if (vpio_env_init(&eo) == 0 && vpio_xdma_attach(addr, NULL, d) == 0 &&
 	    vpio_xdma_chan_open(*d, VPIO_XDMA_H2C, 0, NULL, &l->ch[0]) == 0 &&
 	    vpio_xdma_chan_open(*d, VPIO_XDMA_C2H, 0, NULL, &l->ch[1]) == 0 &&

@@ -136,7 +136,7 @@ static void test_opts(void)
 	} old; /* a caller built against a smaller struct */
 
 	memset(&o, 0xff, sizeof(o));
-	vpio_blk_opts_init(&o, sizeof(o));
+	vpio_blk_opts_init(&o);
 	CU_ASSERT_EQUAL(o.opts_size, sizeof(o));
 	CU_ASSERT_EQUAL(o.queue_depth, 128);
 	CU_ASSERT_FALSE(o.iopoll);
@@ -144,21 +144,21 @@ static void test_opts(void)
 	CU_ASSERT_EQUAL(o.sqpoll_idle_ms, 1000);
 
 	memset(&old, 0xff, sizeof(old));
-	vpio_blk_opts_init((struct vpio_blk_opts *)&old, sizeof(old));
+	vpio_blk_opts_init_sized((struct vpio_blk_opts *)&old, sizeof(old));
 	CU_ASSERT_EQUAL(old.opts_size, sizeof(old));
 	CU_ASSERT_EQUAL(old.queue_depth, 128);
 	old.queue_depth = 7;
 	/* fields past opts_size take their defaults */
-	blk_opts_resolve((struct vpio_blk_opts *)&old, &r);
+	CU_ASSERT_EQUAL(blk_opts_resolve("t", (struct vpio_blk_opts *)&old, &r), 0);
 	CU_ASSERT_EQUAL(r.queue_depth, 7);
 	CU_ASSERT_FALSE(r.sqpoll);
 	CU_ASSERT_EQUAL(r.sqpoll_idle_ms, 1000);
 
-	blk_opts_resolve(NULL, &r);
+	CU_ASSERT_EQUAL(blk_opts_resolve("t", NULL, &r), 0);
 	CU_ASSERT_EQUAL(r.queue_depth, 128);
 	o.queue_depth = 0;
 	o.sqpoll = true;
-	blk_opts_resolve(&o, &r);
+	CU_ASSERT_EQUAL(blk_opts_resolve("t", &o, &r), 0);
 	CU_ASSERT_EQUAL(r.queue_depth, 128);
 	CU_ASSERT_TRUE(r.sqpoll);
 }
@@ -176,7 +176,7 @@ static void test_open_refuses(void)
 	CU_ASSERT_EQUAL(vpio_blk_open("emu:nvme", NULL, t, 0, &n), -EINVAL);
 	CU_ASSERT_EQUAL(vpio_blk_open("emu:nvme", NULL, NULL, 2, &n), -EINVAL);
 	CU_ASSERT_EQUAL(vpio_blk_open(NULL, NULL, t, 2, &n), -EINVAL);
-	vpio_blk_opts_init(&o, sizeof(o));
+	vpio_blk_opts_init(&o);
 	o.queue_depth = VPIO_BLK_MAX_QUEUE_DEPTH + 1;
 	CU_ASSERT_EQUAL(vpio_blk_open("uring:/nonexistent", &o, t, 2, &n), -EINVAL);
 	CU_ASSERT(vpio_test_log_has("queue depth 4097 is above the 4096"));

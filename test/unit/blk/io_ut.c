@@ -221,7 +221,7 @@ static void test_bad_args(void)
 
 static void test_eagain(void)
 {
-	struct vpio_blk_channel_stats st = { .stats_size = sizeof(st) }, st0 = { .stats_size = sizeof(st0) };
+	struct vpio_blk_channel_stats st, st0;
 	uint32_t depth = vpio_blk_channel_get_depth(g_ch);
 
 	g_done = 0;
@@ -329,8 +329,7 @@ static void test_target(void)
 	CU_ASSERT_EQUAL(vpio_blk_close(&g_t), -EBUSY);
 	CU_ASSERT(vpio_test_log_has("1 channel(s) still exist"));
 	CU_ASSERT_EQUAL(f.closes, 0);
-	info.info_size = 8;
-	CU_ASSERT_EQUAL(vpio_blk_get_info(&g_t, &info), -EINVAL);
+	CU_ASSERT_EQUAL(vpio_blk_get_info_sized(&g_t, &info, 4), -EINVAL);
 	CU_ASSERT_EQUAL(vpio_test_log_errors(), 4);
 	vpio_test_log_release();
 
@@ -340,7 +339,8 @@ static void test_target(void)
 	CU_ASSERT_EQUAL(vpio_blk_channel_destroy(ch2), 0);
 
 	/* a smaller (older) info struct gets only its fields */
-	CU_ASSERT_EQUAL(vpio_blk_get_info(&g_t, (struct vpio_blk_info *)&small), 0);
+	CU_ASSERT_EQUAL(vpio_blk_get_info_sized(&g_t, (struct vpio_blk_info *)&small, sizeof(small)), 0);
+	CU_ASSERT_EQUAL(small.info_size, sizeof(small));
 	CU_ASSERT_STRING_EQUAL(small.name, "fake0");
 	CU_ASSERT_STRING_EQUAL(small.backend, "fake");
 	CU_ASSERT_EQUAL(small.block_size, BS);

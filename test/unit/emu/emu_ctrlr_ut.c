@@ -730,7 +730,7 @@ static void test_multi_queue(void)
 	for (int i = 0; i < 20; i++) {
 		CU_ASSERT_TRUE_FATAL(mini_poll(&m, 1, &cpl, 1000));
 		CU_ASSERT(cpl.sqid == 1 || cpl.sqid == 2);
-		CU_ASSERT_EQUAL(cpl.status & 0xfffe, 0);
+		CU_ASSERT_EQUAL(cpl.status & VPIO_NVME_STATUS_NO_PHASE_MASK, 0);
 		seen[cpl.sqid]++;
 	}
 	CU_ASSERT_EQUAL(seen[1], 10);
@@ -773,11 +773,11 @@ static void test_cq_full_and_abort(void)
 	CU_ASSERT_EQUAL(cdw0 & 1, 1);
 	while (got < 10 && mini_poll(&m, 1, &cpl, 1000)) {
 		got++;
-		if ((cpl.status & 0xfffe) == GEN(ABORTED_BY_REQUEST)) {
+		if ((cpl.status & VPIO_NVME_STATUS_NO_PHASE_MASK) == GEN(ABORTED_BY_REQUEST)) {
 			aborted++;
 			CU_ASSERT_EQUAL(cpl.cid, cids[9]);
 		} else {
-			CU_ASSERT_EQUAL(cpl.status & 0xfffe, 0);
+			CU_ASSERT_EQUAL(cpl.status & VPIO_NVME_STATUS_NO_PHASE_MASK, 0);
 		}
 		CU_ASSERT(cpl.sqhd < 16);
 	}
@@ -794,7 +794,7 @@ static void test_cq_full_and_abort(void)
 	CU_ASSERT_EQUAL(cdw0 & 1, 0);
 	CU_ASSERT_TRUE(mini_poll(&m, 1, &cpl, 2000));
 	CU_ASSERT_EQUAL(cpl.cid, cids[0]);
-	CU_ASSERT_EQUAL(cpl.status & 0xfffe, GEN(ABORTED_BY_REQUEST));
+	CU_ASSERT_EQUAL(cpl.status & VPIO_NVME_STATUS_NO_PHASE_MASK, GEN(ABORTED_BY_REQUEST));
 
 	/* AERs stay outstanding (4 at most), and can be aborted */
 	for (int i = 0; i < 4; i++) {
@@ -808,7 +808,7 @@ static void test_cq_full_and_abort(void)
 	mini_submit(&m, 0, &c, false, false);
 	CU_ASSERT_TRUE(mini_poll(&m, 0, &cpl, 2000));
 	CU_ASSERT_EQUAL(cpl.cid, cids[2]);
-	CU_ASSERT_EQUAL(cpl.status & 0xfffe, GEN(ABORTED_BY_REQUEST));
+	CU_ASSERT_EQUAL(cpl.status & VPIO_NVME_STATUS_NO_PHASE_MASK, GEN(ABORTED_BY_REQUEST));
 	CU_ASSERT_TRUE(mini_poll(&m, 0, &cpl, 2000));
 	CU_ASSERT_EQUAL(cpl.cid, c.cid);
 	CU_ASSERT_EQUAL(cpl.cdw0 & 1, 0);

@@ -85,7 +85,7 @@ static uint32_t chan_base(bool c2h, unsigned ch)
 
 static bool xh_open(struct xh *h, const char *name)
 {
-	struct vpio_emu_xdma_info info = { .info_size = sizeof(info) };
+	struct vpio_emu_xdma_info info;
 
 	memset(h, 0, sizeof(*h));
 	if (vpio_pci_device_open(name, &h->dev) != 0)

@@ -225,7 +225,7 @@ uint16_t mini_cmd(struct mini *m, uint16_t qid, struct vpio_nvme_cmd *cmd, uint3
 		return MINI_TIMEOUT;
 	if (cdw0 != NULL)
 		*cdw0 = cpl.cdw0;
-	return cpl.status & 0xfffe;
+	return cpl.status & VPIO_NVME_STATUS_NO_PHASE_MASK;
 }
 
 uint16_t mini_create_qpair(struct mini *m, uint16_t qid, uint32_t entries)

@@ -131,7 +131,7 @@ static inline void ut_done_cb(void *arg, const struct vpio_nvme_cpl *cpl)
 	struct ut_done *d = arg;
 
 	d->calls++;
-	d->status = cpl->status & 0xfffeu;
+	d->status = cpl->status & VPIO_NVME_STATUS_NO_PHASE_MASK;
 }
 
 /* Post a completion as the device would at the qpair's next CQ slot
@@ -146,7 +146,7 @@ static inline void ut_post(struct ut_qpair *u, uint16_t *tail, uint8_t *phase, u
 	e->sqhd = sqhd;
 	e->sqid = u->qp.qid;
 	e->cid = cid;
-	e->status = (uint16_t)((status & 0xfffeu) | *phase);
+	e->status = (uint16_t)((status & VPIO_NVME_STATUS_NO_PHASE_MASK) | *phase);
 	if (++*tail == u->qp.num_entries) {
 		*tail = 0;
 		*phase ^= 1u;

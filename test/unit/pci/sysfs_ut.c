@@ -90,22 +90,22 @@ static void test_addr_parse(void)
 	struct vpio_pci_addr a;
 	char buf[VPIO_PCI_ADDR_STRLEN];
 
-	CU_ASSERT_EQUAL(vpio_pci_addr_parse(&a, "0000:00:03.0"), 0);
+	CU_ASSERT_EQUAL(vpio_pci_addr_parse("0000:00:03.0", &a), 0);
 	CU_ASSERT_EQUAL(a.bus, 0);
 	CU_ASSERT_EQUAL(a.dev, 3);
-	CU_ASSERT_EQUAL(vpio_pci_addr_parse(&a, "3a:1f.7"), 0);
+	CU_ASSERT_EQUAL(vpio_pci_addr_parse("3a:1f.7", &a), 0);
 	CU_ASSERT_EQUAL(a.domain, 0);
 	CU_ASSERT_EQUAL(a.bus, 0x3a);
 	CU_ASSERT_EQUAL(a.dev, 0x1f);
 	CU_ASSERT_EQUAL(a.func, 7);
 	vpio_pci_addr_fmt(buf, sizeof(buf), &a);
 	CU_ASSERT_STRING_EQUAL(buf, "0000:3a:1f.7");
-	CU_ASSERT_EQUAL(vpio_pci_addr_parse(&a, "0000:00:20.0"), -EINVAL); /* device > 31 */
-	CU_ASSERT_EQUAL(vpio_pci_addr_parse(&a, "0000:00:03.8"), -EINVAL); /* function > 7 */
-	CU_ASSERT_EQUAL(vpio_pci_addr_parse(&a, "0000:00:03.0x"), -EINVAL);
-	CU_ASSERT_EQUAL(vpio_pci_addr_parse(&a, "emu:nvme"), -EINVAL);
-	CU_ASSERT_EQUAL(vpio_pci_addr_parse(&a, ""), -EINVAL);
-	CU_ASSERT_EQUAL(vpio_pci_addr_parse(&a, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(vpio_pci_addr_parse("0000:00:20.0", &a), -EINVAL); /* device > 31 */
+	CU_ASSERT_EQUAL(vpio_pci_addr_parse("0000:00:03.8", &a), -EINVAL); /* function > 7 */
+	CU_ASSERT_EQUAL(vpio_pci_addr_parse("0000:00:03.0x", &a), -EINVAL);
+	CU_ASSERT_EQUAL(vpio_pci_addr_parse("emu:nvme", &a), -EINVAL);
+	CU_ASSERT_EQUAL(vpio_pci_addr_parse("", &a), -EINVAL);
+	CU_ASSERT_EQUAL(vpio_pci_addr_parse(NULL, &a), -EINVAL);
 	CU_ASSERT(vpio_pci_name_is_emulated("emu:nvme0"));
 	CU_ASSERT(!vpio_pci_name_is_emulated("0000:00:03.0"));
 }
@@ -115,7 +115,7 @@ static void test_get_info(void)
 	struct vpio_pci_addr a;
 	struct vpio_pci_info info;
 
-	vpio_pci_addr_parse(&a, "0000:00:04.0");
+	vpio_pci_addr_parse("0000:00:04.0", &a);
 	CU_ASSERT_EQUAL(vpio_pci_get_info(&a, &info), 0);
 	CU_ASSERT_EQUAL(info.vendor_id, 0x1b36);
 	CU_ASSERT_EQUAL(info.device_id, 0x0010);
@@ -124,16 +124,16 @@ static void test_get_info(void)
 	CU_ASSERT_EQUAL(info.iommu_group, 7);
 	CU_ASSERT_EQUAL(info.numa_node, 0);
 	CU_ASSERT_STRING_EQUAL(info.driver, "vfio-pci");
-	vpio_pci_addr_parse(&a, "0000:00:03.0");
+	vpio_pci_addr_parse("0000:00:03.0", &a);
 	CU_ASSERT_EQUAL(vpio_pci_get_info(&a, &info), 0);
 	CU_ASSERT_EQUAL(info.numa_node, -1);
 	CU_ASSERT_STRING_EQUAL(info.driver, "nvme");
-	vpio_pci_addr_parse(&a, "0000:00:02.0");
+	vpio_pci_addr_parse("0000:00:02.0", &a);
 	CU_ASSERT_EQUAL(vpio_pci_get_info(&a, &info), 0);
 	CU_ASSERT_EQUAL(info.iommu_group, -1);
 	CU_ASSERT_EQUAL(info.numa_node, -1);
 	CU_ASSERT_STRING_EQUAL(info.driver, "");
-	vpio_pci_addr_parse(&a, "0000:00:09.0");
+	vpio_pci_addr_parse("0000:00:09.0", &a);
 	CU_ASSERT_EQUAL(vpio_pci_get_info(&a, &info), -ENODEV);
 }
 
@@ -199,7 +199,7 @@ static void test_match(void)
 	vpio_pci_enumerate(match_cb, ctx);
 	CU_ASSERT_EQUAL(count, 2);
 	count = 0;
-	vpio_pci_addr_parse(&a, "0001:3a:00.1");
+	vpio_pci_addr_parse("0001:3a:00.1", &a);
 	ctx[0] = &one;
 	vpio_pci_enumerate(match_cb, ctx);
 	CU_ASSERT_EQUAL(count, 1);
