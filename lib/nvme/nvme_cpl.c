@@ -36,16 +36,16 @@ void nvme_qpair_log_device_error(struct vpio_nvme_qpair *qp, const char *fmt, ..
 		 qp->log_budget == 0 ? " (further device errors on this qpair are not logged)" : "");
 }
 
-/* sqhd must lie in [sq_head, sq_rung]: the device cannot have fetched
- * what it was not told about (ring order).  No division: the distances
- * wrap at most once. */
+/* sqhd must lie in [sq_head, sq_rung] on the ring: the device cannot have
+ * fetched what it was not told about.  No division, and one compare when
+ * the range does not wrap. */
 static inline bool sqhd_valid(const struct vpio_nvme_qpair *qp, uint16_t sqhd)
 {
-	uint32_t n = qp->num_entries, head = qp->sq_head;
-	uint32_t used = qp->sq_rung >= head ? qp->sq_rung - head : qp->sq_rung + n - head;
-	uint32_t adv = sqhd >= head ? sqhd - head : sqhd + n - head;
+	uint32_t h = qp->sq_head, r = qp->sq_rung;
 
-	return sqhd < n && adv <= used;
+	if (nvme_likely(h <= r))
+		return (uint32_t)sqhd - h <= r - h; /* below h wraps to a huge value */
+	return (sqhd >= h && sqhd < qp->num_entries) || sqhd <= r;
 }
 
 static __attribute__((noinline)) struct nvme_req *cpl_drop(struct vpio_nvme_qpair *qp, const struct vpio_nvme_cpl *c)
@@ -94,7 +94,9 @@ static inline struct nvme_req *cpl_req(struct vpio_nvme_qpair *qp, const struct 
 static inline __attribute__((always_inline)) uint32_t cq_drain(struct vpio_nvme_qpair *qp, uint32_t max,
 							      struct vpio_nvme_io_cpl *out, uint32_t *nout)
 {
-	uint32_t consumed = 0, done = 0;
+	volatile struct vpio_nvme_cpl *const cq = qp->cq; /* fixed during the loop */
+	struct nvme_req *const reqs = qp->reqs;
+	uint32_t consumed = 0, dropped = 0;
 	uint16_t head = qp->cq_head;
 	uint8_t phase = qp->phase;
 	struct vpio_nvme_cpl c;
@@ -105,7 +107,7 @@ static inline __attribute__((always_inline)) uint32_t cq_drain(struct vpio_nvme_
 		max = qp->num_reqs;
 	qp->in_cpl = true;
 	while (consumed < max) {
-		e = &qp->cq[head];
+		e = &cq[head];
 		c.status = e->status;
 		if (VPIO_NVME_STATUS_P(c.status) != phase)
 			break;
@@ -117,17 +119,17 @@ static inline __attribute__((always_inline)) uint32_t cq_drain(struct vpio_nvme_
 		}
 		/* whatever the next slot holds (a new entry or an old one): a
 		 * prefetch never faults */
-		__builtin_prefetch(&qp->reqs[qp->cq[head].cid & qp->cid_mask], 1);
+		__builtin_prefetch(&reqs[cq[head].cid & qp->cid_mask], 1);
 		consumed++;
 		/* callbacks may submit and ring: the ring state is current */
 		qp->cq_head = head;
 		qp->phase = phase;
 		qp->cq_unrung++;
 		req = cpl_req(qp, &c);
-		if (nvme_unlikely(req == NULL))
+		if (nvme_unlikely(req == NULL)) {
+			dropped++;
 			continue;
-		qp->stats.completed++;
-		done++;
+		}
 		if (out != NULL && req->batch && req->leader == NULL) {
 			qp->outstanding--;
 			qp->batch_outstanding--;
@@ -142,8 +144,9 @@ static inline __attribute__((always_inline)) uint32_t cq_drain(struct vpio_nvme_
 		nvme_req_complete(qp, req, &c);
 	}
 	qp->in_cpl = false;
+	qp->stats.completed += consumed - dropped;
 	nvme_cq_ack_drained(qp);
-	return done;
+	return consumed - dropped;
 }
 
 uint32_t nvme_cq_drain(struct vpio_nvme_qpair *qp, uint32_t max)

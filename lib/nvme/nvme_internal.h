@@ -232,6 +232,8 @@ struct vpio_nvme_qpair {
 	bool delay_doorbell;
 	bool check_thread;	/* opts.check_thread: refuse other threads */
 	bool in_cpl;		/* inside the completion loop */
+	bool fast_prp;		/* the production translation and PRPs allowed
+				 * (not SGL-always): the direct path applies */
 	/* --- line 2 --- */
 	_Alignas(64) struct nvme_dptr_env dptr;
 	/* shadow doorbells (NULL when not in use) */
@@ -259,7 +261,7 @@ struct vpio_nvme_qpair {
 
 #define NVME_QP_LINE(f) (__builtin_offsetof(struct vpio_nvme_qpair, f) / 64u)
 _Static_assert(NVME_QP_LINE(owner) == 0 && NVME_QP_LINE(sq) == 0, "line 0: ring and doorbell pointers");
-_Static_assert(NVME_QP_LINE(ctrlr) == 1 && NVME_QP_LINE(in_cpl) == 1 && NVME_QP_LINE(cq_unrung) == 1,
+_Static_assert(NVME_QP_LINE(ctrlr) == 1 && NVME_QP_LINE(fast_prp) == 1 && NVME_QP_LINE(cq_unrung) == 1,
 	       "line 1: indexes and checks");
 _Static_assert(NVME_QP_LINE(dptr) == 2 && NVME_QP_LINE(cq_eventidx) == 2, "line 2: data pointers, shadows");
 _Static_assert(NVME_QP_LINE(stats) == 3 && sizeof(struct nvme_qp_io_stats) <= 64, "line 3: I/O counters");
@@ -282,9 +284,9 @@ static inline struct nvme_req *nvme_req_get(struct vpio_nvme_qpair *qp)
 	if (nvme_unlikely(req == NULL))
 		return NULL;
 	qp->free_reqs = req->next;
+	/* never FFFFh (reserved): the index bits are never all ones, since
+	 * 1 << index bits > num_reqs (nvme_ring.c) */
 	cid = (uint16_t)(req->cid + qp->cid_gen_inc);
-	if (nvme_unlikely(cid == 0xffffu)) /* FFFFh is reserved */
-		cid = (uint16_t)(cid + qp->cid_gen_inc);
 	req->cid = cid;
 	req->leader = NULL;
 	req->next = NULL;
@@ -462,6 +464,9 @@ void nvme_qpair_setup_shadow(struct vpio_nvme_qpair *qp);
 
 struct vpio_nvme_ns {
 	struct vpio_nvme_ctrlr *ctrlr;
+	/* ctrlr while the namespace is active and has no metadata, else NULL:
+	 * the read/write fast path's one compare */
+	struct vpio_nvme_ctrlr *io_ctrlr;
 	uint32_t id;
 	bool active;
 	uint32_t block_shift;

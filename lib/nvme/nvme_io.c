@@ -316,17 +316,15 @@ static inline __attribute__((always_inline)) int rw_fast(struct vpio_nvme_ns *ns
 
 	if (nvme_unlikely(qp == NULL || qp->owner != nvme_thread_id() || qp->state != NVME_QP_CONNECTED ||
 			  qp->epoch != atomic_load_explicit(qp->ctrlr_epoch, memory_order_acquire) || ns == NULL ||
-			  ns->ctrlr != qp->ctrlr || !ns->active || nlb == 0 || lba >= ns->num_blocks ||
-			  nlb > ns->num_blocks - lba || ns->md_size != 0 || buf == NULL ||
+			  ns->io_ctrlr != qp->ctrlr || nlb == 0 || lba >= ns->num_blocks ||
+			  nlb > ns->num_blocks - lba || buf == NULL ||
 			  (io_flags & ~(VPIO_NVME_IO_FUA | VPIO_NVME_IO_LR)) != 0))
 		goto slow;
 	len = (uint64_t)nlb << ns->block_shift;
-	if (nvme_unlikely(len > qp->max_xfer || (qp->dptr.sgl_mode == VPIO_NVME_SGL_ALWAYS && qp->dptr.sgl_supported)))
-		goto slow;
 	/* No call on this path, only tail calls: everything stays in scratch
-	 * registers.  A buffer that is not in one mapped page, and a test's
-	 * own translation, go to the general path. */
-	if (nvme_unlikely(qp->dptr.xlate != nvme_xlate_vtophys))
+	 * registers.  A buffer that is not in one mapped page, SGL-only
+	 * qpairs and a test's own translation go to the general path. */
+	if (nvme_unlikely(len > qp->max_xfer || !qp->fast_prp))
 		goto slow;
 	iova = env_vtophys_try(buf, len);
 	if (nvme_unlikely((iova & 3u) != 0)) /* also VPIO_VTOPHYS_ERROR (all ones) */

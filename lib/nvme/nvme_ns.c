@@ -23,6 +23,7 @@ int nvme_ns_refresh(struct vpio_nvme_ns *ns)
 	if (rc != 0)
 		return rc;
 	ns->active = false;
+	ns->io_ctrlr = NULL;
 	if (ns->data.nsze == 0)
 		return 0;
 	f = &ns->data.lbaf[VPIO_NVME_FLBAS_INDEX(ns->data.flbas)];
@@ -36,6 +37,7 @@ int nvme_ns_refresh(struct vpio_nvme_ns *ns)
 	ns->md_extended = (ns->data.flbas & 0x10u) != 0;
 	ns->num_blocks = ns->data.nsze;
 	ns->active = true;
+	ns->io_ctrlr = ns->md_size == 0 ? c : NULL;
 	return 0;
 }
 
@@ -116,8 +118,10 @@ int nvme_ctrlr_scan_ns(struct vpio_nvme_ctrlr *c)
 	if (rc != 0)
 		return rc;
 	for (i = 0; i < c->num_ns; i++) {
-		if (c->ns[i] != NULL)
+		if (c->ns[i] != NULL) {
 			c->ns[i]->active = false;
+			c->ns[i]->io_ctrlr = NULL;
+		}
 	}
 	if (c->vs >= 0x10100u)
 		return scan_list(c);

@@ -154,6 +154,7 @@ static void init_fields(struct vpio_nvme_qpair *qp, struct vpio_nvme_ctrlr *c, c
 	qp->dptr.sgl_mode = (uint8_t)o->sgl_mode;
 	qp->dptr.sgl_supported = VPIO_NVME_SGLS_SUPPORTED(c->cdata.sgls);
 	qp->dptr.sgl_dword = VPIO_NVME_SGLS_DWORD_ALIGNED(c->cdata.sgls);
+	qp->fast_prp = !(qp->dptr.sgl_mode == VPIO_NVME_SGL_ALWAYS && qp->dptr.sgl_supported);
 	qp->state = NVME_QP_DISCONNECTED;
 	setup_timeouts(qp);
 }

@@ -16,7 +16,7 @@ static uint32_t index_bits(uint32_t num_reqs)
 {
 	uint32_t b = 0;
 
-	while ((1u << b) < num_reqs)
+	while ((1u << b) <= num_reqs) /* indexes stay below the mask: no cid is FFFFh */
 		b++;
 	return b;
 }

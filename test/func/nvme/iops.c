@@ -70,6 +70,7 @@ static void loopback(bool delay, uint32_t qd)
 
 	u->qp.delay_doorbell = delay;
 	u->qp.dptr.xlate = nvme_xlate_vtophys; /* the real translation */
+	u->qp.fast_prp = true;		       /* and the direct path, as a real qpair */
 	u->qp.next_check = UINT64_MAX;	       /* ticks read per poll, as on a device */
 	t0 = __rdtsc();
 	while (n < target) {

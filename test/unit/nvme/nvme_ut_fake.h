@@ -102,6 +102,7 @@ static inline struct ut_qpair *ut_qpair_new(uint16_t n, uint32_t max_xfer, uint3
 	u->ns.ctrlr = u->ctrlr;
 	u->ns.id = 1;
 	u->ns.active = true;
+	u->ns.io_ctrlr = u->ctrlr;
 	u->ns.block_shift = block_shift;
 	u->ns.block_size = 1u << block_shift;
 	u->ns.num_blocks = num_blocks;
