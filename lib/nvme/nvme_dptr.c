@@ -5,9 +5,10 @@
  * callback, so unit tests drive them with any address layout.
  *
  * PRP rules: the first entry may start anywhere dword aligned; every other
- * entry is a page-aligned page; so every IOVA-contiguous run except the
- * first must start on a page boundary and every run except the last must
- * end on one.  Up to two entries go in the command, more in the request's
+ * entry is a page-aligned page; so every IOVA-contiguous range except the
+ * first must start on a page boundary and every range except the last must
+ * end on one (pieces of the iovec that continue each other in device
+ * address space count as one range).  Up to two entries go in the command, more in the request's
  * list (one 4 KiB block, never chained: transfers are capped so that it is
  * enough).
  */
@@ -98,30 +99,57 @@ static int prp_add(uint64_t *list, uint32_t *n, uint64_t *prp1, uint64_t addr)
 	return 0;
 }
 
+/* Add the PRP entries of one IOVA-contiguous range [start, end). */
+static int prp_add_range(uint64_t *list, uint32_t *n, uint64_t *prp1, uint64_t start, uint64_t end, uint64_t mask)
+{
+	uint64_t p;
+	int rc;
+
+	for (p = start; p < end; p = (p | mask) + 1u) {
+		rc = prp_add(list, n, prp1, p);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * Pieces that continue each other in device address space (the two
+ * halves of one page in two elements, say) are one range: they are merged
+ * before the PRP rules are checked, so that only real gaps need SGLs.
+ */
 int64_t nvme_build_prp(const struct nvme_dptr_env *env, struct nvme_iov_cur *cur, uint64_t len, uint64_t *list,
 		       uint64_t list_iova, struct vpio_nvme_cmd *cmd)
 {
 	const uint64_t mask = (1ull << env->page_shift) - 1u;
-	uint64_t left = len, prp1 = 0, iova, run, p, end;
+	uint64_t left = len, prp1 = 0, iova, run, start = 0, end = 0;
 	uint32_t n = 0;
+	bool have = false;
 	int rc;
 
 	while (left > 0) {
 		rc = next_run(env, cur, left, true, &iova, &run);
 		if (rc != 0)
 			return rc;
-		if (n > 0 && (iova & mask) != 0)
-			return NVME_EPRPLAYOUT; /* a later run starts inside a page */
-		end = iova + run;
-		for (p = iova; p < end; p = (p | mask) + 1u) {
-			rc = prp_add(list, &n, &prp1, p);
+		left -= run;
+		if (have && iova == end) { /* continues the range */
+			end += run;
+			continue;
+		}
+		if (have) { /* a range before this one: it must end on a page */
+			if ((end & mask) != 0 || (iova & mask) != 0)
+				return NVME_EPRPLAYOUT; /* a gap inside a page */
+			rc = prp_add_range(list, &n, &prp1, start, end, mask);
 			if (rc != 0)
 				return rc;
 		}
-		left -= run;
-		if (left > 0 && (end & mask) != 0)
-			return NVME_EPRPLAYOUT; /* a run ends inside a page, more follows */
+		start = iova;
+		end = iova + run;
+		have = true;
 	}
+	rc = prp_add_range(list, &n, &prp1, start, end, mask);
+	if (rc != 0)
+		return rc;
 	cmd->flags = VPIO_NVME_PSDT_PRP;
 	cmd->dptr.prp.prp1 = prp1;
 	cmd->dptr.prp.prp2 = n <= 1 ? 0 : n == 2 ? list[0] : list_iova;

@@ -325,6 +325,21 @@ static void test_sgl_modes(void)
 		CU_ASSERT_EQUAL(vpio_test_log_errors(), 2);
 		vpio_test_log_release();
 		rw_once(&x, 64);
+		/* pieces that continue each other in device memory are one
+		 * range: one block in three pieces (two inside a page), PRPs */
+		if (x.bs <= 2048) {
+			struct fn_io w = { 0, 0, 0 };
+			struct iovec p3[3] = { { x.wbuf + 4096 + 100, 1000 }, { x.wbuf + 5196, 24 },
+					       { x.wbuf + 5220, 2u * x.bs - 1024u } };
+
+			memset(x.rbuf, 0, 4u * x.bs);
+			for (size_t k = 0; k < 2u * x.bs; k++)
+				x.wbuf[4096 + 100 + k] = (uint8_t)(k * 13u + 5u);
+			CU_ASSERT_EQUAL(vpio_nvme_ns_cmd_writev(x.ns, x.qp, p3, 3, 40, fn_io_cb, &w, 0), 0);
+			CU_ASSERT(fn_wait(x.qp, &w, 5000) == 0 && w.done == 1 && w.status == 0);
+			CU_ASSERT_EQUAL(fn_read(x.ns, x.qp, x.rbuf, 40, 2), 0);
+			CU_ASSERT_EQUAL(memcmp(x.rbuf, x.wbuf + 4096 + 100, 2u * x.bs), 0);
+		}
 	}
 	ctx_close(&x);
 }

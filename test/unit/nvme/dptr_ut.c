@@ -185,6 +185,23 @@ static void test_prp_vectors(void)
 	CU_ASSERT_EQUAL(prpv(bad_end, 2, 4096, &cur, &cmd), NVME_EPRPLAYOUT);
 	CU_ASSERT_EQUAL(prpv(bad_start, 2, 4096 + 2048, &cur, &cmd), NVME_EPRPLAYOUT);
 	CU_ASSERT_EQUAL(vpio_test_log_errors(), 0);
+	/* pieces that continue each other in device memory are one range:
+	 * two halves of a page, then a page split in three */
+	{
+		struct iovec halves[5] = {
+			{ g_buf + 8192 + 100, 1948 }, { g_buf + 10240, 2048 }, /* one page from offset 100 */
+			{ g_buf + 12288, 1000 }, { g_buf + 13288, 96 }, { g_buf + 13384, 3000 },
+		};
+		struct iovec gap[2] = { { g_buf + 8192, 2048 }, { g_buf + 10240 + 4, 2044 } };
+
+		CU_ASSERT_EQUAL(prpv(halves, 5, 1948 + 2048 + 1000 + 96 + 3000, &cur, &cmd),
+				1948 + 2048 + 1000 + 96 + 3000);
+		CU_ASSERT_EQUAL(cmd.dptr.prp.prp1, (uintptr_t)g_buf + 8192 + 100);
+		CU_ASSERT_EQUAL(cmd.dptr.prp.prp2, (uintptr_t)g_buf + 12288); /* two entries: no list */
+		CU_ASSERT_EQUAL(prpv(halves, 2, 1948 + 2048, &cur, &cmd), 1948 + 2048);
+		CU_ASSERT_EQUAL(cmd.dptr.prp.prp2, 0);
+		CU_ASSERT_EQUAL(prpv(gap, 2, 4092, &cur, &cmd), NVME_EPRPLAYOUT); /* a real gap */
+	}
 	/* the vector is shorter than the transfer */
 	CU_ASSERT_EQUAL(prpv(ok, 3, 512 + 8192 + 4096, &cur, &cmd), -EINVAL);
 	CU_ASSERT(vpio_test_log_has("ends"));
