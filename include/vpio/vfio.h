@@ -11,8 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <vpio/pci.h>
-
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -62,8 +60,11 @@ struct vpio_vfio_region {
 };
 
 struct vpio_vfio_device;
-/* Open a device bound to vfio-pci; its group joins the container. */
-int vpio_vfio_device_open(const struct vpio_pci_addr *addr, struct vpio_vfio_device **dev);
+/* Open a device bound to vfio-pci; its group joins the container.  name is
+ * the device's canonical PCI address ("0000:00:03.0", as VFIO names it) and
+ * iommu_group its IOMMU group number (the caller, lib/pci, reads both from
+ * sysfs; lib/vfio does not look at PCI). */
+int vpio_vfio_device_open(const char *name, int iommu_group, struct vpio_vfio_device **dev);
 void vpio_vfio_device_close(struct vpio_vfio_device *dev);
 int vpio_vfio_device_region(struct vpio_vfio_device *dev, unsigned index, struct vpio_vfio_region *r);
 /* mmap a BAR (the whole BAR, or its largest mmap-able sparse area). */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* VFIO groups: find a device's group in sysfs, check it is viable, join
- * it to the container. */
+/* VFIO groups: open a group by number (the caller found it), check it is
+ * viable, join it to the container. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,29 +15,8 @@
 
 #include "vfio_internal.h"
 
-int vpio_vfio_iommu_group_of(const struct vpio_pci_addr *addr, const char *name)
-{
-	char path[512], target[512];
-	ssize_t n;
-	int id;
-
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/iommu_group", vpio_pci_sysfs_root(), name);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0) {
-		VPIO_ERR(VFIO_MOD, "%s has no IOMMU group: the IOMMU is off (enable it in firmware and with intel_iommu=on or amd_iommu=on), or run 'NOIOMMU=yes scripts/setup.sh' for VFIO's unsafe no-IOMMU mode",
-			 name);
-		return -ENODEV;
-	}
-	target[n] = '\0';
-	(void)addr;
-	if (sscanf(basename(target), "%d", &id) != 1) {
-		VPIO_ERR(VFIO_MOD, "%s: cannot read the IOMMU group number from %s", name, target);
-		return -EINVAL;
-	}
-	return id;
-}
-
-/* Log the other members of a group and their drivers (why it is not viable). */
+/* Log the other members of a group and their drivers (why it is not
+ * viable).  The kernel's view of IOMMU groups, not PCI's: always /sys. */
 static void log_group_members(int id)
 {
 	char path[512], line[1024] = "", drv[512];
@@ -45,7 +24,7 @@ static void log_group_members(int id)
 	size_t used = 0;
 	DIR *d;
 
-	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/devices", vpio_pci_sysfs_root(), id);
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", id);
 	d = opendir(path);
 	if (d == NULL)
 		return;

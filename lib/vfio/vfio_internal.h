@@ -29,22 +29,22 @@ struct vpio_vfio_container {
 	struct vpio_vfio_iommu_info info;
 };
 
+/* BARs of a PCI function (VFIO_PCI_BAR0..5_REGION_INDEX). */
+#define VFIO_BAR_MAX 6
+
 struct vpio_vfio_device {
 	int fd;
-	struct vpio_pci_addr addr;
-	char name[VPIO_PCI_ADDR_STRLEN];
+	char name[32];		/* "dddd:bb:dd.f", as given by the caller */
 	struct vpio_vfio_group *group;
 	uint32_t flags;		/* VFIO_DEVICE_FLAGS_* */
 	uint32_t num_regions;
 	struct {
 		void *base;	/* reserved VA of the whole BAR */
 		uint64_t len;
-	} bars[VPIO_PCI_BAR_MAX];
+	} bars[VFIO_BAR_MAX];
 };
 
 const char *vpio_vfio_dev_root(void);
-/* IOMMU group number of a PCI device from sysfs; -ENODEV (logged) if none. */
-int vpio_vfio_iommu_group_of(const struct vpio_pci_addr *addr, const char *name);
 /* Join the group of a device to the container (opening both as needed). */
 int vpio_vfio_group_get(struct vpio_vfio_container *c, int group_id, struct vpio_vfio_group **group);
 void vpio_vfio_group_put(struct vpio_vfio_container *c, struct vpio_vfio_group *group);

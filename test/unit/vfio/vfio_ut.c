@@ -13,6 +13,8 @@
 
 #include <linux/vfio.h>
 
+#include <vpio/pci.h>
+
 #include "common/vpio_test.h"
 #include "vfio/vfio_internal.h"
 
