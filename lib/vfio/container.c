@@ -16,7 +16,7 @@
 
 #include <linux/vfio.h>
 
-#include "env/env_internal.h"
+#include "env/dma_target.h"
 #include "vfio_internal.h"
 
 static char g_dev_root[256] = "/dev/vfio";
