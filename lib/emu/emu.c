@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pci/pci_backend.h"
 #include "xdma_internal.h"
 
 #define EMU_PREFIX "emu:"
@@ -145,6 +146,18 @@ int vpio_emu_destroy(const char *name)
 	if (rc != 0)
 		return rc;
 	return k->destroy(canon);
+}
+
+/* lib/pci hands "emu:" names to vpio_emu_device_open() (pci_backend.h). */
+static const struct vpio_pci_backend g_backend = {
+	.prefix = EMU_PREFIX,
+	.what = "the emulator (lib/emu)",
+	.open = vpio_emu_device_open,
+};
+
+__attribute__((constructor)) static void register_backend(void)
+{
+	vpio_pci_backend_register(&g_backend);
 }
 
 void vpio_emu_destroy_all(void)
