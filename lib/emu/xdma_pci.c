@@ -162,9 +162,23 @@ static void bar_write32(struct vpio_pci_device *dev, unsigned bar, uint64_t off,
 		__atomic_store_n(w, val, __ATOMIC_RELEASE);
 }
 
-const struct vpio_pci_device_ops emu_xdma_pci_ops = { .cfg_read = cfg_read,	.cfg_write = cfg_write,
-						     .reset = dev_reset,	.detach = dev_detach,
-						     .bar_read32 = bar_read32, .bar_write32 = bar_write32 };
+/* The card memory size, for lib/xdma when its opts leave it 0. */
+static uint64_t card_mem_size(struct vpio_pci_device *dev)
+{
+	const struct vpio_emu_xdma *x = dev->priv;
+
+	return x->opts.mem;
+}
+
+const struct vpio_pci_device_ops emu_xdma_pci_ops = {
+	.cfg_read = cfg_read,
+	.cfg_write = cfg_write,
+	.reset = dev_reset,
+	.detach = dev_detach,
+	.bar_read32 = bar_read32,
+	.bar_write32 = bar_write32,
+	.card_mem_size = card_mem_size,
+};
 
 int emu_xdma_pci_fill(struct vpio_emu_xdma *x, struct vpio_pci_device **out)
 {

@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <vpio/emu.h>
-
 #include "xdma_internal.h"
 
 #define IRQ_BLOCK (VPIO_XDMA_TGT_IRQ << VPIO_XDMA_TARGET_SHIFT)
@@ -60,20 +58,15 @@ static int apply_roles(struct vpio_xdma_dev *d, const struct vpio_xdma_opts *o, 
 
 static void read_config_block(struct vpio_xdma_dev *d, const struct vpio_xdma_opts *o)
 {
-	struct vpio_emu_xdma *emu = vpio_emu_xdma_get(d->pci);
-
 	d->version = (uint8_t)VPIO_XDMA_ID_VERSION(xdma_rd(d, CONFIG_BLOCK));
 	d->max_payload = 128u << (xdma_rd(d, CONFIG_BLOCK + VPIO_XDMA_CFG_MPS) & 7);
 	d->max_read_request = 128u << (xdma_rd(d, CONFIG_BLOCK + VPIO_XDMA_CFG_MRRS) & 7);
 	d->data_width = 64u << (xdma_rd(d, CONFIG_BLOCK + VPIO_XDMA_CFG_DATA_WIDTH) & 7);
 	d->card_base = o->card_mem_base;
 	d->card_size = o->card_mem_size;
-	if (d->card_size == 0 && emu != NULL) {
-		struct vpio_emu_xdma_info ei = { .info_size = sizeof(ei) };
-
-		if (vpio_emu_xdma_get_info(emu, &ei) == 0)
-			d->card_size = ei.mem_size;
-	}
+	/* not given: what the device says, if it can (an emulated card) */
+	if (d->card_size == 0 && d->pci->ops->card_mem_size != NULL)
+		d->card_size = d->pci->ops->card_mem_size(d->pci);
 }
 
 int vpio_xdma_attach(const char *name, const struct vpio_xdma_opts *opts, struct vpio_xdma_dev **devp)
