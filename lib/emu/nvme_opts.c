@@ -37,7 +37,7 @@ static int parse_uint(const char *v, uint64_t min, uint64_t max, uint64_t *out)
 {
 	uint64_t x;
 
-	if (vpio_util_parse_u64(v, max, &x) != 0 || x < min)
+	if (vpio_parse_u64(v, max, &x) != 0 || x < min)
 		return -EINVAL;
 	*out = x;
 	return 0;
@@ -86,7 +86,7 @@ static int set_opt(struct emu_nvme_opts *o, const struct opt_desc *d, const char
 		o->lba = (uint32_t)x;
 		return 0;
 	case EMU_OPT_SIZE:
-		if (vpio_util_parse_size(v, &x) != 0 || x == 0)
+		if (vpio_parse_size(v, &x) != 0 || x == 0)
 			return -EINVAL;
 		o->size = x;
 		return 0;

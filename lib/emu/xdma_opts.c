@@ -63,7 +63,7 @@ static int parse_bars(char *v, struct emu_xdma_opts *o)
  * no leading zero, no hex or octal; lib/util/parse.c). */
 static int parse_num(const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
 {
-	return vpio_util_parse_u64(v, hi, out) == 0 && *out >= lo ? 0 : -EINVAL;
+	return vpio_parse_u64(v, hi, out) == 0 && *out >= lo ? 0 : -EINVAL;
 }
 
 static const char *const g_keys[XO_COUNT] = { "h2c", "c2h", "mem", "stream", "bars", "bar64", "align", "gran",
@@ -96,7 +96,7 @@ static int set_one(struct emu_xdma_opts *o, enum emu_xdma_opt k, char *v)
 	if (k == XO_BARS)
 		return parse_bars(v, o);
 	if (k == XO_MEM) {
-		if (vpio_util_parse_size(v, &x) != 0 || x == 0 || x % 4096 != 0 || x > EMU_XDMA_MAX_MEM)
+		if (vpio_parse_size(v, &x) != 0 || x == 0 || x % 4096 != 0 || x > EMU_XDMA_MAX_MEM)
 			return -EINVAL;
 		o->mem = x;
 		return 0;
