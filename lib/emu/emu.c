@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "pci/pci_backend.h"
-#include "xdma_internal.h"
+#include "emu_xdma_internal.h"
 
 #define EMU_PREFIX "emu:"
 #define EMU_KINDS "nvme, xdma"

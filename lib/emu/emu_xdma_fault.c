@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "xdma_internal.h"
+#include "emu_xdma_internal.h"
 
 struct vpio_emu_xdma *vpio_emu_xdma_get(struct vpio_pci_device *dev)
 {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xdma_internal.h"
+#include "emu_xdma_internal.h"
 
 #define XOPT_KEYS "h2c, c2h, mem, stream, bars, bar64, align, gran, addrbits, errwb, corrupt"
 #define XOPT_MAX_LEN 256

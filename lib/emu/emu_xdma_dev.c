@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "xdma_internal.h"
+#include "emu_xdma_internal.h"
 
 #define HOST_ERR_LOG_LINES 20u
 #define MAX_DEVICES 64u

@@ -4,7 +4,7 @@
  * rising edge of Run it walks the descriptor list: it fetches a block
  * (the first descriptor and its adjacent ones) through the emulated
  * IOMMU, checks each descriptor as hardware does, moves its data
- * (xdma_move.c), counts it, writes the poll-mode writeback word after a
+ * (emu_xdma_move.c), counts it, writes the poll-mode writeback word after a
  * descriptor with COMPLETED, and goes idle after one with STOP (Run stays
  * set) or when Run is cleared (after the current descriptor).  Errors set
  * Status bits (those whose ie_ bits are set in Control) and stop it.
@@ -18,7 +18,7 @@
 #include <sys/prctl.h>
 #include <time.h>
 
-#include "xdma_internal.h"
+#include "emu_xdma_internal.h"
 
 #define SPIN_NS 5000ull	/* busy-poll this long after work (short: engines share a core) */
 #define YIELD_NS 1000000ull	/* then yield until this */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xdma_internal.h"
+#include "emu_xdma_internal.h"
 
 #define XDMA_PCI_DEVICE 0x9038u	   /* UltraScale+, Gen3 x8 */
 #define XDMA_PCI_SUBDEVICE 0x0007u
