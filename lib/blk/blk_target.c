@@ -43,13 +43,13 @@ void blk_opts_resolve(const struct vpio_blk_opts *in, struct vpio_blk_opts *out)
 static int check_opts(const char *address, const struct vpio_blk_opts *opts)
 {
 	if (opts != NULL && opts->opts_size < offsetof(struct vpio_blk_opts, queue_depth)) {
-		blk_err("%s: opts->opts_size is %zu: fill the options with vpio_blk_opts_init(&opts, sizeof(opts))",
+		VPIO_ERR(BLK_MOD, "%s: opts->opts_size is %zu: fill the options with vpio_blk_opts_init(&opts, sizeof(opts))",
 			address, opts->opts_size);
 		return -EINVAL;
 	}
 	if (opts != NULL && opts->opts_size > offsetof(struct vpio_blk_opts, queue_depth) &&
 	    opts->queue_depth > VPIO_BLK_MAX_QUEUE_DEPTH) {
-		blk_err("%s: queue depth %u is above the %u a channel can have", address, opts->queue_depth,
+		VPIO_ERR(BLK_MOD, "%s: queue depth %u is above the %u a channel can have", address, opts->queue_depth,
 			VPIO_BLK_MAX_QUEUE_DEPTH);
 		return -EINVAL;
 	}
@@ -64,13 +64,13 @@ int vpio_blk_open(const char *address, const struct vpio_blk_opts *opts, struct 
 	int rc;
 
 	if (targets == NULL || max_targets == 0 || n_targets == NULL) {
-		blk_err("vpio_blk_open(%s): targets, max_targets and n_targets must be given", address ? address : "NULL");
+		VPIO_ERR(BLK_MOD, "vpio_blk_open(%s): targets, max_targets and n_targets must be given", address ? address : "NULL");
 		return -EINVAL;
 	}
 	*n_targets = 0;
 	a = malloc(sizeof(*a)); /* PATH_MAX inside: not for the stack */
 	if (a == NULL) {
-		blk_err("vpio_blk_open(%s): out of memory", address ? address : "NULL");
+		VPIO_ERR(BLK_MOD, "vpio_blk_open(%s): out of memory", address ? address : "NULL");
 		return -ENOMEM;
 	}
 	rc = blk_addr_parse(address, a);
@@ -99,7 +99,7 @@ int vpio_blk_close(struct vpio_blk_target *t)
 		return 0;
 	pthread_mutex_lock(&blk_lock);
 	if (t->channels > 0) {
-		blk_err("%s: cannot close: %u channel(s) still exist; destroy them first", t->name, t->channels);
+		VPIO_ERR(BLK_MOD, "%s: cannot close: %u channel(s) still exist; destroy them first", t->name, t->channels);
 		rc = -EBUSY;
 	} else {
 		t->ops->close(t);
@@ -113,7 +113,7 @@ int vpio_blk_get_info(const struct vpio_blk_target *t, struct vpio_blk_info *inf
 	size_t min = offsetof(struct vpio_blk_info, backend) + sizeof(info->backend), size;
 
 	if (t == NULL || info == NULL || info->info_size < min) {
-		blk_err("vpio_blk_get_info: %s; set info.info_size = sizeof(info)",
+		VPIO_ERR(BLK_MOD, "vpio_blk_get_info: %s; set info.info_size = sizeof(info)",
 			t == NULL ? "target is NULL" : info == NULL ? "info is NULL" : "info.info_size is too small");
 		return -EINVAL;
 	}

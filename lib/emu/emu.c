@@ -63,7 +63,7 @@ int emu_parse_name(const char *name, char *kind, size_t kind_len, unsigned *idx,
 	unsigned v = 0;
 
 	if (name == NULL || strncmp(name, EMU_PREFIX, strlen(EMU_PREFIX)) != 0) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "'%s' is not an emulated device name (expected emu:KIND[N][?opts], KIND one of: %s)",
+		VPIO_ERR(EMU_MOD, "'%s' is not an emulated device name (expected emu:KIND[N][?opts], KIND one of: %s)",
 			 name ? name : "(null)", EMU_KINDS);
 		return -EINVAL;
 	}
@@ -79,7 +79,7 @@ int emu_parse_name(const char *name, char *kind, size_t kind_len, unsigned *idx,
 		p++;
 	}
 	if (n == 0 || n >= kind_len || v > EMU_MAX_INDEX || (*p != '\0' && *p != '?')) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "malformed emulated device name '%s' (expected emu:KIND[N][?k=v&k=v], KIND one of: %s, N in 0..%d)",
+		VPIO_ERR(EMU_MOD, "malformed emulated device name '%s' (expected emu:KIND[N][?k=v&k=v], KIND one of: %s, N in 0..%d)",
 			 name, EMU_KINDS, EMU_MAX_INDEX);
 		return -EINVAL;
 	}
@@ -96,7 +96,7 @@ static const struct emu_kind *find_kind(const char *name, const char *kind)
 		if (strcmp(g_kinds[i].name, kind) == 0)
 			return &g_kinds[i];
 	}
-	vpio_log(VPIO_LOG_ERROR, EMU_MOD, "'%s': no emulated device of kind '%s' (kinds: %s)", name, kind, EMU_KINDS);
+	VPIO_ERR(EMU_MOD, "'%s': no emulated device of kind '%s' (kinds: %s)", name, kind, EMU_KINDS);
 	return NULL;
 }
 
@@ -123,7 +123,7 @@ int vpio_emu_device_open(const char *name, struct vpio_pci_device **dev)
 	int rc;
 
 	if (dev == NULL) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "cannot open '%s': no place for the device handle (dev is NULL)",
+		VPIO_ERR(EMU_MOD, "cannot open '%s': no place for the device handle (dev is NULL)",
 			 name ? name : "(null)");
 		return -EINVAL;
 	}

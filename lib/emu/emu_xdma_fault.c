@@ -21,20 +21,20 @@ int vpio_emu_xdma_inject(struct vpio_emu_xdma *emu, bool c2h, unsigned channel, 
 	uint32_t bit = fault > VPIO_EMU_XDMA_FAULT_NONE && fault <= VPIO_EMU_XDMA_FAULT_MAGIC ? 1u << fault : 0;
 
 	if (emu == NULL) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "fault injection: no emulated XDMA device (NULL)");
+		VPIO_ERR(EMU_MOD, "fault injection: no emulated XDMA device (NULL)");
 		return -EINVAL;
 	}
 	if (channel >= VPIO_XDMA_MAX_CHANNELS || !emu_xdma_present(emu, c2h, channel)) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: cannot inject a fault into %s %u: the device has %u %s channels",
+		VPIO_ERR(EMU_MOD, "%s: cannot inject a fault into %s %u: the device has %u %s channels",
 			 emu->name, c2h ? "C2H" : "H2C", channel, c2h ? emu->opts.c2h : emu->opts.h2c, c2h ? "C2H" : "H2C");
 		return -EINVAL;
 	}
 	if (bit == 0 && fault != VPIO_EMU_XDMA_FAULT_NONE) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: unknown fault %d (see enum vpio_emu_xdma_fault)", emu->name, (int)fault);
+		VPIO_ERR(EMU_MOD, "%s: unknown fault %d (see enum vpio_emu_xdma_fault)", emu->name, (int)fault);
 		return -EINVAL;
 	}
 	if (fault == VPIO_EMU_XDMA_FAULT_CORRUPT_WB && param > UINT32_MAX) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: CORRUPT_WB param 0x%llx is not a 32-bit writeback word", emu->name,
+		VPIO_ERR(EMU_MOD, "%s: CORRUPT_WB param 0x%llx is not a 32-bit writeback word", emu->name,
 			 (unsigned long long)param);
 		return -EINVAL;
 	}
@@ -61,7 +61,7 @@ int vpio_emu_xdma_get_info(struct vpio_emu_xdma *emu, struct vpio_emu_xdma_info 
 
 	if (emu == NULL || info == NULL ||
 	    info->info_size < offsetof(struct vpio_emu_xdma_info, mem_size) + sizeof(info->mem_size)) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "vpio_emu_xdma_get_info: %s", emu == NULL || info == NULL ? "NULL argument"
+		VPIO_ERR(EMU_MOD, "vpio_emu_xdma_get_info: %s", emu == NULL || info == NULL ? "NULL argument"
 							: "info_size too small (set it to sizeof(struct vpio_emu_xdma_info))");
 		return -EINVAL;
 	}

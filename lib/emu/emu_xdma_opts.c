@@ -138,7 +138,7 @@ int emu_xdma_opts_parse(const char *name, const char *str, struct emu_xdma_opts 
 	if (str == NULL || *str == '\0')
 		return 0;
 	if (strlen(str) >= sizeof(copy)) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: options longer than %zu characters", name, sizeof(copy) - 1);
+		VPIO_ERR(EMU_MOD, "%s: options longer than %zu characters", name, sizeof(copy) - 1);
 		return -EINVAL;
 	}
 	strcpy(copy, str);
@@ -150,28 +150,28 @@ int emu_xdma_opts_parse(const char *name, const char *str, struct emu_xdma_opts 
 			*eq = '\0';
 		k = eq != NULL ? find_key(kv) : -1;
 		if (k < 0) {
-			vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: %s option '%s' (expected key=value; keys: %s)", name,
+			VPIO_ERR(EMU_MOD, "%s: %s option '%s' (expected key=value; keys: %s)", name,
 				 eq == NULL ? "malformed" : "unknown", kv, XOPT_KEYS);
 			return -EINVAL;
 		}
 		if (set_one(o, (enum emu_xdma_opt)k, eq + 1) != 0) {
-			vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: invalid value '%s' for option '%s' (accepted: %s)", name, eq + 1,
+			VPIO_ERR(EMU_MOD, "%s: invalid value '%s' for option '%s' (accepted: %s)", name, eq + 1,
 				 kv, g_num[k].what);
 			return -EINVAL;
 		}
 		if (o->set & (1u << k)) {
-			vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: option '%s' is given twice", name, kv);
+			VPIO_ERR(EMU_MOD, "%s: option '%s' is given twice", name, kv);
 			return -EINVAL;
 		}
 		o->set |= 1u << k;
 	}
 	if (!vpio_is_pow2(o->align) || !vpio_is_pow2(o->gran)) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: options 'align=%u' and 'gran=%u' must be powers of two", name, o->align,
+		VPIO_ERR(EMU_MOD, "%s: options 'align=%u' and 'gran=%u' must be powers of two", name, o->align,
 			 o->gran);
 		return -EINVAL;
 	}
 	if (o->addrbits < 64 && o->mem > (1ull << o->addrbits)) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: 'mem=%llu' does not fit in %u address bits", name,
+		VPIO_ERR(EMU_MOD, "%s: 'mem=%llu' does not fit in %u address bits", name,
 			 (unsigned long long)o->mem, o->addrbits);
 		return -EINVAL;
 	}

@@ -79,7 +79,7 @@ static int cfg_access(struct vpio_pci_device *dev, uint8_t *buf, size_t len, uin
 	struct vpio_emu_xdma *x = dev->priv;
 
 	if (off > CFG_SPACE || len > CFG_SPACE - off) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: config %s of %zu bytes at 0x%x is outside the 4 KiB config space",
+		VPIO_ERR(EMU_MOD, "%s: config %s of %zu bytes at 0x%x is outside the 4 KiB config space",
 			 dev->name, write ? "write" : "read", len, off);
 		return -EINVAL;
 	}
@@ -185,7 +185,7 @@ int emu_xdma_pci_fill(struct vpio_emu_xdma *x, struct vpio_pci_device **out)
 	struct vpio_pci_device *dev = malloc(sizeof(*dev));
 
 	if (dev == NULL) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: out of memory for the device handle", x->name);
+		VPIO_ERR(EMU_MOD, "%s: out of memory for the device handle", x->name);
 		return -ENOMEM;
 	}
 	*dev = (struct vpio_pci_device){

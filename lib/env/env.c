@@ -17,7 +17,6 @@
 
 #include "env_internal.h"
 
-#define MOD "env"
 #define HP_DIR "/sys/kernel/mm/hugepages/hugepages-2048kB"
 
 static struct {
@@ -54,11 +53,11 @@ static int check_core_mask(const char *mask)
 	errno = 0;
 	m = strtoull(mask, &end, 16);
 	if (errno != 0 || *end != '\0' || end == mask || m == 0) {
-		VPIO_ERR(MOD, "core mask '%s' is not a non-zero hex mask (e.g. 0x3 for cores 0 and 1)", mask);
+		VPIO_ERR(ENV_MOD, "core mask '%s' is not a non-zero hex mask (e.g. 0x3 for cores 0 and 1)", mask);
 		return -EINVAL;
 	}
 	if (ncpu > 0 && ncpu < 64 && (m >> ncpu) != 0) {
-		VPIO_ERR(MOD, "core mask '%s' names core %d but this machine has %ld cores (0-%ld)", mask,
+		VPIO_ERR(ENV_MOD, "core mask '%s' names core %d but this machine has %ld cores (0-%ld)", mask,
 			 63 - __builtin_clzll(m), ncpu, ncpu - 1);
 		return -EINVAL;
 	}
@@ -83,11 +82,11 @@ int vpio_env_init(const struct vpio_env_opts *user_opts)
 	uint64_t free_mb;
 
 	if (g_env.init) {
-		VPIO_ERR(MOD, "vpio_env_init() called twice; call vpio_env_fini() first");
+		VPIO_ERR(ENV_MOD, "vpio_env_init() called twice; call vpio_env_fini() first");
 		return -EALREADY;
 	}
 	if (g_env.was_init) {
-		VPIO_ERR(MOD, "vpio_env_init() after vpio_env_fini(): DPDK's EAL cannot be started twice in one process; keep the environment up until the process ends");
+		VPIO_ERR(ENV_MOD, "vpio_env_init() after vpio_env_fini(): DPDK's EAL cannot be started twice in one process; keep the environment up until the process ends");
 		return -EALREADY;
 	}
 	if (user_opts != NULL)
@@ -109,9 +108,9 @@ int vpio_env_init(const struct vpio_env_opts *user_opts)
 	free_mb = free_hugepage_mb();
 	g_env.huge = !opts.no_huge && free_mb > 0;
 	if (!opts.no_huge && free_mb == 0)
-		VPIO_WARN(MOD, "no free hugepages: using ordinary memory (slower, pinned by VFIO); reserve hugepages with 'sudo scripts/setup.sh' (HUGEMEM=MiB)");
+		VPIO_WARN(ENV_MOD, "no free hugepages: using ordinary memory (slower, pinned by VFIO); reserve hugepages with 'sudo scripts/setup.sh' (HUGEMEM=MiB)");
 	if (g_env.huge && free_mb < opts.mem_size_mb) {
-		VPIO_WARN(MOD, "only %llu MiB of hugepages free, %zu MiB asked; using %llu MiB",
+		VPIO_WARN(ENV_MOD, "only %llu MiB of hugepages free, %zu MiB asked; using %llu MiB",
 			  (unsigned long long)free_mb, opts.mem_size_mb, (unsigned long long)free_mb);
 		opts.mem_size_mb = free_mb;
 	}
@@ -138,7 +137,7 @@ int vpio_env_init(const struct vpio_env_opts *user_opts)
 	if (rte_eal_init(argc, argv) < 0) {
 		rc = rte_errno ? -rte_errno : -EIO;
 		g_env.was_init = rte_errno == EALREADY;
-		VPIO_ERR(MOD, "DPDK EAL initialization failed: %s (%s memory, %s MiB, cores %s)", rte_strerror(rte_errno),
+		VPIO_ERR(ENV_MOD, "DPDK EAL initialization failed: %s (%s memory, %s MiB, cores %s)", rte_strerror(rte_errno),
 			 g_env.huge ? "hugepage" : "ordinary", mem, opts.core_mask);
 		return rc;
 	}
@@ -149,7 +148,7 @@ int vpio_env_init(const struct vpio_env_opts *user_opts)
 	}
 	g_env.init = true;
 	g_env.was_init = true;
-	VPIO_INFO(MOD, "environment up: %s memory %s MiB, cores %s", g_env.huge ? "hugepage" : "ordinary", mem,
+	VPIO_INFO(ENV_MOD, "environment up: %s memory %s MiB, cores %s", g_env.huge ? "hugepage" : "ordinary", mem,
 		  opts.core_mask);
 	return 0;
 }

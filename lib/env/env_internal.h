@@ -12,6 +12,9 @@
 #include "dma_target.h"
 #include "util/util.h"
 
+/* Log with VPIO_ERR(ENV_MOD, ...) etc. (util/util.h), as every library. */
+#define ENV_MOD "env"
+
 /* ----------------------------------------------------- memory maps */
 
 /* Memory maps cover the 48-bit user address space (4-level paging). */

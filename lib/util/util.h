@@ -9,6 +9,13 @@
 #include <vpio/log.h>
 #include <vpio/parse.h>
 
+/*
+ * The one logging form of every library: VPIO_ERR(MOD, "fmt", ...) and its
+ * siblings, MOD the library's module name from its internal header
+ * (ENV_MOD, VFIO_MOD, PCI_MOD, EMU_MOD, NVME_MOD, XDMA_MOD, BLK_MOD), which
+ * starts the line: "vpio nvme: error: ...".  No library calls vpio_log()
+ * or prints to stderr itself.
+ */
 #define VPIO_ERR(mod, ...) vpio_log(VPIO_LOG_ERROR, (mod), __VA_ARGS__)
 #define VPIO_WARN(mod, ...) vpio_log(VPIO_LOG_WARN, (mod), __VA_ARGS__)
 #define VPIO_NOTICE(mod, ...) vpio_log(VPIO_LOG_NOTICE, (mod), __VA_ARGS__)

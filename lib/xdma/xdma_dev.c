@@ -30,7 +30,7 @@ static int check_role_bar(const char *name, const struct vpio_xdma_dev *d, int b
 	if (bar == -1 || bar == -2)
 		return 0;
 	if (bar < 0 || bar >= VPIO_PCI_BAR_MAX || d->pci->bar[bar].addr == NULL || bar == d->l.config_bar) {
-		xdma_err("%s: opts.%s = %d: not a mapped BAR other than the config BAR %d (-1 = by position, -2 = none)",
+		VPIO_ERR(XDMA_MOD, "%s: opts.%s = %d: not a mapped BAR other than the config BAR %d (-1 = by position, -2 = none)",
 			 name, what, bar, d->l.config_bar);
 		return -EINVAL;
 	}
@@ -51,7 +51,7 @@ static int apply_roles(struct vpio_xdma_dev *d, const struct vpio_xdma_opts *o, 
 	if (o->bypass_bar != -1)
 		d->l.bypass_bar = o->bypass_bar == -2 ? -1 : o->bypass_bar;
 	if (!roles_known && o->user_bar == -1 && o->bypass_bar == -1)
-		xdma_notice("%s: the config BAR is BAR %d, at position %d of %d mapped BARs, a layout the IP does not produce: user BAR %d, bypass BAR %d assumed; set opts.user_bar/bypass_bar to be sure",
+		VPIO_NOTICE(XDMA_MOD, "%s: the config BAR is BAR %d, at position %d of %d mapped BARs, a layout the IP does not produce: user BAR %d, bypass BAR %d assumed; set opts.user_bar/bypass_bar to be sure",
 			    d->name, d->l.config_bar, d->l.config_pos, d->l.n_present, d->l.user_bar, d->l.bypass_bar);
 	return 0;
 }
@@ -77,7 +77,7 @@ int vpio_xdma_attach(const char *name, const struct vpio_xdma_opts *opts, struct
 	int rc;
 
 	if (name == NULL || devp == NULL) {
-		xdma_err("vpio_xdma_attach: %s is NULL", name == NULL ? "the name" : "the place for the handle (dev)");
+		VPIO_ERR(XDMA_MOD, "vpio_xdma_attach: %s is NULL", name == NULL ? "the name" : "the place for the handle (dev)");
 		return -EINVAL;
 	}
 	*devp = NULL;
@@ -86,7 +86,7 @@ int vpio_xdma_attach(const char *name, const struct vpio_xdma_opts *opts, struct
 		memcpy(&o, opts, VPIO_MIN(VPIO_MAX(opts->opts_size, sizeof(size_t)), sizeof(o)));
 	d = calloc(1, sizeof(*d));
 	if (d == NULL) {
-		xdma_err("%s: out of memory for the card", name);
+		VPIO_ERR(XDMA_MOD, "%s: out of memory for the card", name);
 		return -ENOMEM;
 	}
 	snprintf(d->name, sizeof(d->name), "%.*s", (int)strcspn(name, "?"), name);
@@ -101,7 +101,7 @@ int vpio_xdma_attach(const char *name, const struct vpio_xdma_opts *opts, struct
 		return rc;
 	}
 	if (!d->pci->emulated && d->pci->info.vendor_id != VPIO_XDMA_VENDOR_ID)
-		xdma_notice("%s: vendor 0x%04x, not 0x%04x; its config block identifies it as XDMA", d->name,
+		VPIO_NOTICE(XDMA_MOD, "%s: vendor 0x%04x, not 0x%04x; its config block identifies it as XDMA", d->name,
 			    d->pci->info.vendor_id, VPIO_XDMA_VENDOR_ID);
 	read_config_block(d, &o);
 	/* vpio polls: every channel and user interrupt off */
@@ -123,7 +123,7 @@ int vpio_xdma_detach(struct vpio_xdma_dev *d)
 		open += d->open_chans[i / VPIO_XDMA_MAX_CHANNELS][i % VPIO_XDMA_MAX_CHANNELS] != NULL;
 	pthread_mutex_unlock(&d->lock);
 	if (open > 0) {
-		xdma_err("%s: cannot detach: %u channel(s) still open; vpio_xdma_chan_close() them first", d->name, open);
+		VPIO_ERR(XDMA_MOD, "%s: cannot detach: %u channel(s) still open; vpio_xdma_chan_close() them first", d->name, open);
 		return -EBUSY;
 	}
 	vpio_pci_device_close(d->pci);
@@ -142,12 +142,12 @@ int64_t xdma_info_bytes(const char *fn, const void *obj, const void *info, size_
 	size_t have;
 
 	if (obj == NULL || info == NULL) {
-		xdma_err("%s: NULL argument", fn);
+		VPIO_ERR(XDMA_MOD, "%s: NULL argument", fn);
 		return -EINVAL;
 	}
 	memcpy(&have, info, sizeof(have));
 	if (have < min) {
-		xdma_err("%s: info_size %zu is below %zu; set it to the size of the struct", fn, have, min);
+		VPIO_ERR(XDMA_MOD, "%s: info_size %zu is below %zu; set it to the size of the struct", fn, have, min);
 		return -EINVAL;
 	}
 	return (int64_t)VPIO_MIN(have, full);
@@ -192,16 +192,16 @@ struct vpio_pci_device *vpio_xdma_get_pci_device(const struct vpio_xdma_dev *d)
 static int user_check(const struct vpio_xdma_dev *d, uint64_t off, const char *what)
 {
 	if (d == NULL) {
-		xdma_err("vpio_xdma_user_%s32: no card (NULL)", what);
+		VPIO_ERR(XDMA_MOD, "vpio_xdma_user_%s32: no card (NULL)", what);
 		return -EINVAL;
 	}
 	if (d->l.user_bar < 0) {
-		xdma_err("%s: user BAR %s at 0x%llx: the card has no user (AXI-Lite) BAR", d->name, what,
+		VPIO_ERR(XDMA_MOD, "%s: user BAR %s at 0x%llx: the card has no user (AXI-Lite) BAR", d->name, what,
 			 (unsigned long long)off);
 		return -ENODEV;
 	}
 	if (off % 4 != 0 || off > d->pci->bar[d->l.user_bar].len - 4) {
-		xdma_err("%s: user BAR %s at 0x%llx: %s (BAR %d is 0x%llx bytes, 32-bit registers at multiples of 4)",
+		VPIO_ERR(XDMA_MOD, "%s: user BAR %s at 0x%llx: %s (BAR %d is 0x%llx bytes, 32-bit registers at multiples of 4)",
 			 d->name, what, (unsigned long long)off, off % 4 ? "offset not a multiple of 4" : "beyond the BAR",
 			 d->l.user_bar, (unsigned long long)d->pci->bar[d->l.user_bar].len);
 		return off % 4 ? -EINVAL : -ERANGE;
@@ -214,7 +214,7 @@ int vpio_xdma_user_read32(struct vpio_xdma_dev *d, uint64_t off, uint32_t *val)
 	int rc = user_check(d, off, "read");
 
 	if (rc == 0 && val == NULL) {
-		xdma_err("%s: user BAR read at 0x%llx: no place for the value (val is NULL)", d->name, (unsigned long long)off);
+		VPIO_ERR(XDMA_MOD, "%s: user BAR read at 0x%llx: no place for the value (val is NULL)", d->name, (unsigned long long)off);
 		rc = -EINVAL;
 	}
 	if (rc == 0)
