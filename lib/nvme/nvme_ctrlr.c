@@ -108,16 +108,16 @@ int vpio_nvme_ctrlr_attach(const char *name, const struct vpio_nvme_ctrlr_opts *
 	int rc;
 
 	if (name == NULL || ctrlr == NULL) {
-		nvme_err("attach: device name or result pointer is NULL");
+		VPIO_ERR(NVME_MOD, "attach: device name or result pointer is NULL");
 		return -EINVAL;
 	}
 	if (!vpio_env_is_init()) {
-		nvme_err("attach %s: the environment is not initialized; call vpio_env_init() first (DMA memory)", name);
+		VPIO_ERR(NVME_MOD, "attach %s: the environment is not initialized; call vpio_env_init() first (DMA memory)", name);
 		return -EINVAL;
 	}
 	c = ctrlr_new(name, opts);
 	if (c == NULL) {
-		nvme_err("attach %s: out of memory", name);
+		VPIO_ERR(NVME_MOD, "attach %s: out of memory", name);
 		return -ENOMEM;
 	}
 	rc = vpio_pci_device_open(name, &c->dev); /* logs its own errors */
@@ -150,14 +150,14 @@ int vpio_nvme_ctrlr_detach(struct vpio_nvme_ctrlr *c)
 	uint32_t st;
 
 	if (c == NULL) {
-		nvme_err("detach: controller is NULL");
+		VPIO_ERR(NVME_MOD, "detach: controller is NULL");
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&c->lock);
 	st = nvme_ctrlr_state(c);
 	if (st == VPIO_NVME_CTRLR_DETACHED) {
 		pthread_mutex_unlock(&c->lock);
-		nvme_err("detach: controller %s is already detached", c->name);
+		VPIO_ERR(NVME_MOD, "detach: controller %s is already detached", c->name);
 		return -EINVAL;
 	}
 	if (st == VPIO_NVME_CTRLR_READY) {

@@ -18,7 +18,7 @@ static int poll_checks(struct vpio_nvme_qpair *qp)
 	int rc;
 
 	if (qp == NULL) {
-		nvme_err("process_completions: qpair is NULL");
+		VPIO_ERR(NVME_MOD, "process_completions: qpair is NULL");
 		return -EINVAL;
 	}
 	rc = nvme_qpair_check_owner(qp, "process_completions");
@@ -26,7 +26,7 @@ static int poll_checks(struct vpio_nvme_qpair *qp)
 		return rc;
 	if (!qp->in_cpl)
 		return 0;
-	nvme_err("process_completions: qpair %u polled from its own completion callback", qp->qid);
+	VPIO_ERR(NVME_MOD, "process_completions: qpair %u polled from its own completion callback", qp->qid);
 	return -EBUSY;
 }
 
