@@ -2,6 +2,8 @@
 # the NVMe controller ("emu:nvme0", emu_nvme_*.c) and the XDMA card
 # ("emu:xdma0", emu_xdma_*.c)
 lib emu
+deps util env pci
+api emu.h
 src lib/emu/emu.c
 src lib/emu/emu_nvme_opts.c
 src lib/emu/emu_nvme_registry.c

@@ -1,5 +1,6 @@
 # functional tests of lib/nvme: emulated controllers by default, real ones
 # with -a ADDR (repeatable; the VM tier passes QEMU's NVMe controllers)
+deps util env vfio emu nvme
 test func_nvme
 src test/func/nvme/main.c
 src test/func/nvme/common.c
