@@ -23,8 +23,3 @@ src test/vm_tools/nvme_pattern.c
 
 test vm_mem
 src test/vm_tools/vm_mem.c
-
-# measurements for doc/nvme.md (driver cycles per I/O, IOPS against the
-# null-mode emulator; not a pass/fail test)
-test nvme_iops
-src test/func/nvme/iops.c
