@@ -63,7 +63,9 @@ struct vpio_vfio_device;
 /* Open a device bound to vfio-pci; its group joins the container.  name is
  * the device's canonical PCI address ("0000:00:03.0", as VFIO names it) and
  * iommu_group its IOMMU group number (the caller, lib/pci, reads both from
- * sysfs; lib/vfio does not look at PCI). */
+ * sysfs; lib/vfio does not look at PCI).  Any thread: opening and closing
+ * devices (the container's group list) is serialised by a lock in lib/vfio;
+ * DMA map/unmap take no lock. */
 int vpio_vfio_device_open(const char *name, int iommu_group, struct vpio_vfio_device **dev);
 void vpio_vfio_device_close(struct vpio_vfio_device *dev);
 int vpio_vfio_device_region(struct vpio_vfio_device *dev, unsigned index, struct vpio_vfio_region *r);
