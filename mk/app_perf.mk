@@ -1,6 +1,7 @@
 # vpio-perf: the benchmark (doc/perf.md): block targets through lib/blk and
 # XDMA cards through lib/xdma,
 # one I/O thread per core, latency histograms, --verify, --json
+deps util env vfio pci xdma blk
 app vpio-perf
 src app/perf/main.c
 src app/perf/options.c

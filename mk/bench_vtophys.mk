@@ -1,3 +1,4 @@
 # benchmark of the memory map
+deps env
 bench vtophys_bench
 src test/bench/vtophys_bench.c

@@ -1,6 +1,8 @@
 # lib/blk: block targets over NVMe (lib/nvme, real and emulated) and the
 # kernel (io_uring) behind one API (include/vpio/blk.h, doc/blk.md)
 lib blk
+deps util env pci nvme
+api blk.h
 src lib/blk/blk_addr.c
 src lib/blk/blk_target.c
 src lib/blk/blk_channel.c

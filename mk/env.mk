@@ -1,5 +1,7 @@
 # lib/env: DPDK EAL, DMA memory, memory maps, the registry, IOVA allocation
 lib env
+deps util
+api env.h
 src lib/env/addr_map.c
 src lib/env/mem_map.c
 src lib/env/iova_alloc.c

@@ -1,5 +1,6 @@
 # functional tests of lib/nvme: emulated controllers by default, real ones
 # with -a ADDR (repeatable; the VM tier passes QEMU's NVMe controllers)
+deps util env vfio emu nvme
 test func_nvme
 src test/func/nvme/main.c
 src test/func/nvme/common.c
@@ -23,8 +24,3 @@ src test/vm_tools/nvme_pattern.c
 
 test vm_mem
 src test/vm_tools/vm_mem.c
-
-# measurements for doc/nvme.md (driver cycles per I/O, IOPS against the
-# null-mode emulator; not a pass/fail test)
-test nvme_iops
-src test/func/nvme/iops.c

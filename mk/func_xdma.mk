@@ -1,4 +1,5 @@
 # functional tests of lib/xdma against emulated XDMA cards (doc/xdma.md)
+deps env emu xdma
 test func_xdma
 src test/func/xdma/main.c
 src test/func/xdma/common.c

@@ -1,5 +1,7 @@
 # lib/nvme: the polled NVMe driver (include/vpio/nvme.h, doc/nvme.md)
 lib nvme
+deps util env pci
+api nvme.h
 src lib/nvme/nvme_dptr.c
 src lib/nvme/nvme_ring.c
 src lib/nvme/nvme_req.c

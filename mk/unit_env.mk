@@ -1,4 +1,5 @@
 # unit tests of lib/env
+deps util env
 test unit_env_addr_map
 src test/unit/env/addr_map_ut.c
 

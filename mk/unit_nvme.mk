@@ -1,5 +1,6 @@
 # unit tests of lib/nvme: pure pieces on qpairs in plain memory, no device
 # data pointers: PRP/PRP lists/SGLs, vectors, translation failures
+deps nvme
 test unit_nvme_dptr
 src test/unit/nvme/dptr_ut.c
 

@@ -1,5 +1,6 @@
 # unit tests of lib/xdma: descriptors and chain links, discovery on fake
 # BAR images, Status decoding, submission rules (no device)
+deps xdma
 test unit_xdma
 src test/unit/xdma/main.c
 src test/unit/xdma/desc_ut.c

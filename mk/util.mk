@@ -1,4 +1,6 @@
 lib util
+deps
+api log.h parse.h
 src lib/util/log.c
 src lib/util/file.c
 src lib/util/parse.c

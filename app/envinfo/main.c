@@ -19,10 +19,9 @@
 
 #include <vpio/env.h>
 #include <vpio/log.h>
+#include <vpio/parse.h>
 #include <vpio/pci.h>
 #include <vpio/vfio.h>
-
-#include "util/util.h"
 
 static int g_vfio_devs;
 static char g_first[VPIO_PCI_ADDR_STRLEN];
@@ -124,7 +123,7 @@ static int parse_mem(const char *arg, size_t *mb)
 	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
 	uint64_t max = pages > 0 && psz > 0 ? ((uint64_t)pages * (uint64_t)psz) >> 20 : SIZE_MAX >> 20;
 	uint64_t v = 0;
-	int rc = vpio_util_parse_u64(arg, max, &v);
+	int rc = vpio_parse_u64(arg, max, &v);
 
 	if (rc == -ERANGE) {
 		fprintf(stderr, "vpio-envinfo: -m '%s': more than this machine's %llu MiB of memory; give fewer MiB\n", arg,

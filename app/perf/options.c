@@ -17,8 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <vpio/parse.h>
+
 #include "options.h"
-#include "util/util.h"
 
 static const char *const g_workloads[] = {
 	[PERF_READ] = "read",	      [PERF_WRITE] = "write", [PERF_RANDREAD] = "randread",
@@ -111,7 +112,7 @@ static int parse_u32(const char *flag, const char *s, uint32_t lo, uint32_t hi, 
 {
 	uint64_t v;
 
-	if (vpio_util_parse_u64(s, hi, &v) != 0 || v < lo)
+	if (vpio_parse_u64(s, hi, &v) != 0 || v < lo)
 		return perf_bad("%s '%s': %s must be a whole number from %u to %u", flag, s, what, lo, hi);
 	*out = (uint32_t)v;
 	return 0;
@@ -186,10 +187,10 @@ static int parse_range(const char *s, struct perf_opts *o)
 		return perf_bad("--range '%s': give START:LENGTH or START: in bytes, with K, M, G units (e.g. 16M:8M)", s);
 	memcpy(start, s, n);
 	start[n] = '\0';
-	if (vpio_util_parse_size(start, &o->range_start) != 0)
+	if (vpio_parse_size(start, &o->range_start) != 0)
 		return perf_bad("--range '%s': START '%s' is not a size (e.g. 0, 512, 16M)", s, start);
 	o->range_len = 0;
-	if (colon[1] != '\0' && (vpio_util_parse_size(colon + 1, &o->range_len) != 0 || o->range_len == 0))
+	if (colon[1] != '\0' && (vpio_parse_size(colon + 1, &o->range_len) != 0 || o->range_len == 0))
 		return perf_bad("--range '%s': LENGTH '%s' is not a size above 0 (or leave it out: to the end)", s,
 				colon + 1);
 	if (o->range_start % 512 != 0 || o->range_len % 512 != 0)
@@ -207,7 +208,7 @@ static int parse_verify_min(const char *s, struct perf_opts *o)
 		o->verify_min_all = true;
 		return 0;
 	}
-	if (vpio_util_parse_u64(s, UINT64_MAX, &o->verify_min) != 0 || o->verify_min == 0)
+	if (vpio_parse_u64(s, UINT64_MAX, &o->verify_min) != 0 || o->verify_min == 0)
 		return perf_bad("--verify-min '%s': give a number of blocks above 0, or 'all'", s);
 	return 0;
 }
@@ -238,7 +239,7 @@ static int one_option(int c, const char *arg, struct perf_opts *o, bool *m_given
 		return 0;
 	case 'q': return parse_u32("-q", arg, 1, PERF_MAX_QD, "the queue depth", &o->qd);
 	case 'o':
-		if (vpio_util_parse_size(arg, &o->io_size) != 0 || o->io_size == 0)
+		if (vpio_parse_size(arg, &o->io_size) != 0 || o->io_size == 0)
 			return perf_bad("-o '%s': give the I/O size in bytes, with K or M for KiB or MiB (e.g. 4K)", arg);
 		if (o->io_size % 512 != 0)
 			return perf_bad("-o '%s': the I/O size must be a multiple of 512 bytes (a block)", arg);
@@ -255,7 +256,7 @@ static int one_option(int c, const char *arg, struct perf_opts *o, bool *m_given
 	case 'L': o->latency = true; return 0;
 	case OPT_WARMUP: return parse_seconds("--warmup", arg, &o->warmup, true);
 	case OPT_SEED:
-		if (vpio_util_parse_u64(arg, UINT64_MAX, &o->seed) != 0)
+		if (vpio_parse_u64(arg, UINT64_MAX, &o->seed) != 0)
 			return perf_bad("--seed '%s': give a whole number (decimal digits)", arg);
 		o->seed_given = true;
 		return 0;

@@ -21,10 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <vpio/parse.h>
 #include <vpio/pci.h>
 
 #include "perf.h"
-#include "util/util.h"
 
 #define XBLOCK 512u		/* bytes per block of the slot arithmetic */
 
@@ -51,7 +51,7 @@ static int pci_mem_option(const char *addr, char *name, size_t len, uint64_t *me
 	snprintf(name, len, "%.*s", (int)strcspn(addr, "?"), addr);
 	if (q == NULL || strncmp(addr, "emu:", 4) == 0)
 		return 0;
-	if (strncmp(q, "?mem=", 5) != 0 || vpio_util_parse_size(q + 5, mem) != 0 || *mem == 0)
+	if (strncmp(q, "?mem=", 5) != 0 || vpio_parse_size(q + 5, mem) != 0 || *mem == 0)
 		return perf_bad("-a '%s': a card's option is ?mem=SIZE (its card memory, e.g. ?mem=4G)", addr), PERF_EXIT_BAD;
 	return 0;
 }

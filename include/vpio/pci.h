@@ -108,6 +108,10 @@ struct vpio_pci_device_ops {
 	 * vpio_pci_bar_write32(), which pick the right one. */
 	uint32_t (*bar_read32)(struct vpio_pci_device *dev, unsigned bar, uint64_t off);
 	void (*bar_write32)(struct vpio_pci_device *dev, unsigned bar, uint64_t off, uint32_t val);
+	/* Bytes of memory the device's DMA engine reaches on the card side,
+	 * when the device itself can say (an emulated XDMA card: its mem=).
+	 * NULL: unknown (VFIO; a real XDMA card does not say).  Any thread. */
+	uint64_t (*card_mem_size)(struct vpio_pci_device *dev);
 };
 
 struct vpio_pci_device {

@@ -20,8 +20,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <vpio/pci.h>
-
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -85,12 +83,13 @@ struct vpio_vfio_region {
 };
 
 struct vpio_vfio_device;
-/* Open a device bound to vfio-pci; its group joins the container (the
- * first group gives the container its IOMMU and maps every registered
- * region); close leaves the group, and the last one drops the IOMMU.
- * Thread: one at a time with every other open or close of a VFIO device
- * (the group list has no lock; see the top of this file). */
-int vpio_vfio_device_open(const struct vpio_pci_addr *addr, struct vpio_vfio_device **dev);
+/* Open a device bound to vfio-pci; its group joins the container.  name is
+ * the device's canonical PCI address ("0000:00:03.0", as VFIO names it) and
+ * iommu_group its IOMMU group number (the caller, lib/pci, reads both from
+ * sysfs; lib/vfio does not look at PCI).  Any thread: opening and closing
+ * devices (the container's group list) is serialised by a lock in lib/vfio;
+ * DMA map/unmap take no lock. */
+int vpio_vfio_device_open(const char *name, int iommu_group, struct vpio_vfio_device **dev);
 void vpio_vfio_device_close(struct vpio_vfio_device *dev);
 /* Region index of the device into info_size bytes of *r (as
  * vpio_vfio_container_info()).  Call the macro.  Thread: any. */

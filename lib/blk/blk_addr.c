@@ -46,7 +46,7 @@ static int split_ns(const char *address, const char *s, size_t len, size_t *name
 	*name_len = (size_t)(slash - s);
 	*nsid = parse_nsid(slash + 1, len - *name_len - 1);
 	if (*nsid == 0) {
-		blk_err("address '%s': '%.*s' is not a namespace; write /nsN with N from 1 (e.g. /ns1)", address,
+		VPIO_ERR(BLK_MOD, "address '%s': '%.*s' is not a namespace; write /nsN with N from 1 (e.g. /ns1)", address,
 			(int)(len - *name_len), slash);
 		return -EINVAL;
 	}
@@ -61,7 +61,7 @@ static int parse_pci(const char *address, struct blk_addr *a)
 	int rc;
 
 	if (strchr(address, '?') != NULL) {
-		blk_err("address '%s': a PCI address takes no options (only emu: and uring: addresses do)", address);
+		VPIO_ERR(BLK_MOD, "address '%s': a PCI address takes no options (only emu: and uring: addresses do)", address);
 		return -EINVAL;
 	}
 	rc = split_ns(address, address, strlen(address), &name_len, &a->nsid);
@@ -72,7 +72,7 @@ static int parse_pci(const char *address, struct blk_addr *a)
 		name[name_len] = '\0';
 	}
 	if (name_len >= sizeof(name) || vpio_pci_addr_parse(name, &pci) != 0) {
-		blk_err("address '%s' is not valid: expected %s", address, FORMS);
+		VPIO_ERR(BLK_MOD, "address '%s' is not valid: expected %s", address, FORMS);
 		return -EINVAL;
 	}
 	a->kind = BLK_KIND_PCI;
@@ -100,7 +100,7 @@ static int parse_emu(const char *address, struct blk_addr *a)
 	while (k < name_len && isdigit((unsigned char)address[k]) && num <= 9999)
 		num = num * 10 + (unsigned long)(address[k++] - '0');
 	if (kind_end == 4 || k != name_len || num > 9999 || kind_end - 4 > 16) {
-		blk_err("address '%s': an emulated device is emu:KIND[N] with N 0..9999 (e.g. emu:nvme, emu:nvme1/ns2?ns=2)",
+		VPIO_ERR(BLK_MOD, "address '%s': an emulated device is emu:KIND[N] with N 0..9999 (e.g. emu:nvme, emu:nvme1/ns2?ns=2)",
 			address);
 		return -EINVAL;
 	}
@@ -108,7 +108,7 @@ static int parse_emu(const char *address, struct blk_addr *a)
 	snprintf(a->ctrlr_key, sizeof(a->ctrlr_key), "%.*s%lu", (int)kind_end, address, num);
 	if ((size_t)snprintf(a->attach_name, sizeof(a->attach_name), "%s%s", a->ctrlr_key, q != NULL ? q : "") >=
 	    sizeof(a->attach_name)) {
-		blk_err("address '%s': longer than %zu characters", address, sizeof(a->attach_name) - 1);
+		VPIO_ERR(BLK_MOD, "address '%s': longer than %zu characters", address, sizeof(a->attach_name) - 1);
 		return -EINVAL;
 	}
 	a->emu_opts = a->attach_name + strlen(a->ctrlr_key);
@@ -142,10 +142,10 @@ static int uring_opt(const char *address, const char *opt, size_t len, struct bl
 			return 0;
 	}
 	if (flag != NULL || (klen == 2 && strncmp(opt, "bs", 2) == 0))
-		blk_err("address '%s': option '%.*s' is given twice or has a bad value (accepted: %s)", address,
+		VPIO_ERR(BLK_MOD, "address '%s': option '%.*s' is given twice or has a bad value (accepted: %s)", address,
 			(int)len, opt, URING_OPTS);
 	else
-		blk_err("address '%s': unknown option '%.*s' (accepted: %s)", address, (int)len, opt, URING_OPTS);
+		VPIO_ERR(BLK_MOD, "address '%s': unknown option '%.*s' (accepted: %s)", address, (int)len, opt, URING_OPTS);
 	return -EINVAL;
 }
 
@@ -158,7 +158,7 @@ static int parse_uring(const char *address, struct blk_addr *a)
 	a->iopoll = a->sqpoll = -1;
 	a->bs = 0;
 	if (plen == 0 || plen >= sizeof(a->path)) {
-		blk_err("address '%s': uring: needs the path of a block device or file (uring:/dev/nvme0n1, uring:/data/f)",
+		VPIO_ERR(BLK_MOD, "address '%s': uring: needs the path of a block device or file (uring:/dev/nvme0n1, uring:/data/f)",
 			address);
 		return -EINVAL;
 	}
@@ -181,7 +181,7 @@ int blk_addr_parse(const char *address, struct blk_addr *a)
 	memset(a, 0, sizeof(*a));
 	a->iopoll = a->sqpoll = -1;
 	if (address == NULL || *address == '\0') {
-		blk_err("no address given: expected %s", FORMS);
+		VPIO_ERR(BLK_MOD, "no address given: expected %s", FORMS);
 		return -EINVAL;
 	}
 	if (strncmp(address, "uring:", 6) == 0)

@@ -71,13 +71,13 @@ static int slot_take(void *p, size_t len)
 		struct vpio_mem_map *map = vpio_mem_map_alloc(NO_SLOT, NULL, NULL);
 
 		if (map == NULL) {
-			blk_err("vpio_blk_buf_alloc: cannot create the buffer map (out of memory)");
+			VPIO_ERR(BLK_MOD, "vpio_blk_buf_alloc: cannot create the buffer map (out of memory)");
 			return -ENOMEM;
 		}
 		__atomic_store_n(&g.map, map, __ATOMIC_RELEASE);
 	}
 	if (g.used == VPIO_BLK_BUF_SLOTS) {
-		blk_err("vpio_blk_buf_alloc: %u buffers are alive, the most there can be; allocate fewer, larger ones and carve them",
+		VPIO_ERR(BLK_MOD, "vpio_blk_buf_alloc: %u buffers are alive, the most there can be; allocate fewer, larger ones and carve them",
 			VPIO_BLK_BUF_SLOTS);
 		return -ENOSPC;
 	}
@@ -86,12 +86,12 @@ static int slot_take(void *p, size_t len)
 	g.slots[slot] = (struct iovec){ p, len };
 	rc = rings_update(slot, &g.slots[slot]);
 	if (rc != 0) {
-		blk_err("vpio_blk_buf_alloc: io_uring refuses %zu bytes as a fixed buffer: %s%s", len, strerror(-rc),
+		VPIO_ERR(BLK_MOD, "vpio_blk_buf_alloc: io_uring refuses %zu bytes as a fixed buffer: %s%s", len, strerror(-rc),
 			rc == -ENOMEM ? " (locked-memory limit? see ulimit -l)" : "");
 	} else {
 		rc = vpio_mem_map_set_translation(g.map, (uint64_t)(uintptr_t)p, len, (uint64_t)slot << 32);
 		if (rc != 0) {
-			blk_err("vpio_blk_buf_alloc: cannot record the buffer (%s)", strerror(-rc));
+			VPIO_ERR(BLK_MOD, "vpio_blk_buf_alloc: cannot record the buffer (%s)", strerror(-rc));
 			rings_update(slot, &(struct iovec){ NULL, 0 });
 		}
 	}
@@ -109,13 +109,13 @@ void *vpio_blk_buf_alloc(size_t size)
 	int rc;
 
 	if (size == 0 || size > VPIO_BLK_BUF_MAX) {
-		blk_err("vpio_blk_buf_alloc: %zu bytes: a buffer is 1 byte to %llu MiB (the io_uring fixed-buffer limit)",
+		VPIO_ERR(BLK_MOD, "vpio_blk_buf_alloc: %zu bytes: a buffer is 1 byte to %llu MiB (the io_uring fixed-buffer limit)",
 			size, VPIO_BLK_BUF_MAX >> 20);
 		return NULL;
 	}
 	p = vpio_dma_malloc(len, VPIO_PAGE_SIZE_4K);
 	if (p == NULL) {
-		blk_err("vpio_blk_buf_alloc: no %zu bytes of DMA memory%s", len,
+		VPIO_ERR(BLK_MOD, "vpio_blk_buf_alloc: no %zu bytes of DMA memory%s", len,
 			vpio_env_is_init() ? " left (reserve more: vpio_env_opts.mem_size_mb)" : ": call vpio_env_init() first");
 		return NULL;
 	}
@@ -141,7 +141,7 @@ void vpio_blk_buf_free(void *buf)
 	slot = (unsigned)(tr >> 32);
 	if (tr == NO_SLOT || g.slots[slot].iov_base != buf) {
 		pthread_mutex_unlock(&g.lock);
-		blk_err("vpio_blk_buf_free(%p): not a buffer from vpio_blk_buf_alloc() (or its start); nothing freed", buf);
+		VPIO_ERR(BLK_MOD, "vpio_blk_buf_free(%p): not a buffer from vpio_blk_buf_alloc() (or its start); nothing freed", buf);
 		return;
 	}
 	vpio_mem_map_clear_translation(g.map, (uint64_t)(uintptr_t)buf, g.slots[slot].iov_len);
@@ -172,7 +172,7 @@ int blk_buf_ring_add(struct blk_buf_ring *r)
 	}
 	pthread_mutex_unlock(&g.lock);
 	if (rc != 0)
-		blk_err("io_uring refuses the fixed-buffer table (%u slots, %u buffers): %s%s", VPIO_BLK_BUF_SLOTS,
+		VPIO_ERR(BLK_MOD, "io_uring refuses the fixed-buffer table (%u slots, %u buffers): %s%s", VPIO_BLK_BUF_SLOTS,
 			used, strerror(-rc), rc == -ENOMEM ? " (locked-memory limit? see ulimit -l)" : "");
 	return rc;
 }

@@ -15,7 +15,7 @@ int blk_channel_init(struct vpio_blk_channel *ch, struct vpio_blk_target *t, uin
 	if (iov_per_req > 0)
 		iovs = calloc((size_t)depth * iov_per_req, sizeof(*iovs));
 	if (ch->reqs == NULL || (iov_per_req > 0 && iovs == NULL)) {
-		blk_err("%s: out of memory for %u request contexts", t->name, depth);
+		VPIO_ERR(BLK_MOD, "%s: out of memory for %u request contexts", t->name, depth);
 		free(ch->reqs);
 		free(iovs);
 		return -ENOMEM;
@@ -47,13 +47,13 @@ int vpio_blk_channel_create(struct vpio_blk_target *t, uint32_t queue_depth, str
 	int rc;
 
 	if (t == NULL || ch == NULL) {
-		blk_err("vpio_blk_channel_create: %s is NULL", t == NULL ? "the target" : "ch");
+		VPIO_ERR(BLK_MOD, "vpio_blk_channel_create: %s is NULL", t == NULL ? "the target" : "ch");
 		return -EINVAL;
 	}
 	if (queue_depth == 0)
 		queue_depth = VPIO_MIN(t->default_depth, t->info.max_queue_depth);
 	if (queue_depth > t->info.max_queue_depth) {
-		blk_err("%s: queue depth %u is above the %u a channel of this target can have", t->name, queue_depth,
+		VPIO_ERR(BLK_MOD, "%s: queue depth %u is above the %u a channel of this target can have", t->name, queue_depth,
 			t->info.max_queue_depth);
 		return -EINVAL;
 	}
@@ -73,7 +73,7 @@ int vpio_blk_channel_destroy(struct vpio_blk_channel *ch)
 	if (ch == NULL)
 		return 0;
 	if (ch->in_callback > 0) {
-		blk_err("%s: a channel cannot be destroyed from one of its own callbacks; destroy it after vpio_blk_poll() returns",
+		VPIO_ERR(BLK_MOD, "%s: a channel cannot be destroyed from one of its own callbacks; destroy it after vpio_blk_poll() returns",
 			ch->t->name);
 		return -EBUSY;
 	}
@@ -115,13 +115,13 @@ int vpio_blk_channel_get_stats_sized(const struct vpio_blk_channel *ch, struct v
 	struct vpio_blk_channel_stats all;
 
 	if (ch == NULL) {
-		blk_err("vpio_blk_channel_get_stats: channel is NULL");
+		VPIO_ERR(BLK_MOD, "vpio_blk_channel_get_stats: channel is NULL");
 		return -EINVAL;
 	}
-	if (vpio_struct_out_check(MOD, "vpio_blk_channel_get_stats", st, stats_size) != 0)
+	if (vpio_struct_out_check(BLK_MOD, "vpio_blk_channel_get_stats", st, stats_size) != 0)
 		return -EINVAL;
 	all = ch->st;
 	if (ch->ops->stats != NULL)
 		ch->ops->stats(ch, &all);
-	return vpio_struct_export(MOD, "vpio_blk_channel_get_stats", st, stats_size, &all, sizeof(all));
+	return vpio_struct_export(BLK_MOD, "vpio_blk_channel_get_stats", st, stats_size, &all, sizeof(all));
 }

@@ -19,8 +19,8 @@
 
 #include "util/util.h"
 
-#define MOD "blk"
-#define blk_err(...) VPIO_ERR(MOD, __VA_ARGS__)
+/* Log with VPIO_ERR(BLK_MOD, ...) etc. (util/util.h), as every library. */
+#define BLK_MOD "blk"
 
 #define blk_likely(x) __builtin_expect(!!(x), 1)
 #define blk_unlikely(x) __builtin_expect(!!(x), 0)

@@ -21,11 +21,11 @@ static const char *const op_names[] = {
 static int check_common(const struct vpio_blk_channel *ch, enum blk_op op, vpio_blk_cb cb)
 {
 	if (blk_unlikely(ch == NULL || cb == NULL)) {
-		blk_err("%s: %s is NULL", op_names[op], ch == NULL ? "the channel" : "the callback");
+		VPIO_ERR(BLK_MOD, "%s: %s is NULL", op_names[op], ch == NULL ? "the channel" : "the callback");
 		return -EINVAL;
 	}
 	if (blk_unlikely(op != BLK_OP_READ && op != BLK_OP_FLUSH && ch->t->info.read_only)) {
-		blk_err("%s: %s is read-only", op_names[op], ch->t->name);
+		VPIO_ERR(BLK_MOD, "%s: %s is read-only", op_names[op], ch->t->name);
 		return -EROFS;
 	}
 	return 0;
@@ -37,20 +37,20 @@ static int check_range(const struct vpio_blk_channel *ch, enum blk_op op, uint64
 	const struct vpio_blk_info *info = &ch->t->info;
 
 	if (blk_unlikely(nblocks == 0)) {
-		blk_err("%s on %s: zero blocks", op_names[op], ch->t->name);
+		VPIO_ERR(BLK_MOD, "%s on %s: zero blocks", op_names[op], ch->t->name);
 		return -EINVAL;
 	}
 	if (blk_unlikely(max_blocks == 0)) {
-		blk_err("%s: %s does not support it", op_names[op], ch->t->name);
+		VPIO_ERR(BLK_MOD, "%s: %s does not support it", op_names[op], ch->t->name);
 		return -ENOTSUP;
 	}
 	if (blk_unlikely(nblocks > max_blocks)) {
-		blk_err("%s on %s: %u blocks is more than the %u one request can have", op_names[op], ch->t->name,
+		VPIO_ERR(BLK_MOD, "%s on %s: %u blocks is more than the %u one request can have", op_names[op], ch->t->name,
 			nblocks, max_blocks);
 		return -E2BIG;
 	}
 	if (blk_unlikely(lba >= info->num_blocks || nblocks > info->num_blocks - lba)) {
-		blk_err("%s on %s: blocks %llu..%llu are beyond the end (%llu blocks)", op_names[op], ch->t->name,
+		VPIO_ERR(BLK_MOD, "%s on %s: blocks %llu..%llu are beyond the end (%llu blocks)", op_names[op], ch->t->name,
 			(unsigned long long)lba, (unsigned long long)lba + nblocks - 1,
 			(unsigned long long)info->num_blocks);
 		return -ERANGE;
@@ -65,7 +65,7 @@ static int check_iov(const struct vpio_blk_channel *ch, enum blk_op op, const st
 	uint64_t total = 0;
 
 	if (blk_unlikely(iov == NULL || iovcnt < 1 || (uint32_t)iovcnt > info->max_iovcnt)) {
-		blk_err("%s on %s: iovcnt %d (iov %p) must be 1..%u", op_names[op], ch->t->name, iovcnt,
+		VPIO_ERR(BLK_MOD, "%s on %s: iovcnt %d (iov %p) must be 1..%u", op_names[op], ch->t->name, iovcnt,
 			(const void *)iov, info->max_iovcnt);
 		return -EINVAL;
 	}
@@ -74,7 +74,7 @@ static int check_iov(const struct vpio_blk_channel *ch, enum blk_op op, const st
 
 		if (blk_unlikely(base == 0 || base % info->buf_align != 0 ||
 				 iov[i].iov_len % ch->t->iov_len_align != 0)) {
-			blk_err("%s on %s: buffer %d (%p, %zu bytes) is %s", op_names[op], ch->t->name, i,
+			VPIO_ERR(BLK_MOD, "%s on %s: buffer %d (%p, %zu bytes) is %s", op_names[op], ch->t->name, i,
 				iov[i].iov_base, iov[i].iov_len,
 				base == 0 ? "NULL" : base % info->buf_align != 0 ? "not aligned to buf_align" : "not a multiple of the block size long");
 			return -EINVAL;
@@ -82,7 +82,7 @@ static int check_iov(const struct vpio_blk_channel *ch, enum blk_op op, const st
 		total += iov[i].iov_len;
 	}
 	if (blk_unlikely(total != (uint64_t)nblocks * info->block_size)) {
-		blk_err("%s on %s: the buffers hold %llu bytes, %u blocks are %llu", op_names[op], ch->t->name,
+		VPIO_ERR(BLK_MOD, "%s on %s: the buffers hold %llu bytes, %u blocks are %llu", op_names[op], ch->t->name,
 			(unsigned long long)total, nblocks, (unsigned long long)nblocks * info->block_size);
 		return -EINVAL;
 	}
@@ -200,7 +200,7 @@ int vpio_blk_deallocate(struct vpio_blk_channel *ch, uint64_t lba, uint32_t nblo
 int vpio_blk_submit(struct vpio_blk_channel *ch)
 {
 	if (blk_unlikely(ch == NULL)) {
-		blk_err("vpio_blk_submit: the channel is NULL");
+		VPIO_ERR(BLK_MOD, "vpio_blk_submit: the channel is NULL");
 		return -EINVAL;
 	}
 	return ch->ops->submit(ch);
@@ -210,9 +210,9 @@ int vpio_blk_poll(struct vpio_blk_channel *ch, uint32_t max)
 {
 	if (blk_unlikely(ch == NULL || ch->in_callback > 0)) {
 		if (ch == NULL)
-			blk_err("vpio_blk_poll: the channel is NULL");
+			VPIO_ERR(BLK_MOD, "vpio_blk_poll: the channel is NULL");
 		else
-			blk_err("%s: vpio_blk_poll() from one of the channel's own callbacks; return and poll again",
+			VPIO_ERR(BLK_MOD, "%s: vpio_blk_poll() from one of the channel's own callbacks; return and poll again",
 				ch->t->name);
 		return ch == NULL ? -EINVAL : -EBUSY;
 	}

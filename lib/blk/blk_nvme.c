@@ -22,7 +22,7 @@ static int ctrlr_get(const struct blk_addr *a, struct blk_nvme_ctrlr **out)
 		if (strcmp(c->key, a->ctrlr_key) != 0)
 			continue;
 		if (*a->emu_opts != '\0' && strcmp(c->emu_opts, a->emu_opts) != 0) {
-			blk_err("%s is already open with options '%s'; give the same ones or none", c->key,
+			VPIO_ERR(BLK_MOD, "%s is already open with options '%s'; give the same ones or none", c->key,
 				c->emu_opts);
 			return -EEXIST;
 		}
@@ -31,7 +31,7 @@ static int ctrlr_get(const struct blk_addr *a, struct blk_nvme_ctrlr **out)
 	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
-		blk_err("%s: out of memory", a->ctrlr_key);
+		VPIO_ERR(BLK_MOD, "%s: out of memory", a->ctrlr_key);
 		return -ENOMEM;
 	}
 	rc = vpio_nvme_ctrlr_attach(a->attach_name, NULL, &c->ctrlr); /* logs its own line */
@@ -101,13 +101,13 @@ static int target_new(struct blk_nvme_ctrlr *c, uint32_t nsid, const struct blk_
 	if (rc != 0)
 		return rc;
 	if (vpio_nvme_ns_get_md_size(ns) != 0) {
-		blk_err("%s/ns%u has %u bytes of metadata per block; vpio has no metadata buffers (pick another namespace)",
+		VPIO_ERR(BLK_MOD, "%s/ns%u has %u bytes of metadata per block; vpio has no metadata buffers (pick another namespace)",
 			c->key, nsid, vpio_nvme_ns_get_md_size(ns));
 		return -ENOTSUP;
 	}
 	nt = calloc(1, sizeof(*nt));
 	if (nt == NULL) {
-		blk_err("%s/ns%u: out of memory", c->key, nsid);
+		VPIO_ERR(BLK_MOD, "%s/ns%u: out of memory", c->key, nsid);
 		return -ENOMEM;
 	}
 	nt->base.ops = &blk_nvme_ops;
@@ -155,9 +155,9 @@ int blk_nvme_open(const struct blk_addr *a, const struct vpio_blk_opts *opts, st
 		n += rc == 0;
 	} else if ((count = count_ns(c)) == 0 || (unsigned)count > max_targets) {
 		if (count == 0)
-			blk_err("%s has no active namespace", c->key);
+			VPIO_ERR(BLK_MOD, "%s has no active namespace", c->key);
 		else
-			blk_err("%s has %d active namespaces, room was given for %u", c->key, count, max_targets);
+			VPIO_ERR(BLK_MOD, "%s has %d active namespaces, room was given for %u", c->key, count, max_targets);
 		rc = count == 0 ? -ENOENT : -ENOSPC;
 	} else {
 		for (uint32_t id = vpio_nvme_ctrlr_first_active_ns(c->ctrlr); id != 0 && rc == 0;

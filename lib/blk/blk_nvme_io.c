@@ -26,7 +26,7 @@ static int nvme_channel_create(struct vpio_blk_target *t, uint32_t depth, struct
 	int rc;
 
 	if (nc == NULL) {
-		blk_err("%s: out of memory for a channel", t->name);
+		VPIO_ERR(BLK_MOD, "%s: out of memory for a channel", t->name);
 		return -ENOMEM;
 	}
 	rc = blk_channel_init(&nc->base, t, depth, 0);

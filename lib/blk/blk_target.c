@@ -41,18 +41,18 @@ static const struct vpio_blk_opts g_opts_default = {
 
 int vpio_blk_opts_init_sized(struct vpio_blk_opts *opts, size_t opts_size)
 {
-	return vpio_opts_init_sized(MOD, "vpio_blk_opts_init", opts, opts_size, &g_opts_default,
+	return vpio_opts_init_sized(BLK_MOD, "vpio_blk_opts_init", opts, opts_size, &g_opts_default,
 				    sizeof(g_opts_default));
 }
 
 int blk_opts_resolve(const char *address, const struct vpio_blk_opts *in, struct vpio_blk_opts *out)
 {
 	*out = g_opts_default;
-	if (vpio_opts_import(MOD, address, out, sizeof(*out), in,
+	if (vpio_opts_import(BLK_MOD, address, out, sizeof(*out), in,
 			     "fill the options with vpio_blk_opts_init(&opts)") != 0)
 		return -EINVAL;
 	if (out->queue_depth > VPIO_BLK_MAX_QUEUE_DEPTH) {
-		blk_err("%s: queue depth %u is above the %u a channel can have", address, out->queue_depth,
+		VPIO_ERR(BLK_MOD, "%s: queue depth %u is above the %u a channel can have", address, out->queue_depth,
 			VPIO_BLK_MAX_QUEUE_DEPTH);
 		return -EINVAL;
 	}
@@ -71,13 +71,13 @@ int vpio_blk_open(const char *address, const struct vpio_blk_opts *opts, struct 
 	int rc;
 
 	if (targets == NULL || max_targets == 0 || n_targets == NULL) {
-		blk_err("vpio_blk_open(%s): targets, max_targets and n_targets must be given", address ? address : "NULL");
+		VPIO_ERR(BLK_MOD, "vpio_blk_open(%s): targets, max_targets and n_targets must be given", address ? address : "NULL");
 		return -EINVAL;
 	}
 	*n_targets = 0;
 	a = malloc(sizeof(*a)); /* PATH_MAX inside: not for the stack */
 	if (a == NULL) {
-		blk_err("vpio_blk_open(%s): out of memory", address ? address : "NULL");
+		VPIO_ERR(BLK_MOD, "vpio_blk_open(%s): out of memory", address ? address : "NULL");
 		return -ENOMEM;
 	}
 	rc = blk_addr_parse(address, a);
@@ -105,7 +105,7 @@ int vpio_blk_close(struct vpio_blk_target *t)
 		return 0;
 	pthread_mutex_lock(&blk_lock);
 	if (t->channels > 0) {
-		blk_err("%s: cannot close: %u channel(s) still exist; destroy them first", t->name, t->channels);
+		VPIO_ERR(BLK_MOD, "%s: cannot close: %u channel(s) still exist; destroy them first", t->name, t->channels);
 		rc = -EBUSY;
 	} else {
 		t->ops->close(t);
@@ -117,8 +117,8 @@ int vpio_blk_close(struct vpio_blk_target *t)
 int vpio_blk_get_info_sized(const struct vpio_blk_target *t, struct vpio_blk_info *info, size_t info_size)
 {
 	if (t == NULL) {
-		blk_err("vpio_blk_get_info: target is NULL");
+		VPIO_ERR(BLK_MOD, "vpio_blk_get_info: target is NULL");
 		return -EINVAL;
 	}
-	return vpio_struct_export(MOD, "vpio_blk_get_info", info, info_size, &t->info, sizeof(t->info));
+	return vpio_struct_export(BLK_MOD, "vpio_blk_get_info", info, info_size, &t->info, sizeof(t->info));
 }

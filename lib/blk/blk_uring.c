@@ -30,10 +30,10 @@ static int open_fd(struct blk_uring_target *ut, const char *path)
 	if (fd >= 0)
 		return fd;
 	if (errno == EINVAL)
-		blk_err("uring:%s: the filesystem does not support O_DIRECT (tmpfs before Linux 6.6?); put the file on a disk filesystem",
+		VPIO_ERR(BLK_MOD, "uring:%s: the filesystem does not support O_DIRECT (tmpfs before Linux 6.6?); put the file on a disk filesystem",
 			path);
 	else
-		blk_err("uring:%s: cannot open it: %s", path, strerror(errno));
+		VPIO_ERR(BLK_MOD, "uring:%s: cannot open it: %s", path, strerror(errno));
 	return errno == EINVAL ? -ENOTSUP : -errno;
 }
 
@@ -62,10 +62,10 @@ static int get_geometry(struct blk_uring_target *ut, const char *path, const str
 		*bytes = (uint64_t)st->st_size;
 		*bs = bs_opt != 0 ? bs_opt : BLK_URING_FILE_BS;
 	} else if (bs_opt != 0) {
-		blk_err("uring:%s: bs= is for regular files; a block device has its own logical block size", path);
+		VPIO_ERR(BLK_MOD, "uring:%s: bs= is for regular files; a block device has its own logical block size", path);
 		return -EINVAL;
 	} else if (ioctl(ut->fd, BLKGETSIZE64, bytes) != 0 || ioctl(ut->fd, BLKSSZGET, &lbs) != 0 || lbs <= 0) {
-		blk_err("uring:%s: cannot read the device's size and block size (BLKGETSIZE64/BLKSSZGET): %s", path,
+		VPIO_ERR(BLK_MOD, "uring:%s: cannot read the device's size and block size (BLKGETSIZE64/BLKSSZGET): %s", path,
 			strerror(errno));
 		return -errno;
 	} else {
@@ -78,7 +78,7 @@ static int get_geometry(struct blk_uring_target *ut, const char *path, const str
 			ut->base.info.read_only = true;
 	}
 	if (*bytes == 0 || *bytes % *bs != 0) {
-		blk_err("uring:%s: %llu bytes is %s; make its size a multiple of %u (e.g. truncate -s 64M)", path,
+		VPIO_ERR(BLK_MOD, "uring:%s: %llu bytes is %s; make its size a multiple of %u (e.g. truncate -s 64M)", path,
 			(unsigned long long)*bytes, *bytes == 0 ? "empty" : "not a whole number of blocks", *bs);
 		return -EINVAL;
 	}
@@ -97,7 +97,7 @@ static int probe(struct blk_uring_target *ut, const char *path)
 	int rc;
 
 	if (posix_memalign(&buf, 4096, bs) != 0) {
-		blk_err("uring:%s: out of memory", path);
+		VPIO_ERR(BLK_MOD, "uring:%s: out of memory", path);
 		return -ENOMEM;
 	}
 	got = pread(ut->fd, buf, bs, 0);
@@ -105,7 +105,7 @@ static int probe(struct blk_uring_target *ut, const char *path)
 		int err = got < 0 ? errno : EIO;
 
 		rc = err == EINVAL ? -ENOTSUP : -err;
-		blk_err("uring:%s: an O_DIRECT read of %u bytes fails (%s)%s", path, bs, got < 0 ? strerror(err) : "short read",
+		VPIO_ERR(BLK_MOD, "uring:%s: an O_DIRECT read of %u bytes fails (%s)%s", path, bs, got < 0 ? strerror(err) : "short read",
 			err == EINVAL ? ": the filesystem needs larger blocks, try bs=4096" : "");
 		free(buf);
 		return rc;
@@ -124,10 +124,10 @@ static int probe(struct blk_uring_target *ut, const char *path)
 		}
 		io_uring_queue_exit(&ring);
 		if (rc == -EOPNOTSUPP && ut->iopoll)
-			blk_err("uring:%s: iopoll=1: the kernel refuses polled I/O on it (a block device needs poll queues, a file a filesystem that polls)",
+			VPIO_ERR(BLK_MOD, "uring:%s: iopoll=1: the kernel refuses polled I/O on it (a block device needs poll queues, a file a filesystem that polls)",
 				path);
 		else if (rc != 0)
-			blk_err("uring:%s: a read through io_uring fails: %s", path, strerror(-rc));
+			VPIO_ERR(BLK_MOD, "uring:%s: a read through io_uring fails: %s", path, strerror(-rc));
 		rc = rc == -EOPNOTSUPP ? -ENOTSUP : rc;
 	}
 	free(buf);
@@ -163,18 +163,18 @@ static int open_checked(struct blk_uring_target *ut, const struct blk_addr *a)
 	int rc;
 
 	if (stat(a->path, &st) != 0) {
-		blk_err("uring:%s: %s", a->path,
+		VPIO_ERR(BLK_MOD, "uring:%s: %s", a->path,
 			errno == ENOENT ? "no such file or block device" : strerror(errno));
 		return -errno;
 	}
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-		blk_err("uring:%s is neither a block device nor a regular file", a->path);
+		VPIO_ERR(BLK_MOD, "uring:%s is neither a block device nor a regular file", a->path);
 		return -EINVAL;
 	}
 	ut->is_bdev = S_ISBLK(st.st_mode);
 	/* A file's I/O is polled on the device under its filesystem. */
 	if (ut->iopoll && bdev_io_poll(ut->is_bdev ? st.st_rdev : st.st_dev) == 0) {
-		blk_err("uring:%s: iopoll=1 needs poll queues, and the %s has none (queue/io_poll is 0; for NVMe: nvme.poll_queues=N)",
+		VPIO_ERR(BLK_MOD, "uring:%s: iopoll=1 needs poll queues, and the %s has none (queue/io_poll is 0; for NVMe: nvme.poll_queues=N)",
 			a->path, ut->is_bdev ? "device" : "device under the file");
 		return -ENOTSUP;
 	}
@@ -197,7 +197,7 @@ int blk_uring_open(const struct blk_addr *a, const struct vpio_blk_opts *opts, s
 	int rc;
 
 	if (ut == NULL) {
-		blk_err("uring:%s: out of memory", a->path);
+		VPIO_ERR(BLK_MOD, "uring:%s: out of memory", a->path);
 		return -ENOMEM;
 	}
 	ut->base.ops = &blk_uring_ops;

@@ -47,18 +47,18 @@ int blk_uring_ring_init(struct blk_uring_target *ut, struct io_uring *ring, uint
 	p.sq_thread_idle = ut->sqpoll_idle_ms;
 	rc = sqpoll ? init_sqpoll(entries, ring, &p) : io_uring_queue_init_params(entries, ring, &p);
 	if (rc == -EPERM || rc == -ENOSYS || rc == -EACCES) {
-		blk_err("%s: io_uring is not available (%s): the kernel or a security policy refuses it (seccomp, sysctl kernel.io_uring_disabled)",
+		VPIO_ERR(BLK_MOD, "%s: io_uring is not available (%s): the kernel or a security policy refuses it (seccomp, sysctl kernel.io_uring_disabled)",
 			ut->base.name, strerror(-rc));
 		return rc;
 	}
 	if (rc != 0) {
-		blk_err("%s: cannot create an io_uring of %u entries%s%s: %s", ut->base.name, entries,
+		VPIO_ERR(BLK_MOD, "%s: cannot create an io_uring of %u entries%s%s: %s", ut->base.name, entries,
 			iopoll ? ", iopoll" : "", sqpoll ? ", sqpoll" : "", strerror(-rc));
 		return rc;
 	}
 	rc = io_uring_register_files(ring, &ut->fd, 1);
 	if (rc != 0) {
-		blk_err("%s: io_uring refuses to register the file: %s", ut->base.name, strerror(-rc));
+		VPIO_ERR(BLK_MOD, "%s: io_uring refuses to register the file: %s", ut->base.name, strerror(-rc));
 		io_uring_queue_exit(ring);
 		return rc;
 	}
@@ -74,7 +74,7 @@ int blk_uring_channel_create(struct vpio_blk_target *t, uint32_t depth, struct v
 	int rc;
 
 	if (uc == NULL) {
-		blk_err("%s: out of memory for a channel", t->name);
+		VPIO_ERR(BLK_MOD, "%s: out of memory for a channel", t->name);
 		return -ENOMEM;
 	}
 	rc = blk_channel_init(&uc->base, t, depth, BLK_URING_MAX_IOV);
@@ -117,7 +117,7 @@ void blk_uring_channel_destroy(struct vpio_blk_channel *ch)
 		int rc = blk_uring_poll(ch, ch->depth);
 
 		if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
-			blk_err("%s: %u request(s) cannot be waited for (%s); their buffers may still be written",
+			VPIO_ERR(BLK_MOD, "%s: %u request(s) cannot be waited for (%s); their buffers may still be written",
 				ch->t->name, ch->outstanding, strerror(-rc));
 			break;
 		}

@@ -104,7 +104,7 @@ static int ring_submit(struct blk_uring_channel *uc, struct io_uring *ring, uint
 	if (blk_unlikely(rc < 0)) {
 		if (rc == -EAGAIN || rc == -EBUSY || rc == -EINTR)
 			return 0; /* the kernel is short of something: the SQEs stay, retry at the next poll */
-		blk_err("%s: io_uring_submit fails: %s", uc->base.t->name, strerror(-rc));
+		VPIO_ERR(BLK_MOD, "%s: io_uring_submit fails: %s", uc->base.t->name, strerror(-rc));
 		return rc;
 	}
 	uc->base.st.batches++;
@@ -182,7 +182,7 @@ int blk_uring_poll(struct vpio_blk_channel *ch, uint32_t max)
 		ch->st.syscalls++;
 		rc = io_uring_get_events(&uc->ring); /* polls the device once */
 		if (blk_unlikely(rc < 0 && rc != -EAGAIN && rc != -EINTR && rc != -EBUSY)) {
-			blk_err("%s: io_uring_enter (polling) fails: %s", ch->t->name, strerror(-rc));
+			VPIO_ERR(BLK_MOD, "%s: io_uring_enter (polling) fails: %s", ch->t->name, strerror(-rc));
 			return rc;
 		}
 		n = reap(uc, &uc->ring, max);

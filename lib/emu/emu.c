@@ -7,7 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "xdma_internal.h"
+#include "pci/pci_backend.h"
+#include "emu_xdma_internal.h"
 
 #define EMU_PREFIX "emu:"
 #define EMU_KINDS "nvme, xdma"
@@ -62,7 +63,7 @@ int emu_parse_name(const char *name, char *kind, size_t kind_len, unsigned *idx,
 	unsigned v = 0;
 
 	if (name == NULL || strncmp(name, EMU_PREFIX, strlen(EMU_PREFIX)) != 0) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "'%s' is not an emulated device name (expected emu:KIND[N][?opts], KIND one of: %s)",
+		VPIO_ERR(EMU_MOD, "'%s' is not an emulated device name (expected emu:KIND[N][?opts], KIND one of: %s)",
 			 name ? name : "(null)", EMU_KINDS);
 		return -EINVAL;
 	}
@@ -78,7 +79,7 @@ int emu_parse_name(const char *name, char *kind, size_t kind_len, unsigned *idx,
 		p++;
 	}
 	if (n == 0 || n >= kind_len || v > EMU_MAX_INDEX || (*p != '\0' && *p != '?')) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "malformed emulated device name '%s' (expected emu:KIND[N][?k=v&k=v], KIND one of: %s, N in 0..%d)",
+		VPIO_ERR(EMU_MOD, "malformed emulated device name '%s' (expected emu:KIND[N][?k=v&k=v], KIND one of: %s, N in 0..%d)",
 			 name, EMU_KINDS, EMU_MAX_INDEX);
 		return -EINVAL;
 	}
@@ -95,7 +96,7 @@ static const struct emu_kind *find_kind(const char *name, const char *kind)
 		if (strcmp(g_kinds[i].name, kind) == 0)
 			return &g_kinds[i];
 	}
-	vpio_log(VPIO_LOG_ERROR, EMU_MOD, "'%s': no emulated device of kind '%s' (kinds: %s)", name, kind, EMU_KINDS);
+	VPIO_ERR(EMU_MOD, "'%s': no emulated device of kind '%s' (kinds: %s)", name, kind, EMU_KINDS);
 	return NULL;
 }
 
@@ -122,7 +123,7 @@ int vpio_emu_device_open(const char *name, struct vpio_pci_device **dev)
 	int rc;
 
 	if (dev == NULL) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "cannot open '%s': no place for the device handle (dev is NULL)",
+		VPIO_ERR(EMU_MOD, "cannot open '%s': no place for the device handle (dev is NULL)",
 			 name ? name : "(null)");
 		return -EINVAL;
 	}
@@ -145,6 +146,18 @@ int vpio_emu_destroy(const char *name)
 	if (rc != 0)
 		return rc;
 	return k->destroy(canon);
+}
+
+/* lib/pci hands "emu:" names to vpio_emu_device_open() (pci_backend.h). */
+static const struct vpio_pci_backend g_backend = {
+	.prefix = EMU_PREFIX,
+	.what = "the emulator (lib/emu)",
+	.open = vpio_emu_device_open,
+};
+
+__attribute__((constructor)) static void register_backend(void)
+{
+	vpio_pci_backend_register(&g_backend);
 }
 
 void vpio_emu_destroy_all(void)

@@ -305,7 +305,7 @@ struct vpio_emu_nvme {
 	bool stopped;		/* the thread has exited (lock) */
 	pthread_t thread;
 	bool thread_started;	/* atomic */
-	struct vpio_mem_map *watch; /* unregistrations (nvme_watch.c) */
+	struct vpio_mem_map *watch; /* unregistrations (emu_nvme_watch.c) */
 	bool watch_closing;	/* atomic */
 
 	/* requests: lock + cond, req polled by the thread */
@@ -383,7 +383,7 @@ static inline void emu_set_reg32(struct vpio_emu_nvme *c, uint32_t off, uint32_t
 	emu_store32(c->bar + off, v);
 }
 
-/* nvme_regs.c: the register state machine (controller thread) */
+/* emu_nvme_regs.c: the register state machine (controller thread) */
 uint64_t emu_nvme_cap(const struct emu_nvme_opts *o);
 void emu_regs_init(struct vpio_emu_nvme *c);
 void emu_csts_update(struct vpio_emu_nvme *c, uint32_t clear, uint32_t set);
@@ -394,10 +394,10 @@ void emu_ctrl_disable(struct vpio_emu_nvme *c);
 /* Function-level reset: disable, registers back to power-on values. */
 void emu_ctrl_flr(struct vpio_emu_nvme *c);
 
-/* nvme_thread.c */
+/* emu_nvme_thread.c */
 void *emu_nvme_thread(void *arg);
 
-/* nvme_ctrlr.c: the controller object */
+/* emu_nvme_ctrlr.c: the controller object */
 int emu_nvme_create(const char *canon, unsigned idx, const struct emu_nvme_opts *o, struct vpio_emu_nvme **out);
 void emu_nvme_free(struct vpio_emu_nvme *c);
 /* Put the thread on CPUs the application's lcores do not use. */
@@ -413,23 +413,23 @@ void emu_nvme_fatal(struct vpio_emu_nvme *c);
 /* Wake the thread (after open). */
 void emu_nvme_kick(struct vpio_emu_nvme *c);
 
-/* nvme_registry.c: the process-wide registry and vpio_emu_* entry points */
+/* emu_nvme_registry.c: the process-wide registry and vpio_emu_* entry points */
 int emu_nvme_open(const char *canon, unsigned idx, const char *opts, struct vpio_pci_device **dev);
 int emu_nvme_destroy(const char *canon);
 void emu_nvme_destroy_all(void);
 void emu_nvme_closed(struct vpio_emu_nvme *c);
 
-/* nvme_watch.c: memory unregistrations vs. live queues */
+/* emu_nvme_watch.c: memory unregistrations vs. live queues */
 int emu_watch_start(struct vpio_emu_nvme *c);
 void emu_watch_stop(struct vpio_emu_nvme *c);
 void emu_watch_check(struct vpio_emu_nvme *c, uint64_t va, uint64_t len);
 
-/* nvme_pci.c: the device handle */
+/* emu_nvme_pci.c: the device handle */
 extern const struct vpio_pci_device_ops emu_nvme_pci_ops;
 int emu_nvme_pci_fill(struct vpio_emu_nvme *c, struct vpio_pci_device **dev);
 void emu_nvme_cfg_init(struct vpio_emu_nvme *c);
 
-/* nvme_queue.c */
+/* emu_nvme_queue.c */
 uint32_t emu_db_read(struct vpio_emu_nvme *c, struct emu_db *db);
 int emu_sq_create(struct vpio_emu_nvme *c, uint16_t qid, uint64_t iova, uint32_t size, struct emu_cq *cq);
 int emu_cq_create(struct vpio_emu_nvme *c, uint16_t qid, uint64_t iova, uint32_t size);
@@ -447,7 +447,7 @@ void emu_dbbuf_publish(struct vpio_emu_nvme *c);
 int emu_dbbuf_config(struct vpio_emu_nvme *c, uint64_t shadow_iova, uint64_t eventidx_iova);
 void emu_dbbuf_reset(struct vpio_emu_nvme *c);
 
-/* nvme_admin.c, nvme_identify.c, nvme_feature.c, nvme_logpage.c */
+/* emu_nvme_admin.c, emu_nvme_identify.c, emu_nvme_feature.c, emu_nvme_logpage.c */
 /* Run an admin command; returns its status, *cdw0 its result.
  * EMU_DEFER: the command completes later (AER). */
 #define EMU_DEFER 0xffffu
@@ -460,7 +460,7 @@ void emu_features_reset(struct vpio_emu_nvme *c);
 uint16_t emu_admin_get_log_page(struct vpio_emu_nvme *c, const struct vpio_nvme_cmd *cmd);
 void emu_errlog_add(struct vpio_emu_nvme *c, uint16_t sqid, const struct vpio_nvme_cmd *cmd, uint16_t status);
 
-/* nvme_io.c */
+/* emu_nvme_io.c */
 uint16_t emu_io_cmd(struct vpio_emu_nvme *c, const struct vpio_nvme_cmd *cmd);
 struct emu_nvme_ns *emu_ns_get(struct vpio_emu_nvme *c, uint32_t nsid);
 uint64_t emu_max_xfer(const struct vpio_emu_nvme *c);

@@ -7,7 +7,6 @@
 
 #include "env_internal.h"
 
-#define MOD "env"
 
 /* The largest alignment DPDK's heap honours (it takes an unsigned int):
  * 1 GiB, the largest page size. */
@@ -16,15 +15,15 @@
 static bool dma_ready(size_t size, size_t align, const char *what)
 {
 	if (!vpio_env_is_init()) {
-		VPIO_ERR(MOD, "%s: DMA memory asked for before vpio_env_init()", what);
+		VPIO_ERR(ENV_MOD, "%s: DMA memory asked for before vpio_env_init()", what);
 		return false;
 	}
 	if (size == 0) {
-		VPIO_ERR(MOD, "%s: size 0 (ask for at least one byte)", what);
+		VPIO_ERR(ENV_MOD, "%s: size 0 (ask for at least one byte)", what);
 		return false;
 	}
 	if (align != 0 && (!vpio_is_pow2(align) || align > DMA_ALIGN_MAX)) {
-		VPIO_ERR(MOD, "%s: alignment %zu must be a power of two up to 1 GiB", what, align);
+		VPIO_ERR(ENV_MOD, "%s: alignment %zu must be a power of two up to 1 GiB", what, align);
 		return false;
 	}
 	return true;
@@ -38,7 +37,7 @@ static void *dma_alloc(size_t size, size_t align, bool zero)
 		return NULL;
 	p = zero ? rte_zmalloc(NULL, size, (unsigned)align) : rte_malloc(NULL, size, (unsigned)align);
 	if (p == NULL)
-		VPIO_ERR(MOD, "out of DMA memory: %zu bytes (raise vpio_env_opts.mem_size_mb or reserve more hugepages)", size);
+		VPIO_ERR(ENV_MOD, "out of DMA memory: %zu bytes (raise vpio_env_opts.mem_size_mb or reserve more hugepages)", size);
 	return p;
 }
 
@@ -60,7 +59,7 @@ void *vpio_dma_realloc(void *buf, size_t size, size_t align)
 		return NULL;
 	p = rte_realloc(buf, size, (unsigned)align);
 	if (p == NULL)
-		VPIO_ERR(MOD, "cannot resize DMA buffer %p to %zu bytes: out of DMA memory (the buffer is unchanged)", buf,
+		VPIO_ERR(ENV_MOD, "cannot resize DMA buffer %p to %zu bytes: out of DMA memory (the buffer is unchanged)", buf,
 			 size);
 	return p;
 }

@@ -17,7 +17,6 @@
 
 #include "env_internal.h"
 
-#define MOD "env"
 #define HP_DIR "/sys/kernel/mm/hugepages/hugepages-2048kB"
 
 static struct {
@@ -46,7 +45,7 @@ static const struct vpio_env_opts g_opts_default = {
 
 int vpio_env_opts_init_sized(struct vpio_env_opts *opts, size_t opts_size)
 {
-	return vpio_opts_init_sized(MOD, "vpio_env_opts_init", opts, opts_size, &g_opts_default,
+	return vpio_opts_init_sized(ENV_MOD, "vpio_env_opts_init", opts, opts_size, &g_opts_default,
 				    sizeof(g_opts_default));
 }
 
@@ -69,11 +68,11 @@ static int check_core_mask(const char *mask)
 	errno = 0;
 	m = strtoull(mask, &end, 16);
 	if (errno != 0 || *end != '\0' || end == mask || m == 0) {
-		VPIO_ERR(MOD, "core mask '%s' is not a non-zero hex mask (e.g. 0x3 for cores 0 and 1)", mask);
+		VPIO_ERR(ENV_MOD, "core mask '%s' is not a non-zero hex mask (e.g. 0x3 for cores 0 and 1)", mask);
 		return -EINVAL;
 	}
 	if (ncpu > 0 && ncpu < 64 && (m >> ncpu) != 0) {
-		VPIO_ERR(MOD, "core mask '%s' names core %d but this machine has %ld cores (0-%ld)", mask,
+		VPIO_ERR(ENV_MOD, "core mask '%s' names core %d but this machine has %ld cores (0-%ld)", mask,
 			 63 - __builtin_clzll(m), ncpu, ncpu - 1);
 		return -EINVAL;
 	}
@@ -98,14 +97,14 @@ int vpio_env_init(const struct vpio_env_opts *user_opts)
 	uint64_t free_mb;
 
 	if (g_env.init) {
-		VPIO_ERR(MOD, "vpio_env_init() called twice; call vpio_env_fini() first");
+		VPIO_ERR(ENV_MOD, "vpio_env_init() called twice; call vpio_env_fini() first");
 		return -EALREADY;
 	}
 	if (g_env.was_init) {
-		VPIO_ERR(MOD, "vpio_env_init() after vpio_env_fini(): DPDK's EAL cannot be started twice in one process; keep the environment up until the process ends");
+		VPIO_ERR(ENV_MOD, "vpio_env_init() after vpio_env_fini(): DPDK's EAL cannot be started twice in one process; keep the environment up until the process ends");
 		return -EALREADY;
 	}
-	if (vpio_opts_import(MOD, "vpio_env_init", &opts, sizeof(opts), user_opts,
+	if (vpio_opts_import(ENV_MOD, "vpio_env_init", &opts, sizeof(opts), user_opts,
 			     "fill the options with vpio_env_opts_init(&opts)") != 0)
 		return -EINVAL;
 	if (opts.log_level >= 0)
@@ -123,9 +122,9 @@ int vpio_env_init(const struct vpio_env_opts *user_opts)
 	free_mb = free_hugepage_mb();
 	g_env.huge = !opts.no_huge && free_mb > 0;
 	if (!opts.no_huge && free_mb == 0)
-		VPIO_WARN(MOD, "no free hugepages: using ordinary memory (slower, pinned by VFIO); reserve hugepages with 'sudo scripts/setup.sh' (HUGEMEM=MiB)");
+		VPIO_WARN(ENV_MOD, "no free hugepages: using ordinary memory (slower, pinned by VFIO); reserve hugepages with 'sudo scripts/setup.sh' (HUGEMEM=MiB)");
 	if (g_env.huge && free_mb < opts.mem_size_mb) {
-		VPIO_WARN(MOD, "only %llu MiB of hugepages free, %zu MiB asked; using %llu MiB",
+		VPIO_WARN(ENV_MOD, "only %llu MiB of hugepages free, %zu MiB asked; using %llu MiB",
 			  (unsigned long long)free_mb, opts.mem_size_mb, (unsigned long long)free_mb);
 		opts.mem_size_mb = free_mb;
 	}
@@ -152,7 +151,7 @@ int vpio_env_init(const struct vpio_env_opts *user_opts)
 	if (rte_eal_init(argc, argv) < 0) {
 		rc = rte_errno ? -rte_errno : -EIO;
 		g_env.was_init = rte_errno == EALREADY;
-		VPIO_ERR(MOD, "DPDK EAL initialization failed: %s (%s memory, %s MiB, cores %s)", rte_strerror(rte_errno),
+		VPIO_ERR(ENV_MOD, "DPDK EAL initialization failed: %s (%s memory, %s MiB, cores %s)", rte_strerror(rte_errno),
 			 g_env.huge ? "hugepage" : "ordinary", mem, opts.core_mask);
 		return rc;
 	}
@@ -163,7 +162,7 @@ int vpio_env_init(const struct vpio_env_opts *user_opts)
 	}
 	g_env.init = true;
 	g_env.was_init = true;
-	VPIO_INFO(MOD, "environment up: %s memory %s MiB, cores %s", g_env.huge ? "hugepage" : "ordinary", mem,
+	VPIO_INFO(ENV_MOD, "environment up: %s memory %s MiB, cores %s", g_env.huge ? "hugepage" : "ordinary", mem,
 		  opts.core_mask);
 	return 0;
 }

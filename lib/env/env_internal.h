@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* lib/env internals, and the interface lib/vfio uses to join the registry. */
+/* lib/env internals (the DMA-target contract with lib/vfio is dma_target.h). */
 #ifndef VPIO_ENV_INTERNAL_H
 #define VPIO_ENV_INTERNAL_H
 
@@ -9,7 +9,11 @@
 
 #include <vpio/env.h>
 
+#include "dma_target.h"
 #include "util/util.h"
+
+/* Log with VPIO_ERR(ENV_MOD, ...) etc. (util/util.h), as every library. */
+#define ENV_MOD "env"
 
 /* ----------------------------------------------------- memory maps */
 
@@ -24,31 +28,6 @@ int vpio_mem_map_notify(struct vpio_mem_map *map, enum vpio_mem_map_action actio
 struct vpio_mem_map *vpio_mem_map_next(struct vpio_mem_map *map);
 void vpio_mem_map_set_next(struct vpio_mem_map *map, struct vpio_mem_map *next);
 size_t vpio_mem_map_l3_tables(const struct vpio_mem_map *map);
-
-/* -------------------------------------------------- DMA targets */
-
-/* A DMA target is an IOMMU domain that must see every registration: a
- * VFIO container.  lib/vfio adds one when its container gets an IOMMU. */
-struct vpio_dma_target_ops {
-	int (*map)(void *ctx, uint64_t vaddr, uint64_t iova, uint64_t len);
-	int (*unmap)(void *ctx, uint64_t iova, uint64_t len);
-};
-
-#define VPIO_DMA_TARGET_MAX_RANGES 16
-struct vpio_dma_target_desc {
-	const char *name;	/* for messages, e.g. "VFIO container" */
-	bool noiommu;		/* no translation: IOVA = physical address */
-	uint32_t n_ranges;	/* 0: any IOVA is valid */
-	uint64_t ranges[VPIO_DMA_TARGET_MAX_RANGES][2]; /* inclusive */
-	bool has_dma_avail;
-	uint32_t dma_avail;	/* mappings the target still accepts */
-};
-
-/* Map every registration into the new target (re-choosing IOVAs of
- * existing ones if this is the first target and they do not fit). */
-int vpio_mem_dma_target_add(const struct vpio_dma_target_ops *ops, void *ctx,
-			    const struct vpio_dma_target_desc *desc);
-void vpio_mem_dma_target_remove(void *ctx);
 
 /* ------------------------------------------------------- pagemap */
 

@@ -8,7 +8,6 @@
 
 #include "env_internal.h"
 
-#define MOD "env"
 #define CB_NAME "vpio-mem"
 
 static int register_contig(const struct rte_memseg_list *msl, const struct rte_memseg *ms, size_t len, void *arg)
@@ -20,7 +19,7 @@ static int register_contig(const struct rte_memseg_list *msl, const struct rte_m
 		return 0;
 	rc = vpio_mem_register(ms->addr, len);
 	if (rc != 0)
-		VPIO_ERR(MOD, "cannot register DPDK memory %p+0x%zx for DMA (%d)", ms->addr, len, rc);
+		VPIO_ERR(ENV_MOD, "cannot register DPDK memory %p+0x%zx for DMA (%d)", ms->addr, len, rc);
 	return rc;
 }
 
@@ -49,7 +48,7 @@ int vpio_env_mem_hooks_init(void)
 		return rc < 0 ? rc : -EIO;
 	/* Not supported in --no-huge mode (memory never changes there). */
 	if (rte_mem_event_callback_register(CB_NAME, mem_event, NULL) != 0 && rte_errno != ENOTSUP) {
-		VPIO_ERR(MOD, "cannot subscribe to DPDK memory events: %s", rte_strerror(rte_errno));
+		VPIO_ERR(ENV_MOD, "cannot subscribe to DPDK memory events: %s", rte_strerror(rte_errno));
 		rte_memseg_contig_walk(unregister_contig, NULL);
 		return -EIO;
 	}

@@ -29,7 +29,6 @@
 #include "iova_alloc.h"
 
 #define MAX_TARGETS 4
-#define MOD "env"
 
 struct seg {
 	uint64_t va; /* the key in g.segs */
@@ -90,7 +89,7 @@ static int reentry_check(const char *what)
 {
 	if (!t_locked)
 		return 0;
-	VPIO_ERR(MOD, "%s called from a memory map's notify callback, which runs with the registry locked: do it outside the callback",
+	VPIO_ERR(ENV_MOD, "%s called from a memory map's notify callback, which runs with the registry locked: do it outside the callback",
 		 what);
 	return -EDEADLK;
 }
@@ -147,7 +146,7 @@ static void *node_alloc(size_t size, const char *what)
 	void *p = malloc(size);
 
 	if (p == NULL)
-		VPIO_ERR(MOD, "out of memory for the registry's %s", what);
+		VPIO_ERR(ENV_MOD, "out of memory for the registry's %s", what);
 	return p;
 }
 
@@ -156,7 +155,7 @@ static int reserve(struct vpio_addr_map *map, unsigned n)
 {
 	if (vpio_addr_map_reserve(map, n) == 0)
 		return 0;
-	VPIO_ERR(MOD, "out of memory for the registry's index of %zu regions", g.segs.n);
+	VPIO_ERR(ENV_MOD, "out of memory for the registry's index of %zu regions", g.segs.n);
 	return -ENOMEM;
 }
 
@@ -235,7 +234,7 @@ VPIO_ABI_FIELD(struct vpio_mem_stats, iova_allocated, 32);
 int vpio_mem_get_stats_sized(struct vpio_mem_stats *out, size_t out_size)
 {
 	struct vpio_mem_stats all = { 0 }, *st = &all;
-	int rc = vpio_struct_export(MOD, "vpio_mem_get_stats", out, out_size, &all, sizeof(all));
+	int rc = vpio_struct_export(ENV_MOD, "vpio_mem_get_stats", out, out_size, &all, sizeof(all));
 
 	if (rc != 0)
 		return rc;
@@ -247,7 +246,7 @@ int vpio_mem_get_stats_sized(struct vpio_mem_stats *out, size_t out_size)
 	st->dma_mappings = g.mappings.n;
 	st->iova_allocated = g.iova_allocated;
 	reg_unlock();
-	return vpio_struct_export(MOD, "vpio_mem_get_stats", out, out_size, &all, sizeof(all));
+	return vpio_struct_export(ENV_MOD, "vpio_mem_get_stats", out, out_size, &all, sizeof(all));
 }
 
 /* ------------------------------------------------------ IOVA choice */
@@ -281,7 +280,7 @@ static int choose_iova(uint64_t va, uint64_t len, uint64_t *iova)
 	align = VPIO_IS_ALIGNED(va | len, VPIO_PAGE_SIZE_2M) ? VPIO_PAGE_SIZE_2M : VPIO_PAGE_SIZE_4K;
 	rc = vpio_iova_alloc(&g.alloc, len, align, iova);
 	if (rc != 0) {
-		VPIO_ERR(MOD, "no IOVA space left for 0x%llx bytes (%llu MiB free in the IOMMU's valid ranges, largest hole %llu MiB)",
+		VPIO_ERR(ENV_MOD, "no IOVA space left for 0x%llx bytes (%llu MiB free in the IOMMU's valid ranges, largest hole %llu MiB)",
 			 (unsigned long long)len, (unsigned long long)(vpio_iova_alloc_free_bytes(&g.alloc) >> 20),
 			 (unsigned long long)(vpio_iova_alloc_largest_free(&g.alloc) >> 20));
 		return -ENOSPC;
@@ -313,13 +312,13 @@ static int set_translations(const struct mapping *m)
 	}
 	/* VFIO does not pin in no-IOMMU mode: keep the pages where they are. */
 	if (mlock((void *)(uintptr_t)m->va, m->len) != 0)
-		VPIO_WARN(MOD, "cannot mlock 0x%llx+0x%llx: the kernel may move it while devices use its physical address",
+		VPIO_WARN(ENV_MOD, "cannot mlock 0x%llx+0x%llx: the kernel may move it while devices use its physical address",
 			  (unsigned long long)m->va, (unsigned long long)m->len);
 	for (uint64_t off = 0; off < m->len; off += VPIO_PAGE_SIZE_4K) {
 		uint64_t pa = vpio_pagemap_vtophys((void *)(uintptr_t)(m->va + off));
 
 		if (pa == VPIO_VTOPHYS_ERROR) {
-			VPIO_ERR(MOD, "no physical address for 0x%llx in /proc/self/pagemap (no-IOMMU mode needs root and resident pages)",
+			VPIO_ERR(ENV_MOD, "no physical address for 0x%llx in /proc/self/pagemap (no-IOMMU mode needs root and resident pages)",
 				 (unsigned long long)(m->va + off));
 			return -EFAULT;
 		}
@@ -357,10 +356,10 @@ static int target_map(struct target *t, const struct mapping *m)
 		return 0;
 	rc = t->ops.map(t->ctx, m->va, m->iova, m->len);
 	if (rc == -ENOSPC) {
-		VPIO_ERR(MOD, "%s refused a DMA mapping of 0x%llx bytes: its limit of DMA mappings is reached (%zu in use); raise it with 'modprobe vfio_iommu_type1 dma_entry_limit=N' or register fewer, larger regions",
+		VPIO_ERR(ENV_MOD, "%s refused a DMA mapping of 0x%llx bytes: its limit of DMA mappings is reached (%zu in use); raise it with 'modprobe vfio_iommu_type1 dma_entry_limit=N' or register fewer, larger regions",
 			 t->desc.name, (unsigned long long)m->len, g.mappings.n);
 	} else if (rc != 0) {
-		VPIO_ERR(MOD, "%s: DMA map of va 0x%llx iova 0x%llx len 0x%llx failed: %s", t->desc.name,
+		VPIO_ERR(ENV_MOD, "%s: DMA map of va 0x%llx iova 0x%llx len 0x%llx failed: %s", t->desc.name,
 			 (unsigned long long)m->va, (unsigned long long)m->iova, (unsigned long long)m->len,
 			 strerror(-rc));
 	}
@@ -409,7 +408,7 @@ static int notify_maps(enum vpio_mem_map_action action, uint64_t va, uint64_t le
 		int rc = vpio_mem_map_notify(m, action, (void *)(uintptr_t)va, len);
 
 		if (rc != 0 && action == VPIO_MEM_MAP_REGISTER) {
-			VPIO_ERR(MOD, "a memory map refused the registration of 0x%llx+0x%llx (%d)",
+			VPIO_ERR(ENV_MOD, "a memory map refused the registration of 0x%llx+0x%llx (%d)",
 				 (unsigned long long)va, (unsigned long long)len, rc);
 			notify_maps(VPIO_MEM_MAP_UNREGISTER, va, len, m);
 			return rc;
@@ -559,19 +558,19 @@ static int check_register(void *vaddr, size_t len)
 	uint64_t va = (uint64_t)(uintptr_t)vaddr, end = va + len;
 
 	if (len == 0 || !VPIO_IS_ALIGNED(va | len, VPIO_PAGE_SIZE_4K) || end < va) {
-		VPIO_ERR(MOD, "cannot register %p+0x%zx: address and length must be 4 KiB aligned and length > 0", vaddr, len);
+		VPIO_ERR(ENV_MOD, "cannot register %p+0x%zx: address and length must be 4 KiB aligned and length > 0", vaddr, len);
 		return -EINVAL;
 	}
 	if (end > VPIO_USER_VA_LIMIT) {
-		VPIO_ERR(MOD, "cannot register %p+0x%zx: it ends beyond the 48-bit user address space", vaddr, len);
+		VPIO_ERR(ENV_MOD, "cannot register %p+0x%zx: it ends beyond the 48-bit user address space", vaddr, len);
 		return -EINVAL;
 	}
 	if (va == 0) {
-		VPIO_ERR(MOD, "cannot register %p+0x%zx: page 0 is never DMA memory (a NULL buffer?)", vaddr, len);
+		VPIO_ERR(ENV_MOD, "cannot register %p+0x%zx: page 0 is never DMA memory (a NULL buffer?)", vaddr, len);
 		return -EFAULT;
 	}
 	if (check_accessible(va, len) != 0) {
-		VPIO_ERR(MOD, "cannot register %p+0x%zx: not all of it is mapped in this process", vaddr, len);
+		VPIO_ERR(ENV_MOD, "cannot register %p+0x%zx: not all of it is mapped in this process", vaddr, len);
 		return -EFAULT;
 	}
 	return 0;
@@ -653,7 +652,7 @@ static void remap_rest(struct mapping *m, uint64_t va, uint64_t end)
 			release_iova(r->iova, r->len);
 			free(r);
 		}
-		VPIO_ERR(MOD, "could not re-map 0x%llx+0x%llx after a partial unregistration; DMA to it will fail",
+		VPIO_ERR(ENV_MOD, "could not re-map 0x%llx+0x%llx after a partial unregistration; DMA to it will fail",
 			 (unsigned long long)keep[k][0], (unsigned long long)keep[k][1]);
 	}
 	free(spare);
@@ -703,7 +702,7 @@ int vpio_mem_unregister(void *vaddr, size_t len)
 	int rc = 0;
 
 	if (len == 0 || !VPIO_IS_ALIGNED(va | len, VPIO_PAGE_SIZE_4K) || end < va) {
-		VPIO_ERR(MOD, "cannot unregister %p+0x%zx: address and length must be 4 KiB aligned and length > 0", vaddr, len);
+		VPIO_ERR(ENV_MOD, "cannot unregister %p+0x%zx: address and length must be 4 KiB aligned and length > 0", vaddr, len);
 		return -EINVAL;
 	}
 	rc = reentry_check("vpio_mem_unregister()");
@@ -724,7 +723,7 @@ int vpio_mem_unregister(void *vaddr, size_t len)
 	/* All of it must be registered. */
 	for (s = seg_at_or_after(va); cur < end; s = seg_next(s)) {
 		if (s == NULL || s->va > cur) {
-			VPIO_ERR(MOD, "cannot unregister %p+0x%zx: 0x%llx is not registered", vaddr, len,
+			VPIO_ERR(ENV_MOD, "cannot unregister %p+0x%zx: 0x%llx is not registered", vaddr, len,
 				 (unsigned long long)cur);
 			rc = -EINVAL;
 			break;
@@ -771,7 +770,7 @@ struct vpio_mem_map *vpio_mem_map_alloc(uint64_t default_translation, const stru
 		return NULL;
 	reg_lock();
 	if (replay(map, VPIO_MEM_MAP_REGISTER) != 0) {
-		VPIO_ERR(MOD, "a new memory map refused the memory registered so far");
+		VPIO_ERR(ENV_MOD, "a new memory map refused the memory registered so far");
 		replay(map, VPIO_MEM_MAP_UNREGISTER);
 		reg_unlock();
 		vpio_mem_map_destroy(map);
@@ -845,7 +844,7 @@ static int check_iovas(const struct vpio_dma_target_desc *desc)
 {
 	for (struct mapping *m = vpio_addr_map_first(&g.mappings); m != NULL; m = mapping_next(m)) {
 		if (!in_ranges(desc, m->iova, m->len)) {
-			VPIO_ERR(MOD, "%s cannot use IOVA 0x%llx chosen earlier; put all devices in one container",
+			VPIO_ERR(ENV_MOD, "%s cannot use IOVA 0x%llx chosen earlier; put all devices in one container",
 				 desc->name, (unsigned long long)m->iova);
 			return -EINVAL;
 		}
@@ -866,12 +865,12 @@ int vpio_mem_dma_target_add(const struct vpio_dma_target_ops *ops, void *ctx, co
 	reg_lock();
 	if (g.n_targets == MAX_TARGETS) {
 		reg_unlock();
-		VPIO_ERR(MOD, "too many DMA targets (at most %d VFIO containers)", MAX_TARGETS);
+		VPIO_ERR(ENV_MOD, "too many DMA targets (at most %d VFIO containers)", MAX_TARGETS);
 		return -ENOSPC;
 	}
 	if (g.n_targets == 0) {
 		if (desc->noiommu) {
-			VPIO_WARN(MOD, "VFIO no-IOMMU mode: devices get PHYSICAL addresses and can reach all memory; no isolation, use only on trusted hardware");
+			VPIO_WARN(ENV_MOD, "VFIO no-IOMMU mode: devices get PHYSICAL addresses and can reach all memory; no isolation, use only on trusted hardware");
 			for (m = vpio_addr_map_first(&g.mappings); m != NULL; m = mapping_next(m))
 				clear_translations(m);
 			g.mode = VPIO_IOVA_PA;

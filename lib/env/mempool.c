@@ -9,7 +9,6 @@
 
 #include "env_internal.h"
 
-#define MOD "env"
 
 struct vpio_mempool *vpio_mempool_create(const char *name, size_t count, size_t elt_size, int cache_size)
 {
@@ -17,16 +16,16 @@ struct vpio_mempool *vpio_mempool_create(const char *name, size_t count, size_t 
 	unsigned cache;
 
 	if (name == NULL || name[0] == '\0' || strlen(name) >= RTE_MEMPOOL_NAMESIZE) {
-		VPIO_ERR(MOD, "mempool name %s%s%s: give a name of 1 to %d characters", name ? "'" : "",
+		VPIO_ERR(ENV_MOD, "mempool name %s%s%s: give a name of 1 to %d characters", name ? "'" : "",
 			 name ? name : "NULL", name ? "'" : "", (int)RTE_MEMPOOL_NAMESIZE - 1);
 		return NULL;
 	}
 	if (!vpio_env_is_init()) {
-		VPIO_ERR(MOD, "mempool '%s' asked for before vpio_env_init()", name);
+		VPIO_ERR(ENV_MOD, "mempool '%s' asked for before vpio_env_init()", name);
 		return NULL;
 	}
 	if (count == 0 || elt_size == 0 || count > UINT32_MAX || elt_size > UINT32_MAX) {
-		VPIO_ERR(MOD, "mempool '%s': %zu elements of %zu bytes: count and element size must be 1 to %u", name,
+		VPIO_ERR(ENV_MOD, "mempool '%s': %zu elements of %zu bytes: count and element size must be 1 to %u", name,
 			 count, elt_size, UINT32_MAX);
 		return NULL;
 	}
@@ -34,7 +33,7 @@ struct vpio_mempool *vpio_mempool_create(const char *name, size_t count, size_t 
 		/* DPDK wants cache * 1.5 <= count; keep most elements shareable. */
 		cache = (unsigned)VPIO_MIN((size_t)RTE_MEMPOOL_CACHE_MAX_SIZE, count / (2 * rte_lcore_count()));
 	} else if (cache_size < 0 || cache_size > RTE_MEMPOOL_CACHE_MAX_SIZE) {
-		VPIO_ERR(MOD, "mempool '%s': cache size %d is out of range 0..%d", name, cache_size,
+		VPIO_ERR(ENV_MOD, "mempool '%s': cache size %d is out of range 0..%d", name, cache_size,
 			 RTE_MEMPOOL_CACHE_MAX_SIZE);
 		return NULL;
 	} else {
@@ -43,7 +42,7 @@ struct vpio_mempool *vpio_mempool_create(const char *name, size_t count, size_t 
 	mp = rte_mempool_create(name, (unsigned)count, (unsigned)elt_size, cache, 0, NULL, NULL, NULL, NULL,
 				SOCKET_ID_ANY, 0);
 	if (mp == NULL)
-		VPIO_ERR(MOD, "cannot create mempool '%s' (%zu x %zu bytes, cache %u): %s", name, count, elt_size,
+		VPIO_ERR(ENV_MOD, "cannot create mempool '%s' (%zu x %zu bytes, cache %u): %s", name, count, elt_size,
 			 cache, rte_strerror(rte_errno));
 	return (struct vpio_mempool *)mp;
 }

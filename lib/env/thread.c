@@ -10,7 +10,6 @@
 
 #include "env_internal.h"
 
-#define MOD "env"
 
 unsigned vpio_env_core_count(void)
 {
@@ -40,12 +39,12 @@ int vpio_env_launch_on(unsigned core, vpio_thread_fn fn, void *arg)
 	int rc;
 
 	if (!vpio_env_is_init() || core == rte_get_main_lcore() || !rte_lcore_is_enabled(core)) {
-		VPIO_ERR(MOD, "cannot launch on core %u: it is not a worker core of the mask", core);
+		VPIO_ERR(ENV_MOD, "cannot launch on core %u: it is not a worker core of the mask", core);
 		return -EINVAL;
 	}
 	rc = rte_eal_remote_launch(fn, arg, core);
 	if (rc != 0)
-		VPIO_ERR(MOD, "cannot launch on core %u: it is busy", core);
+		VPIO_ERR(ENV_MOD, "cannot launch on core %u: it is busy", core);
 	return rc;
 }
 

@@ -38,7 +38,7 @@ int nvme_admin_qpair_create(struct vpio_nvme_ctrlr *c)
 	if (qp != NULL)
 		memset(qp, 0, sizeof(*qp));
 	if (qp == NULL) {
-		nvme_err("%s: out of memory for the admin queue pair", c->name);
+		VPIO_ERR(NVME_MOD, "%s: out of memory for the admin queue pair", c->name);
 		return -ENOMEM;
 	}
 	c->adminq = qp;
@@ -77,7 +77,7 @@ static int admin_usable(struct vpio_nvme_ctrlr *c)
 	if (c->adminq != NULL && c->adminq->state == NVME_QP_CONNECTED &&
 	    (st == VPIO_NVME_CTRLR_READY || st == VPIO_NVME_CTRLR_RESETTING))
 		return 0;
-	nvme_err("%s: admin command refused: controller is %s", c->name, vpio_nvme_ctrlr_state_str(st));
+	VPIO_ERR(NVME_MOD, "%s: admin command refused: controller is %s", c->name, vpio_nvme_ctrlr_state_str(st));
 	return st == VPIO_NVME_CTRLR_REMOVED || st == VPIO_NVME_CTRLR_DETACHED ? -ENODEV : -ENXIO;
 }
 
@@ -97,7 +97,7 @@ static int admin_submit_locked(struct vpio_nvme_ctrlr *c, const struct vpio_nvme
 	if (rc != 0)
 		return rc;
 	if (nvme_sq_full(qp, qp->sq_tail) || (req = nvme_req_get(qp)) == NULL) {
-		nvme_err("%s: admin queue full (%u commands outstanding)", c->name, qp->outstanding);
+		VPIO_ERR(NVME_MOD, "%s: admin queue full (%u commands outstanding)", c->name, qp->outstanding);
 		return -EAGAIN;
 	}
 	sqe = &qp->sq[qp->sq_tail];
@@ -109,7 +109,7 @@ static int admin_submit_locked(struct vpio_nvme_ctrlr *c, const struct vpio_nvme
 		if (got != (int64_t)len) {
 			nvme_req_put(qp, req);
 			if (got == NVME_EPRPLAYOUT)
-				nvme_err("%s: admin data buffer is not contiguous for the device", c->name);
+				VPIO_ERR(NVME_MOD, "%s: admin data buffer is not contiguous for the device", c->name);
 			return got < 0 && got != NVME_EPRPLAYOUT ? (int)got : -EINVAL;
 		}
 	}
@@ -219,7 +219,7 @@ static void timed_out(struct vpio_nvme_ctrlr *c, const char *what)
 	bool ready = NVME_EPOCH_STATE(epoch) == VPIO_NVME_CTRLR_READY;
 	bool reset = ready && !c->opts.no_reset_on_timeout;
 
-	nvme_err("%s: %s timed out after %u ms; %s", c->name, what, c->opts.admin_timeout_ms,
+	VPIO_ERR(NVME_MOD, "%s: %s timed out after %u ms; %s", c->name, what, c->opts.admin_timeout_ms,
 		 reset	  ? "resetting the controller"
 		 : ready ? "not resetting (no_reset_on_timeout): it keeps its admin queue slot until completed"
 			 : "the controller is not ready; the next reset ends it");
@@ -249,26 +249,26 @@ static int64_t sync_xfer(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *
 	uint64_t need = nvme_admin_xfer_len(cmd), xfer = len;
 
 	if (len > 0 && buf == NULL) {
-		nvme_err("%s: %s: buffer is NULL (%zu bytes)", c->name, what, len);
+		VPIO_ERR(NVME_MOD, "%s: %s: buffer is NULL (%zu bytes)", c->name, what, len);
 		return -EINVAL;
 	}
 	if (len == 0 && (cmd->dptr.prp.prp1 != 0 || cmd->dptr.prp.prp2 != 0))
 		return 0;
 	if (need != NVME_XFER_UNKNOWN) {
 		if (len > need) {
-			nvme_err("%s: %s: a %zu-byte buffer, but the command moves %llu bytes", c->name, what, len,
+			VPIO_ERR(NVME_MOD, "%s: %s: a %zu-byte buffer, but the command moves %llu bytes", c->name, what, len,
 				 (unsigned long long)need);
 			return -EINVAL;
 		}
 		if (len == 0 && need > 0 && VPIO_NVME_OPC_DATA_DIR(cmd->opc) != VPIO_NVME_DATA_CTRLR_TO_HOST) {
-			nvme_err("%s: %s: the controller reads a %llu-byte data structure; pass it", c->name, what,
+			VPIO_ERR(NVME_MOD, "%s: %s: the controller reads a %llu-byte data structure; pass it", c->name, what,
 				 (unsigned long long)need);
 			return -EINVAL;
 		}
 		xfer = need;
 	}
 	if (xfer > c->adminq->max_xfer) {
-		nvme_err("%s: %s: %llu bytes of data is more than an admin command moves (%u)", c->name, what,
+		VPIO_ERR(NVME_MOD, "%s: %s: %llu bytes of data is more than an admin command moves (%u)", c->name, what,
 			 (unsigned long long)xfer, c->adminq->max_xfer);
 		return -EINVAL;
 	}
@@ -291,7 +291,7 @@ int nvme_admin_sync(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd, 
 	if (xfer < 0)
 		return (int)xfer;
 	if (in_admin_callback(c)) {
-		nvme_err("%s: %s from an admin completion callback: it could never complete; send it asynchronously",
+		VPIO_ERR(NVME_MOD, "%s: %s from an admin completion callback: it could never complete; send it asynchronously",
 			 c->name, what);
 		return -EBUSY;
 	}
@@ -301,7 +301,7 @@ int nvme_admin_sync(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd, 
 		 * stays inside them (the data pointer ends in the last one) */
 		bounce = vpio_dma_zmalloc((size_t)((xfer + page - 1u) & ~(page - 1u)), page);
 		if (bounce == NULL) {
-			nvme_err("%s: %s: no DMA memory for a %lld-byte buffer", c->name, what, (long long)xfer);
+			VPIO_ERR(NVME_MOD, "%s: %s: no DMA memory for a %lld-byte buffer", c->name, what, (long long)xfer);
 			return -ENOMEM;
 		}
 		if (len > 0)
@@ -329,7 +329,7 @@ int nvme_admin_sync(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd *cmd, 
 	}
 	if (!vpio_nvme_cpl_is_error(&ctx.cpl))
 		return 0;
-	nvme_err("%s: %s failed: %s", c->name, what, vpio_nvme_status_fmt(st, sizeof(st), ctx.cpl.status));
+	VPIO_ERR(NVME_MOD, "%s: %s failed: %s", c->name, what, vpio_nvme_status_fmt(st, sizeof(st), ctx.cpl.status));
 	return vpio_nvme_status_to_errno(ctx.cpl.status);
 }
 
@@ -337,7 +337,7 @@ int vpio_nvme_ctrlr_cmd_admin_raw(struct vpio_nvme_ctrlr *c, const struct vpio_n
 				  uint32_t len, vpio_nvme_cmd_cb cb, void *cb_arg)
 {
 	if (c == NULL || cmd == NULL || (len > 0 && buf == NULL)) {
-		nvme_err("admin raw command: controller, command or buffer is NULL");
+		VPIO_ERR(NVME_MOD, "admin raw command: controller, command or buffer is NULL");
 		return -EINVAL;
 	}
 	return nvme_admin_submit(c, cmd, buf, len, cb, cb_arg);
@@ -346,7 +346,7 @@ int vpio_nvme_ctrlr_cmd_admin_raw(struct vpio_nvme_ctrlr *c, const struct vpio_n
 int vpio_nvme_ctrlr_process_admin_completions(struct vpio_nvme_ctrlr *c)
 {
 	if (c == NULL) {
-		nvme_err("process_admin_completions: controller is NULL");
+		VPIO_ERR(NVME_MOD, "process_admin_completions: controller is NULL");
 		return -EINVAL;
 	}
 	return nvme_admin_poll(c, false);

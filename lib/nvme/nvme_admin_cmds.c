@@ -20,7 +20,7 @@ static int check_ctrlr(const struct vpio_nvme_ctrlr *c, const char *what)
 {
 	if (c != NULL)
 		return 0;
-	nvme_err("%s: controller is NULL", what);
+	VPIO_ERR(NVME_MOD, "%s: controller is NULL", what);
 	return -EINVAL;
 }
 
@@ -36,7 +36,7 @@ static int admin_sync_cdw0(struct vpio_nvme_ctrlr *c, const struct vpio_nvme_cmd
 	if (rc != 0)
 		return rc;
 	if (vpio_nvme_cpl_is_error(&cpl)) {
-		nvme_err("%s: %s failed: %s", c->name, what, vpio_nvme_status_fmt(st, sizeof(st), cpl.status));
+		VPIO_ERR(NVME_MOD, "%s: %s failed: %s", c->name, what, vpio_nvme_status_fmt(st, sizeof(st), cpl.status));
 		return vpio_nvme_status_to_errno(cpl.status);
 	}
 	if (cdw0 != NULL)
@@ -52,7 +52,7 @@ int vpio_nvme_ctrlr_identify(struct vpio_nvme_ctrlr *c, uint8_t cns, uint32_t ns
 	if (check_ctrlr(c, "identify") != 0)
 		return -EINVAL;
 	if (buf == NULL || len == 0 || len > 4096) {
-		nvme_err("%s: identify: buffer %p, %zu bytes (1..4096)", c->name, buf, len);
+		VPIO_ERR(NVME_MOD, "%s: identify: buffer %p, %zu bytes (1..4096)", c->name, buf, len);
 		return -EINVAL;
 	}
 	cmd_init(&cmd, VPIO_NVME_OPC_IDENTIFY, nsid);
@@ -102,7 +102,7 @@ int vpio_nvme_ctrlr_get_log_page(struct vpio_nvme_ctrlr *c, uint8_t lid, uint32_
 	if (check_ctrlr(c, "get log page") != 0)
 		return -EINVAL;
 	if (buf == NULL || len < 4 || len % 4 != 0 || (offset & 3u) != 0) {
-		nvme_err("%s: get log page 0x%02x: buffer %p, %zu bytes at offset %llu (dword multiples needed)",
+		VPIO_ERR(NVME_MOD, "%s: get log page 0x%02x: buffer %p, %zu bytes at offset %llu (dword multiples needed)",
 			 c->name, lid, buf, len, (unsigned long long)offset);
 		return -EINVAL;
 	}
@@ -131,7 +131,7 @@ int vpio_nvme_ctrlr_get_error_log(struct vpio_nvme_ctrlr *c, struct vpio_nvme_er
 	if (n > max)
 		n = max;
 	if (n == 0 || entries == NULL) {
-		nvme_err("%s: get error log: no room for entries", c->name);
+		VPIO_ERR(NVME_MOD, "%s: get error log: no room for entries", c->name);
 		return -EINVAL;
 	}
 	return vpio_nvme_ctrlr_get_log_page(c, VPIO_NVME_LOG_ERROR, 0, entries, n * sizeof(*entries), 0);
@@ -163,7 +163,7 @@ int vpio_nvme_ctrlr_admin_passthru(struct vpio_nvme_ctrlr *c, const struct vpio_
 	if (check_ctrlr(c, "admin passthru") != 0)
 		return -EINVAL;
 	if (cmd == NULL) {
-		nvme_err("%s: admin passthru: command is NULL", c->name);
+		VPIO_ERR(NVME_MOD, "%s: admin passthru: command is NULL", c->name);
 		return -EINVAL;
 	}
 	snprintf(what, sizeof(what), "admin command 0x%02x", cmd->opc);
@@ -249,7 +249,7 @@ static void abort_done(void *arg, const struct vpio_nvme_cpl *cpl)
 {
 	struct vpio_nvme_ctrlr *c = arg;
 
-	nvme_info("%s: abort %s", c->name,
+	VPIO_INFO(NVME_MOD, "%s: abort %s", c->name,
 		  vpio_nvme_cpl_is_error(cpl) ? "failed"
 		  : VPIO_NVME_ABORT_NOT_ABORTED(cpl->cdw0) ? "found no command to abort" : "succeeded");
 }

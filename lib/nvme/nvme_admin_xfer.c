@@ -88,7 +88,7 @@ int nvme_admin_check_buf(const struct vpio_nvme_ctrlr *c, const struct vpio_nvme
 		return 0;
 	if (len == 0 && (cmd->dptr.prp.prp1 != 0 || cmd->dptr.prp.prp2 != 0))
 		return 0; /* the caller's own data pointer, not ours to check */
-	nvme_err("%s: admin command 0x%02x (cdw10 0x%x) moves %llu bytes, but its buffer has %llu: the device "
+	VPIO_ERR(NVME_MOD, "%s: admin command 0x%02x (cdw10 0x%x) moves %llu bytes, but its buffer has %llu: the device "
 		 "would go past its end; give it a buffer of %llu bytes", c->name, cmd->opc, cmd->cdw10,
 		 (unsigned long long)need, (unsigned long long)len, (unsigned long long)need);
 	return -EINVAL;

@@ -16,7 +16,7 @@
 
 static int bad_entry(uint32_t i, const char *why, int rc)
 {
-	nvme_err("submit_batch: ios[%u] %s", i, why);
+	VPIO_ERR(NVME_MOD, "submit_batch: ios[%u] %s", i, why);
 	return rc;
 }
 
@@ -51,7 +51,7 @@ static int batch_alloc_host_done(struct vpio_nvme_qpair *qp)
 	qp->host_done = calloc(qp->num_reqs, sizeof(*qp->host_done));
 	if (qp->host_done != NULL)
 		return 0;
-	nvme_err("submit_batch: out of memory for the batch state of qpair %u", qp->qid);
+	VPIO_ERR(NVME_MOD, "submit_batch: out of memory for the batch state of qpair %u", qp->qid);
 	return -ENOMEM;
 }
 
@@ -68,7 +68,7 @@ static int submit_batch(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, con
 	if (nvme_unlikely(rc != 0))
 		return rc;
 	if (nvme_unlikely(ios == NULL || n == 0 || (io_flags & ~(VPIO_NVME_IO_FUA | VPIO_NVME_IO_LR)) != 0)) {
-		nvme_err("submit_batch: ios %p, n %u, io_flags 0x%x: need ios, n >= 1 and only FUA/LR flags",
+		VPIO_ERR(NVME_MOD, "submit_batch: ios %p, n %u, io_flags 0x%x: need ios, n >= 1 and only FUA/LR flags",
 			 (const void *)ios, n, io_flags);
 		return -EINVAL;
 	}

@@ -32,7 +32,7 @@ void nvme_qpair_log_device_error(struct vpio_nvme_qpair *qp, const char *fmt, ..
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	qp->log_budget--;
-	nvme_err("qpair %u: %s%s", qp->qid, msg,
+	VPIO_ERR(NVME_MOD, "qpair %u: %s%s", qp->qid, msg,
 		 qp->log_budget == 0 ? " (further device errors on this qpair are not logged)" : "");
 }
 

@@ -143,11 +143,11 @@ int vpio_nvme_ctrlr_attach(const char *name, const struct vpio_nvme_ctrlr_opts *
 	int rc;
 
 	if (name == NULL || ctrlr == NULL) {
-		nvme_err("attach: device name or result pointer is NULL");
+		VPIO_ERR(NVME_MOD, "attach: device name or result pointer is NULL");
 		return -EINVAL;
 	}
 	if (!vpio_env_is_init()) {
-		nvme_err("attach %s: the environment is not initialized; call vpio_env_init() first (DMA memory)", name);
+		VPIO_ERR(NVME_MOD, "attach %s: the environment is not initialized; call vpio_env_init() first (DMA memory)", name);
 		return -EINVAL;
 	}
 	if (vpio_opts_import(NVME_MOD, name, &o, sizeof(o), opts,
@@ -155,7 +155,7 @@ int vpio_nvme_ctrlr_attach(const char *name, const struct vpio_nvme_ctrlr_opts *
 		return -EINVAL;
 	c = ctrlr_new(name, &o);
 	if (c == NULL) {
-		nvme_err("attach %s: out of memory", name);
+		VPIO_ERR(NVME_MOD, "attach %s: out of memory", name);
 		return -ENOMEM;
 	}
 	rc = vpio_pci_device_open(name, &c->dev); /* logs its own errors */
@@ -190,7 +190,7 @@ int vpio_nvme_ctrlr_detach(struct vpio_nvme_ctrlr *c)
 	uint32_t st;
 
 	if (c == NULL) {
-		nvme_err("detach: controller is NULL");
+		VPIO_ERR(NVME_MOD, "detach: controller is NULL");
 		return -EINVAL;
 	}
 	if (nvme_ctrlr_state(c) != VPIO_NVME_CTRLR_DETACHED)
@@ -199,7 +199,7 @@ int vpio_nvme_ctrlr_detach(struct vpio_nvme_ctrlr *c)
 	st = nvme_ctrlr_state(c);
 	if (st == VPIO_NVME_CTRLR_DETACHED) {
 		pthread_mutex_unlock(&c->lock);
-		nvme_err("detach: controller %s is already detached", c->name);
+		VPIO_ERR(NVME_MOD, "detach: controller %s is already detached", c->name);
 		return -EINVAL;
 	}
 	if (st == VPIO_NVME_CTRLR_READY) {
@@ -242,7 +242,7 @@ int vpio_nvme_ctrlr_get_info_sized(const struct vpio_nvme_ctrlr *c, struct vpio_
 	uint32_t i;
 
 	if (c == NULL) {
-		nvme_err("vpio_nvme_ctrlr_get_info: controller is NULL");
+		VPIO_ERR(NVME_MOD, "vpio_nvme_ctrlr_get_info: controller is NULL");
 		return -EINVAL;
 	}
 	memset(info, 0, sizeof(*info));
@@ -278,7 +278,7 @@ int vpio_nvme_ctrlr_get_stats_sized(const struct vpio_nvme_ctrlr *c, struct vpio
 	struct vpio_nvme_ctrlr_stats all = { 0 }, *st = &all;
 
 	if (c == NULL) {
-		nvme_err("vpio_nvme_ctrlr_get_stats: controller is NULL");
+		VPIO_ERR(NVME_MOD, "vpio_nvme_ctrlr_get_stats: controller is NULL");
 		return -EINVAL;
 	}
 	st->resets = atomic_load(&c->stat_resets);

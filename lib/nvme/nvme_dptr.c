@@ -60,7 +60,7 @@ static int next_run(const struct nvme_dptr_env *env, struct nvme_iov_cur *cur, u
 	uint64_t n;
 
 	if (v == NULL) {
-		nvme_err("data buffer ends %llu bytes before the transfer does", (unsigned long long)want);
+		VPIO_ERR(NVME_MOD, "data buffer ends %llu bytes before the transfer does", (unsigned long long)want);
 		return -EINVAL;
 	}
 	va = (const uint8_t *)v->iov_base + cur->off;
@@ -70,14 +70,14 @@ static int next_run(const struct nvme_dptr_env *env, struct nvme_iov_cur *cur, u
 	*run = n;
 	*iova = env->xlate(env->xlate_ctx, va, run);
 	if (*iova == UINT64_MAX || *run == 0) {
-		nvme_err("buffer %p (element %u) is not registered for DMA: allocate it with vpio_dma_malloc() "
+		VPIO_ERR(NVME_MOD, "buffer %p (element %u) is not registered for DMA: allocate it with vpio_dma_malloc() "
 			 "or register it with vpio_mem_register()", (const void *)va, cur->idx);
 		return -EFAULT;
 	}
 	if (*run > n)
 		*run = n;
 	if (dword && (*iova & 3u) != 0) {
-		nvme_err("buffer %p (element %u) is not 4-byte aligned, as NVMe requires", (const void *)va, cur->idx);
+		VPIO_ERR(NVME_MOD, "buffer %p (element %u) is not 4-byte aligned, as NVMe requires", (const void *)va, cur->idx);
 		return -EINVAL;
 	}
 	cur->off += *run;
@@ -90,7 +90,7 @@ static int prp_add(uint64_t *list, uint32_t *n, uint64_t *prp1, uint64_t addr)
 		*prp1 = addr;
 	} else {
 		if (*n - 1u >= NVME_PRP_LIST_MAX) {
-			nvme_err("transfer needs more than %u PRP entries", NVME_PRP_LIST_MAX + 1u);
+			VPIO_ERR(NVME_MOD, "transfer needs more than %u PRP entries", NVME_PRP_LIST_MAX + 1u);
 			return -E2BIG;
 		}
 		list[*n - 1u] = addr;
@@ -208,7 +208,7 @@ int64_t nvme_build_sgl(const struct nvme_dptr_env *env, struct nvme_iov_cur *cur
 		if (rc != 0)
 			return rc;
 		if (env->sgl_dword && ((iova | run) & 3u) != 0) {
-			nvme_err("SGL element at IOVA 0x%llx, %llu bytes, is not dword aligned, as the controller "
+			VPIO_ERR(NVME_MOD, "SGL element at IOVA 0x%llx, %llu bytes, is not dword aligned, as the controller "
 				 "requires", (unsigned long long)iova, (unsigned long long)run);
 			return -EINVAL;
 		}
@@ -220,7 +220,7 @@ int64_t nvme_build_sgl(const struct nvme_dptr_env *env, struct nvme_iov_cur *cur
 	}
 	keep = got - got % (gran ? gran : 1u);
 	if (keep == 0) {
-		nvme_err("one %u-byte block spans more than %u buffer pieces (SGL descriptors)", gran,
+		VPIO_ERR(NVME_MOD, "one %u-byte block spans more than %u buffer pieces (SGL descriptors)", gran,
 			 NVME_SGL_LIST_MAX);
 		return -E2BIG;
 	}
@@ -254,7 +254,7 @@ int64_t nvme_build_dptr(const struct nvme_dptr_env *env, struct nvme_iov_cur *cu
 	*cur = start;
 	if (env->sgl_supported && env->sgl_mode != VPIO_NVME_SGL_NEVER)
 		return nvme_build_sgl(env, cur, len, gran, list, list_iova, cmd);
-	nvme_err("buffer layout needs SGLs (an element after the first does not start on a %u-byte page, or one "
+	VPIO_ERR(NVME_MOD, "buffer layout needs SGLs (an element after the first does not start on a %u-byte page, or one "
 		 "before the last does not end on one) and %s", 1u << env->page_shift,
 		 env->sgl_supported ? "the qpair uses PRPs only (sgl_mode NEVER)" : "the controller has no SGL support");
 	return -EINVAL;

@@ -25,12 +25,12 @@ static void on_timeout(struct vpio_nvme_qpair *qp, struct nvme_req *req)
 		req->aborted = 1;
 		qp->err_stats.timeouts++;
 		atomic_fetch_add(&c->stat_timeouts, 1);
-		nvme_err("%s: qpair %u: command cid 0x%x (opcode 0x%02x) timed out after %u ms; sending Abort",
+		VPIO_ERR(NVME_MOD, "%s: qpair %u: command cid 0x%x (opcode 0x%02x) timed out after %u ms; sending Abort",
 			 c->name, qp->qid, req->cid, req->opc, qp->opts.timeout_ms);
 		nvme_ctrlr_abort_async(c, qp->qid, req->cid);
 		return;
 	}
-	nvme_err("%s: qpair %u: command cid 0x%x still outstanding after Abort; %s", c->name, qp->qid, req->cid,
+	VPIO_ERR(NVME_MOD, "%s: qpair %u: command cid 0x%x still outstanding after Abort; %s", c->name, qp->qid, req->cid,
 		 c->opts.no_reset_on_timeout ? "not resetting (no_reset_on_timeout)"
 					     : "resetting the controller (on its recovery thread)");
 	if (!c->opts.no_reset_on_timeout)

@@ -19,7 +19,7 @@ static int read_caps(struct vpio_nvme_ctrlr *c)
 	const struct vpio_pci_bar *bar = &c->dev->bar[0];
 
 	if (bar->addr == NULL || bar->len < 0x1000u + 8u) {
-		nvme_err("%s: BAR0 is not mapped or too small (%llu bytes) for NVMe registers", c->name,
+		VPIO_ERR(NVME_MOD, "%s: BAR0 is not mapped or too small (%llu bytes) for NVMe registers", c->name,
 			 (unsigned long long)bar->len);
 		return -ENODEV;
 	}
@@ -27,11 +27,11 @@ static int read_caps(struct vpio_nvme_ctrlr *c)
 	c->cap = nvme_reg_read64(c, VPIO_NVME_REG_CAP);
 	c->vs = nvme_reg_read32(c, VPIO_NVME_REG_VS);
 	if (c->cap == UINT64_MAX || c->vs == UINT32_MAX) {
-		nvme_err("%s: registers read all ones: the device is not responding", c->name);
+		VPIO_ERR(NVME_MOD, "%s: registers read all ones: the device is not responding", c->name);
 		return -ENODEV;
 	}
 	if ((VPIO_NVME_CAP_CSS(c->cap) & VPIO_NVME_CAP_CSS_NVM) == 0) {
-		nvme_err("%s: controller does not support the NVM command set (CAP.CSS 0x%x)", c->name,
+		VPIO_ERR(NVME_MOD, "%s: controller does not support the NVM command set (CAP.CSS 0x%x)", c->name,
 			 VPIO_NVME_CAP_CSS(c->cap));
 		return -ENOTSUP;
 	}
@@ -39,7 +39,7 @@ static int read_caps(struct vpio_nvme_ctrlr *c)
 	c->page_shift = 12u + VPIO_NVME_CAP_MPSMIN(c->cap);
 	c->max_queue_size = VPIO_NVME_CAP_MQES(c->cap) + 1u;
 	if (c->max_queue_size < 2) {
-		nvme_err("%s: CAP.MQES is 0, an invalid value", c->name);
+		VPIO_ERR(NVME_MOD, "%s: CAP.MQES is 0, an invalid value", c->name);
 		return -EIO;
 	}
 	return 0;
@@ -82,11 +82,11 @@ static int setup_queues(struct vpio_nvme_ctrlr *c)
 		c->max_io_queues = granted;
 		c->qid_used = calloc(granted + 1u, 1);
 		if (c->qid_used == NULL) {
-			nvme_err("%s: out of memory", c->name);
+			VPIO_ERR(NVME_MOD, "%s: out of memory", c->name);
 			return -ENOMEM;
 		}
 	} else if (granted < c->max_io_queues) {
-		nvme_warn("%s: after reset the controller grants %u I/O queues, %u before", c->name, granted,
+		VPIO_WARN(NVME_MOD, "%s: after reset the controller grants %u I/O queues, %u before", c->name, granted,
 			  c->max_io_queues);
 	}
 	return 0;
@@ -134,7 +134,7 @@ static void setup_dbbuf(struct vpio_nvme_ctrlr *c)
 	if (c->opts.no_shadow_doorbells || (c->cdata.oacs & VPIO_NVME_OACS_DOORBELL_BUFFER_CONFIG) == 0)
 		return;
 	if (nvme_ctrlr_alloc_dbbuf(c) != 0 || nvme_ctrlr_config_dbbuf(c) != 0) {
-		nvme_warn("%s: shadow doorbells not in use; MMIO doorbells only", c->name);
+		VPIO_WARN(NVME_MOD, "%s: shadow doorbells not in use; MMIO doorbells only", c->name);
 		return;
 	}
 	c->dbbuf_on = true;
@@ -176,7 +176,7 @@ int nvme_ctrlr_start(struct vpio_nvme_ctrlr *c)
 	if (rc == 0)
 		rc = bring_up(c);
 	if (rc == 0)
-		nvme_info("%s: NVMe %u.%u, %u I/O queues, max transfer %u bytes, %u namespace ids%s", c->name,
+		VPIO_INFO(NVME_MOD, "%s: NVMe %u.%u, %u I/O queues, max transfer %u bytes, %u namespace ids%s", c->name,
 			  c->vs >> 16, (c->vs >> 8) & 0xffu, c->max_io_queues, c->max_xfer, c->num_ns,
 			  c->dbbuf_on ? ", shadow doorbells" : "");
 	return rc;

@@ -43,15 +43,12 @@
 #include <vpio/pci.h>
 
 #include "env/env_vtophys.h"
+#include "util/util.h"
 
 #pragma GCC visibility push(hidden)
 
+/* Log with VPIO_ERR(NVME_MOD, ...) etc. (util/util.h), as every library. */
 #define NVME_MOD "nvme"
-#define nvme_err(...) vpio_log(VPIO_LOG_ERROR, NVME_MOD, __VA_ARGS__)
-#define nvme_warn(...) vpio_log(VPIO_LOG_WARN, NVME_MOD, __VA_ARGS__)
-#define nvme_notice(...) vpio_log(VPIO_LOG_NOTICE, NVME_MOD, __VA_ARGS__)
-#define nvme_info(...) vpio_log(VPIO_LOG_INFO, NVME_MOD, __VA_ARGS__)
-#define nvme_debug(...) vpio_log(VPIO_LOG_DEBUG, NVME_MOD, __VA_ARGS__)
 
 #define nvme_likely(x) __builtin_expect(!!(x), 1)
 #define nvme_unlikely(x) __builtin_expect(!!(x), 0)

@@ -50,7 +50,7 @@ static void chain_link(struct nvme_req *chain, uint32_t n)
 static int too_big(const struct vpio_nvme_qpair *qp, const struct vpio_nvme_ns *ns, const struct nvme_rw *rw,
 		   uint64_t chunk)
 {
-	nvme_err("%s: %llu blocks need more commands than the %u this qpair holds (queue_size - 1; at most %llu "
+	VPIO_ERR(NVME_MOD, "%s: %llu blocks need more commands than the %u this qpair holds (queue_size - 1; at most %llu "
 		 "blocks per command): at most %llu blocks per call on it (vpio_nvme_qpair_get_max_io_bytes()); "
 		 "split the request or use a larger queue", rw->what, (unsigned long long)rw->nlb, qp->num_reqs,
 		 (unsigned long long)(chunk >> ns->block_shift),
@@ -111,10 +111,10 @@ fail:
 int nvme_ns_refuse(const struct vpio_nvme_ns *ns, const struct vpio_nvme_qpair *qp, const char *what)
 {
 	if (ns == NULL || ns->ctrlr != qp->ctrlr) {
-		nvme_err("%s: namespace %s", what, ns == NULL ? "is NULL" : "belongs to another controller");
+		VPIO_ERR(NVME_MOD, "%s: namespace %s", what, ns == NULL ? "is NULL" : "belongs to another controller");
 		return -EINVAL;
 	}
-	nvme_err("%s: namespace %u is not active", what, ns->id);
+	VPIO_ERR(NVME_MOD, "%s: namespace %u is not active", what, ns->id);
 	return -ENXIO;
 }
 
@@ -126,15 +126,15 @@ int nvme_ns_io_refuse(const struct vpio_nvme_ns *ns, const struct vpio_nvme_qpai
 	if (rc != 0)
 		return rc;
 	if (nlb == 0) {
-		nvme_err("%s: zero length", what);
+		VPIO_ERR(NVME_MOD, "%s: zero length", what);
 		return -EINVAL;
 	}
 	if (lba >= ns->num_blocks || nlb > ns->num_blocks - lba) {
-		nvme_err("%s: blocks %llu..%llu are beyond namespace %u (%llu blocks)", what, (unsigned long long)lba,
+		VPIO_ERR(NVME_MOD, "%s: blocks %llu..%llu are beyond namespace %u (%llu blocks)", what, (unsigned long long)lba,
 			 (unsigned long long)(lba + nlb - 1u), ns->id, (unsigned long long)ns->num_blocks);
 		return -ERANGE;
 	}
-	nvme_err("%s: namespace %u has %u bytes of metadata per block; vpio has no metadata buffers", what, ns->id,
+	VPIO_ERR(NVME_MOD, "%s: namespace %u has %u bytes of metadata per block; vpio has no metadata buffers", what, ns->id,
 		 ns->md_size);
 	return -ENOTSUP;
 }
@@ -142,7 +142,7 @@ int nvme_ns_io_refuse(const struct vpio_nvme_ns *ns, const struct vpio_nvme_qpai
 static inline int rw_flags(uint32_t io_flags, const char *what)
 {
 	if (nvme_unlikely((io_flags & ~(VPIO_NVME_IO_FUA | VPIO_NVME_IO_LR)) != 0)) {
-		nvme_err("%s: unknown io_flags 0x%x (FUA and LR are allowed)", what, io_flags);
+		VPIO_ERR(NVME_MOD, "%s: unknown io_flags 0x%x (FUA and LR are allowed)", what, io_flags);
 		return -EINVAL;
 	}
 	return 0;
@@ -152,7 +152,7 @@ static bool oncs_has(const struct vpio_nvme_ns *ns, uint32_t bit, const char *wh
 {
 	if (ns->ctrlr->cdata.oncs & bit)
 		return true;
-	nvme_err("%s: the controller does not support it (ONCS 0x%x)", what, ns->ctrlr->cdata.oncs);
+	VPIO_ERR(NVME_MOD, "%s: the controller does not support it (ONCS 0x%x)", what, ns->ctrlr->cdata.oncs);
 	return false;
 }
 
@@ -202,7 +202,7 @@ static inline int rw_contig(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp,
 	if (nvme_unlikely(rc != 0))
 		return rc;
 	if (nvme_unlikely(buf == NULL)) {
-		nvme_err("%s: buffer is NULL", rw->what);
+		VPIO_ERR(NVME_MOD, "%s: buffer is NULL", rw->what);
 		return -EINVAL;
 	}
 	len = rw->nlb << ns->block_shift;
@@ -225,22 +225,22 @@ static int iov_blocks(const struct vpio_nvme_ns *ns, const struct iovec *iov, in
 	int i;
 
 	if (iov == NULL || iovcnt <= 0 || iovcnt > NVME_MAX_IOVCNT) {
-		nvme_err("%s: iovcnt %d (iov %p) must be 1..%d", what, iovcnt, (const void *)iov, NVME_MAX_IOVCNT);
+		VPIO_ERR(NVME_MOD, "%s: iovcnt %d (iov %p) must be 1..%d", what, iovcnt, (const void *)iov, NVME_MAX_IOVCNT);
 		return -EINVAL;
 	}
 	for (i = 0; i < iovcnt; i++) {
 		if (iov[i].iov_len > 0 && iov[i].iov_base == NULL) {
-			nvme_err("%s: iov[%d] has a NULL base", what, i);
+			VPIO_ERR(NVME_MOD, "%s: iov[%d] has a NULL base", what, i);
 			return -EINVAL;
 		}
 		if (iov[i].iov_len > UINT64_MAX - total) {
-			nvme_err("%s: the lengths of iov[0..%d] add up to more than 2^64 bytes", what, i);
+			VPIO_ERR(NVME_MOD, "%s: the lengths of iov[0..%d] add up to more than 2^64 bytes", what, i);
 			return -EINVAL;
 		}
 		total += iov[i].iov_len;
 	}
 	if (total % ns->block_size != 0) {
-		nvme_err("%s: %llu bytes is not a multiple of the %u-byte block size", what,
+		VPIO_ERR(NVME_MOD, "%s: %llu bytes is not a multiple of the %u-byte block size", what,
 			 (unsigned long long)total, ns->block_size);
 		return -EINVAL;
 	}

@@ -60,17 +60,17 @@ static int dsm_check(const struct vpio_nvme_ns *ns, const struct vpio_nvme_dsm_r
 	uint16_t i;
 
 	if (r == NULL || n == 0 || n > VPIO_NVME_DSM_MAX_RANGES) {
-		nvme_err("deallocate: %u ranges (at %p); 1..%u are allowed", n, (const void *)r,
+		VPIO_ERR(NVME_MOD, "deallocate: %u ranges (at %p); 1..%u are allowed", n, (const void *)r,
 			 VPIO_NVME_DSM_MAX_RANGES);
 		return -EINVAL;
 	}
 	for (i = 0; i < n; i++) {
 		if (r[i].length == 0) {
-			nvme_err("deallocate: range %u has zero length", i);
+			VPIO_ERR(NVME_MOD, "deallocate: range %u has zero length", i);
 			return -EINVAL;
 		}
 		if (r[i].starting_lba >= ns->num_blocks || r[i].length > ns->num_blocks - r[i].starting_lba) {
-			nvme_err("deallocate: range %u (LBA %llu, %u blocks) is beyond namespace %u (%llu blocks)", i,
+			VPIO_ERR(NVME_MOD, "deallocate: range %u (LBA %llu, %u blocks) is beyond namespace %u (%llu blocks)", i,
 				 (unsigned long long)r[i].starting_lba, r[i].length, ns->id,
 				 (unsigned long long)ns->num_blocks);
 			return -ERANGE;
@@ -92,7 +92,7 @@ int vpio_nvme_ns_cmd_deallocate(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair 
 	if (rc != 0)
 		return rc;
 	if ((ns->ctrlr->cdata.oncs & VPIO_NVME_ONCS_DSM) == 0) {
-		nvme_err("deallocate: the controller does not support Dataset Management (ONCS 0x%x)",
+		VPIO_ERR(NVME_MOD, "deallocate: the controller does not support Dataset Management (ONCS 0x%x)",
 			 ns->ctrlr->cdata.oncs);
 		return -ENOTSUP;
 	}
@@ -150,13 +150,13 @@ int vpio_nvme_qpair_cmd_raw(struct vpio_nvme_qpair *qp, const struct vpio_nvme_c
 	if (rc != 0)
 		return rc;
 	if (cmd == NULL || (len > 0 && buf == NULL) || len > qp->max_xfer) {
-		nvme_err("raw I/O command: cmd %p, buf %p, len %u (at most %u bytes)", (const void *)cmd, buf, len,
+		VPIO_ERR(NVME_MOD, "raw I/O command: cmd %p, buf %p, len %u (at most %u bytes)", (const void *)cmd, buf, len,
 			 qp->max_xfer);
 		return -EINVAL;
 	}
 	need = raw_xfer_len(qp, cmd);
 	if (need > len) {
-		nvme_err("raw I/O command 0x%02x (cdw10 0x%x, cdw12 0x%x) moves %llu bytes, but its buffer has %u: the "
+		VPIO_ERR(NVME_MOD, "raw I/O command 0x%02x (cdw10 0x%x, cdw12 0x%x) moves %llu bytes, but its buffer has %u: the "
 			 "device would go past its end", cmd->opc, cmd->cdw10, cmd->cdw12, (unsigned long long)need, len);
 		return -EINVAL;
 	}
@@ -169,7 +169,7 @@ int vpio_nvme_qpair_cmd_raw(struct vpio_nvme_qpair *qp, const struct vpio_nvme_c
 		if (got != (int64_t)len) {
 			nvme_req_put(qp, req);
 			if (got >= 0)
-				nvme_err("raw I/O command: buffer too fragmented for one command");
+				VPIO_ERR(NVME_MOD, "raw I/O command: buffer too fragmented for one command");
 			return got < 0 ? (int)got : -E2BIG;
 		}
 		sqe->flags = (uint8_t)((cmd->flags & ~VPIO_NVME_PSDT_MASK) | (sqe->flags & VPIO_NVME_PSDT_MASK));

@@ -28,7 +28,7 @@ int nvme_ns_refresh(struct vpio_nvme_ns *ns)
 		return 0;
 	f = &ns->data.lbaf[VPIO_NVME_FLBAS_INDEX(ns->data.flbas)];
 	if (f->lbads < 9 || f->lbads > 16 || (1u << f->lbads) > c->max_xfer) {
-		nvme_warn("%s: namespace %u has an unusable block size 2^%u; ignored", c->name, ns->id, f->lbads);
+		VPIO_WARN(NVME_MOD, "%s: namespace %u has an unusable block size 2^%u; ignored", c->name, ns->id, f->lbads);
 		return 0;
 	}
 	ns->block_shift = f->lbads;
@@ -65,7 +65,7 @@ static int ns_array(struct vpio_nvme_ctrlr *c)
 		return 0;
 	a = realloc(c->ns, (size_t)(nn ? nn : 1u) * sizeof(*a));
 	if (a == NULL) {
-		nvme_err("%s: out of memory for %u namespaces", c->name, nn);
+		VPIO_ERR(NVME_MOD, "%s: out of memory for %u namespaces", c->name, nn);
 		return -ENOMEM;
 	}
 	memset(a + c->num_ns, 0, (size_t)(nn - c->num_ns) * sizeof(*a));
@@ -82,7 +82,7 @@ static int ns_activate(struct vpio_nvme_ctrlr *c, uint32_t nsid)
 		return 0; /* a bogus list entry: skip it */
 	ns = ns_get_or_new(c, nsid);
 	if (ns == NULL) {
-		nvme_err("%s: out of memory for namespace %u", c->name, nsid);
+		VPIO_ERR(NVME_MOD, "%s: out of memory for namespace %u", c->name, nsid);
 		return -ENOMEM;
 	}
 	return nvme_ns_refresh(ns);
@@ -163,15 +163,15 @@ uint32_t vpio_nvme_ctrlr_first_active_ns(const struct vpio_nvme_ctrlr *c)
 int vpio_nvme_ctrlr_get_ns(struct vpio_nvme_ctrlr *c, uint32_t nsid, struct vpio_nvme_ns **ns)
 {
 	if (c == NULL || ns == NULL) {
-		nvme_err("get_ns: controller or result pointer is NULL");
+		VPIO_ERR(NVME_MOD, "get_ns: controller or result pointer is NULL");
 		return -EINVAL;
 	}
 	if (nsid == 0 || nsid > c->num_ns) {
-		nvme_err("%s: namespace id %u is invalid (the controller has ids 1..%u)", c->name, nsid, c->num_ns);
+		VPIO_ERR(NVME_MOD, "%s: namespace id %u is invalid (the controller has ids 1..%u)", c->name, nsid, c->num_ns);
 		return -EINVAL;
 	}
 	if (c->ns[nsid - 1u] == NULL || !c->ns[nsid - 1u]->active) {
-		nvme_err("%s: namespace %u is not active", c->name, nsid);
+		VPIO_ERR(NVME_MOD, "%s: namespace %u is not active", c->name, nsid);
 		return -ENOENT;
 	}
 	*ns = c->ns[nsid - 1u];

@@ -18,7 +18,7 @@ static int poll_checks(struct vpio_nvme_qpair *qp)
 	int rc;
 
 	if (qp == NULL) {
-		nvme_err("process_completions: qpair is NULL");
+		VPIO_ERR(NVME_MOD, "process_completions: qpair is NULL");
 		return -EINVAL;
 	}
 	rc = nvme_qpair_check_owner(qp, "process_completions");
@@ -26,7 +26,7 @@ static int poll_checks(struct vpio_nvme_qpair *qp)
 		return rc;
 	if (!qp->in_cpl)
 		return 0;
-	nvme_err("process_completions: qpair %u polled from its own completion callback", qp->qid);
+	VPIO_ERR(NVME_MOD, "process_completions: qpair %u polled from its own completion callback", qp->qid);
 	return -EBUSY;
 }
 
@@ -61,7 +61,7 @@ static inline __attribute__((always_inline)) int poll(struct vpio_nvme_qpair *qp
 	if (nvme_unlikely(rc != 0))
 		return rc;
 	if (out == NULL && nvme_unlikely(qp->batch_outstanding != 0)) {
-		nvme_err("process_completions: qpair %u has %u batch commands outstanding: poll it with "
+		VPIO_ERR(NVME_MOD, "process_completions: qpair %u has %u batch commands outstanding: poll it with "
 			 "vpio_nvme_qpair_poll_batch()", qp->qid, qp->batch_outstanding);
 		return -EBUSY;
 	}
@@ -101,7 +101,7 @@ int vpio_nvme_qpair_process_completions(struct vpio_nvme_qpair *qp, uint32_t max
 int vpio_nvme_qpair_poll_batch(struct vpio_nvme_qpair *qp, struct vpio_nvme_io_cpl *cpls, uint32_t max)
 {
 	if (nvme_unlikely(cpls == NULL || max == 0)) {
-		nvme_err("poll_batch: cpls %p, max %u: need an array of max >= 1 entries", (void *)cpls, max);
+		VPIO_ERR(NVME_MOD, "poll_batch: cpls %p, max %u: need an array of max >= 1 entries", (void *)cpls, max);
 		return -EINVAL;
 	}
 	return poll(qp, max, cpls, "poll_batch");

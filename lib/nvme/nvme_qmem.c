@@ -28,21 +28,21 @@ int nvme_qmem_check(const char *name, uint16_t qid, const char *what, uint64_t i
 	uint64_t page = 1ull << page_shift;
 
 	if (iova == VPIO_VTOPHYS_ERROR) {
-		nvme_err("%s: queue %u: %s has no device address (not registered DMA memory)", name, qid, what);
+		VPIO_ERR(NVME_MOD, "%s: queue %u: %s has no device address (not registered DMA memory)", name, qid, what);
 		return -EFAULT;
 	}
 	if (contig < len) {
-		nvme_err("%s: queue %u: %s is not contiguous for the device (%llu of %llu bytes at 0x%llx)", name, qid,
+		VPIO_ERR(NVME_MOD, "%s: queue %u: %s is not contiguous for the device (%llu of %llu bytes at 0x%llx)", name, qid,
 			 what, (unsigned long long)contig, (unsigned long long)len, (unsigned long long)iova);
 		return -EFAULT;
 	}
 	if ((iova & (align - 1u)) != 0) {
-		nvme_err("%s: queue %u: %s at device address 0x%llx is not %llu-byte aligned", name, qid, what,
+		VPIO_ERR(NVME_MOD, "%s: queue %u: %s at device address 0x%llx is not %llu-byte aligned", name, qid, what,
 			 (unsigned long long)iova, (unsigned long long)align);
 		return -EFAULT;
 	}
 	if (len <= page && (iova & (page - 1u)) + len > page) {
-		nvme_err("%s: queue %u: %s at device address 0x%llx (%llu bytes) crosses a %llu-byte memory page", name,
+		VPIO_ERR(NVME_MOD, "%s: queue %u: %s at device address 0x%llx (%llu bytes) crosses a %llu-byte memory page", name,
 			 qid, what, (unsigned long long)iova, (unsigned long long)len, (unsigned long long)page);
 		return -EFAULT;
 	}
@@ -96,7 +96,7 @@ static int alloc_checked(struct vpio_nvme_qpair *qp, uint32_t n, uint32_t page_s
 	if (qp->reqs == NULL)
 		qp->reqs = aligned_alloc(64, (size_t)(n - 1u) * sizeof(struct nvme_req));
 	if (!qp->sq_mem || !qp->cq_mem || !qp->list_mem || !qp->reqs) {
-		nvme_err("%s: queue %u: no memory for %u entries (%zu bytes of DMA memory in %zu-byte pages)",
+		VPIO_ERR(NVME_MOD, "%s: queue %u: no memory for %u entries (%zu bytes of DMA memory in %zu-byte pages)",
 			 qp->ctrlr != NULL ? qp->ctrlr->name : "nvme", qp->qid, n,
 			 page_round(sq_len, page_shift) + page_round(cq_len, page_shift) +
 				 page_round(list_len, page_shift),
@@ -125,7 +125,7 @@ int nvme_qmem_alloc(struct vpio_nvme_qpair *qp, uint32_t n, uint32_t page_shift,
 	int rc;
 
 	if (n < 2 || n > 65535u || page_shift < 12u || page_shift > 27u) {
-		nvme_err("%s: queue %u: %u entries in %u-bit memory pages: not a queue (2..65535 entries, 4 KiB..128 MiB "
+		VPIO_ERR(NVME_MOD, "%s: queue %u: %u entries in %u-bit memory pages: not a queue (2..65535 entries, 4 KiB..128 MiB "
 			 "pages)", qp->ctrlr != NULL ? qp->ctrlr->name : "nvme", qp->qid, n, page_shift);
 		return -EINVAL;
 	}

@@ -58,20 +58,20 @@ static int check_opts(struct vpio_nvme_ctrlr *c, struct vpio_nvme_qpair_opts *o)
 	uint32_t max = c->max_queue_size < NVME_QUEUE_SIZE_MAX ? c->max_queue_size : NVME_QUEUE_SIZE_MAX;
 
 	if (o->queue_size < 2) {
-		nvme_err("%s: qpair queue_size %u is too small (at least 2)", c->name, o->queue_size);
+		VPIO_ERR(NVME_MOD, "%s: qpair queue_size %u is too small (at least 2)", c->name, o->queue_size);
 		return -EINVAL;
 	}
 	if (o->queue_size > max) {
-		nvme_info("%s: qpair queue_size %u cut to %u (CAP.MQES + 1 = %u)", c->name, o->queue_size, max,
+		VPIO_INFO(NVME_MOD, "%s: qpair queue_size %u cut to %u (CAP.MQES + 1 = %u)", c->name, o->queue_size, max,
 			  c->max_queue_size);
 		o->queue_size = max;
 	}
 	if ((unsigned)o->sgl_mode > VPIO_NVME_SGL_ALWAYS) {
-		nvme_err("%s: unknown sgl_mode %d", c->name, (int)o->sgl_mode);
+		VPIO_ERR(NVME_MOD, "%s: unknown sgl_mode %d", c->name, (int)o->sgl_mode);
 		return -EINVAL;
 	}
 	if (o->sgl_mode == VPIO_NVME_SGL_ALWAYS && !VPIO_NVME_SGLS_SUPPORTED(c->cdata.sgls)) {
-		nvme_err("%s: sgl_mode ALWAYS, but the controller does not support SGLs (SGLS 0x%x)", c->name,
+		VPIO_ERR(NVME_MOD, "%s: sgl_mode ALWAYS, but the controller does not support SGLs (SGLS 0x%x)", c->name,
 			 c->cdata.sgls);
 		return -ENOTSUP;
 	}
@@ -114,7 +114,7 @@ static int take_qid(struct vpio_nvme_ctrlr *c, uint16_t *qid)
 			return 0;
 		}
 	}
-	nvme_err("%s: all %u I/O queues the controller granted are in use", c->name, c->max_io_queues);
+	VPIO_ERR(NVME_MOD, "%s: all %u I/O queues the controller granted are in use", c->name, c->max_io_queues);
 	return -EBUSY;
 }
 
@@ -165,7 +165,7 @@ static int ctrlr_usable(struct vpio_nvme_ctrlr *c, const char *what)
 
 	if (st == VPIO_NVME_CTRLR_READY)
 		return 0;
-	nvme_err("%s: %s: controller is %s", c->name, what, vpio_nvme_ctrlr_state_str(st));
+	VPIO_ERR(NVME_MOD, "%s: %s: controller is %s", c->name, what, vpio_nvme_ctrlr_state_str(st));
 	return st == VPIO_NVME_CTRLR_REMOVED || st == VPIO_NVME_CTRLR_DETACHED ? -ENODEV : -ENXIO;
 }
 
@@ -179,7 +179,7 @@ int vpio_nvme_ctrlr_alloc_io_qpair(struct vpio_nvme_ctrlr *c, const struct vpio_
 	if (qpp != NULL)
 		*qpp = NULL; /* nothing stale on failure */
 	if (c == NULL || qpp == NULL) {
-		nvme_err("alloc_io_qpair: controller or result pointer is NULL");
+		VPIO_ERR(NVME_MOD, "alloc_io_qpair: controller or result pointer is NULL");
 		return -EINVAL;
 	}
 	if (vpio_opts_import(NVME_MOD, c->name, &o, sizeof(o), opts,
@@ -192,7 +192,7 @@ int vpio_nvme_ctrlr_alloc_io_qpair(struct vpio_nvme_ctrlr *c, const struct vpio_
 		return rc;
 	qp = aligned_alloc(64, (sizeof(*qp) + 63u) & ~(size_t)63u);
 	if (qp == NULL) {
-		nvme_err("%s: no memory for a qpair", c->name);
+		VPIO_ERR(NVME_MOD, "%s: no memory for a qpair", c->name);
 		return -ENOMEM;
 	}
 	memset(qp, 0, sizeof(*qp));
@@ -225,14 +225,14 @@ int vpio_nvme_ctrlr_free_io_qpair(struct vpio_nvme_qpair *qp)
 	struct vpio_nvme_ctrlr *c;
 
 	if (qp == NULL || qp->ctrlr == NULL) {
-		nvme_err("free_io_qpair: qpair is NULL");
+		VPIO_ERR(NVME_MOD, "free_io_qpair: qpair is NULL");
 		return -EINVAL;
 	}
 	if (qp->in_cpl) {
 		if (qp->owner == nvme_thread_id())
-			nvme_err("free_io_qpair: qpair %u freed from its own completion callback", qp->qid);
+			VPIO_ERR(NVME_MOD, "free_io_qpair: qpair %u freed from its own completion callback", qp->qid);
 		else
-			nvme_err("free_io_qpair: qpair %u freed by a second thread while its owner is inside a "
+			VPIO_ERR(NVME_MOD, "free_io_qpair: qpair %u freed by a second thread while its owner is inside a "
 				 "completion callback", qp->qid);
 		return -EBUSY;
 	}
@@ -279,7 +279,7 @@ int vpio_nvme_qpair_get_stats_sized(const struct vpio_nvme_qpair *qp, struct vpi
 	struct vpio_nvme_qpair_stats all;
 
 	if (qp == NULL) {
-		nvme_err("vpio_nvme_qpair_get_stats: qpair is NULL");
+		VPIO_ERR(NVME_MOD, "vpio_nvme_qpair_get_stats: qpair is NULL");
 		return -EINVAL;
 	}
 	memset(&all, 0, sizeof(all));

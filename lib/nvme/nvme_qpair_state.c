@@ -28,7 +28,7 @@ int nvme_qpair_check_owner(struct vpio_nvme_qpair *qp, const char *what)
 		qp->owner = self; /* first use, or handed over (check_thread off) */
 		return 0;
 	}
-	nvme_err("%s: qpair %u used from a second thread%s; a qpair belongs to the first thread that used it "
+	VPIO_ERR(NVME_MOD, "%s: qpair %u used from a second thread%s; a qpair belongs to the first thread that used it "
 		 "(allocate one qpair per thread)", what, qp->qid,
 		 qp->in_cpl ? " while its owner is inside a completion callback" : "");
 	return -EPERM;
@@ -86,7 +86,7 @@ static int reconnect(struct vpio_nvme_qpair *qp, const char *what)
 	if (rc != 0) {
 		qp->state = NVME_QP_FAILED;
 		nvme_qpair_cancel_all(qp);
-		nvme_err("%s: qpair %u could not be re-created after the reset of %s", what, qp->qid, qp->ctrlr->name);
+		VPIO_ERR(NVME_MOD, "%s: qpair %u could not be re-created after the reset of %s", what, qp->qid, qp->ctrlr->name);
 		return -ENXIO;
 	}
 	qp->err_stats.reconnects++;
@@ -130,11 +130,11 @@ int nvme_qpair_sync_state(struct vpio_nvme_qpair *qp, const char *what)
 	case NVME_QP_DISCONNECTED:
 		return reconnect(qp, what);
 	case NVME_QP_FAILED:
-		nvme_err("%s: controller %s has failed; reset it with vpio_nvme_ctrlr_reset()", what, c->name);
+		VPIO_ERR(NVME_MOD, "%s: controller %s has failed; reset it with vpio_nvme_ctrlr_reset()", what, c->name);
 		return -ENXIO;
 	default:
 		st = NVME_EPOCH_STATE(qp->epoch);
-		nvme_err("%s: controller %s is %s", what, c->name,
+		VPIO_ERR(NVME_MOD, "%s: controller %s is %s", what, c->name,
 			 st == VPIO_NVME_CTRLR_DETACHED ? "detached" : "removed");
 		return -ENODEV;
 	}
@@ -145,7 +145,7 @@ int nvme_qpair_enter(struct vpio_nvme_qpair *qp, const char *what)
 	int rc;
 
 	if (qp == NULL) {
-		nvme_err("%s: qpair is NULL", what);
+		VPIO_ERR(NVME_MOD, "%s: qpair is NULL", what);
 		return -EINVAL;
 	}
 	rc = nvme_qpair_check_owner(qp, what);

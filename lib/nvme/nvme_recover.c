@@ -67,7 +67,7 @@ int nvme_recovery_start(struct vpio_nvme_ctrlr *c)
 		}
 	}
 	if (rc != 0) {
-		nvme_err("%s: cannot start the controller's recovery thread: %s", c->name, strerror(rc));
+		VPIO_ERR(NVME_MOD, "%s: cannot start the controller's recovery thread: %s", c->name, strerror(rc));
 		return -rc;
 	}
 	c->recovery_started = true;

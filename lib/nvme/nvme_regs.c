@@ -100,12 +100,12 @@ static int wait_csts(struct vpio_nvme_ctrlr *c, uint32_t mask, uint32_t want, ui
 	int rc = poll_csts(c, mask, want, fail_cfs ? VPIO_NVME_CSTS_CFS : 0, ms, &csts);
 
 	if (rc == -ENODEV) {
-		nvme_err("%s: registers read all ones while %s: the device is gone", c->name, what);
+		VPIO_ERR(NVME_MOD, "%s: registers read all ones while %s: the device is gone", c->name, what);
 	} else if (rc == 1) {
-		nvme_err("%s: controller fatal status (CSTS 0x%x) while %s", c->name, csts, what);
+		VPIO_ERR(NVME_MOD, "%s: controller fatal status (CSTS 0x%x) while %s", c->name, csts, what);
 		rc = -EIO;
 	} else if (rc == -ETIMEDOUT) {
-		nvme_err("%s: timed out after %llu ms %s (CSTS 0x%x)", c->name, (unsigned long long)ms, what, csts);
+		VPIO_ERR(NVME_MOD, "%s: timed out after %llu ms %s (CSTS 0x%x)", c->name, (unsigned long long)ms, what, csts);
 	}
 	return rc;
 }
@@ -127,18 +127,18 @@ int nvme_ctrlr_disable(struct vpio_nvme_ctrlr *c)
 	int rc;
 
 	if (cc == UINT32_MAX) {
-		nvme_err("%s: registers read all ones: the device is gone", c->name);
+		VPIO_ERR(NVME_MOD, "%s: registers read all ones: the device is gone", c->name);
 		return -ENODEV;
 	}
 	if (cc & VPIO_NVME_CC_EN) {
 		rc = poll_csts(c, VPIO_NVME_CSTS_RDY, VPIO_NVME_CSTS_RDY, VPIO_NVME_CSTS_CFS, cap_timeout_ms(c), &csts);
 		if (rc == -ENODEV) {
-			nvme_err("%s: registers read all ones while waiting for an enable to finish: the device is gone",
+			VPIO_ERR(NVME_MOD, "%s: registers read all ones while waiting for an enable to finish: the device is gone",
 				 c->name);
 			return rc;
 		}
 		if (rc == -ETIMEDOUT)
-			nvme_warn("%s: CSTS.RDY still 0 %llu ms after CC.EN = 1 (CSTS 0x%x); disabling anyway", c->name,
+			VPIO_WARN(NVME_MOD, "%s: CSTS.RDY still 0 %llu ms after CC.EN = 1 (CSTS 0x%x); disabling anyway", c->name,
 				  (unsigned long long)cap_timeout_ms(c), csts);
 		nvme_reg_write32(c, VPIO_NVME_REG_CC, cc & ~VPIO_NVME_CC_EN);
 	}

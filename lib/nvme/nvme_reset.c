@@ -51,10 +51,10 @@ static int hard_disable(struct vpio_nvme_ctrlr *c)
 
 	if (rc == 0 || rc == -ENODEV)
 		return rc;
-	nvme_warn("%s: disabling the controller failed; trying a PCI function reset", c->name);
+	VPIO_WARN(NVME_MOD, "%s: disabling the controller failed; trying a PCI function reset", c->name);
 	rc = vpio_pci_device_reset(c->dev);
 	if (rc != 0) {
-		nvme_err("%s: PCI function reset failed (%d); the controller cannot be reset", c->name, rc);
+		VPIO_ERR(NVME_MOD, "%s: PCI function reset failed (%d); the controller cannot be reset", c->name, rc);
 		return rc;
 	}
 	return nvme_ctrlr_disable(c);
@@ -84,7 +84,7 @@ static bool fail_begin(struct vpio_nvme_ctrlr *c, int why, uint32_t *epoch)
 		if (!nvme_ctrlr_change_state(c, VPIO_NVME_CTRLR_READY, VPIO_NVME_CTRLR_REMOVED))
 			return false; /* already failed, removed, resetting or detached */
 		atomic_fetch_add(&c->stat_failures, 1);
-		nvme_err("%s: registers read all ones: the device was removed; outstanding commands end with "
+		VPIO_ERR(NVME_MOD, "%s: registers read all ones: the device was removed; outstanding commands end with "
 			 "ABORTED BY HOST", c->name);
 		cancel_admin(c);
 		return false;
@@ -92,7 +92,7 @@ static bool fail_begin(struct vpio_nvme_ctrlr *c, int why, uint32_t *epoch)
 	if (!change_state(c, VPIO_NVME_CTRLR_READY, VPIO_NVME_CTRLR_RESETTING, epoch))
 		return false;
 	atomic_fetch_add(&c->stat_failures, 1);
-	nvme_err("%s: controller fatal status (CSTS.CFS): it is disabled, outstanding commands end with ABORTED BY "
+	VPIO_ERR(NVME_MOD, "%s: controller fatal status (CSTS.CFS): it is disabled, outstanding commands end with ABORTED BY "
 		 "HOST; reset the controller with vpio_nvme_ctrlr_reset()", c->name);
 	return true;
 }
@@ -139,13 +139,13 @@ static int reset_locked(struct vpio_nvme_ctrlr *c)
 	pthread_mutex_unlock(&c->admin_lock);
 	if (rc != 0) { /* the cause was logged where it was found */
 		nvme_ctrlr_set_state(c, rc == -ENODEV ? VPIO_NVME_CTRLR_REMOVED : VPIO_NVME_CTRLR_FAILED);
-		nvme_notice("%s: reset did not bring the controller back; it is %s", c->name,
+		VPIO_NOTICE(NVME_MOD, "%s: reset did not bring the controller back; it is %s", c->name,
 			    rc == -ENODEV ? "removed" : "failed");
 		return rc;
 	}
 	atomic_fetch_add(&c->stat_resets, 1);
 	nvme_ctrlr_set_state(c, VPIO_NVME_CTRLR_READY);
-	nvme_notice("%s: controller reset; qpairs reconnect on their next use", c->name);
+	VPIO_NOTICE(NVME_MOD, "%s: controller reset; qpairs reconnect on their next use", c->name);
 	return 0;
 }
 
@@ -163,7 +163,7 @@ static int reset_if(struct vpio_nvme_ctrlr *c, bool check_epoch, uint32_t seen_e
 	}
 	if (st == VPIO_NVME_CTRLR_DETACHED || st == VPIO_NVME_CTRLR_REMOVED) {
 		pthread_mutex_unlock(&c->lock);
-		nvme_err("%s: cannot reset: the controller is %s", c->name, vpio_nvme_ctrlr_state_str(st));
+		VPIO_ERR(NVME_MOD, "%s: cannot reset: the controller is %s", c->name, vpio_nvme_ctrlr_state_str(st));
 		return -ENODEV;
 	}
 	rc = reset_locked(c);
@@ -174,7 +174,7 @@ static int reset_if(struct vpio_nvme_ctrlr *c, bool check_epoch, uint32_t seen_e
 int vpio_nvme_ctrlr_reset(struct vpio_nvme_ctrlr *c)
 {
 	if (c == NULL) {
-		nvme_err("reset: controller is NULL");
+		VPIO_ERR(NVME_MOD, "reset: controller is NULL");
 		return -EINVAL;
 	}
 	return reset_if(c, false, 0);

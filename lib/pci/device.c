@@ -4,9 +4,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <vpio/emu.h>
-
+#include "pci_backend.h"
 #include "pci_internal.h"
+
+#define MAX_BACKENDS 4
+
+static const struct vpio_pci_backend *g_backends[MAX_BACKENDS];
+static unsigned g_n_backends;
+
+int vpio_pci_backend_register(const struct vpio_pci_backend *b)
+{
+	for (unsigned i = 0; i < g_n_backends; i++) {
+		if (strcmp(g_backends[i]->prefix, b->prefix) == 0) {
+			VPIO_ERR(PCI_MOD, "a device backend for '%s' names is already registered (%s)", b->prefix,
+				 g_backends[i]->what);
+			return -EEXIST;
+		}
+	}
+	if (g_n_backends == MAX_BACKENDS) {
+		VPIO_ERR(PCI_MOD, "cannot register %s: the table of %d device backends is full", b->what,
+			 MAX_BACKENDS);
+		return -ENOSPC;
+	}
+	g_backends[g_n_backends++] = b;
+	return 0;
+}
 
 int vpio_pci_device_open(const char *name, struct vpio_pci_device **dev)
 {
@@ -14,8 +36,15 @@ int vpio_pci_device_open(const char *name, struct vpio_pci_device **dev)
 		VPIO_ERR(PCI_MOD, "vpio_pci_device_open: no device name given");
 		return -EINVAL;
 	}
-	if (vpio_pci_name_is_emulated(name))
-		return vpio_emu_device_open(name, dev);
+	for (unsigned i = 0; i < g_n_backends; i++) {
+		if (strncmp(name, g_backends[i]->prefix, strlen(g_backends[i]->prefix)) == 0)
+			return g_backends[i]->open(name, dev);
+	}
+	if (vpio_pci_name_is_emulated(name)) {
+		VPIO_ERR(PCI_MOD, "'%s': emulated devices are not linked into this program (lib/emu registers them; link libvpio.a with -Wl,--undefined=vpio_emu_device_open)",
+			 name);
+		return -ENODEV;
+	}
 	return vpio_pci_vfio_open(name, dev);
 }
 

@@ -42,7 +42,8 @@ static const struct vpio_pci_device_ops g_vfio_ops = {
 	.detach = vfio_detach,
 };
 
-/* The binding must be vfio-pci; say what to do otherwise. */
+/* The binding must be vfio-pci and the device must have an IOMMU group;
+ * say what to do otherwise. */
 static int check_binding(const char *name, const struct vpio_pci_addr *addr, struct vpio_pci_info *info)
 {
 	int rc = vpio_pci_get_info(addr, info);
@@ -62,6 +63,11 @@ static int check_binding(const char *name, const struct vpio_pci_addr *addr, str
 				 name, info->driver, name);
 		return -EBUSY;
 	}
+	if (info->iommu_group < 0) {
+		VPIO_ERR(PCI_MOD, "%s has no IOMMU group: the IOMMU is off (enable it in firmware and with intel_iommu=on or amd_iommu=on), or run 'NOIOMMU=yes scripts/setup.sh' for VFIO's unsafe no-IOMMU mode",
+			 name);
+		return -ENODEV;
+	}
 	return 0;
 }
 
@@ -80,13 +86,14 @@ int vpio_pci_vfio_open(const char *name, struct vpio_pci_device **pdev)
 	if (dev == NULL)
 		return -ENOMEM;
 	rc = check_binding(name, &addr, &dev->info);
+	vpio_pci_addr_fmt(dev->name, sizeof(dev->name), &addr);
+	/* lib/vfio gets the canonical name and the group; it does not read PCI */
 	if (rc == 0)
-		rc = vpio_vfio_device_open(&addr, &vdev);
+		rc = vpio_vfio_device_open(dev->name, dev->info.iommu_group, &vdev);
 	if (rc != 0) {
 		free(dev);
 		return rc;
 	}
-	vpio_pci_addr_fmt(dev->name, sizeof(dev->name), &addr);
 	dev->ops = &g_vfio_ops;
 	dev->priv = vdev;
 	for (unsigned i = 0; i < VPIO_PCI_BAR_MAX; i++) {

@@ -33,7 +33,7 @@ static int parse_digits(const char *s, const char **end, uint64_t *v)
 	return rc;
 }
 
-int vpio_util_parse_u64(const char *s, uint64_t max, uint64_t *out)
+int vpio_parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
 	const char *end;
 	uint64_t v = 0;
@@ -47,7 +47,7 @@ int vpio_util_parse_u64(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-int vpio_util_parse_size(const char *s, uint64_t *out)
+int vpio_parse_size(const char *s, uint64_t *out)
 {
 	static const struct {
 		const char *name;

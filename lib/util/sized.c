@@ -18,7 +18,7 @@ int vpio_struct_size_check(const char *mod, const char *fn, const char *what, si
 		why = "is beyond any struct of vpio (uninitialized?)";
 	if (why == NULL)
 		return 0;
-	vpio_log(VPIO_LOG_ERROR, mod, "%s: %s size %zu %s: %s", fn, what, size, why, how);
+	VPIO_ERR(mod, "%s: %s size %zu %s: %s", fn, what, size, why, how);
 	return -EINVAL;
 }
 
@@ -28,7 +28,7 @@ int vpio_opts_init_sized(const char *mod, const char *fn, void *opts, size_t opt
 	size_t n = VPIO_MIN(opts_size, def_size);
 
 	if (opts == NULL) {
-		vpio_log(VPIO_LOG_ERROR, mod, "%s: opts is NULL", fn);
+		VPIO_ERR(mod, "%s: opts is NULL", fn);
 		return -EINVAL;
 	}
 	if (vpio_struct_size_check(mod, fn, "opts", opts_size, "pass sizeof(opts), or call the macro without _sized") != 0)
@@ -57,7 +57,7 @@ int vpio_opts_import(const char *mod, const char *fn, void *full, size_t full_si
 int vpio_struct_out_check(const char *mod, const char *fn, const void *out, size_t out_size)
 {
 	if (out == NULL) {
-		vpio_log(VPIO_LOG_ERROR, mod, "%s: the output struct is NULL", fn);
+		VPIO_ERR(mod, "%s: the output struct is NULL", fn);
 		return -EINVAL;
 	}
 	return vpio_struct_size_check(mod, fn, "output struct", out_size,

@@ -7,7 +7,15 @@
 #include <stdint.h>
 
 #include <vpio/log.h>
+#include <vpio/parse.h>
 
+/*
+ * The one logging form of every library: VPIO_ERR(MOD, "fmt", ...) and its
+ * siblings, MOD the library's module name from its internal header
+ * (ENV_MOD, VFIO_MOD, PCI_MOD, EMU_MOD, NVME_MOD, XDMA_MOD, BLK_MOD), which
+ * starts the line: "vpio nvme: error: ...".  No library calls vpio_log()
+ * or prints to stderr itself.
+ */
 #define VPIO_ERR(mod, ...) vpio_log(VPIO_LOG_ERROR, (mod), __VA_ARGS__)
 #define VPIO_WARN(mod, ...) vpio_log(VPIO_LOG_WARN, (mod), __VA_ARGS__)
 #define VPIO_NOTICE(mod, ...) vpio_log(VPIO_LOG_NOTICE, (mod), __VA_ARGS__)
@@ -31,21 +39,6 @@ static inline int vpio_is_pow2(uint64_t x)
 int vpio_read_file(const char *path, char *buf, size_t len);
 /* Parse an unsigned integer file (decimal or 0x-prefixed hex). */
 int vpio_read_u64_file(const char *path, uint64_t *val);
-
-/*
- * The one grammar for numbers and sizes that users give vpio (emulator
- * options, program options): decimal digits only -- no sign, no spaces, no
- * leading zero ("0" itself is fine), no hex, no octal.  Both return 0, or
- * -EINVAL for anything else and -ERANGE for a value too large, and leave
- * *out untouched on error.  Any thread.
- */
-/* A decimal integer in [0, max]. */
-int vpio_util_parse_u64(const char *s, uint64_t max, uint64_t *out);
-/* A size in bytes: a decimal integer and an optional binary unit, case
- * ignored: B, K or KiB (2^10), M or MiB (2^20), G or GiB (2^30), T or TiB
- * (2^40).  "4096", "4K", "4KiB", "512B", "1g" are sizes; "0x1000", "010",
- * "1MB" (SI or binary?), "1.5G", " 4K" are not; -ERANGE above 2^64 - 1. */
-int vpio_util_parse_size(const char *s, uint64_t *out);
 
 /*
  * Growable public structs (doc/api.md).  Every options struct and every

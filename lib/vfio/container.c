@@ -4,9 +4,12 @@
  * DMA mappings serves all devices.  It gets its IOMMU (Type1v2, or
  * no-IOMMU) when the first group joins; then it reads the IOMMU's facts and
  * becomes a DMA target of the env registry, which maps all memory into it.
+ * The container pointer, its groups and its IOMMU state change under the
+ * lib/vfio lock (vfio_internal.h); DMA map/unmap do not take it.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +19,22 @@
 
 #include <linux/vfio.h>
 
-#include "env/env_internal.h"
+#include "env/dma_target.h"
 #include "vfio_internal.h"
 
 static char g_dev_root[256] = "/dev/vfio";
 static struct vpio_vfio_container *g_container;
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void vpio_vfio_lock(void)
+{
+	pthread_mutex_lock(&g_lock);
+}
+
+void vpio_vfio_unlock(void)
+{
+	pthread_mutex_unlock(&g_lock);
+}
 
 void vpio_vfio_set_dev_root(const char *root)
 {
@@ -86,15 +100,20 @@ int vpio_vfio_container_get(struct vpio_vfio_container **pc)
 	struct vpio_vfio_container *c;
 	int rc, fd;
 
+	vpio_vfio_lock();
 	if (g_container != NULL) {
 		*pc = g_container;
+		vpio_vfio_unlock();
 		return 0;
 	}
 	rc = open_container(&fd);
-	if (rc != 0)
+	if (rc != 0) {
+		vpio_vfio_unlock();
 		return rc;
+	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
+		vpio_vfio_unlock();
 		close(fd);
 		VPIO_ERR(VFIO_MOD, "out of memory for the VFIO container");
 		return -ENOMEM;
@@ -102,6 +121,7 @@ int vpio_vfio_container_get(struct vpio_vfio_container **pc)
 	c->fd = fd;
 	g_container = c;
 	*pc = c;
+	vpio_vfio_unlock();
 	return 0;
 }
 
@@ -118,13 +138,21 @@ VPIO_ABI_FIELD(struct vpio_vfio_iommu_info, cache_coherent, 296);
 int vpio_vfio_container_info_sized(struct vpio_vfio_container *c, struct vpio_vfio_iommu_info *info,
 				   size_t info_size)
 {
+	struct vpio_vfio_iommu_info copy;
+	bool have;
+
 	if (vpio_struct_out_check(VFIO_MOD, "vpio_vfio_container_info", info, info_size) != 0)
 		return -EINVAL;
-	if (c == NULL || !c->has_iommu) {
+	vpio_vfio_lock();
+	have = c != NULL && c->has_iommu;
+	if (have)
+		copy = c->info;
+	vpio_vfio_unlock();
+	if (!have) {
 		VPIO_ERR(VFIO_MOD, "no IOMMU facts yet: open a device first (its group gives the container an IOMMU)");
 		return -ENODEV;
 	}
-	return vpio_struct_export(VFIO_MOD, "vpio_vfio_container_info", info, info_size, &c->info, sizeof(c->info));
+	return vpio_struct_export(VFIO_MOD, "vpio_vfio_container_info", info, info_size, &copy, sizeof(copy));
 }
 
 /* ------------------------------------------------------- IOMMU facts */

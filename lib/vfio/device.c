@@ -14,24 +14,21 @@
 
 #include "vfio_internal.h"
 
-int vpio_vfio_device_open(const struct vpio_pci_addr *addr, struct vpio_vfio_device **pdev)
+int vpio_vfio_device_open(const char *name, int id, struct vpio_vfio_device **pdev)
 {
 	struct vfio_device_info di = { .argsz = sizeof(di) };
 	struct vpio_vfio_container *c;
 	struct vpio_vfio_device *dev;
-	int id, rc;
+	int rc;
 
+	if (name == NULL || pdev == NULL || id < 0 || strlen(name) >= sizeof(dev->name)) {
+		VPIO_ERR(VFIO_MOD, "vpio_vfio_device_open: needs a device name (\"0000:00:03.0\"), its IOMMU group (>= 0) and a place for the handle");
+		return -EINVAL;
+	}
 	dev = calloc(1, sizeof(*dev));
 	if (dev == NULL)
 		return -ENOMEM;
-	dev->addr = *addr;
-	vpio_pci_addr_fmt(dev->name, sizeof(dev->name), addr);
-	/* The group first: with the IOMMU off, that is the error to report. */
-	id = vpio_vfio_iommu_group_of(addr, dev->name);
-	if (id < 0) {
-		rc = id;
-		goto err;
-	}
+	snprintf(dev->name, sizeof(dev->name), "%s", name);
 	rc = vpio_vfio_container_get(&c);
 	if (rc != 0)
 		goto err;
@@ -69,7 +66,7 @@ void vpio_vfio_device_close(struct vpio_vfio_device *dev)
 
 	if (dev == NULL)
 		return;
-	for (unsigned i = 0; i < VPIO_PCI_BAR_MAX; i++) {
+	for (unsigned i = 0; i < VFIO_BAR_MAX; i++) {
 		if (dev->bars[i].base != NULL)
 			munmap(dev->bars[i].base, dev->bars[i].len);
 	}
@@ -149,7 +146,7 @@ int vpio_vfio_device_map_bar(struct vpio_vfio_device *dev, unsigned bar, void **
 	void *base;
 	int rc;
 
-	if (bar >= VPIO_PCI_BAR_MAX)
+	if (bar >= VFIO_BAR_MAX)
 		return -EINVAL;
 	if (dev->bars[bar].base != NULL)
 		goto done;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* VFIO groups: find a device's group in sysfs, check it is viable, join
- * it to the container. */
+/* VFIO groups: open a group by number (the caller found it), check it is
+ * viable, join it to the container; the container's list of groups, under
+ * the lib/vfio lock (vpio_vfio_lock()). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,29 +16,8 @@
 
 #include "vfio_internal.h"
 
-int vpio_vfio_iommu_group_of(const struct vpio_pci_addr *addr, const char *name)
-{
-	char path[512], target[512];
-	ssize_t n;
-	int id;
-
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/iommu_group", vpio_pci_sysfs_root(), name);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0) {
-		VPIO_ERR(VFIO_MOD, "%s has no IOMMU group: the IOMMU is off (enable it in firmware and with intel_iommu=on or amd_iommu=on), or run 'NOIOMMU=yes scripts/setup.sh' for VFIO's unsafe no-IOMMU mode",
-			 name);
-		return -ENODEV;
-	}
-	target[n] = '\0';
-	(void)addr;
-	if (sscanf(basename(target), "%d", &id) != 1) {
-		VPIO_ERR(VFIO_MOD, "%s: cannot read the IOMMU group number from %s", name, target);
-		return -EINVAL;
-	}
-	return id;
-}
-
-/* Log the other members of a group and their drivers (why it is not viable). */
+/* Log the other members of a group and their drivers (why it is not
+ * viable).  The kernel's view of IOMMU groups, not PCI's: always /sys. */
 static void log_group_members(int id)
 {
 	char path[512], line[1024] = "", drv[512];
@@ -45,7 +25,7 @@ static void log_group_members(int id)
 	size_t used = 0;
 	DIR *d;
 
-	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/devices", vpio_pci_sysfs_root(), id);
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", id);
 	d = opendir(path);
 	if (d == NULL)
 		return;
@@ -99,20 +79,14 @@ static int open_group_fd(int id, bool *noiommu)
 	return -errno;
 }
 
-int vpio_vfio_group_get(struct vpio_vfio_container *c, int id, struct vpio_vfio_group **pg)
+/* The kernel side of joining group id to the container: open, check,
+ * VFIO_GROUP_SET_CONTAINER, and for the first group the IOMMU. */
+static int kernel_join(struct vpio_vfio_container *c, int id, int *pfd, bool *pnoiommu)
 {
 	struct vfio_group_status st = { .argsz = sizeof(st) };
-	struct vpio_vfio_group *g;
 	bool noiommu = false;
 	int fd, rc;
 
-	for (g = c->groups; g != NULL; g = g->next) {
-		if (g->id == id) {
-			g->refs++;
-			*pg = g;
-			return 0;
-		}
-	}
 	fd = open_group_fd(id, &noiommu);
 	if (fd < 0)
 		return fd;
@@ -142,29 +116,68 @@ int vpio_vfio_group_get(struct vpio_vfio_container *c, int id, struct vpio_vfio_
 		close(fd);
 		return rc;
 	}
-	g = calloc(1, sizeof(*g));
-	if (g == NULL) {
-		ioctl(fd, VFIO_GROUP_UNSET_CONTAINER);
-		close(fd);
-		return -ENOMEM;
-	}
-	g->fd = fd;
-	g->id = id;
-	g->noiommu = noiommu;
-	g->refs = 1;
 	if (!c->has_iommu) {
 		rc = vpio_vfio_container_set_iommu(c, noiommu);
 		if (rc != 0) {
 			ioctl(fd, VFIO_GROUP_UNSET_CONTAINER);
 			close(fd);
-			free(g);
 			c->has_iommu = false;
 			return rc;
 		}
 	}
+	*pfd = fd;
+	*pnoiommu = noiommu;
+	return 0;
+}
+
+/* The kernel side of leaving: the last group unmaps while the container
+ * still has its IOMMU. */
+static void kernel_leave(struct vpio_vfio_container *c, int fd, bool last)
+{
+	if (last)
+		vpio_vfio_container_drop_iommu(c);
+	ioctl(fd, VFIO_GROUP_UNSET_CONTAINER);
+	close(fd);
+}
+
+static const struct vpio_vfio_group_kernel_ops g_kernel_ops = { .join = kernel_join, .leave = kernel_leave };
+const struct vpio_vfio_group_kernel_ops *vpio_vfio_group_kops = &g_kernel_ops;
+
+int vpio_vfio_group_get(struct vpio_vfio_container *c, int id, struct vpio_vfio_group **pg)
+{
+	struct vpio_vfio_group *g;
+	bool noiommu = false;
+	int fd, rc;
+
+	vpio_vfio_lock();
+	for (g = c->groups; g != NULL; g = g->next) {
+		if (g->id == id) {
+			g->refs++;
+			*pg = g;
+			vpio_vfio_unlock();
+			return 0;
+		}
+	}
+	g = calloc(1, sizeof(*g));
+	if (g == NULL) {
+		vpio_vfio_unlock();
+		VPIO_ERR(VFIO_MOD, "out of memory for IOMMU group %d", id);
+		return -ENOMEM;
+	}
+	rc = vpio_vfio_group_kops->join(c, id, &fd, &noiommu);
+	if (rc != 0) {
+		vpio_vfio_unlock();
+		free(g);
+		return rc;
+	}
+	g->fd = fd;
+	g->id = id;
+	g->noiommu = noiommu;
+	g->refs = 1;
 	g->next = c->groups;
 	c->groups = g;
 	*pg = g;
+	vpio_vfio_unlock();
 	return 0;
 }
 
@@ -172,18 +185,18 @@ void vpio_vfio_group_put(struct vpio_vfio_container *c, struct vpio_vfio_group *
 {
 	struct vpio_vfio_group **pp;
 
-	if (--g->refs > 0)
+	vpio_vfio_lock();
+	if (--g->refs > 0) {
+		vpio_vfio_unlock();
 		return;
+	}
 	for (pp = &c->groups; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == g) {
 			*pp = g->next;
 			break;
 		}
 	}
-	/* Unmap while the container still has its IOMMU. */
-	if (c->groups == NULL)
-		vpio_vfio_container_drop_iommu(c);
-	ioctl(g->fd, VFIO_GROUP_UNSET_CONTAINER);
-	close(g->fd);
+	vpio_vfio_group_kops->leave(c, g->fd, c->groups == NULL);
+	vpio_vfio_unlock();
 	free(g);
 }

@@ -81,7 +81,7 @@ static int check_opts(const char *label, const struct vpio_xdma_chan_opts *o)
 		bad = "max_desc_len must be a multiple of 4096 from 4096 to 0x0ffff000";
 	if (bad == NULL)
 		return 0;
-	xdma_err("%s: cannot open: %s (ring_size %u, max_transfers %u, max_desc_len %u)", label, bad, o->ring_size,
+	VPIO_ERR(XDMA_MOD, "%s: cannot open: %s (ring_size %u, max_transfers %u, max_desc_len %u)", label, bad, o->ring_size,
 		 o->max_transfers, o->max_desc_len);
 	return -EINVAL;
 }
@@ -115,7 +115,7 @@ static int alloc_dma(struct vpio_xdma_chan *ch)
 	ch->iovas = calloc((size_t)pages + res_pages + 1, sizeof(uint64_t));
 	ch->xfers = calloc(ch->opts.max_transfers, sizeof(*ch->xfers));
 	if (m == NULL || ch->iovas == NULL || ch->xfers == NULL) {
-		xdma_err("%s: out of memory for the ring (%zu bytes of DMA memory) or the transfer slots", ch->label, bytes);
+		VPIO_ERR(XDMA_MOD, "%s: out of memory for the ring (%zu bytes of DMA memory) or the transfer slots", ch->label, bytes);
 		vpio_dma_free(m);
 		return -ENOMEM;
 	}
@@ -124,7 +124,7 @@ static int alloc_dma(struct vpio_xdma_chan *ch)
 		ch->iovas[p] = vpio_vtophys(m + (size_t)p * 4096, NULL);
 		if (ch->iovas[p] == VPIO_VTOPHYS_ERROR ||
 		    (ch->eng.addr_bits < 64 && ch->iovas[p] + 4096 > (1ull << ch->eng.addr_bits))) {
-			xdma_err("%s: DMA memory at IOVA 0x%llx is not translatable or beyond the engine's %u address bits",
+			VPIO_ERR(XDMA_MOD, "%s: DMA memory at IOVA 0x%llx is not translatable or beyond the engine's %u address bits",
 				 ch->label, (unsigned long long)ch->iovas[p], ch->eng.addr_bits);
 			return -EFAULT;
 		}
@@ -158,7 +158,7 @@ static int engine_init(struct vpio_xdma_chan *ch)
 	uint32_t st, bit = VPIO_XDMA_COMMON_BIT(ch->dir == VPIO_XDMA_C2H, ch->index);
 
 	if (xdma_engine_stop(ch, XDMA_STOP_WAIT_MS, &st) != 0) {
-		xdma_err("%s: cannot open: the engine stays busy %u ms after Run was cleared (is another driver using it? reset the card)",
+		VPIO_ERR(XDMA_MOD, "%s: cannot open: the engine stays busy %u ms after Run was cleared (is another driver using it? reset the card)",
 			 ch->label, XDMA_STOP_WAIT_MS);
 		return -EBUSY;
 	}
@@ -207,20 +207,20 @@ int vpio_xdma_chan_open(struct vpio_xdma_dev *d, enum vpio_xdma_dir dir, unsigne
 	int rc;
 
 	if (d == NULL || chp == NULL || (dir != VPIO_XDMA_H2C && dir != VPIO_XDMA_C2H)) {
-		xdma_err("vpio_xdma_chan_open: %s", d == NULL ? "no card (NULL)" : chp == NULL ? "no place for the handle (chan is NULL)"
+		VPIO_ERR(XDMA_MOD, "vpio_xdma_chan_open: %s", d == NULL ? "no card (NULL)" : chp == NULL ? "no place for the handle (chan is NULL)"
 							   : "dir must be VPIO_XDMA_H2C or VPIO_XDMA_C2H");
 		return -EINVAL;
 	}
 	*chp = NULL;
 	have = dir == VPIO_XDMA_C2H ? d->l.n_c2h : d->l.n_h2c;
 	if (index >= have) {
-		xdma_err("%s: no %s channel %u: the card has %u (identifier registers of channels 0..%u)", d->name,
+		VPIO_ERR(XDMA_MOD, "%s: no %s channel %u: the card has %u (identifier registers of channels 0..%u)", d->name,
 			 dir == VPIO_XDMA_C2H ? "C2H" : "H2C", index, have, VPIO_XDMA_MAX_CHANNELS - 1);
 		return -ENOENT;
 	}
 	ch = calloc(1, sizeof(*ch));
 	if (ch == NULL) {
-		xdma_err("%s: out of memory for a channel", d->name);
+		VPIO_ERR(XDMA_MOD, "%s: out of memory for a channel", d->name);
 		return -ENOMEM;
 	}
 	ch->opts = g_chan_opts_default;
@@ -231,7 +231,7 @@ int vpio_xdma_chan_open(struct vpio_xdma_dev *d, enum vpio_xdma_dir dir, unsigne
 		rc = check_opts(ch->label, &ch->opts);
 	pthread_mutex_lock(&d->lock);
 	if (rc == 0 && d->open_chans[dir][index] != NULL) {
-		xdma_err("%s: already open (one handle per channel; close it first)", ch->label);
+		VPIO_ERR(XDMA_MOD, "%s: already open (one handle per channel; close it first)", ch->label);
 		rc = -EBUSY;
 	}
 	if (rc == 0)
@@ -257,13 +257,13 @@ int vpio_xdma_chan_close(struct vpio_xdma_chan *ch)
 	if (ch == NULL)
 		return 0;
 	if (ch->in_cb) {
-		xdma_err("%s: vpio_xdma_chan_close() from one of its callbacks; close it after vpio_xdma_poll() returns",
+		VPIO_ERR(XDMA_MOD, "%s: vpio_xdma_chan_close() from one of its callbacks; close it after vpio_xdma_poll() returns",
 			 ch->label);
 		return -EBUSY;
 	}
 	d = ch->dev;
 	if (xdma_engine_stop(ch, XDMA_STOP_WAIT_MS, &st) != 0)
-		xdma_err("%s: the engine stays busy after Run was cleared; its memory is kept (reset the card)", ch->label);
+		VPIO_ERR(XDMA_MOD, "%s: the engine stays busy after Run was cleared; its memory is kept (reset the card)", ch->label);
 	else
 		vpio_dma_free(ch->dma_mem);
 	ch->dma_mem = NULL;
@@ -279,7 +279,7 @@ int vpio_xdma_chan_close(struct vpio_xdma_chan *ch)
 int vpio_xdma_chan_set_timeout(struct vpio_xdma_chan *ch, uint32_t timeout_ms)
 {
 	if (ch == NULL) {
-		xdma_err("vpio_xdma_chan_set_timeout: no channel (NULL)");
+		VPIO_ERR(XDMA_MOD, "vpio_xdma_chan_set_timeout: no channel (NULL)");
 		return -EINVAL;
 	}
 	ch->opts.timeout_ms = timeout_ms;
@@ -293,7 +293,7 @@ int vpio_xdma_chan_get_info_sized(const struct vpio_xdma_chan *ch, struct vpio_x
 	struct vpio_xdma_chan_info i = { 0 };
 
 	if (ch == NULL) {
-		xdma_err("vpio_xdma_chan_get_info: the channel is NULL");
+		VPIO_ERR(XDMA_MOD, "vpio_xdma_chan_get_info: the channel is NULL");
 		return -EINVAL;
 	}
 	i.dir = ch->dir;

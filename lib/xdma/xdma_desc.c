@@ -59,12 +59,12 @@ static uint64_t piece(const struct xdma_build *b, const uint8_t *p, uint64_t *le
 	uint64_t want = *len, io = b->xlate(b->xlate_ctx, p, len);
 
 	if (io == UINT64_MAX || *len == 0) {
-		xdma_err("%s: buffer %p+%zu: %p (%llu bytes on) is not registered for DMA; use vpio_dma_malloc() or vpio_mem_register()",
+		VPIO_ERR(XDMA_MOD, "%s: buffer %p+%zu: %p (%llu bytes on) is not registered for DMA; use vpio_dma_malloc() or vpio_mem_register()",
 			 b->name, v->iov_base, v->iov_len, (const void *)p, (unsigned long long)want);
 		return UINT64_MAX;
 	}
 	if (b->addr_bits < 64 && (io >= (1ull << b->addr_bits) || *len > (1ull << b->addr_bits) - io)) {
-		xdma_err("%s: buffer %p+%zu: IOVA 0x%llx+0x%llx is beyond the engine's %u address bits",
+		VPIO_ERR(XDMA_MOD, "%s: buffer %p+%zu: IOVA 0x%llx+0x%llx is beyond the engine's %u address bits",
 			 b->name, v->iov_base, v->iov_len, (unsigned long long)io, (unsigned long long)*len, b->addr_bits);
 		return UINT64_MAX;
 	}
@@ -101,7 +101,7 @@ int64_t xdma_build_xfer(const struct xdma_build *b, struct xdma_ring *r, uint64_
 		}
 	}
 	if (n > r->size) {
-		xdma_err("%s: the transfer needs %llu descriptors (IOVA-contiguous pieces of at most %u bytes), more than the ring's %u; split it or open the channel with a larger ring_size",
+		VPIO_ERR(XDMA_MOD, "%s: the transfer needs %llu descriptors (IOVA-contiguous pieces of at most %u bytes), more than the ring's %u; split it or open the channel with a larger ring_size",
 			 b->name, (unsigned long long)n, b->max_desc_len, r->size);
 		return -E2BIG;
 	}

@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <vpio/emu.h>
-
 #include "xdma_internal.h"
 
 #define IRQ_BLOCK (VPIO_XDMA_TGT_IRQ << VPIO_XDMA_TARGET_SHIFT)
@@ -72,7 +70,7 @@ static int check_role_bar(const char *name, const struct vpio_xdma_dev *d, int b
 	if (bar == -1 || bar == -2)
 		return 0;
 	if (bar < 0 || bar >= VPIO_PCI_BAR_MAX || d->pci->bar[bar].addr == NULL || bar == d->l.config_bar) {
-		xdma_err("%s: opts.%s = %d: not a mapped BAR other than the config BAR %d (-1 = by position, -2 = none)",
+		VPIO_ERR(XDMA_MOD, "%s: opts.%s = %d: not a mapped BAR other than the config BAR %d (-1 = by position, -2 = none)",
 			 name, what, bar, d->l.config_bar);
 		return -EINVAL;
 	}
@@ -93,27 +91,22 @@ static int apply_roles(struct vpio_xdma_dev *d, const struct vpio_xdma_opts *o, 
 	if (o->bypass_bar != -1)
 		d->l.bypass_bar = o->bypass_bar == -2 ? -1 : o->bypass_bar;
 	if (!roles_known && o->user_bar == -1 && o->bypass_bar == -1)
-		xdma_notice("%s: the config BAR is BAR %d, at position %d of %d mapped BARs, a layout the IP does not produce: user BAR %d, bypass BAR %d assumed; set opts.user_bar/bypass_bar to be sure",
+		VPIO_NOTICE(XDMA_MOD, "%s: the config BAR is BAR %d, at position %d of %d mapped BARs, a layout the IP does not produce: user BAR %d, bypass BAR %d assumed; set opts.user_bar/bypass_bar to be sure",
 			    d->name, d->l.config_bar, d->l.config_pos, d->l.n_present, d->l.user_bar, d->l.bypass_bar);
 	return 0;
 }
 
 static void read_config_block(struct vpio_xdma_dev *d, const struct vpio_xdma_opts *o)
 {
-	struct vpio_emu_xdma *emu = vpio_emu_xdma_get(d->pci);
-
 	d->version = (uint8_t)VPIO_XDMA_ID_VERSION(xdma_rd(d, CONFIG_BLOCK));
 	d->max_payload = 128u << (xdma_rd(d, CONFIG_BLOCK + VPIO_XDMA_CFG_MPS) & 7);
 	d->max_read_request = 128u << (xdma_rd(d, CONFIG_BLOCK + VPIO_XDMA_CFG_MRRS) & 7);
 	d->data_width = 64u << (xdma_rd(d, CONFIG_BLOCK + VPIO_XDMA_CFG_DATA_WIDTH) & 7);
 	d->card_base = o->card_mem_base;
 	d->card_size = o->card_mem_size;
-	if (d->card_size == 0 && emu != NULL) {
-		struct vpio_emu_xdma_info ei;
-
-		if (vpio_emu_xdma_get_info(emu, &ei) == 0)
-			d->card_size = ei.mem_size;
-	}
+	/* not given: what the device says, if it can (an emulated card) */
+	if (d->card_size == 0 && d->pci->ops->card_mem_size != NULL)
+		d->card_size = d->pci->ops->card_mem_size(d->pci);
 }
 
 int vpio_xdma_attach(const char *name, const struct vpio_xdma_opts *opts, struct vpio_xdma_dev **devp)
@@ -124,7 +117,7 @@ int vpio_xdma_attach(const char *name, const struct vpio_xdma_opts *opts, struct
 	int rc;
 
 	if (name == NULL || devp == NULL) {
-		xdma_err("vpio_xdma_attach: %s is NULL", name == NULL ? "the name" : "the place for the handle (dev)");
+		VPIO_ERR(XDMA_MOD, "vpio_xdma_attach: %s is NULL", name == NULL ? "the name" : "the place for the handle (dev)");
 		return -EINVAL;
 	}
 	*devp = NULL;
@@ -133,7 +126,7 @@ int vpio_xdma_attach(const char *name, const struct vpio_xdma_opts *opts, struct
 		return -EINVAL;
 	d = calloc(1, sizeof(*d));
 	if (d == NULL) {
-		xdma_err("%s: out of memory for the card", name);
+		VPIO_ERR(XDMA_MOD, "%s: out of memory for the card", name);
 		return -ENOMEM;
 	}
 	snprintf(d->name, sizeof(d->name), "%.*s", (int)strcspn(name, "?"), name);
@@ -148,7 +141,7 @@ int vpio_xdma_attach(const char *name, const struct vpio_xdma_opts *opts, struct
 		return rc;
 	}
 	if (!d->pci->emulated && d->pci->info.vendor_id != VPIO_XDMA_VENDOR_ID)
-		xdma_notice("%s: vendor 0x%04x, not 0x%04x; its config block identifies it as XDMA", d->name,
+		VPIO_NOTICE(XDMA_MOD, "%s: vendor 0x%04x, not 0x%04x; its config block identifies it as XDMA", d->name,
 			    d->pci->info.vendor_id, VPIO_XDMA_VENDOR_ID);
 	read_config_block(d, &o);
 	/* vpio polls: every channel and user interrupt off */
@@ -170,7 +163,7 @@ int vpio_xdma_detach(struct vpio_xdma_dev *d)
 		open += d->open_chans[i / VPIO_XDMA_MAX_CHANNELS][i % VPIO_XDMA_MAX_CHANNELS] != NULL;
 	pthread_mutex_unlock(&d->lock);
 	if (open > 0) {
-		xdma_err("%s: cannot detach: %u channel(s) still open; vpio_xdma_chan_close() them first", d->name, open);
+		VPIO_ERR(XDMA_MOD, "%s: cannot detach: %u channel(s) still open; vpio_xdma_chan_close() them first", d->name, open);
 		return -EBUSY;
 	}
 	vpio_pci_device_close(d->pci);
@@ -189,7 +182,7 @@ int vpio_xdma_get_info_sized(const struct vpio_xdma_dev *d, struct vpio_xdma_inf
 	struct vpio_xdma_info i = { 0 };
 
 	if (d == NULL) {
-		xdma_err("vpio_xdma_get_info: the card is NULL");
+		VPIO_ERR(XDMA_MOD, "vpio_xdma_get_info: the card is NULL");
 		return -EINVAL;
 	}
 	snprintf(i.name, sizeof(i.name), "%s", d->name);
@@ -223,16 +216,16 @@ struct vpio_pci_device *vpio_xdma_get_pci_device(const struct vpio_xdma_dev *d)
 static int user_check(const struct vpio_xdma_dev *d, uint64_t off, const char *what)
 {
 	if (d == NULL) {
-		xdma_err("vpio_xdma_user_%s32: no card (NULL)", what);
+		VPIO_ERR(XDMA_MOD, "vpio_xdma_user_%s32: no card (NULL)", what);
 		return -EINVAL;
 	}
 	if (d->l.user_bar < 0) {
-		xdma_err("%s: user BAR %s at 0x%llx: the card has no user (AXI-Lite) BAR", d->name, what,
+		VPIO_ERR(XDMA_MOD, "%s: user BAR %s at 0x%llx: the card has no user (AXI-Lite) BAR", d->name, what,
 			 (unsigned long long)off);
 		return -ENODEV;
 	}
 	if (off % 4 != 0 || off > d->pci->bar[d->l.user_bar].len - 4) {
-		xdma_err("%s: user BAR %s at 0x%llx: %s (BAR %d is 0x%llx bytes, 32-bit registers at multiples of 4)",
+		VPIO_ERR(XDMA_MOD, "%s: user BAR %s at 0x%llx: %s (BAR %d is 0x%llx bytes, 32-bit registers at multiples of 4)",
 			 d->name, what, (unsigned long long)off, off % 4 ? "offset not a multiple of 4" : "beyond the BAR",
 			 d->l.user_bar, (unsigned long long)d->pci->bar[d->l.user_bar].len);
 		return off % 4 ? -EINVAL : -ERANGE;
@@ -245,7 +238,7 @@ int vpio_xdma_user_read32(struct vpio_xdma_dev *d, uint64_t off, uint32_t *val)
 	int rc = user_check(d, off, "read");
 
 	if (rc == 0 && val == NULL) {
-		xdma_err("%s: user BAR read at 0x%llx: no place for the value (val is NULL)", d->name, (unsigned long long)off);
+		VPIO_ERR(XDMA_MOD, "%s: user BAR read at 0x%llx: no place for the value (val is NULL)", d->name, (unsigned long long)off);
 		rc = -EINVAL;
 	}
 	if (rc == 0)

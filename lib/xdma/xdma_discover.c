@@ -86,7 +86,7 @@ static void probe_engines(struct vpio_pci_device *dev, struct xdma_layout *l)
 			xdma_engine_fill(&e[ch], id, vpio_pci_bar_read32(dev, bar, off + VPIO_XDMA_CH_ALIGNMENTS));
 			sg = vpio_pci_bar_read32(dev, bar, off + VPIO_XDMA_SGDMA_OFFSET);
 			if ((sg & VPIO_XDMA_ID_BLOCK_MASK) != VPIO_XDMA_ID_BLOCK(d + 4))
-				xdma_warn("%s: %s channel %u has identifier 0x%08x but its SGDMA block 0x%08x (expected 0x%04x....); using it anyway",
+				VPIO_WARN(XDMA_MOD, "%s: %s channel %u has identifier 0x%08x but its SGDMA block 0x%08x (expected 0x%04x....); using it anyway",
 					  dev->name, d ? "C2H" : "H2C", ch, id, sg, VPIO_XDMA_ID_BLOCK(d + 4) >> 16);
 			(*n)++;
 		}
@@ -109,7 +109,7 @@ int xdma_discover(struct vpio_pci_device *dev, struct xdma_layout *l, bool *role
 		present[l->n_present++] = (int)b;
 	}
 	if (l->config_bar < 0) {
-		xdma_err("%s: no BAR holds the XDMA config block (a BAR of at least 32 KiB with identifiers 0x1fc2.... at 0x2000 and 0x1fc3.... at 0x3000; %d BARs mapped): is this an XDMA design, bound to vfio-pci?",
+		VPIO_ERR(XDMA_MOD, "%s: no BAR holds the XDMA config block (a BAR of at least 32 KiB with identifiers 0x1fc2.... at 0x2000 and 0x1fc3.... at 0x3000; %d BARs mapped): is this an XDMA design, bound to vfio-pci?",
 			 dev->name, l->n_present);
 		return -ENODEV;
 	}

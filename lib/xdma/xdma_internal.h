@@ -34,10 +34,8 @@
 
 #pragma GCC visibility push(hidden)
 
+/* Log with VPIO_ERR(XDMA_MOD, ...) etc. (util/util.h), as every library. */
 #define XDMA_MOD "xdma"
-#define xdma_err(...) vpio_log(VPIO_LOG_ERROR, XDMA_MOD, __VA_ARGS__)
-#define xdma_warn(...) vpio_log(VPIO_LOG_WARN, XDMA_MOD, __VA_ARGS__)
-#define xdma_notice(...) vpio_log(VPIO_LOG_NOTICE, XDMA_MOD, __VA_ARGS__)
 #define xdma_likely(x) __builtin_expect(!!(x), 1)
 #define xdma_unlikely(x) __builtin_expect(!!(x), 0)
 

@@ -132,10 +132,10 @@ static void early_eop(struct vpio_xdma_chan *ch, const struct xdma_xfer *x, uint
 	ch->st.stream_dropped += dropped;
 	if (rc != 0) {
 		ch->broken = true;
-		xdma_err("%s: the engine stays busy after a stream packet ended early and Run was cleared; channel broken (reset the card)",
+		VPIO_ERR(XDMA_MOD, "%s: the engine stays busy after a stream packet ended early and Run was cleared; channel broken (reset the card)",
 			 ch->label);
 	} else if (dropped > 0) {
-		xdma_warn("%s: a packet ended in descriptor %u of %u; %llu bytes of the next packet that followed it into the same transfer were dropped (post C2H stream buffers the size of the packets)",
+		VPIO_WARN(XDMA_MOD, "%s: a packet ended in descriptor %u of %u; %llu bytes of the next packet that followed it into the same transfer were dropped (post C2H stream buffers the size of the packets)",
 			  ch->label, eop_at + 1, x->ndesc, (unsigned long long)dropped);
 	}
 }
@@ -196,7 +196,7 @@ static uint32_t chain_fail(struct vpio_xdma_chan *ch, int err, const char *why, 
 		ch->st.engine_errors++;
 	if (rc != 0)
 		ch->broken = true;
-	xdma_err("%s: %s; Status 0x%08x (%s), %u of %u descriptors done; %u transfer(s) failed (%s)%s%s", ch->label, why,
+	VPIO_ERR(XDMA_MOD, "%s: %s; Status 0x%08x (%s), %u of %u descriptors done; %u transfer(s) failed (%s)%s%s", ch->label, why,
 		 st, vpio_xdma_status_str(st, ch->dir, sbuf, sizeof(sbuf)), hw, ch->chain_n, failing ? 1u : 0u,
 		 err == -ETIMEDOUT ? "-ETIMEDOUT" : "-EIO", behind ? ", the ones behind it -ECANCELED" : "",
 		 rc != 0 ? "; the engine did not stop: channel broken, reset the card" : "; engine stopped, the channel goes on");
@@ -241,15 +241,15 @@ int vpio_xdma_poll(struct vpio_xdma_chan *ch, uint32_t max)
 	uint32_t n = 0;
 
 	if (xdma_unlikely(ch == NULL)) {
-		xdma_err("vpio_xdma_poll: no channel (NULL)");
+		VPIO_ERR(XDMA_MOD, "vpio_xdma_poll: no channel (NULL)");
 		return -EINVAL;
 	}
 	if (xdma_unlikely(ch->in_cb)) {
-		xdma_err("%s: vpio_xdma_poll() from one of its own callbacks; poll after it returns", ch->label);
+		VPIO_ERR(XDMA_MOD, "%s: vpio_xdma_poll() from one of its own callbacks; poll after it returns", ch->label);
 		return -EBUSY;
 	}
 	if (xdma_unlikely(ch->broken)) {
-		xdma_err("%s: the channel is broken (its engine did not stop after an error); reset the card and open it again",
+		VPIO_ERR(XDMA_MOD, "%s: the channel is broken (its engine did not stop after an error); reset the card and open it again",
 			 ch->label);
 		return -EIO;
 	}
@@ -265,7 +265,7 @@ int vpio_xdma_poll(struct vpio_xdma_chan *ch, uint32_t max)
 int vpio_xdma_flush(struct vpio_xdma_chan *ch)
 {
 	if (ch == NULL || ch->in_cb) {
-		xdma_err("vpio_xdma_flush: %s", ch == NULL ? "no channel (NULL)" : "from a callback of the channel");
+		VPIO_ERR(XDMA_MOD, "vpio_xdma_flush: %s", ch == NULL ? "no channel (NULL)" : "from a callback of the channel");
 		return ch == NULL ? -EINVAL : -EBUSY;
 	}
 	xdma_kick(ch);

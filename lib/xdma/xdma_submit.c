@@ -19,16 +19,16 @@ static const char *dir_name(enum vpio_xdma_dir dir)
 static int check_chan(const struct vpio_xdma_chan *ch, enum vpio_xdma_dir dir)
 {
 	if (xdma_unlikely(ch == NULL)) {
-		xdma_err("vpio_xdma_%s: no channel (NULL)", dir == VPIO_XDMA_C2H ? "c2h" : "h2c");
+		VPIO_ERR(XDMA_MOD, "vpio_xdma_%s: no channel (NULL)", dir == VPIO_XDMA_C2H ? "c2h" : "h2c");
 		return -EINVAL;
 	}
 	if (xdma_unlikely(ch->broken || ch->closing)) {
-		xdma_err("%s: %s", ch->label, ch->broken ? "the channel is broken: its engine did not stop after an error; reset the card and open it again"
+		VPIO_ERR(XDMA_MOD, "%s: %s", ch->label, ch->broken ? "the channel is broken: its engine did not stop after an error; reset the card and open it again"
 							: "the channel is being closed");
 		return ch->broken ? -EIO : -ESHUTDOWN;
 	}
 	if (xdma_unlikely(dir != ch->dir)) {
-		xdma_err("%s: an %s transfer on an %s channel; open an %s channel for it", ch->label, dir_name(dir),
+		VPIO_ERR(XDMA_MOD, "%s: an %s transfer on an %s channel; open an %s channel for it", ch->label, dir_name(dir),
 			 dir_name(ch->dir), dir_name(dir));
 		return -EINVAL;
 	}
@@ -51,7 +51,7 @@ static int check_elem(const struct vpio_xdma_chan *ch, const struct iovec *v, ui
 		bad = "a start that differs from its card address modulo the engine's address alignment";
 	if (xdma_likely(bad == NULL))
 		return 0;
-	xdma_err("%s: buffer %u (%p+%zu, card 0x%llx) has %s (alignment %u, granularity %u bytes)", ch->label, i,
+	VPIO_ERR(XDMA_MOD, "%s: buffer %u (%p+%zu, card 0x%llx) has %s (alignment %u, granularity %u bytes)", ch->label, i,
 		 v->iov_base, v->iov_len, (unsigned long long)card, bad, ch->eng.addr_align, ch->eng.len_gran);
 	return -EINVAL;
 }
@@ -61,7 +61,7 @@ static int check_card(const struct vpio_xdma_chan *ch, uint64_t card, uint64_t t
 	if (ch->eng.stream) {
 		if (xdma_likely(card == 0))
 			return 0;
-		xdma_err("%s: card address 0x%llx on a stream channel; pass 0 (a stream has no addresses)", ch->label,
+		VPIO_ERR(XDMA_MOD, "%s: card address 0x%llx on a stream channel; pass 0 (a stream has no addresses)", ch->label,
 			 (unsigned long long)card);
 		return -EINVAL;
 	}
@@ -69,11 +69,11 @@ static int check_card(const struct vpio_xdma_chan *ch, uint64_t card, uint64_t t
 			(ch->card_hi == 0 || (card < ch->card_hi && total <= ch->card_hi - card))))
 		return 0;
 	if (ch->card_hi != 0)
-		xdma_err("%s: card range 0x%llx+0x%llx is outside card memory [0x%llx, 0x%llx)", ch->label,
+		VPIO_ERR(XDMA_MOD, "%s: card range 0x%llx+0x%llx is outside card memory [0x%llx, 0x%llx)", ch->label,
 			 (unsigned long long)card, (unsigned long long)total, (unsigned long long)ch->card_lo,
 			 (unsigned long long)ch->card_hi);
 	else
-		xdma_err("%s: card range 0x%llx+0x%llx wraps around or starts below card memory 0x%llx", ch->label,
+		VPIO_ERR(XDMA_MOD, "%s: card range 0x%llx+0x%llx wraps around or starts below card memory 0x%llx", ch->label,
 			 (unsigned long long)card, (unsigned long long)total, (unsigned long long)ch->card_lo);
 	return -ERANGE;
 }
@@ -89,7 +89,7 @@ static int submit(struct vpio_xdma_chan *ch, enum vpio_xdma_dir dir, uint64_t ca
 	if (xdma_unlikely(rc != 0))
 		return rc;
 	if (xdma_unlikely(iov == NULL || iovcnt < 1 || (unsigned)iovcnt > VPIO_XDMA_MAX_IOV)) {
-		xdma_err("%s: iovcnt %d (1..%u elements, iov not NULL)", ch->label, iovcnt, VPIO_XDMA_MAX_IOV);
+		VPIO_ERR(XDMA_MOD, "%s: iovcnt %d (1..%u elements, iov not NULL)", ch->label, iovcnt, VPIO_XDMA_MAX_IOV);
 		return -EINVAL;
 	}
 	for (int i = 0; i < iovcnt; i++) {

@@ -25,7 +25,7 @@ static int run(struct vpio_xdma_chan *ch, enum vpio_xdma_dir dir, uint64_t card,
 	int rc;
 
 	if (ch != NULL && ch->in_cb) {
-		xdma_err("%s: a synchronous transfer from one of the channel's callbacks would never end; submit it asynchronously",
+		VPIO_ERR(XDMA_MOD, "%s: a synchronous transfer from one of the channel's callbacks would never end; submit it asynchronously",
 			 ch->label);
 		return -EBUSY;
 	}

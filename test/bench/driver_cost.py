@@ -6,7 +6,7 @@ vpio-perf on a null-mode emulated controller (no data moved, the
 controller on another core), 4 KiB random reads at QD 1, 32 and 128: IOPS
 and TSC cycles of the vpio-perf core per I/O - busy cycles (loop turns that
 completed something) and all cycles - next to the driver-alone loopback of
-build/test/nvme_iops from the same run (lib/nvme with no device: submit +
+build/bench/nvme_iops from the same run (lib/nvme with no device: submit +
 complete, batched doorbells) and the IOPS nvme_iops gets from the driver
 alone against the same kind of controller.  Writes
 OUT_DIR/driver_cost.json.
@@ -25,7 +25,7 @@ SECONDS = 2
 def nvme_iops(build):
     """nvme_iops (batched doorbells), by QD: loopback cycles per I/O, and
     IOPS of the driver alone against the same kind of emulated controller."""
-    p = subprocess.run([build + "/test/nvme_iops", "-t", "0.5"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    p = subprocess.run([build + "/bench/nvme_iops", "-t", "0.5"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        text=True, timeout=300)
     loop, dev = {}, {}
     for m in re.finditer(r"loopback +QD +(\d+) +doorbell batched +([0-9.]+) cycles per I/O", p.stdout):
@@ -33,7 +33,7 @@ def nvme_iops(build):
     for m in re.finditer(r"device +QD +(\d+) +doorbell batched +([0-9.]+) IOPS", p.stdout):
         dev[int(m.group(1))] = float(m.group(2))
     if p.returncode != 0 or not loop:
-        benchlib.fail(WHAT, "build/test/nvme_iops did not run: " + p.stdout[-300:])
+        benchlib.fail(WHAT, "build/bench/nvme_iops did not run: " + p.stdout[-300:])
     return loop, dev
 
 

@@ -4,7 +4,11 @@
 # (default BUILD_DIR/bench-results).  None passes or fails on speed: the
 # exit status says only whether each one ran.  Results and how to read
 # them: doc/performance.md.
-#   1. driver_cost.py  cycles per I/O of the vpio-perf core vs the driver alone
+#   0. the benchmark programs of mk/bench_*.mk, briefly: vtophys_bench
+#      (registration scaling up to 100 k regions), xdma_bw (-t 0.5);
+#      nvme_iops runs in 1.
+#   1. driver_cost.py  cycles per I/O of the vpio-perf core vs the driver
+#      alone (build/bench/nvme_iops)
 #   2. syscalls.py     strace counts for N and 10 N I/Os
 #   3. vm_kernel_vs_vpio.sh  fio and vpio-perf on one QEMU NVMe controller
 #      in one VM boot (kernel io_uring, polled, vpio uring, vpio VFIO);
@@ -18,6 +22,14 @@ OUT=${2:-$B/bench-results}
 failed=0
 mkdir -p "$OUT"
 echo "# vpio-perf benchmarks ($(date -u +%Y-%m-%dT%H:%MZ), $(git -C "$HERE" describe --always --dirty 2>/dev/null || echo unknown))"
+echo
+echo "### 0. Benchmark programs"
+for cmd in "vtophys_bench 2000000 100000" "xdma_bw -t 0.5"; do
+	echo
+	echo "\$ $B/bench/$cmd"
+	# shellcheck disable=SC2086 # the arguments are words
+	"$B"/bench/$cmd || { echo "bench: ${cmd%% *} did not run"; failed=$((failed + 1)); }
+done
 for b in driver_cost syscalls scaling; do
 	echo
 	python3 "$HERE/$b.py" "$B" "$OUT" || { echo "bench: $b did not run"; failed=$((failed + 1)); }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* lib/util's number and size grammar (vpio_util_parse_u64/_size). */
+/* lib/util's number and size grammar (vpio_parse_u64/_size). */
 #include <errno.h>
 #include <stdint.h>
 
@@ -15,27 +15,27 @@ static void test_u64(void)
 	};
 	uint64_t v;
 
-	CU_ASSERT_EQUAL(vpio_util_parse_u64("0", 10, &v), 0);
+	CU_ASSERT_EQUAL(vpio_parse_u64("0", 10, &v), 0);
 	CU_ASSERT_EQUAL(v, 0);
-	CU_ASSERT_EQUAL(vpio_util_parse_u64("10", 10, &v), 0);
+	CU_ASSERT_EQUAL(vpio_parse_u64("10", 10, &v), 0);
 	CU_ASSERT_EQUAL(v, 10);
-	CU_ASSERT_EQUAL(vpio_util_parse_u64("18446744073709551615", UINT64_MAX, &v), 0);
+	CU_ASSERT_EQUAL(vpio_parse_u64("18446744073709551615", UINT64_MAX, &v), 0);
 	CU_ASSERT_EQUAL(v, UINT64_MAX);
 
 	v = UNTOUCHED;
 	for (size_t i = 0; i < VPIO_ARRAY_SIZE(inval); i++) {
-		int rc = vpio_util_parse_u64(inval[i], UINT64_MAX, &v);
+		int rc = vpio_parse_u64(inval[i], UINT64_MAX, &v);
 
 		if (rc != -EINVAL)
 			fprintf(stderr, "'%s' gave %d\n", inval[i], rc);
 		CU_ASSERT_EQUAL(rc, -EINVAL);
 	}
-	CU_ASSERT_EQUAL(vpio_util_parse_u64(NULL, UINT64_MAX, &v), -EINVAL);
-	CU_ASSERT_EQUAL(vpio_util_parse_u64("11", 10, &v), -ERANGE);
-	CU_ASSERT_EQUAL(vpio_util_parse_u64("18446744073709551616", UINT64_MAX, &v), -ERANGE);
-	CU_ASSERT_EQUAL(vpio_util_parse_u64("99999999999999999999", UINT64_MAX, &v), -ERANGE);
+	CU_ASSERT_EQUAL(vpio_parse_u64(NULL, UINT64_MAX, &v), -EINVAL);
+	CU_ASSERT_EQUAL(vpio_parse_u64("11", 10, &v), -ERANGE);
+	CU_ASSERT_EQUAL(vpio_parse_u64("18446744073709551616", UINT64_MAX, &v), -ERANGE);
+	CU_ASSERT_EQUAL(vpio_parse_u64("99999999999999999999", UINT64_MAX, &v), -ERANGE);
 	/* garbage after too many digits is garbage, not a range error */
-	CU_ASSERT_EQUAL(vpio_util_parse_u64("99999999999999999999x", UINT64_MAX, &v), -EINVAL);
+	CU_ASSERT_EQUAL(vpio_parse_u64("99999999999999999999x", UINT64_MAX, &v), -EINVAL);
 	CU_ASSERT_EQUAL(v, UNTOUCHED);
 }
 
@@ -54,7 +54,7 @@ static void test_size_good(void)
 
 	for (size_t i = 0; i < VPIO_ARRAY_SIZE(good); i++) {
 		v = UNTOUCHED;
-		CU_ASSERT_EQUAL(vpio_util_parse_size(good[i].s, &v), 0);
+		CU_ASSERT_EQUAL(vpio_parse_size(good[i].s, &v), 0);
 		if (v != good[i].v)
 			fprintf(stderr, "'%s' gave %llu\n", good[i].s, (unsigned long long)v);
 		CU_ASSERT_EQUAL(v, good[i].v);
@@ -73,20 +73,20 @@ static void test_size_bad(void)
 	uint64_t v = UNTOUCHED;
 
 	for (size_t i = 0; i < VPIO_ARRAY_SIZE(inval); i++) {
-		int rc = vpio_util_parse_size(inval[i], &v);
+		int rc = vpio_parse_size(inval[i], &v);
 
 		if (rc != -EINVAL)
 			fprintf(stderr, "'%s' gave %d\n", inval[i], rc);
 		CU_ASSERT_EQUAL(rc, -EINVAL);
 	}
 	for (size_t i = 0; i < VPIO_ARRAY_SIZE(range); i++) {
-		int rc = vpio_util_parse_size(range[i], &v);
+		int rc = vpio_parse_size(range[i], &v);
 
 		if (rc != -ERANGE)
 			fprintf(stderr, "'%s' gave %d\n", range[i], rc);
 		CU_ASSERT_EQUAL(rc, -ERANGE);
 	}
-	CU_ASSERT_EQUAL(vpio_util_parse_size(NULL, &v), -EINVAL);
+	CU_ASSERT_EQUAL(vpio_parse_size(NULL, &v), -EINVAL);
 	CU_ASSERT_EQUAL(v, UNTOUCHED);
 }
 

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* lib/vfio paths that run without VFIO: missing or bogus device nodes, a
- * device without an IOMMU group, the IOMMU capability chain parser, and
- * the locked-memory hint. */
+ * device without an IOMMU group, the IOMMU capability chain parser, the
+ * locked-memory hint, and the container's group list used from several
+ * threads (with the kernel side of joining faked). */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,8 @@
 #include <unistd.h>
 
 #include <linux/vfio.h>
+
+#include <vpio/pci.h>
 
 #include "common/vpio_test.h"
 #include "vfio/vfio_internal.h"
@@ -176,6 +181,84 @@ static void test_memlock_hint(void)
 	setrlimit(RLIMIT_MEMLOCK, &old);
 }
 
+/* ------------------------------------------- group list, many threads */
+
+#define GL_IDS 3
+#define GL_THREADS 8
+#define GL_ROUNDS 3000
+
+static struct vpio_vfio_container g_gl_c;
+static int g_gl_joined[GL_IDS];	/* 1 while the fake kernel holds group id */
+static int g_gl_in_kernel;	/* groups joined in the fake kernel */
+static unsigned g_gl_joins, g_gl_leaves, g_gl_errors;
+
+static int fake_join(struct vpio_vfio_container *c, int id, int *fd, bool *noiommu)
+{
+	(void)c;
+	/* a group joins once while it is in the list; a second join means
+	 * two threads missed each other in the list */
+	if (__atomic_exchange_n(&g_gl_joined[id], 1, __ATOMIC_SEQ_CST) != 0)
+		__atomic_add_fetch(&g_gl_errors, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&g_gl_in_kernel, 1, __ATOMIC_SEQ_CST);
+	sched_yield(); /* the kernel takes its time: widen the window */
+	__atomic_add_fetch(&g_gl_joins, 1, __ATOMIC_SEQ_CST);
+	*fd = 100 + id;
+	*noiommu = false;
+	return 0;
+}
+
+static void fake_leave(struct vpio_vfio_container *c, int fd, bool last)
+{
+	int id = fd - 100;
+	int left = __atomic_sub_fetch(&g_gl_in_kernel, 1, __ATOMIC_SEQ_CST);
+
+	(void)c;
+	if (id < 0 || id >= GL_IDS || __atomic_exchange_n(&g_gl_joined[id], 0, __ATOMIC_SEQ_CST) != 1)
+		__atomic_add_fetch(&g_gl_errors, 1, __ATOMIC_SEQ_CST); /* left twice, or never joined */
+	if (last != (left == 0))
+		__atomic_add_fetch(&g_gl_errors, 1, __ATOMIC_SEQ_CST); /* "last" must mean the last */
+	sched_yield();
+	__atomic_add_fetch(&g_gl_leaves, 1, __ATOMIC_SEQ_CST);
+}
+
+static void *group_worker(void *arg)
+{
+	unsigned t = (unsigned)(uintptr_t)arg;
+
+	for (unsigned i = 0; i < GL_ROUNDS; i++) {
+		struct vpio_vfio_group *g;
+		int id = (int)((i + t) % GL_IDS);
+
+		if (vpio_vfio_group_get(&g_gl_c, id, &g) != 0 || g->id != id || g->fd != 100 + id) {
+			__atomic_add_fetch(&g_gl_errors, 1, __ATOMIC_SEQ_CST);
+			continue;
+		}
+		if (i % 7 == 0)
+			sched_yield();
+		vpio_vfio_group_put(&g_gl_c, g);
+	}
+	return NULL;
+}
+
+static void test_group_list_threads(void)
+{
+	static const struct vpio_vfio_group_kernel_ops fake = { .join = fake_join, .leave = fake_leave };
+	const struct vpio_vfio_group_kernel_ops *saved = vpio_vfio_group_kops;
+	pthread_t th[GL_THREADS];
+
+	vpio_vfio_group_kops = &fake;
+	for (unsigned t = 0; t < GL_THREADS; t++)
+		CU_ASSERT_FATAL(pthread_create(&th[t], NULL, group_worker, (void *)(uintptr_t)t) == 0);
+	for (unsigned t = 0; t < GL_THREADS; t++)
+		pthread_join(th[t], NULL);
+	vpio_vfio_group_kops = saved;
+	CU_ASSERT_EQUAL(g_gl_errors, 0);
+	CU_ASSERT_PTR_NULL(g_gl_c.groups); /* every reference dropped: every group left */
+	CU_ASSERT_EQUAL(g_gl_joins, g_gl_leaves);
+	CU_ASSERT(g_gl_joins > 0);
+	CU_ASSERT_EQUAL(g_gl_in_kernel, 0);
+}
+
 static int reg(void)
 {
 	VPIO_SUITE("vfio", suite_init, suite_fini);
@@ -185,6 +268,7 @@ static int reg(void)
 	VPIO_TEST(test_info_before_group);
 	VPIO_TEST(test_parse_iommu_info);
 	VPIO_TEST(test_memlock_hint);
+	VPIO_TEST(test_group_list_threads);
 	return 0;
 }
 

@@ -243,6 +243,6 @@ void emu_nvme_place(struct vpio_emu_nvme *c)
 	if (!__atomic_load_n(&c->thread_started, __ATOMIC_ACQUIRE))
 		return;
 	if (!emu_place_thread(c->thread))
-		vpio_log(VPIO_LOG_WARN, EMU_MOD, "%s: cannot widen the controller thread's CPU affinity; it may share a core with the driver",
+		VPIO_WARN(EMU_MOD, "%s: cannot widen the controller thread's CPU affinity; it may share a core with the driver",
 			 c->name);
 }

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "xdma_internal.h"
+#include "emu_xdma_internal.h"
 
 struct vpio_emu_xdma *vpio_emu_xdma_get(struct vpio_pci_device *dev)
 {
@@ -21,20 +21,20 @@ int vpio_emu_xdma_inject(struct vpio_emu_xdma *emu, bool c2h, unsigned channel, 
 	uint32_t bit = fault > VPIO_EMU_XDMA_FAULT_NONE && fault <= VPIO_EMU_XDMA_FAULT_MAGIC ? 1u << fault : 0;
 
 	if (emu == NULL) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "fault injection: no emulated XDMA device (NULL)");
+		VPIO_ERR(EMU_MOD, "fault injection: no emulated XDMA device (NULL)");
 		return -EINVAL;
 	}
 	if (channel >= VPIO_XDMA_MAX_CHANNELS || !emu_xdma_present(emu, c2h, channel)) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: cannot inject a fault into %s %u: the device has %u %s channels",
+		VPIO_ERR(EMU_MOD, "%s: cannot inject a fault into %s %u: the device has %u %s channels",
 			 emu->name, c2h ? "C2H" : "H2C", channel, c2h ? emu->opts.c2h : emu->opts.h2c, c2h ? "C2H" : "H2C");
 		return -EINVAL;
 	}
 	if (bit == 0 && fault != VPIO_EMU_XDMA_FAULT_NONE) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: unknown fault %d (see enum vpio_emu_xdma_fault)", emu->name, (int)fault);
+		VPIO_ERR(EMU_MOD, "%s: unknown fault %d (see enum vpio_emu_xdma_fault)", emu->name, (int)fault);
 		return -EINVAL;
 	}
 	if (fault == VPIO_EMU_XDMA_FAULT_CORRUPT_WB && param > UINT32_MAX) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: CORRUPT_WB param 0x%llx is not a 32-bit writeback word", emu->name,
+		VPIO_ERR(EMU_MOD, "%s: CORRUPT_WB param 0x%llx is not a 32-bit writeback word", emu->name,
 			 (unsigned long long)param);
 		return -EINVAL;
 	}
@@ -70,7 +70,7 @@ int vpio_emu_xdma_get_info_sized(struct vpio_emu_xdma *emu, struct vpio_emu_xdma
 	struct vpio_emu_xdma_info i;
 
 	if (emu == NULL) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "vpio_emu_xdma_get_info: emu is NULL");
+		VPIO_ERR(EMU_MOD, "vpio_emu_xdma_get_info: emu is NULL");
 		return -EINVAL;
 	}
 	memset(&i, 0, sizeof(i));

@@ -23,7 +23,7 @@ static int alloc_state(struct vpio_emu_nvme *c)
 	if (c->bar == MAP_FAILED)
 		c->bar = NULL;
 	if (c->sqs == NULL || c->cqs == NULL || c->active == NULL || c->bounce == NULL || c->bar == NULL) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: out of memory for the controller state (%u queues, BAR of %llu KiB)",
+		VPIO_ERR(EMU_MOD, "%s: out of memory for the controller state (%u queues, BAR of %llu KiB)",
 			 c->name, nq, (unsigned long long)(c->bar_len >> 10));
 		return -ENOMEM;
 	}
@@ -49,7 +49,7 @@ int emu_nvme_create(const char *canon, unsigned idx, const struct emu_nvme_opts 
 	int rc;
 
 	if (c == NULL) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: out of memory for the controller", canon);
+		VPIO_ERR(EMU_MOD, "%s: out of memory for the controller", canon);
 		return -ENOMEM;
 	}
 	snprintf(c->name, sizeof(c->name), "%s", canon);
@@ -85,7 +85,7 @@ int emu_nvme_create(const char *canon, unsigned idx, const struct emu_nvme_opts 
 	pthread_cond_init(&c->cond, NULL);
 	rc = -pthread_create(&c->thread, NULL, emu_nvme_thread, c);
 	if (rc != 0) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: cannot start the controller thread: %s", canon, strerror(-rc));
+		VPIO_ERR(EMU_MOD, "%s: cannot start the controller thread: %s", canon, strerror(-rc));
 		pthread_mutex_destroy(&c->lock);
 		pthread_cond_destroy(&c->cond);
 		emu_store_close(&c->store);

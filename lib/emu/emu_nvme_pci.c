@@ -55,7 +55,7 @@ static struct vpio_emu_nvme *dev_ctrl(struct vpio_pci_device *dev)
 static int cfg_range_ok(struct vpio_pci_device *dev, size_t len, uint32_t off, const char *what)
 {
 	if (off > 4096 || len > 4096 - off) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: config %s of %zu bytes at 0x%x is outside the 4 KiB config space",
+		VPIO_ERR(EMU_MOD, "%s: config %s of %zu bytes at 0x%x is outside the 4 KiB config space",
 			 dev->name, what, len, off);
 		return -EINVAL;
 	}
@@ -118,7 +118,7 @@ static int dev_reset(struct vpio_pci_device *dev)
 	int rc = emu_nvme_request(dev_ctrl(dev), EMU_REQ_RESET);
 
 	if (rc != 0)
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: function-level reset failed: the device was surprise-removed",
+		VPIO_ERR(EMU_MOD, "%s: function-level reset failed: the device was surprise-removed",
 			 dev->name);
 	return rc;
 }
@@ -148,7 +148,7 @@ int emu_nvme_pci_fill(struct vpio_emu_nvme *c, struct vpio_pci_device **out)
 	struct vpio_pci_device *dev = calloc(1, sizeof(*dev));
 
 	if (dev == NULL) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: out of memory for the device handle", c->name);
+		VPIO_ERR(EMU_MOD, "%s: out of memory for the device handle", c->name);
 		return -ENOMEM;
 	}
 	snprintf(dev->name, sizeof(dev->name), "%s", c->name);

@@ -72,7 +72,7 @@ static void db_warn(struct vpio_emu_nvme *c, bool *logged, const char *what, uin
 	if (*logged)
 		return;
 	*logged = true;
-	vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: ignored an invalid %s doorbell value %u for queue %u (size %u); logged once per queue",
+	VPIO_ERR(EMU_MOD, "%s: ignored an invalid %s doorbell value %u for queue %u (size %u); logged once per queue",
 		 c->name, what, v, qid, size);
 }
 
@@ -284,7 +284,7 @@ static bool pending_add(struct vpio_emu_nvme *c, uint64_t due, uint16_t sqid, ui
 	struct emu_pending *p;
 
 	if (c->n_pending == EMU_MAX_PENDING) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: more than %d completions wait; the completion of cid %u on SQ %u is lost",
+		VPIO_ERR(EMU_MOD, "%s: more than %d completions wait; the completion of cid %u on SQ %u is lost",
 			 c->name, EMU_MAX_PENDING, cid, sqid);
 		return false;
 	}

@@ -12,7 +12,7 @@
  */
 #include <string.h>
 
-#include "xdma_internal.h"
+#include "emu_xdma_internal.h"
 
 #define XDMA_VERSION 6u	     /* 2017.1 and later */
 #define XDMA_SYSID 0xff01u

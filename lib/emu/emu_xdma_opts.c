@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xdma_internal.h"
+#include "emu_xdma_internal.h"
 
 #define XOPT_KEYS "h2c, c2h, mem, stream, bars, bar64, align, gran, addrbits, errwb, corrupt"
 #define XOPT_MAX_LEN 256
@@ -63,7 +63,7 @@ static int parse_bars(char *v, struct emu_xdma_opts *o)
  * no leading zero, no hex or octal; lib/util/parse.c). */
 static int parse_num(const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
 {
-	return vpio_util_parse_u64(v, hi, out) == 0 && *out >= lo ? 0 : -EINVAL;
+	return vpio_parse_u64(v, hi, out) == 0 && *out >= lo ? 0 : -EINVAL;
 }
 
 static const char *const g_keys[XO_COUNT] = { "h2c", "c2h", "mem", "stream", "bars", "bar64", "align", "gran",
@@ -96,7 +96,7 @@ static int set_one(struct emu_xdma_opts *o, enum emu_xdma_opt k, char *v)
 	if (k == XO_BARS)
 		return parse_bars(v, o);
 	if (k == XO_MEM) {
-		if (vpio_util_parse_size(v, &x) != 0 || x == 0 || x % 4096 != 0 || x > EMU_XDMA_MAX_MEM)
+		if (vpio_parse_size(v, &x) != 0 || x == 0 || x % 4096 != 0 || x > EMU_XDMA_MAX_MEM)
 			return -EINVAL;
 		o->mem = x;
 		return 0;
@@ -138,7 +138,7 @@ int emu_xdma_opts_parse(const char *name, const char *str, struct emu_xdma_opts 
 	if (str == NULL || *str == '\0')
 		return 0;
 	if (strlen(str) >= sizeof(copy)) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: options longer than %zu characters", name, sizeof(copy) - 1);
+		VPIO_ERR(EMU_MOD, "%s: options longer than %zu characters", name, sizeof(copy) - 1);
 		return -EINVAL;
 	}
 	strcpy(copy, str);
@@ -150,28 +150,28 @@ int emu_xdma_opts_parse(const char *name, const char *str, struct emu_xdma_opts 
 			*eq = '\0';
 		k = eq != NULL ? find_key(kv) : -1;
 		if (k < 0) {
-			vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: %s option '%s' (expected key=value; keys: %s)", name,
+			VPIO_ERR(EMU_MOD, "%s: %s option '%s' (expected key=value; keys: %s)", name,
 				 eq == NULL ? "malformed" : "unknown", kv, XOPT_KEYS);
 			return -EINVAL;
 		}
 		if (set_one(o, (enum emu_xdma_opt)k, eq + 1) != 0) {
-			vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: invalid value '%s' for option '%s' (accepted: %s)", name, eq + 1,
+			VPIO_ERR(EMU_MOD, "%s: invalid value '%s' for option '%s' (accepted: %s)", name, eq + 1,
 				 kv, g_num[k].what);
 			return -EINVAL;
 		}
 		if (o->set & (1u << k)) {
-			vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: option '%s' is given twice", name, kv);
+			VPIO_ERR(EMU_MOD, "%s: option '%s' is given twice", name, kv);
 			return -EINVAL;
 		}
 		o->set |= 1u << k;
 	}
 	if (!vpio_is_pow2(o->align) || !vpio_is_pow2(o->gran)) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: options 'align=%u' and 'gran=%u' must be powers of two", name, o->align,
+		VPIO_ERR(EMU_MOD, "%s: options 'align=%u' and 'gran=%u' must be powers of two", name, o->align,
 			 o->gran);
 		return -EINVAL;
 	}
 	if (o->addrbits < 64 && o->mem > (1ull << o->addrbits)) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: 'mem=%llu' does not fit in %u address bits", name,
+		VPIO_ERR(EMU_MOD, "%s: 'mem=%llu' does not fit in %u address bits", name,
 			 (unsigned long long)o->mem, o->addrbits);
 		return -EINVAL;
 	}

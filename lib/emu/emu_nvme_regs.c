@@ -61,7 +61,7 @@ void emu_ctrl_disable(struct vpio_emu_nvme *c)
 
 static void host_error(struct vpio_emu_nvme *c, const char *what)
 {
-	vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: host error: %s (NVMe base specification, CC)", c->name, what);
+	VPIO_ERR(EMU_MOD, "%s: host error: %s (NVMe base specification, CC)", c->name, what);
 }
 
 /* CC.EN 1 -> 0: the queues stop now; with rdydelay, CSTS.RDY follows
@@ -94,7 +94,7 @@ static void rdy_follow(struct vpio_emu_nvme *c)
 
 static bool enable_fail(struct vpio_emu_nvme *c, const char *why, unsigned long long v)
 {
-	vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: controller enable failed, CSTS.CFS set: %s (0x%llx)", c->name, why, v);
+	VPIO_ERR(EMU_MOD, "%s: controller enable failed, CSTS.CFS set: %s (0x%llx)", c->name, why, v);
 	emu_csts_update(c, 0, VPIO_NVME_CSTS_CFS);
 	return false;
 }
@@ -141,7 +141,7 @@ static void ctrl_shutdown(struct vpio_emu_nvme *c)
 	int rc = emu_store_flush(&c->store);
 
 	if (rc != 0)
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: shutdown: flushing backing file '%s' failed: %s", c->name,
+		VPIO_ERR(EMU_MOD, "%s: shutdown: flushing backing file '%s' failed: %s", c->name,
 			 c->store.path, strerror(-rc));
 	c->shutdown_done = true;
 	emu_csts_update(c, VPIO_NVME_CSTS_SHST_MASK, VPIO_NVME_CSTS_SHST_COMPLETE);

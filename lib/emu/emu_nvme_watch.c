@@ -31,7 +31,7 @@ int emu_watch_start(struct vpio_emu_nvme *c)
 {
 	c->watch = vpio_mem_map_alloc(0, &g_watch_ops, c);
 	if (c->watch == NULL) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: cannot watch memory unregistrations (memory map allocation failed)",
+		VPIO_ERR(EMU_MOD, "%s: cannot watch memory unregistrations (memory map allocation failed)",
 			 c->name);
 		return -ENOMEM;
 	}
@@ -71,7 +71,7 @@ void emu_watch_check(struct vpio_emu_nvme *c, uint64_t va, uint64_t len)
 		what = "shadow doorbell buffer";
 	if (what == NULL)
 		return;
-	vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: IOMMU fault: memory of %s %u (0x%llx+0x%llx) was unregistered while the queue is live; controller fatal (CSTS.CFS), reset it",
+	VPIO_ERR(EMU_MOD, "%s: IOMMU fault: memory of %s %u (0x%llx+0x%llx) was unregistered while the queue is live; controller fatal (CSTS.CFS), reset it",
 		 c->name, what, qid, (unsigned long long)va, (unsigned long long)len);
 	emu_count(&c->stats.iommu_faults, 1);
 	emu_nvme_fatal(c);

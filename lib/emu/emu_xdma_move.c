@@ -14,7 +14,7 @@
  */
 #include <string.h>
 
-#include "xdma_internal.h"
+#include "emu_xdma_internal.h"
 
 #define RD_ERR(kind) (1u << (VPIO_XDMA_ST_READ_ERROR_SHIFT + (kind)))
 #define WR_ERR(kind) (1u << (VPIO_XDMA_ST_WRITE_ERROR_SHIFT + (kind)))

@@ -22,11 +22,11 @@ int vpio_emu_nvme_inject(struct vpio_emu_nvme *emu, enum vpio_emu_nvme_fault fau
 	int rc = 0;
 
 	if (emu == NULL) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "fault injection: no emulated NVMe controller (NULL)");
+		VPIO_ERR(EMU_MOD, "fault injection: no emulated NVMe controller (NULL)");
 		return -EINVAL;
 	}
 	if (__atomic_load_n(&emu->removed, __ATOMIC_ACQUIRE)) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: cannot inject fault %d: the device was surprise-removed", emu->name,
+		VPIO_ERR(EMU_MOD, "%s: cannot inject fault %d: the device was surprise-removed", emu->name,
 			 (int)fault);
 		return -ENODEV;
 	}
@@ -37,7 +37,7 @@ int vpio_emu_nvme_inject(struct vpio_emu_nvme *emu, enum vpio_emu_nvme_fault fau
 		return emu_nvme_request(emu, EMU_REQ_REMOVE);
 	case VPIO_EMU_NVME_FAULT_BOGUS_CID:
 		if (param > 0xffff) {
-			vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: BOGUS_CID param %llu is not a command id (0..65535, 0 = random)",
+			VPIO_ERR(EMU_MOD, "%s: BOGUS_CID param %llu is not a command id (0..65535, 0 = random)",
 				 emu->name, (unsigned long long)param);
 			return -EINVAL;
 		}
@@ -50,7 +50,7 @@ int vpio_emu_nvme_inject(struct vpio_emu_nvme *emu, enum vpio_emu_nvme_fault fau
 	case VPIO_EMU_NVME_FAULT_DELAY_CPL:
 		break;
 	default:
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: unknown fault %d (see enum vpio_emu_nvme_fault)", emu->name, (int)fault);
+		VPIO_ERR(EMU_MOD, "%s: unknown fault %d (see enum vpio_emu_nvme_fault)", emu->name, (int)fault);
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&emu->lock);
@@ -109,7 +109,7 @@ int vpio_emu_nvme_get_stats_sized(struct vpio_emu_nvme *emu, struct vpio_emu_nvm
 	const struct vpio_emu_nvme_stats *s;
 
 	if (emu == NULL) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "vpio_emu_nvme_get_stats: emu is NULL");
+		VPIO_ERR(EMU_MOD, "vpio_emu_nvme_get_stats: emu is NULL");
 		return -EINVAL;
 	}
 	s = &emu->stats;

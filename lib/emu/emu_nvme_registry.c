@@ -55,17 +55,17 @@ static int open_existing(struct vpio_emu_nvme *c, const struct emu_nvme_opts *o)
 	const char *k = emu_nvme_opts_conflict(&c->opts, o);
 
 	if (k != NULL) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s exists with a different '%s' option; open it without options, or vpio_emu_destroy() it first to change them",
+		VPIO_ERR(EMU_MOD, "%s exists with a different '%s' option; open it without options, or vpio_emu_destroy() it first to change them",
 			 c->name, k);
 		return -EEXIST;
 	}
 	if (__atomic_load_n(&c->open, __ATOMIC_ACQUIRE)) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s is already open (one device handle at a time); close it first",
+		VPIO_ERR(EMU_MOD, "%s is already open (one device handle at a time); close it first",
 			 c->name);
 		return -EBUSY;
 	}
 	if (__atomic_load_n(&c->removed, __ATOMIC_ACQUIRE)) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s was surprise-removed (fault injection); vpio_emu_destroy() it to create it anew",
+		VPIO_ERR(EMU_MOD, "%s was surprise-removed (fault injection); vpio_emu_destroy() it to create it anew",
 			 c->name);
 		return -ENODEV;
 	}
@@ -91,7 +91,7 @@ int emu_nvme_open(const char *canon, unsigned idx, const char *optstr, struct vp
 	} else {
 		ne = calloc(1, sizeof(*ne));
 		if (ne == NULL) {
-			vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: out of memory for the registry entry", canon);
+			VPIO_ERR(EMU_MOD, "%s: out of memory for the registry entry", canon);
 			rc = -ENOMEM;
 		} else {
 			rc = emu_nvme_create(canon, idx, &o, &c);
@@ -141,12 +141,12 @@ int emu_nvme_destroy(const char *canon)
 	cur = *e;
 	if (cur == NULL) {
 		pthread_mutex_unlock(&g_lock);
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "cannot destroy %s: no such emulated device", canon);
+		VPIO_ERR(EMU_MOD, "cannot destroy %s: no such emulated device", canon);
 		return -ENOENT;
 	}
 	if (__atomic_load_n(&cur->c->open, __ATOMIC_ACQUIRE)) {
 		pthread_mutex_unlock(&g_lock);
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "cannot destroy %s: it is open; close its device handle first", canon);
+		VPIO_ERR(EMU_MOD, "cannot destroy %s: it is open; close its device handle first", canon);
 		return -EBUSY;
 	}
 	*e = cur->next;

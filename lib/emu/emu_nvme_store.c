@@ -39,7 +39,7 @@ int emu_store_open(struct emu_store *st, enum emu_store_kind kind, uint64_t size
 		return 0;
 	case EMU_STORE_MEM:
 		if (size > SIZE_MAX - PAGE) {
-			vpio_log(VPIO_LOG_ERROR, EMU_MOD, "cannot keep %llu bytes in memory: too large for the address space",
+			VPIO_ERR(EMU_MOD, "cannot keep %llu bytes in memory: too large for the address space",
 				 (unsigned long long)size);
 			return -ENOMEM;
 		}
@@ -49,13 +49,13 @@ int emu_store_open(struct emu_store *st, enum emu_store_kind kind, uint64_t size
 			int rc = -errno;
 
 			st->mem = NULL;
-			vpio_log(VPIO_LOG_ERROR, EMU_MOD, "cannot reserve %llu MiB of sparse memory for the namespaces: %s (use a smaller size= or backing=FILE)",
+			VPIO_ERR(EMU_MOD, "cannot reserve %llu MiB of sparse memory for the namespaces: %s (use a smaller size= or backing=FILE)",
 				 (unsigned long long)(size >> 20), strerror(-rc));
 			return rc;
 		}
 		st->written = calloc(VPIO_ALIGN_UP(size, PAGE * 64) / (PAGE * 64), sizeof(uint64_t));
 		if (st->written == NULL) {
-			vpio_log(VPIO_LOG_ERROR, EMU_MOD, "cannot allocate the page map of %llu MiB of namespaces: out of memory",
+			VPIO_ERR(EMU_MOD, "cannot allocate the page map of %llu MiB of namespaces: out of memory",
 				 (unsigned long long)(size >> 20));
 			emu_store_close(st);
 			return -ENOMEM;
@@ -69,13 +69,13 @@ int emu_store_open(struct emu_store *st, enum emu_store_kind kind, uint64_t size
 	if (st->fd < 0) {
 		int rc = -errno;
 
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "cannot open backing file '%s': %s", path, strerror(-rc));
+		VPIO_ERR(EMU_MOD, "cannot open backing file '%s': %s", path, strerror(-rc));
 		return rc;
 	}
 	if (fstat(st->fd, &sb) != 0 || ((uint64_t)sb.st_size < size && ftruncate(st->fd, (off_t)size) != 0)) {
 		int rc = -errno;
 
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "cannot extend backing file '%s' to %llu bytes: %s", path,
+		VPIO_ERR(EMU_MOD, "cannot extend backing file '%s' to %llu bytes: %s", path,
 			 (unsigned long long)size, strerror(-rc));
 		close(st->fd);
 		st->fd = -1;

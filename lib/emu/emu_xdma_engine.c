@@ -4,7 +4,7 @@
  * rising edge of Run it walks the descriptor list: it fetches a block
  * (the first descriptor and its adjacent ones) through the emulated
  * IOMMU, checks each descriptor as hardware does, moves its data
- * (xdma_move.c), counts it, writes the poll-mode writeback word after a
+ * (emu_xdma_move.c), counts it, writes the poll-mode writeback word after a
  * descriptor with COMPLETED, and goes idle after one with STOP (Run stays
  * set) or when Run is cleared (after the current descriptor).  Errors set
  * Status bits (those whose ie_ bits are set in Control) and stop it.
@@ -18,7 +18,7 @@
 #include <sys/prctl.h>
 #include <time.h>
 
-#include "xdma_internal.h"
+#include "emu_xdma_internal.h"
 
 #define SPIN_NS 5000ull	/* busy-poll this long after work (short: engines share a core) */
 #define YIELD_NS 1000000ull	/* then yield until this */
@@ -112,7 +112,7 @@ void emu_xdma_engine_error(struct emu_xdma_engine *e, uint32_t bits, const char 
 				    x->name, e->label, why, bits, c);
 	status_set(e, logged);
 	emu_xdma_stat(&x->stats.engine_errors, 1);
-	vpio_log(VPIO_LOG_INFO, EMU_MOD, "%s %s: engine stopped: %s (Status bits 0x%08x)", x->name, e->label, why, bits);
+	VPIO_INFO(EMU_MOD, "%s %s: engine stopped: %s (Status bits 0x%08x)", x->name, e->label, why, bits);
 	if (x->opts.errwb && (c & VPIO_XDMA_CTRL_POLLMODE_WB))
 		writeback(e);
 	go_idle(e);
@@ -247,7 +247,7 @@ static bool step(struct emu_xdma_engine *e)
 	if (seq != e->seen_seq || !(ctrl(e) & VPIO_XDMA_CTRL_RUN)) {
 		/* Run cleared (or restarted): stop after the current descriptor */
 		if (e->stream_done != 0)
-			vpio_log(VPIO_LOG_INFO, EMU_MOD, "%s %s: Run cleared in the middle of a stream descriptor (%llu bytes moved)",
+			VPIO_INFO(EMU_MOD, "%s %s: Run cleared in the middle of a stream descriptor (%llu bytes moved)",
 				 e->x->name, e->label, (unsigned long long)e->stream_done);
 		go_idle(e);
 		return true;

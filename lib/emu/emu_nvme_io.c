@@ -31,7 +31,7 @@ static void log_store_error(struct vpio_emu_nvme *c, const char *what, int rc)
 	if (c->fault_logs == 0)
 		return;
 	c->fault_logs--;
-	vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: %s of backing file '%s' failed: %s; the command fails with a media error",
+	VPIO_ERR(EMU_MOD, "%s: %s of backing file '%s' failed: %s; the command fails with a media error",
 		 c->name, what, c->store.path, strerror(-rc));
 }
 

@@ -6,11 +6,11 @@
  * present channel (H2C n and C2H n are separate engines).  The DMA config
  * BAR is a register file in memory whose side effects (write 1 to set or
  * clear, clear-on-read, the rising edge of Run) are carried out by the
- * BAR accessors (xdma_regs.c), on the thread of the access; the engine
- * threads only walk descriptor lists and move data (xdma_engine.c,
- * xdma_move.c).  Card memory is sparse anonymous memory; a stream engine
+ * BAR accessors (emu_xdma_regs.c), on the thread of the access; the engine
+ * threads only walk descriptor lists and move data (emu_xdma_engine.c,
+ * emu_xdma_move.c).  Card memory is sparse anonymous memory; a stream engine
  * pair (H2C n -> C2H n) is joined by a byte FIFO that keeps packet ends
- * (xdma_stream.c).
+ * (emu_xdma_stream.c).
  */
 #ifndef VPIO_EMU_XDMA_INTERNAL_H
 #define VPIO_EMU_XDMA_INTERNAL_H
@@ -30,7 +30,7 @@ enum emu_xdma_bar_kind {
 	EMU_XBAR_BYPASS,   /* DMA bypass: card memory */
 };
 
-/* Options, in the order of their names (xdma_opts.c); "set" has bit
+/* Options, in the order of their names (emu_xdma_opts.c); "set" has bit
  * 1 << option for each one given. */
 enum emu_xdma_opt { XO_H2C, XO_C2H, XO_MEM, XO_STREAM, XO_BARS, XO_BAR64, XO_ALIGN, XO_GRAN, XO_ADDRBITS, XO_ERRWB,
 		    XO_CORRUPT, XO_COUNT };
@@ -191,12 +191,12 @@ static inline void emu_xdma_stat(uint64_t *c, uint64_t n)
 	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
 }
 
-/* xdma_regs.c: the register model */
+/* emu_xdma_regs.c: the register model */
 void emu_xdma_regs_init(struct vpio_emu_xdma *x); /* power-on values */
 uint32_t emu_xdma_reg_read(struct vpio_emu_xdma *x, uint32_t off);
 void emu_xdma_reg_write(struct vpio_emu_xdma *x, uint32_t off, uint32_t val);
 
-/* xdma_engine.c: the engine threads */
+/* emu_xdma_engine.c: the engine threads */
 void *emu_xdma_engine_thread(void *arg);
 /* The engine stops on an error: Status bits (those enabled by ie_ bits),
  * the writeback with Sts_err when errwb=1, busy cleared. */
@@ -209,12 +209,12 @@ static inline bool emu_xdma_take_fault(struct emu_xdma_engine *e, uint32_t bit)
 	return (__atomic_fetch_and(&e->fault_bits, ~bit, __ATOMIC_ACQ_REL) & bit) != 0;
 }
 
-/* xdma_move.c: one descriptor's data; returns 0 or the Status error bits
+/* emu_xdma_move.c: one descriptor's data; returns 0 or the Status error bits
  * (the engine stops).  Stream C2H may return EMU_XDMA_AGAIN: no data yet. */
 #define EMU_XDMA_AGAIN 0xffffffffu
 uint32_t emu_xdma_move(struct emu_xdma_engine *e, const struct vpio_xdma_desc *d);
 
-/* xdma_dev.c: object, registry, unregistration watch */
+/* emu_xdma_dev.c: object, registry, unregistration watch */
 int emu_xdma_open(const char *canon, unsigned idx, const char *opts, struct vpio_pci_device **dev);
 int emu_xdma_destroy(const char *canon);
 void emu_xdma_destroy_all(void);
@@ -226,7 +226,7 @@ void emu_xdma_reset(struct vpio_emu_xdma *x);
  * kept for vpio_emu_xdma_last_host_error(), logged the first times. */
 void emu_xdma_host_error(struct vpio_emu_xdma *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* xdma_pci.c: the device handle */
+/* emu_xdma_pci.c: the device handle */
 extern const struct vpio_pci_device_ops emu_xdma_pci_ops;
 void emu_xdma_cfg_init(struct vpio_emu_xdma *x);
 int emu_xdma_pci_fill(struct vpio_emu_xdma *x, struct vpio_pci_device **dev);

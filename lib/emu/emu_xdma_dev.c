@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "xdma_internal.h"
+#include "emu_xdma_internal.h"
 
 #define HOST_ERR_LOG_LINES 20u
 #define MAX_DEVICES 64u
@@ -38,7 +38,7 @@ void emu_xdma_host_error(struct vpio_emu_xdma *x, const char *fmt, ...)
 	__atomic_fetch_add(&x->stats.host_errors, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&x->lock);
 	if (log)
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "host error: %s%s", msg,
+		VPIO_ERR(EMU_MOD, "host error: %s%s", msg,
 			 x->host_err_logs == 0 ? " (further host errors of this device are counted, not logged)" : "");
 }
 
@@ -86,7 +86,7 @@ static int alloc_state(struct vpio_emu_xdma *x)
 	x->regs = map_zeroed(VPIO_XDMA_CONFIG_BAR_SIZE);
 	x->user = map_zeroed(EMU_XDMA_USER_BAR_SIZE);
 	if (x->regs == NULL || x->user == NULL) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: out of memory for the register files", x->name);
+		VPIO_ERR(EMU_MOD, "%s: out of memory for the register files", x->name);
 		return -ENOMEM;
 	}
 	rc = emu_store_open(&x->mem, EMU_STORE_MEM, x->opts.mem, NULL);
@@ -94,7 +94,7 @@ static int alloc_state(struct vpio_emu_xdma *x)
 		return rc;
 	for (uint32_t ch = 0; ch < VPIO_XDMA_MAX_CHANNELS && x->opts.stream; ch++) {
 		if (emu_xdma_fifo_init(&x->fifo[ch]) != 0) {
-			vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: out of memory for the stream FIFOs", x->name);
+			VPIO_ERR(EMU_MOD, "%s: out of memory for the stream FIFOs", x->name);
 			return -ENOMEM;
 		}
 	}
@@ -176,7 +176,7 @@ static int start_engines(struct vpio_emu_xdma *x)
 				continue;
 			rc = -pthread_create(&e->thread, NULL, emu_xdma_engine_thread, e);
 			if (rc != 0) {
-				vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: cannot start the %s engine thread: %s", x->name, e->label,
+				VPIO_ERR(EMU_MOD, "%s: cannot start the %s engine thread: %s", x->name, e->label,
 					 strerror(-rc));
 				return rc;
 			}
@@ -205,7 +205,7 @@ static int create(const char *canon, unsigned idx, const struct emu_xdma_opts *o
 	int rc;
 
 	if (x == NULL) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: out of memory for the device", canon);
+		VPIO_ERR(EMU_MOD, "%s: out of memory for the device", canon);
 		return -ENOMEM;
 	}
 	init_fields(x, canon, idx, o);
@@ -216,7 +216,7 @@ static int create(const char *canon, unsigned idx, const struct emu_xdma_opts *o
 		rc = start_engines(x);
 	}
 	if (rc == 0 && (x->watch = vpio_mem_map_alloc(0, &g_watch_ops, x)) == NULL) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: cannot watch memory unregistrations (memory map allocation failed)",
+		VPIO_ERR(EMU_MOD, "%s: cannot watch memory unregistrations (memory map allocation failed)",
 			 canon);
 		rc = -ENOMEM;
 	}
@@ -302,10 +302,10 @@ static int reopen_check(struct vpio_emu_xdma *x, const struct emu_xdma_opts *o)
 	if (k == NULL && !busy)
 		return 0;
 	if (k != NULL)
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s exists with a different '%s' option; open it without options, or vpio_emu_destroy() it first",
+		VPIO_ERR(EMU_MOD, "%s exists with a different '%s' option; open it without options, or vpio_emu_destroy() it first",
 			 x->name, k);
 	else
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s is already open (one device handle at a time); close it first", x->name);
+		VPIO_ERR(EMU_MOD, "%s is already open (one device handle at a time); close it first", x->name);
 	return k != NULL ? -EEXIST : -EBUSY;
 }
 
@@ -319,7 +319,7 @@ static int add(struct vpio_emu_xdma *x)
 			return 0;
 		}
 	}
-	vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: already %u emulated XDMA devices; vpio_emu_destroy() one first", x->name,
+	VPIO_ERR(EMU_MOD, "%s: already %u emulated XDMA devices; vpio_emu_destroy() one first", x->name,
 		 MAX_DEVICES);
 	return -ENOSPC;
 }
@@ -362,7 +362,7 @@ int emu_xdma_open(const char *canon, unsigned idx, const char *optstr, struct vp
 	pthread_mutex_unlock(&x->lock);
 	for (unsigned k = 0; k < VPIO_ARRAY_SIZE(x->eng); k++) {
 		if (x->eng[k].thread_started && !emu_place_thread(x->eng[k].thread))
-			vpio_log(VPIO_LOG_WARN, EMU_MOD, "%s: cannot widen the %s engine thread's CPU affinity", x->name,
+			VPIO_WARN(EMU_MOD, "%s: cannot widen the %s engine thread's CPU affinity", x->name,
 				 x->eng[k].label);
 	}
 	pthread_mutex_unlock(&g_lock);
@@ -386,7 +386,7 @@ int emu_xdma_destroy(const char *canon)
 	i = slot_of(canon);
 	if (i < 0 || __atomic_load_n(&g_devs[i]->open, __ATOMIC_ACQUIRE)) {
 		pthread_mutex_unlock(&g_lock);
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "cannot destroy %s: %s", canon,
+		VPIO_ERR(EMU_MOD, "cannot destroy %s: %s", canon,
 			 i < 0 ? "no such emulated device" : "it is open; close its device handle first");
 		return i < 0 ? -ENOENT : -EBUSY;
 	}

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xdma_internal.h"
+#include "emu_xdma_internal.h"
 
 int emu_xdma_fifo_init(struct emu_xdma_fifo *f)
 {

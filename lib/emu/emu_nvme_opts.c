@@ -37,7 +37,7 @@ static int parse_uint(const char *v, uint64_t min, uint64_t max, uint64_t *out)
 {
 	uint64_t x;
 
-	if (vpio_util_parse_u64(v, max, &x) != 0 || x < min)
+	if (vpio_parse_u64(v, max, &x) != 0 || x < min)
 		return -EINVAL;
 	*out = x;
 	return 0;
@@ -88,7 +88,7 @@ static int set_opt(struct emu_nvme_opts *o, const struct opt_desc *d, const char
 		o->lba = (uint32_t)x;
 		return 0;
 	case EMU_OPT_SIZE:
-		if (vpio_util_parse_size(v, &x) != 0 || x == 0)
+		if (vpio_parse_size(v, &x) != 0 || x == 0)
 			return -EINVAL;
 		o->size = x;
 		return 0;
@@ -122,21 +122,21 @@ static int set_opt(struct emu_nvme_opts *o, const struct opt_desc *d, const char
 static int check_opts(const char *name, const struct emu_nvme_opts *o)
 {
 	if (o->null_io && o->backing[0] != '\0') {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: options 'null=1' and 'backing=' exclude each other (null moves no data)", name);
+		VPIO_ERR(EMU_MOD, "%s: options 'null=1' and 'backing=' exclude each other (null moves no data)", name);
 		return -EINVAL;
 	}
 	if (o->size < o->lba || o->size % o->lba != 0) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: option 'size=%llu' must be a non-zero multiple of the block size %u",
+		VPIO_ERR(EMU_MOD, "%s: option 'size=%llu' must be a non-zero multiple of the block size %u",
 			 name, (unsigned long long)o->size, o->lba);
 		return -EINVAL;
 	}
 	if (o->size > UINT64_MAX / o->ns) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: %u namespaces of %llu bytes do not fit in 64 bits", name, o->ns,
+		VPIO_ERR(EMU_MOD, "%s: %u namespaces of %llu bytes do not fit in 64 bits", name, o->ns,
 			 (unsigned long long)o->size);
 		return -EINVAL;
 	}
 	if (emu_nvme_bar_size(o) > EMU_NVME_MAX_BAR) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: options 'queues=%u' and 'dstrd=%u' need a BAR of %llu MiB, more than the %u MiB allowed; lower one of them",
+		VPIO_ERR(EMU_MOD, "%s: options 'queues=%u' and 'dstrd=%u' need a BAR of %llu MiB, more than the %u MiB allowed; lower one of them",
 			 name, o->queues, o->dstrd, (unsigned long long)(emu_nvme_bar_size(o) >> 20),
 			 EMU_NVME_MAX_BAR >> 20);
 		return -EINVAL;
@@ -157,28 +157,28 @@ int emu_nvme_opts_parse(const char *name, const char *str, struct emu_nvme_opts 
 
 		eq = memchr(p, '=', len);
 		if (eq == NULL) {
-			vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: malformed option '%.*s' (expected key=value; keys: %s)", name,
+			VPIO_ERR(EMU_MOD, "%s: malformed option '%.*s' (expected key=value; keys: %s)", name,
 				 (int)len, p, ACCEPTED);
 			return -EINVAL;
 		}
 		d = find_opt(p, (size_t)(eq - p));
 		if (d == NULL) {
-			vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: unknown option '%.*s' (options: %s)", name, (int)(eq - p), p,
+			VPIO_ERR(EMU_MOD, "%s: unknown option '%.*s' (options: %s)", name, (int)(eq - p), p,
 				 ACCEPTED);
 			return -EINVAL;
 		}
 		if (o->set & d->bit) {
-			vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: option '%s' is given twice", name, d->key);
+			VPIO_ERR(EMU_MOD, "%s: option '%s' is given twice", name, d->key);
 			return -EINVAL;
 		}
 		if (len >= sizeof(buf) || (size_t)(eq - p) + 1 > len) {
-			vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: option '%s' has a value that is too long", name, d->key);
+			VPIO_ERR(EMU_MOD, "%s: option '%s' has a value that is too long", name, d->key);
 			return -EINVAL;
 		}
 		memcpy(buf, eq + 1, len - (size_t)(eq - p) - 1);
 		buf[len - (size_t)(eq - p) - 1] = '\0';
 		if (set_opt(o, d, buf) != 0) {
-			vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: invalid value '%s' for option '%s' (accepted: %s)", name, buf,
+			VPIO_ERR(EMU_MOD, "%s: invalid value '%s' for option '%s' (accepted: %s)", name, buf,
 				 d->key, d->accepted);
 			return -EINVAL;
 		}

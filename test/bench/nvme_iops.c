@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * nvme_iops: measurements behind doc/nvme.md (not a pass/fail test).
+ * nvme_iops: measurements behind doc/nvme.md and doc/performance.md (a
+ * benchmark, build/bench/nvme_iops; test/bench/run.sh runs it).
  *
  *   nvme_iops [-a ADDR] [-t SECONDS] [-b BYTES] [-l] [-q QD]
  *

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xdma_internal.h"
+#include "emu_xdma_internal.h"
 
 #define XDMA_PCI_DEVICE 0x9038u	   /* UltraScale+, Gen3 x8 */
 #define XDMA_PCI_SUBDEVICE 0x0007u
@@ -79,7 +79,7 @@ static int cfg_access(struct vpio_pci_device *dev, uint8_t *buf, size_t len, uin
 	struct vpio_emu_xdma *x = dev->priv;
 
 	if (off > CFG_SPACE || len > CFG_SPACE - off) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: config %s of %zu bytes at 0x%x is outside the 4 KiB config space",
+		VPIO_ERR(EMU_MOD, "%s: config %s of %zu bytes at 0x%x is outside the 4 KiB config space",
 			 dev->name, write ? "write" : "read", len, off);
 		return -EINVAL;
 	}
@@ -162,16 +162,30 @@ static void bar_write32(struct vpio_pci_device *dev, unsigned bar, uint64_t off,
 		__atomic_store_n(w, val, __ATOMIC_RELEASE);
 }
 
-const struct vpio_pci_device_ops emu_xdma_pci_ops = { .cfg_read = cfg_read,	.cfg_write = cfg_write,
-						     .reset = dev_reset,	.detach = dev_detach,
-						     .bar_read32 = bar_read32, .bar_write32 = bar_write32 };
+/* The card memory size, for lib/xdma when its opts leave it 0. */
+static uint64_t card_mem_size(struct vpio_pci_device *dev)
+{
+	const struct vpio_emu_xdma *x = dev->priv;
+
+	return x->opts.mem;
+}
+
+const struct vpio_pci_device_ops emu_xdma_pci_ops = {
+	.cfg_read = cfg_read,
+	.cfg_write = cfg_write,
+	.reset = dev_reset,
+	.detach = dev_detach,
+	.bar_read32 = bar_read32,
+	.bar_write32 = bar_write32,
+	.card_mem_size = card_mem_size,
+};
 
 int emu_xdma_pci_fill(struct vpio_emu_xdma *x, struct vpio_pci_device **out)
 {
 	struct vpio_pci_device *dev = malloc(sizeof(*dev));
 
 	if (dev == NULL) {
-		vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: out of memory for the device handle", x->name);
+		VPIO_ERR(EMU_MOD, "%s: out of memory for the device handle", x->name);
 		return -ENOMEM;
 	}
 	*dev = (struct vpio_pci_device){

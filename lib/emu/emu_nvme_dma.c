@@ -23,7 +23,7 @@ static void dma_fault(const struct emu_dma *dma, uint64_t iova, uint64_t len, co
 	if (dma->fault_logs == NULL || *dma->fault_logs == 0)
 		return;
 	(*dma->fault_logs)--;
-	vpio_log(VPIO_LOG_ERROR, EMU_MOD, "%s: IOMMU fault: %s at IOVA 0x%llx+0x%llx is not registered memory (vpio_mem_register/vpio_dma_malloc)%s",
+	VPIO_ERR(EMU_MOD, "%s: IOMMU fault: %s at IOVA 0x%llx+0x%llx is not registered memory (vpio_mem_register/vpio_dma_malloc)%s",
 		 dma->name ? dma->name : "emu", what, (unsigned long long)iova, (unsigned long long)len,
 		 *dma->fault_logs == 0 ? "; further faults are only counted" : "");
 }
