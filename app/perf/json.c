@@ -196,6 +196,7 @@ static void targets(struct jw *j, const struct perf_run *r)
 		jw_str(j, "name", in->name);
 		jw_str(j, "address", r->tg[i].addr);
 		jw_str(j, "backend", in->backend);
+		jw_str(j, "io_api", r->tg[i].io_api != NULL ? r->tg[i].io_api : "none");
 		jw_u64(j, "block_size", in->block_size);
 		jw_u64(j, "num_blocks", in->num_blocks);
 		jw_u64(j, "max_transfer_bytes", in->max_transfer_bytes);
@@ -437,7 +438,7 @@ int perf_json_write(const struct perf_run *r, FILE *f)
 	struct jw j = { f, -1, { false } };
 
 	jw_open(&j, NULL, '{');
-	jw_str(&j, "schema", "vpio-perf/1.1");
+	jw_str(&j, "schema", "vpio-perf/1.2");
 	jw_str(&j, "vpio_version", VPIO_VERSION);
 	jw_open(&j, "command_line", '[');
 	for (int i = 0; i < r->argc; i++)

@@ -25,6 +25,12 @@ enum perf_workload {
 	PERF_LOOPBACK,
 };
 
+enum perf_io_api {
+	PERF_API_AUTO = 0,	/* NVMe targets: nvme-batch where it applies */
+	PERF_API_BLK,		/* lib/blk requests with callbacks */
+	PERF_API_NVME_BATCH,	/* lib/nvme batch calls (NVMe targets only) */
+};
+
 struct perf_opts {
 	const char *addrs[PERF_MAX_ADDRS]; /* -a, in order */
 	unsigned n_addrs;
@@ -48,6 +54,7 @@ struct perf_opts {
 	uint64_t verify_min;	/* --verify-min N: blocks checked per target */
 	bool one_pass;		/* --one-pass, or implied by --verify-only -w read */
 	bool one_pass_given;	/* --one-pass: an unfinished pass is a failure */
+	enum perf_io_api io_api; /* --io-api */
 	bool range_given;	/* --range START:LENGTH (bytes of each target) */
 	uint64_t range_start;
 	uint64_t range_len;	/* 0: to the end of the target */

@@ -56,6 +56,7 @@ struct perf_target {
 	uint64_t slots;		/* I/O-sized units that are used, from first_lba */
 	unsigned n_channels;	/* channels on it, all cores */
 	uint32_t *vtable;	/* --verify, --verify-only: one entry per slot */
+	const char *io_api;	/* "nvme-batch" or "blk": how its channels do I/O */
 	struct vpio_xdma_dev *xdev; /* an XDMA card (xdma.c); t is then NULL and
 				 * info describes card memory in 512-byte
 				 * blocks, backend "xdma" */
@@ -82,6 +83,7 @@ struct perf_stats {
 };
 
 struct perf_channel;
+struct perf_nvme_batch;
 
 /* One I/O context: a queue slot with its buffer. */
 struct perf_io {
@@ -115,6 +117,7 @@ struct perf_channel {
 	struct perf_stats *st;	/* the worker's numbers for tgt */
 	const struct perf_chan_ops *ops;
 	struct vpio_blk_channel *bch;
+	struct perf_nvme_batch *nb; /* NVMe batches (nvme_batch.c), or NULL */
 	struct vpio_xdma_chan *xh2c, *xc2h; /* XDMA: this core's pair (NULL: not used) */
 	struct perf_io *ios;	/* qd contexts */
 	struct perf_io **idle;	/* contexts not in flight */
@@ -204,6 +207,13 @@ void perf_engine_stop(void);
  * negative errno.  The channel's thread. */
 void perf_io_done(void *arg, int status);
 extern const struct perf_chan_ops perf_blk_ops;
+
+/* nvme_batch.c */
+extern const struct perf_chan_ops perf_nvme_batch_ops;
+/* Drive the NVMe qpair under ch->bch with batch calls (ch->ops set): 0,
+ * -ENOTSUP when a context's buffer is not one IOVA run or the I/O is
+ * larger than one command (the channel stays on lib/blk), -ENOMEM. */
+int perf_nvme_batch_attach(struct perf_channel *ch, uint32_t qd, uint64_t io_bytes);
 
 /* xdma.c */
 /* true when addr names an XDMA card: "emu:xdma..." or a PCI device of

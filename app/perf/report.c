@@ -60,6 +60,8 @@ void perf_print_header(const struct perf_run *r)
 		if (o->range_given)
 			printf(", LBAs %" PRIu64 "-%" PRIu64 " (--range)", t->first_lba,
 			       t->first_lba + t->slots * t->io_blocks - 1);
+		if (t->io_api != NULL && t->xdev == NULL)
+			printf(", I/O through %s", strcmp(t->io_api, "nvme-batch") == 0 ? "lib/nvme batches" : "lib/blk");
 		printf("\n");
 	}
 	fflush(stdout);

@@ -239,6 +239,37 @@ static int alloc_workers(struct perf_run *r)
 	return 0;
 }
 
+/* --io-api: NVMe targets use lib/nvme's batch calls (the faster path,
+ * doc/perf.md) unless asked for lib/blk or an I/O does not fit them. */
+static int use_nvme_batch(struct perf_run *r, struct perf_channel *ch)
+{
+	struct perf_target *t = ch->tgt;
+	bool nvme = strcmp(t->info.backend, "nvme") == 0;
+	int rc;
+
+	if (r->o->io_api == PERF_API_BLK || !nvme) {
+		if (r->o->io_api == PERF_API_NVME_BATCH)
+			return bad("--io-api nvme-batch: %s is a %s target; the batch calls are for NVMe targets "
+				   "(give --io-api auto or blk)", t->info.name, t->info.backend);
+		t->io_api = "blk";
+		return PERF_EXIT_OK;
+	}
+	rc = perf_nvme_batch_attach(ch, r->o->qd, r->o->io_size);
+	if (rc == 0) {
+		if (t->io_api == NULL)
+			t->io_api = "nvme-batch";
+		return PERF_EXIT_OK;
+	}
+	if (rc == -ENOTSUP && r->o->io_api == PERF_API_AUTO) {
+		t->io_api = "blk";
+		return PERF_EXIT_OK;
+	}
+	return rc == -ENOTSUP ? bad("--io-api nvme-batch: -o %llu is more than one command of %s or its buffers are "
+				    "not contiguous for the device: give --io-api blk or a smaller -o",
+				    (unsigned long long)r->o->io_size, t->info.name)
+			      : bad("out of memory for the batch state of a channel of %s", t->info.name);
+}
+
 /* One channel of worker w on target t, the k-th of the target's. */
 static int make_channel(struct perf_run *r, struct perf_worker *w, struct perf_target *t, unsigned k)
 {
@@ -292,7 +323,7 @@ static int make_channel(struct perf_run *r, struct perf_worker *w, struct perf_t
 			rc == -EBUSY || rc == -ENOSPC ? ": it has fewer queues; lower -P or the cores" : "");
 		return rc == -EBUSY || rc == -ENOSPC || rc == -EINVAL ? PERF_EXIT_BAD : PERF_EXIT_FAIL;
 	}
-	return PERF_EXIT_OK;
+	return use_nvme_batch(r, ch);
 }
 
 static int make_channels(struct perf_run *r, const unsigned *per_worker)

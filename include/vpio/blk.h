@@ -103,9 +103,7 @@ int vpio_blk_opts_init_sized(struct vpio_blk_opts *opts, size_t opts_size);
  * vpio_nvme_ctrlr_attach().  A controller is attached once and shared by
  * the targets of its namespaces, also across calls ("0000:00:04.0/ns1" and
  * then "0000:00:04.0/ns2"); it is detached with its last target.
- * Thread: any (serialized with the other open/close calls by a lock);
- * for a PCI address (VFIO) not while another thread opens or closes a
- * VFIO device (include/vpio/vfio.h).
+ * Thread: any (serialized with the other open/close calls by a lock); (opening a VFIO device takes lib/vfio's lock).
  */
 int vpio_blk_open(const char *address, const struct vpio_blk_opts *opts, struct vpio_blk_target **targets,
 		  unsigned max_targets, unsigned *n_targets);
@@ -172,6 +170,20 @@ int vpio_blk_channel_destroy(struct vpio_blk_channel *ch);
 struct vpio_blk_target *vpio_blk_channel_get_target(const struct vpio_blk_channel *ch);
 uint32_t vpio_blk_channel_get_depth(const struct vpio_blk_channel *ch);	      /* request contexts */
 uint32_t vpio_blk_channel_get_outstanding(const struct vpio_blk_channel *ch); /* queued or in flight */
+
+struct vpio_nvme_ns;
+struct vpio_nvme_qpair;
+/*
+ * The NVMe namespace and I/O qpair under a channel of an NVMe target (a
+ * PCI controller or emu:nvme), for an application that drives the
+ * driver's batch calls (vpio_nvme_ns_submit_batch, _poll_batch) on it
+ * directly: vpio-perf does.  Commands submitted that way are the
+ * application's to reap (vpio_blk_poll refuses the qpair while they are
+ * outstanding) and are not counted by the channel; destroying the channel
+ * ends them.  -ENOTSUP (one line) for other backends, -EINVAL for NULL.
+ * Thread: the channel's owner only.
+ */
+int vpio_blk_channel_get_nvme(struct vpio_blk_channel *ch, struct vpio_nvme_ns **ns, struct vpio_nvme_qpair **qp);
 
 struct vpio_blk_channel_stats {
 	size_t stats_size;  /* out: the bytes the library filled (doc/api.md) */

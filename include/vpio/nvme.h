@@ -82,8 +82,7 @@ int vpio_nvme_ctrlr_opts_init_sized(struct vpio_nvme_ctrlr_opts *opts, size_t op
 #define vpio_nvme_ctrlr_opts_init(opts) vpio_nvme_ctrlr_opts_init_sized((opts), sizeof(*(opts)))
 
 /* Open the device by name, bring the controller up and read its namespaces.
- * opts may be NULL (defaults).  Thread: any; for a PCI address (VFIO) not while another thread opens or closes a VFIO
- * device (include/vpio/vfio.h). */
+ * opts may be NULL (defaults).  Thread: any (opening a VFIO device takes lib/vfio's lock). */
 int vpio_nvme_ctrlr_attach(const char *name, const struct vpio_nvme_ctrlr_opts *opts,
 			   struct vpio_nvme_ctrlr **ctrlr);
 /*
@@ -92,8 +91,7 @@ int vpio_nvme_ctrlr_attach(const char *name, const struct vpio_nvme_ctrlr_opts *
  * complete with ABORTED_BY_HOST on their owner's next call, which then
  * returns -ENODEV; free them with vpio_nvme_ctrlr_free_io_qpair().
  * Thread: any, once no other thread is inside a call on the controller,
- * its namespaces or its qpairs; for a PCI address (VFIO) also not while another thread opens or closes a VFIO
- * device (include/vpio/vfio.h).
+ * its namespaces or its qpairs.
  */
 int vpio_nvme_ctrlr_detach(struct vpio_nvme_ctrlr *ctrlr);
 
@@ -101,8 +99,7 @@ int vpio_nvme_ctrlr_detach(struct vpio_nvme_ctrlr *ctrlr);
  * Probe every NVMe controller (class 0x010802) bound to vfio-pci.  probe_cb
  * decides for each (it may change the opts); accepted ones are attached and
  * handed to attach_cb.  probe_cb NULL accepts all.  Returns the number
- * attached, or a negative errno.  Thread: any; not while another thread opens or closes a VFIO
- * device (include/vpio/vfio.h).
+ * attached, or a negative errno.  Thread: any (opening VFIO devices takes lib/vfio's lock).
  * Both callbacks run on the calling thread.
  */
 typedef bool (*vpio_nvme_probe_cb)(void *ctx, const struct vpio_pci_info *info, struct vpio_nvme_ctrlr_opts *opts);

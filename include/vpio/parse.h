@@ -17,13 +17,13 @@
 extern "C" {
 #endif
 
-/* A decimal integer in [0, max].  Any thread. */
+/* A decimal integer in [0, max].  Thread: any. */
 int vpio_parse_u64(const char *s, uint64_t max, uint64_t *out);
 /* A size in bytes: a decimal integer and an optional binary unit, case
  * ignored: B, K or KiB (2^10), M or MiB (2^20), G or GiB (2^30), T or TiB
  * (2^40).  "4096", "4K", "4KiB", "512B", "1g" are sizes; "0x1000", "010",
  * "1MB" (SI or binary?), "1.5G", " 4K" are not; -ERANGE above 2^64 - 1.
- * Any thread. */
+ * Thread: any. */
 int vpio_parse_size(const char *s, uint64_t *out);
 
 #ifdef __cplusplus

@@ -128,11 +128,9 @@ struct vpio_pci_device {
  * be bound to vfio-pci); "emu:KIND[N][?opts]" creates or opens an emulated
  * device (see doc/emu.md).  BARs are mapped, memory space and bus
  * mastering are enabled, and the device is reset when it supports it.
- * Thread: any for "emu:" names (the emulator's registry has a lock); a PCI
- * address joins the process-wide VFIO container, whose group list has no
- * lock: not while another thread opens or closes a VFIO device (this call,
- * close, vpio_nvme_ctrlr_attach/detach/probe, vpio_xdma_attach/detach,
- * vpio_blk_open/close of a PCI address; see include/vpio/vfio.h).
+ * Thread: any: "emu:" names go through the emulator's registry (a lock),
+ * a PCI address joins the process-wide VFIO container under lib/vfio's
+ * lock (include/vpio/vfio.h).
  */
 int vpio_pci_device_open(const char *name, struct vpio_pci_device **dev);
 /* Reset (if supported) and release the device; frees dev.  Thread: one

@@ -4,14 +4,15 @@
  * DMA map serves every device), groups, devices, regions, DMA map/unmap and
  * the facts of the IOMMU behind the container.
  *
- * Threads: the process-wide container and its list of groups have no lock.
- * Opening and closing devices (here, and through vpio_pci_device_open/
- * close, vpio_nvme_ctrlr_attach/detach/probe, vpio_xdma_attach/detach and
- * vpio_blk_open/close of PCI addresses) must not run on two threads at
- * once: do it from one thread, or serialize those calls yourself.  DMA
+ * Threads: the process-wide container, its list of groups and the IOMMU
+ * facts are guarded by one lock in lib/vfio, so devices may be opened and
+ * closed (here, and through vpio_pci_device_open/close,
+ * vpio_nvme_ctrlr_attach/detach/probe, vpio_xdma_attach/detach and
+ * vpio_blk_open/close of PCI addresses) from several threads at once.  DMA
  * mappings are made by vpio_mem_register() under the memory registry's
- * lock; an open device's regions, BARs and config space may be used from
- * any thread.
+ * lock (taken after lib/vfio's, never before); no lock is taken on any
+ * I/O path.  An open device's regions, BARs and config space may be used
+ * from any thread.
  */
 #ifndef VPIO_VFIO_H
 #define VPIO_VFIO_H
@@ -52,8 +53,7 @@ bool vpio_vfio_available(void);
 
 struct vpio_vfio_container;
 /* The process-wide container, opened on first use (it gets its IOMMU when
- * the first group joins it).  Thread: not while another thread opens or
- * closes a VFIO device (no lock; see the top of this file). */
+ * the first group joins it).  Thread: any (lib/vfio's lock). */
 int vpio_vfio_container_get(struct vpio_vfio_container **c);
 /* IOMMU facts into info_size bytes of *info (the caller's sizeof: nothing
  * past it is written; fields this library does not know read 0); -ENODEV
@@ -86,9 +86,10 @@ struct vpio_vfio_device;
 /* Open a device bound to vfio-pci; its group joins the container.  name is
  * the device's canonical PCI address ("0000:00:03.0", as VFIO names it) and
  * iommu_group its IOMMU group number (the caller, lib/pci, reads both from
- * sysfs; lib/vfio does not look at PCI).  Any thread: opening and closing
- * devices (the container's group list) is serialised by a lock in lib/vfio;
- * DMA map/unmap take no lock. */
+ * sysfs; lib/vfio does not look at PCI).  Close leaves the group; the
+ * last one drops the container's IOMMU.
+ * Thread: any: opening and closing devices (the container's group list)
+ * is serialised by a lock in lib/vfio; DMA map/unmap take no lock. */
 int vpio_vfio_device_open(const char *name, int iommu_group, struct vpio_vfio_device **dev);
 void vpio_vfio_device_close(struct vpio_vfio_device *dev);
 /* Region index of the device into info_size bytes of *r (as

@@ -84,8 +84,7 @@ int vpio_xdma_opts_init_sized(struct vpio_xdma_opts *opts, size_t opts_size);
  * interrupt off (the IRQ block's channel and user enables).  opts may be
  * NULL.  -ENODEV when no BAR holds the XDMA config block, -EINVAL for bad
  * options (a BAR index that is not mapped), errors of
- * vpio_pci_device_open().  Thread: any; for a PCI address (VFIO) not while
- * another thread opens or closes a VFIO device (include/vpio/vfio.h).
+ * vpio_pci_device_open().  Thread: any (opening a VFIO device takes lib/vfio's lock).
  */
 int vpio_xdma_attach(const char *name, const struct vpio_xdma_opts *opts, struct vpio_xdma_dev **dev);
 /* Release the card.  -EBUSY (nothing done) while a channel is open.

@@ -100,6 +100,20 @@ uint32_t vpio_blk_channel_get_outstanding(const struct vpio_blk_channel *ch)
 	return ch != NULL ? ch->outstanding : 0;
 }
 
+int vpio_blk_channel_get_nvme(struct vpio_blk_channel *ch, struct vpio_nvme_ns **ns, struct vpio_nvme_qpair **qp)
+{
+	if (ch == NULL || ns == NULL || qp == NULL) {
+		VPIO_ERR(BLK_MOD, "vpio_blk_channel_get_nvme: NULL argument");
+		return -EINVAL;
+	}
+	if (ch->t->ops->get_nvme == NULL) {
+		VPIO_ERR(BLK_MOD, "%s: a %s channel has no NVMe qpair under it", ch->t->name, ch->t->ops->name);
+		return -ENOTSUP;
+	}
+	ch->t->ops->get_nvme(ch, ns, qp);
+	return 0;
+}
+
 VPIO_ABI_SIZE(struct vpio_blk_channel_stats, 56);
 VPIO_ABI_FIELD(struct vpio_blk_channel_stats, stats_size, 0);
 VPIO_ABI_FIELD(struct vpio_blk_channel_stats, submitted, 8);

@@ -81,6 +81,8 @@ struct blk_ops {
 	/* Fill counters the backend keeps itself (may be NULL). */
 	void (*stats)(const struct vpio_blk_channel *ch, struct vpio_blk_channel_stats *st);
 	void (*close)(struct vpio_blk_target *t);
+	/* The NVMe objects under a channel (NULL: not an NVMe backend). */
+	void (*get_nvme)(struct vpio_blk_channel *ch, struct vpio_nvme_ns **ns, struct vpio_nvme_qpair **qp);
 };
 
 struct vpio_blk_target {

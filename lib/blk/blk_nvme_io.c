@@ -138,6 +138,12 @@ static void nvme_stats(const struct vpio_blk_channel *ch, struct vpio_blk_channe
 	st->syscalls = 0;
 }
 
+static void nvme_get_nvme(struct vpio_blk_channel *ch, struct vpio_nvme_ns **ns, struct vpio_nvme_qpair **qp)
+{
+	*ns = NCH(ch)->ns;
+	*qp = NCH(ch)->qp;
+}
+
 const struct blk_ops blk_nvme_ops = {
 	.name = "nvme",
 	.channel_create = nvme_channel_create,
@@ -148,4 +154,5 @@ const struct blk_ops blk_nvme_ops = {
 	.poll = nvme_poll,
 	.stats = nvme_stats,
 	.close = blk_nvme_close,
+	.get_nvme = nvme_get_nvme,
 };

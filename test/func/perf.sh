@@ -84,7 +84,7 @@ def need(cond, what):
 for k in ("schema", "vpio_version", "command_line", "exit_status", "machine", "config", "targets",
           "results", "samples", "verify", "failures"):
     need(k in d, "key " + k)
-need(d["schema"] == "vpio-perf/1.1", "schema")
+need(d["schema"] == "vpio-perf/1.2", "schema")
 need(d["command_line"][1:] == argv, "command_line %r" % d["command_line"])
 need(d["exit_status"] == 0, "exit_status")
 m = d["machine"]
@@ -96,6 +96,7 @@ need(c["workload"] == "randrw" and c["read_percent"] == 70 and c["queue_depth"] 
 need(c["seed"] == 42 and c["warmup_seconds"] == 1 and c["seconds"] == 1 and c["channels_per_target_per_core"] == 2,
      "config %r" % c)
 need([t["block_size"] for t in d["targets"]] == [512, 4096], "targets")
+need([t["io_api"] for t in d["targets"]] == ["nvme-batch", "nvme-batch"], "io_api (auto: NVMe batches)")
 r = d["results"]
 lat_keys = ("avg", "min", "max", "p50", "p90", "p99", "p99.9", "p99.99")
 def res(x, name):
@@ -159,6 +160,16 @@ t "-w read -q 1: reads only" py -c 'import json,sys; r=json.load(open(sys.argv[1
 truncate -s 8M "$T/u.img"
 run -a "uring:$T/u.img" -w randrw -q 8 -t 0.5 --verify
 t "uring:FILE --verify: exit 0" eval 'rc_is 0 && total_ok && out_has "^uring:.*u.img " && out_has ", 0 mismatched"'
+t "uring:FILE: I/O through lib/blk" out_has "I/O through lib/blk"
+
+# --io-api: NVMe targets through lib/nvme batches by default, lib/blk on
+# request, both verified; an I/O larger than one command falls back
+run -a 'emu:nvme?size=16M' -w randrw -q 16 -t 0.5 --verify
+t "emu:nvme, auto: lib/nvme batches, verified" eval 'rc_is 0 && total_ok && out_has "I/O through lib/nvme batches" && out_has ", 0 mismatched"'
+run -a 'emu:nvme?size=16M' -w randrw -q 16 -t 0.5 --verify --io-api blk
+t "--io-api blk: lib/blk, verified" eval 'rc_is 0 && total_ok && out_has "I/O through lib/blk" && out_has ", 0 mismatched"'
+run -a 'emu:nvme?size=16M' -w randrw -o 1M -q 2 -t 0.5 --verify
+t "auto, -o 1M (more than one command): lib/blk, verified" eval 'rc_is 0 && total_ok && out_has "I/O through lib/blk" && out_has ", 0 mismatched"'
 
 # -------------------------------------------------------------- --verify
 F=$T/v.img
@@ -423,6 +434,10 @@ bad "--range 3145728:2097152: beyond the end" -a "$E" -w write --range 3M:2M
 bad "--range START 4194304: at or beyond the end" -a "$E" -w write --range 4M:
 bad "--range START 512: not a multiple of the block size" -a "emu:nvme?backing=$G&size=4M&lba=4096" -w write --range 512:1M
 bad "--range '1M'" -a "$E" -w write --range 1M
+bad "--io-api 'fast': give auto, blk or nvme-batch" -a "$E" -w write --io-api fast
+bad "--io-api: for NVMe targets; -w h2c runs on an XDMA card" -a emu:xdma -w h2c --io-api blk
+bad "--io-api nvme-batch: -o 1048576 is more than one command" -a "$E" -w write -o 1M -q 2 --io-api nvme-batch
+bad "--io-api nvme-batch: .* is a uring target" -a "uring:$T/u.img" -w write --io-api nvme-batch
 head -c 5000 /dev/zero >"$T/odd.img"
 bad "-a 'uring:$T/odd.img': cannot open" -a "$E" -a "uring:$T/odd.img" -w write
 rm -f "$T/bad.json"
