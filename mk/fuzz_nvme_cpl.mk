@@ -4,8 +4,5 @@ deps util nvme
 fuzz fuzz_nvme_cpl
 src test/fuzz/fuzz_nvme_cpl.c
 src test/fuzz/nvme_cpl_harness.c
-src lib/nvme/nvme_cpl.c
-src lib/nvme/nvme_req.c
-src lib/nvme/nvme_ring.c
-src lib/nvme/nvme_submit.c
+src lib/nvme/nvme_qpair_core.c
 src lib/util/log.c

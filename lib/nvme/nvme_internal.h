@@ -3,29 +3,34 @@
  * Internals of the NVMe driver: controller, namespace, qpair and request
  * structures, the pure data-pointer builders and the hot inline helpers.
  *
- * Layering (one job per file):
- *   nvme_dptr.c       PRP and SGL builders (pure; translation is a callback)
- *   nvme_req.c        request pool, cids, split-request completion
- *   nvme_cpl.c        completion queue drain and CQE validation (pure:
- *                     works on any qpair in memory, the fuzzer drives it)
- *   nvme_submit.c     SQ slots, commit, doorbells (incl. shadow/EventIdx)
- *   nvme_io.c         namespace I/O commands, validation, splitting
- *   nvme_qpair.c      I/O qpair allocation, connect/reconnect, process loop
- *   nvme_qmem.c       queue memory (rings, lists) in controller pages
- *   nvme_health.c     periodic checks: CSTS, timeouts -> abort -> reset
- *                     (asked of the recovery thread, never run inline)
- *   nvme_admin.c      admin queue: async core, synchronous wait
- *   nvme_admin_cmds.c identify, features, log pages, abort, queues, dbbuf
- *   nvme_admin_xfer.c bytes an admin command moves, by the specification
- *   nvme_regs.c       register access, enable/disable/shutdown sequences
- *   nvme_ctrlr.c      attach/detach/lifetime, getters
- *   nvme_init.c       bring-up after enable: identify, queues, namespaces
- *   nvme_reset.c      failure handling and controller reset
- *   nvme_recover.c    the recovery thread: resets and disables that I/O
- *                     threads' health checks ask for, off their threads
- *   nvme_ns.c         namespaces
- *   nvme_probe.c      probe over vfio-pci bound controllers
- *   nvme_status.c     status codes to text and errno
+ * File map (grouped by object; each file's sections say more):
+ *   nvme_ctrlr.c       the controller: attach, detach, references, getters,
+ *                      probe over vfio-pci bound controllers
+ *   nvme_ctrlr_init.c  registers and the enable/disable/shutdown sequences;
+ *                      bring-up after enable: identify, queues, shadow
+ *                      doorbells, namespaces
+ *   nvme_reset.c       health checks of I/O qpairs (CSTS, timeouts -> Abort
+ *                      -> reset), failure, reset, and the recovery thread
+ *                      that runs resets and stops off the I/O threads
+ *   nvme_admin.c       the admin queue: asynchronous core, synchronous wait
+ *   nvme_admin_cmds.c  admin commands (identify, features, log pages,
+ *                      abort, queues, dbbuf) and the bytes each one moves
+ *   nvme_ns.c          namespaces: the active list, refresh, getters
+ *   nvme_ns_cmd.c      namespace commands: the read/write fast path, the
+ *                      general path (checks, splitting), write zeroes,
+ *                      flush, deallocate, raw, batches
+ *   nvme_qpair.c       I/O qpairs: queue memory in controller pages (admin
+ *                      queue too), allocation, connect/reconnect, the
+ *                      owner/state checks, the polling entry points
+ *   nvme_qpair_core.c  pure qpair core (plain memory is enough: the unit
+ *                      tests and the fuzzer drive it): ring state and cids,
+ *                      requests, commit and doorbells (MMIO or shadow +
+ *                      EventIdx), the completion path and CQE checks
+ *   nvme_dptr.c        PRP and SGL builders (pure; translation is a
+ *                      callback)
+ *   nvme_status.c      status codes to text and errno
+ * Hot inline helpers (request pool, doorbells, CQ head coalescing, the
+ * namespace check, PRPs of one run, translation) are in this header.
  */
 #ifndef VPIO_NVME_INTERNAL_H
 #define VPIO_NVME_INTERNAL_H
@@ -282,7 +287,7 @@ static inline struct nvme_req *nvme_req_get(struct vpio_nvme_qpair *qp)
 		return NULL;
 	qp->free_reqs = req->next;
 	/* never FFFFh (reserved): the index bits are never all ones, since
-	 * 1 << index bits > num_reqs (nvme_ring.c) */
+	 * 1 << index bits > num_reqs (nvme_qpair_core.c) */
 	cid = (uint16_t)(req->cid + qp->cid_gen_inc);
 	req->cid = cid;
 	req->leader = NULL;
@@ -299,7 +304,7 @@ static inline void nvme_req_put(struct vpio_nvme_qpair *qp, struct nvme_req *req
 	qp->free_reqs = req;
 }
 
-/* A part of a split request completed (nvme_req.c). */
+/* A part of a split request completed (nvme_qpair_core.c). */
 void nvme_req_complete_part(struct vpio_nvme_qpair *qp, struct nvme_req *req, const struct vpio_nvme_cpl *cpl);
 /* A batch request ended by the host: kept for the next poll_batch. */
 void nvme_req_host_done_batch(struct vpio_nvme_qpair *qp, struct nvme_req *req, uint16_t status);
@@ -337,7 +342,7 @@ uint32_t nvme_cq_drain(struct vpio_nvme_qpair *qp, uint32_t max);
 uint32_t nvme_cq_drain_batch(struct vpio_nvme_qpair *qp, uint32_t max, struct vpio_nvme_io_cpl *out,
 			     uint32_t *nout);
 
-/* Doorbells (nvme_submit.c): the shadow-doorbell variants out of line. */
+/* Doorbells (nvme_qpair_core.c): the shadow-doorbell variants out of line. */
 void nvme_ring_sq_shadow(struct vpio_nvme_qpair *qp);
 void nvme_ring_cq(struct vpio_nvme_qpair *qp);
 
@@ -585,7 +590,7 @@ struct vpio_nvme_ctrlr {
 
 	_Atomic uint64_t stat_resets, stat_timeouts, stat_aborts, stat_admin, stat_failures;
 
-	/* recovery thread (nvme_recover.c): the reset or disable an I/O
+	/* recovery thread (nvme_reset.c): the reset or disable an I/O
 	 * thread's health check asked for; all under recovery_lock */
 	pthread_mutex_t recovery_lock;
 	pthread_cond_t recovery_cond;
@@ -611,7 +616,7 @@ static inline uint32_t nvme_ctrlr_state(const struct vpio_nvme_ctrlr *c)
 	return NVME_EPOCH_STATE(atomic_load_explicit(&c->epoch, memory_order_acquire));
 }
 
-/* Registers (nvme_regs.c). */
+/* Registers (nvme_ctrlr_init.c). */
 uint32_t nvme_reg_read32(const struct vpio_nvme_ctrlr *c, uint32_t off);
 uint64_t nvme_reg_read64(const struct vpio_nvme_ctrlr *c, uint32_t off);
 void nvme_reg_write32(struct vpio_nvme_ctrlr *c, uint32_t off, uint32_t val);
@@ -664,7 +669,7 @@ int nvme_ctrlr_config_dbbuf(struct vpio_nvme_ctrlr *c);
 /* Fire-and-forget Abort for a timed-out command. */
 int nvme_ctrlr_abort_async(struct vpio_nvme_ctrlr *c, uint16_t sqid, uint16_t cid);
 
-/* Bring-up (nvme_init.c): start = first time, restart = after a disable
+/* Bring-up (nvme_ctrlr_init.c): start = first time, restart = after a disable
  * (admin queue memory kept). */
 int nvme_ctrlr_start(struct vpio_nvme_ctrlr *c);
 int nvme_ctrlr_restart(struct vpio_nvme_ctrlr *c);
@@ -698,7 +703,7 @@ void nvme_ctrlr_timeout_escalate(struct vpio_nvme_ctrlr *c, uint32_t seen_epoch)
  * have the recovery thread reset it; returns at once. */
 void nvme_ctrlr_escalate_async(struct vpio_nvme_ctrlr *c, uint32_t seen_epoch);
 
-/* The recovery thread (nvme_recover.c): started at attach (0 or a negative
+/* The recovery thread (nvme_reset.c): started at attach (0 or a negative
  * errno, logged), stopped at detach (after the work it is running). */
 int nvme_recovery_start(struct vpio_nvme_ctrlr *c);
 void nvme_recovery_stop(struct vpio_nvme_ctrlr *c);
@@ -708,7 +713,7 @@ void nvme_recovery_post(struct vpio_nvme_ctrlr *c, enum nvme_recovery kind, uint
 /* Lifetime (nvme_ctrlr.c). */
 void nvme_ctrlr_put(struct vpio_nvme_ctrlr *c);
 
-/* Queue memory (nvme_qmem.c), for the admin queue and I/O queues alike.
+/* Queue memory (nvme_qpair.c), for the admin queue and I/O queues alike.
  * Where it comes from: DMA memory (nvme_qmem_dma), or plain memory and a
  * fake translation in tests. */
 struct nvme_qmem_ops {

@@ -1,14 +1,97 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Controller state changes: failure (CSTS.CFS, all-ones registers) and
- * reset.  What an I/O thread finds is only begun there (the _async forms:
- * a state change) and finished on the recovery thread (nvme_recover.c).  Every change bumps the epoch that I/O qpairs compare on each
- * call; they catch up on their own threads (nvme_qpair_state.c).  Lock
- * order: ctrlr lock, then admin lock.
+ * When things go wrong: the periodic health check of I/O qpairs
+ * (timeouts, Abort), failure, reset, and the recovery thread that runs
+ * resets and stops off the I/O threads.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "nvme_internal.h"
+
+/* ======================================================================== */
+/*
+ * Periodic health check of an I/O qpair, run from process_completions while
+ * commands are outstanding (every 10 ms, or a quarter of the timeout when
+ * that is shorter).  It is the only place the I/O path reads a register:
+ *  - CSTS: all ones = the device is gone, CFS = controller fatal status;
+ *    either fails the controller (outstanding requests then end with
+ *    ABORTED_BY_HOST; stopping a controller with CFS, which takes up to
+ *    CAP.TO, is left to the recovery thread);
+ *  - timeouts: a command is stamped with the check count at submit and is
+ *    late once timeout_checks checks have passed (never early, at most a
+ *    quarter of the timeout late).  A late command gets an Abort; if it is
+ *    still there one timeout later, the controller is reset: this thread
+ *    only moves it to RESETTING and returns (-EAGAIN until the reset is
+ *    done), the reset runs on the recovery thread (below).
+ */
+
+static void on_timeout(struct vpio_nvme_qpair *qp, struct nvme_req *req)
+{
+	struct vpio_nvme_ctrlr *c = qp->ctrlr;
+
+	req->stamp = qp->check_seq;
+	if (!req->aborted) {
+		req->aborted = 1;
+		qp->err_stats.timeouts++;
+		atomic_fetch_add(&c->stat_timeouts, 1);
+		VPIO_ERR(NVME_MOD, "%s: qpair %u: command cid 0x%x (opcode 0x%02x) timed out after %u ms; sending Abort",
+			 c->name, qp->qid, req->cid, req->opc, qp->opts.timeout_ms);
+		nvme_ctrlr_abort_async(c, qp->qid, req->cid);
+		return;
+	}
+	VPIO_ERR(NVME_MOD, "%s: qpair %u: command cid 0x%x still outstanding after Abort; %s", c->name, qp->qid, req->cid,
+		 c->opts.no_reset_on_timeout ? "not resetting (no_reset_on_timeout)"
+					     : "resetting the controller (on its recovery thread)");
+	if (!c->opts.no_reset_on_timeout)
+		nvme_ctrlr_escalate_async(c, qp->epoch);
+}
+
+static void scan_timeouts(struct vpio_nvme_qpair *qp)
+{
+	uint32_t i, epoch = qp->epoch;
+	struct nvme_req *req;
+
+	for (i = 0; i < qp->num_reqs; i++) {
+		req = &qp->reqs[i];
+		if (req->state != NVME_REQ_OUTSTANDING || qp->check_seq - req->stamp < qp->timeout_checks)
+			continue;
+		on_timeout(qp, req);
+		if (atomic_load(qp->ctrlr_epoch) != epoch)
+			return; /* reset: the qpair catches up on its next call */
+	}
+}
+
+void nvme_qpair_health_check(struct vpio_nvme_qpair *qp, uint64_t now)
+{
+	struct vpio_nvme_ctrlr *c = qp->ctrlr;
+	uint32_t every = qp->timeout_checks / 4u ? qp->timeout_checks / 4u : 1u;
+	int rc;
+
+	qp->next_check = now + qp->check_interval;
+	qp->check_seq++;
+	rc = nvme_ctrlr_check_csts(c);
+	if (rc != 0) {
+		nvme_ctrlr_fail_async(c, rc);
+		return;
+	}
+	nvme_admin_poll(c, true); /* reap Abort completions if the admin queue is free */
+	/* a recovery asked for by another qpair holds the admin queue for a
+	 * while: no Abort (which would wait for it) until this qpair caught up */
+	if (atomic_load_explicit(qp->ctrlr_epoch, memory_order_acquire) != qp->epoch)
+		return;
+	if (qp->timeout_checks != 0 && qp->check_seq % every == 0)
+		scan_timeouts(qp);
+}
+
+/* ======================================================================== */
+/*
+ * Controller state changes: failure (CSTS.CFS, all-ones registers) and
+ * reset.  What an I/O thread finds is only begun there (the _async forms:
+ * a state change) and finished on the recovery thread (below).  Every change bumps the epoch that I/O qpairs compare on each
+ * call; they catch up on their own threads (nvme_qpair.c).  Lock
+ * order: ctrlr lock, then admin lock.
+ */
 
 static uint32_t next_epoch(uint32_t old, enum vpio_nvme_ctrlr_state st)
 {
@@ -195,4 +278,107 @@ void nvme_ctrlr_escalate_async(struct vpio_nvme_ctrlr *c, uint32_t seen_epoch)
 	    !atomic_compare_exchange_strong(&c->epoch, &epoch, next))
 		return; /* reset, failed or removed since: nothing to do */
 	nvme_recovery_post(c, NVME_RECOVER_RESET, next);
+}
+
+/* ======================================================================== */
+/*
+ * Recovery off the I/O thread.  An I/O thread's health check that finds a
+ * fatal controller status (CSTS.CFS) or a command Abort did not help must
+ * not stop the controller itself: disabling waits up to CAP.TO and a
+ * reset brings the controller up again, seconds in which that thread
+ * would not poll.  It moves the controller to RESETTING (a new epoch: every
+ * qpair then returns -EAGAIN) and posts the work here; the controller's
+ * recovery thread, started at attach and asleep on a condition variable
+ * otherwise, runs it.  When the controller leaves RESETTING the qpairs
+ * catch up on their own threads as after any reset or failure
+ * (nvme_qpair.c): requests end with ABORTED BY HOST, and after a
+ * reset the queues are re-created.
+ *
+ * A request is posted only by the thread that moved the controller from
+ * READY to RESETTING, so a newer one replaces an older one only when the
+ * controller was made READY in between (then the older one's epoch is
+ * stale anyway).  Work is skipped when the epoch moved on meanwhile
+ * (vpio_nvme_ctrlr_reset() from another thread); detach stops the thread
+ * after the work it is running, dropping what was not started.
+ */
+
+static void *recovery_main(void *arg)
+{
+	struct vpio_nvme_ctrlr *c = arg;
+	uint32_t epoch, taken = 0;
+	uint8_t kind;
+
+	pthread_mutex_lock(&c->recovery_lock);
+	for (;;) {
+		while (c->recovery_posted == taken && !c->recovery_stop)
+			pthread_cond_wait(&c->recovery_cond, &c->recovery_lock);
+		if (c->recovery_stop)
+			break;
+		taken = c->recovery_posted;
+		kind = c->recovery_kind;
+		epoch = c->recovery_epoch;
+		pthread_mutex_unlock(&c->recovery_lock);
+		if (kind == NVME_RECOVER_RESET)
+			nvme_ctrlr_timeout_escalate(c, epoch);
+		else
+			nvme_ctrlr_fail_finish(c, epoch);
+		pthread_mutex_lock(&c->recovery_lock);
+	}
+	pthread_mutex_unlock(&c->recovery_lock);
+	return NULL;
+}
+
+int nvme_recovery_start(struct vpio_nvme_ctrlr *c)
+{
+	int rc = pthread_mutex_init(&c->recovery_lock, NULL);
+
+	if (rc == 0) {
+		rc = pthread_cond_init(&c->recovery_cond, NULL);
+		if (rc != 0)
+			pthread_mutex_destroy(&c->recovery_lock);
+	}
+	if (rc == 0) {
+		rc = pthread_create(&c->recovery_thread, NULL, recovery_main, c);
+		if (rc != 0) {
+			pthread_cond_destroy(&c->recovery_cond);
+			pthread_mutex_destroy(&c->recovery_lock);
+		}
+	}
+	if (rc != 0) {
+		VPIO_ERR(NVME_MOD, "%s: cannot start the controller's recovery thread: %s", c->name, strerror(rc));
+		return -rc;
+	}
+	c->recovery_started = true;
+	return 0;
+}
+
+void nvme_recovery_stop(struct vpio_nvme_ctrlr *c)
+{
+	if (!c->recovery_started)
+		return;
+	pthread_mutex_lock(&c->recovery_lock);
+	c->recovery_stop = true;
+	pthread_cond_broadcast(&c->recovery_cond);
+	pthread_mutex_unlock(&c->recovery_lock);
+	pthread_join(c->recovery_thread, NULL);
+	pthread_cond_destroy(&c->recovery_cond);
+	pthread_mutex_destroy(&c->recovery_lock);
+	c->recovery_started = false;
+}
+
+void nvme_recovery_post(struct vpio_nvme_ctrlr *c, enum nvme_recovery kind, uint32_t epoch)
+{
+	if (!c->recovery_started) { /* a controller in a test, never attached */
+		if (kind == NVME_RECOVER_RESET)
+			nvme_ctrlr_timeout_escalate(c, epoch);
+		else
+			nvme_ctrlr_fail_finish(c, epoch);
+		return;
+	}
+	pthread_mutex_lock(&c->recovery_lock);
+	c->recovery_kind = (uint8_t)kind;
+	c->recovery_epoch = epoch;
+	c->recovery_posted++;
+	pthread_cond_broadcast(&c->recovery_cond);
+	pthread_mutex_unlock(&c->recovery_lock);
 }

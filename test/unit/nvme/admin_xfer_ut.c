@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests of lib/nvme/nvme_admin_xfer.c: the bytes an admin command
+ * Unit tests of lib/nvme/nvme_admin_cmds.c: the bytes an admin command
  * moves by the specification, which size the driver's data buffers
  * (Identify 4 KiB whatever the caller's length, a log page NUMD dwords,
  * a feature its data structure), and the check that refuses a shorter

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests of the completion path (lib/nvme/nvme_cpl.c, nvme_req.c,
- * nvme_submit.c) on a qpair in plain memory: phase tags and wrap, one CQ
+ * Unit tests of the completion path (lib/nvme/nvme_qpair_core.c) on a qpair in plain memory: phase tags and wrap, one CQ
  * doorbell coalescing, the bound on entries per call, and every kind of bad
  * completion (cid out of range, not outstanding, duplicated, stale
  * generation, wrong SQ, impossible SQ head), split requests, cancellation,

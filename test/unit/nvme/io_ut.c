@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests of the I/O commands (lib/nvme/nvme_io.c, nvme_io_misc.c) on a
+ * Unit tests of the I/O commands (lib/nvme/nvme_ns_cmd.c) on a
  * fake qpair: splitting at the transfer size (commands, LBAs, block counts,
  * data pointers), completing once with the first error, all-or-nothing when
  * the qpair is short of slots, write zeroes split at 65536 blocks, and

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests of the queue-memory allocator (lib/nvme/nvme_qmem.c) on plain
+ * Unit tests of the queue-memory allocator (lib/nvme/nvme_qpair.c) on plain
  * memory with fake translations: rings and lists aligned to and sized in
  * the controller's memory page (4 and 8 KiB), and what it refuses, with
  * one line and nothing left allocated: memory without a device address,

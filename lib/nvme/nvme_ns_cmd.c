@@ -1,5 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
+ * Namespace commands: read, write, compare (the direct path and the
+ * general one that splits), write zeroes, flush, deallocate, raw, and
+ * batches.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvme_internal.h"
+
+/* ======================================================================== */
+/*
  * Namespace I/O commands: argument checks, splitting into commands no
  * larger than the controller's transfer size, and building them straight
  * into SQ slots.  A request split into parts is all or nothing: when the
@@ -8,10 +20,6 @@
  * and it only comes back when the request fits once the qpair drains; one
  * that needs more commands than the qpair has requests gets -E2BIG.
  */
-#include <errno.h>
-#include <string.h>
-
-#include "nvme_internal.h"
 
 struct nvme_rw {
 	const char *what;
@@ -434,4 +442,312 @@ int vpio_nvme_ns_cmd_write_zeroes(struct vpio_nvme_ns *ns, struct vpio_nvme_qpai
 	if (!oncs_has(ns, VPIO_NVME_ONCS_WRITE_ZEROES, rw.what))
 		return -ENOTSUP;
 	return rw_submit(ns, qp, &rw);
+}
+
+/* ======================================================================== */
+/*
+ * Single-command I/O: flush, dataset management (deallocate) and the raw
+ * passthrough.  None of them is split.
+ */
+
+/* Claim a request and an SQ slot; -EAGAIN (not logged) when full. */
+static int claim(struct vpio_nvme_qpair *qp, struct nvme_req **req, struct vpio_nvme_cmd **cmd)
+{
+	if (nvme_unlikely(nvme_sq_full(qp, qp->sq_tail)))
+		return -EAGAIN;
+	*req = nvme_req_get(qp);
+	if (nvme_unlikely(*req == NULL))
+		return -EAGAIN;
+	*cmd = &qp->sq[qp->sq_tail];
+	return 0;
+}
+
+static void finish(struct vpio_nvme_qpair *qp, struct nvme_req *req, struct vpio_nvme_cmd *cmd,
+		   vpio_nvme_cmd_cb cb, void *cb_arg)
+{
+	cmd->cid = req->cid;
+	req->cb = cb;
+	req->cb_arg = cb_arg;
+	req->opc = cmd->opc;
+	nvme_qpair_commit(qp, req, nvme_sq_next(qp, qp->sq_tail), 1);
+}
+
+static void cmd_clear(struct vpio_nvme_cmd *cmd, uint8_t opc, uint32_t nsid)
+{
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->opc = opc;
+	cmd->nsid = nsid;
+}
+
+int vpio_nvme_ns_cmd_flush(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, vpio_nvme_cmd_cb cb, void *cb_arg)
+{
+	struct vpio_nvme_cmd *cmd;
+	struct nvme_req *req;
+	int rc = nvme_qpair_ready(qp, "flush");
+
+	if (rc == 0)
+		rc = nvme_ns_usable(ns, qp, "flush");
+	if (rc != 0)
+		return rc;
+	rc = claim(qp, &req, &cmd);
+	if (rc != 0)
+		return rc;
+	cmd_clear(cmd, VPIO_NVME_OPC_FLUSH, ns->id);
+	finish(qp, req, cmd, cb, cb_arg);
+	return 0;
+}
+
+static int dsm_check(const struct vpio_nvme_ns *ns, const struct vpio_nvme_dsm_range *r, uint16_t n)
+{
+	uint16_t i;
+
+	if (r == NULL || n == 0 || n > VPIO_NVME_DSM_MAX_RANGES) {
+		VPIO_ERR(NVME_MOD, "deallocate: %u ranges (at %p); 1..%u are allowed", n, (const void *)r,
+			 VPIO_NVME_DSM_MAX_RANGES);
+		return -EINVAL;
+	}
+	for (i = 0; i < n; i++) {
+		if (r[i].length == 0) {
+			VPIO_ERR(NVME_MOD, "deallocate: range %u has zero length", i);
+			return -EINVAL;
+		}
+		if (r[i].starting_lba >= ns->num_blocks || r[i].length > ns->num_blocks - r[i].starting_lba) {
+			VPIO_ERR(NVME_MOD, "deallocate: range %u (LBA %llu, %u blocks) is beyond namespace %u (%llu blocks)", i,
+				 (unsigned long long)r[i].starting_lba, r[i].length, ns->id,
+				 (unsigned long long)ns->num_blocks);
+			return -ERANGE;
+		}
+	}
+	return 0;
+}
+
+int vpio_nvme_ns_cmd_deallocate(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp,
+				const struct vpio_nvme_dsm_range *ranges, uint16_t num_ranges, vpio_nvme_cmd_cb cb,
+				void *cb_arg)
+{
+	struct vpio_nvme_cmd *cmd;
+	struct nvme_req *req;
+	int rc = nvme_qpair_ready(qp, "deallocate");
+
+	if (rc == 0)
+		rc = nvme_ns_usable(ns, qp, "deallocate");
+	if (rc != 0)
+		return rc;
+	if ((ns->ctrlr->cdata.oncs & VPIO_NVME_ONCS_DSM) == 0) {
+		VPIO_ERR(NVME_MOD, "deallocate: the controller does not support Dataset Management (ONCS 0x%x)",
+			 ns->ctrlr->cdata.oncs);
+		return -ENOTSUP;
+	}
+	rc = dsm_check(ns, ranges, num_ranges);
+	if (rc != 0)
+		return rc;
+	rc = claim(qp, &req, &cmd);
+	if (rc != 0)
+		return rc;
+	memcpy(req->list, ranges, num_ranges * sizeof(*ranges));
+	cmd_clear(cmd, VPIO_NVME_OPC_DATASET_MANAGEMENT, ns->id);
+	cmd->dptr.prp.prp1 = req->list_iova; /* one 4 KiB block, never crosses a page */
+	cmd->cdw10 = num_ranges - 1u;
+	cmd->cdw11 = VPIO_NVME_DSM_ATTR_DEALLOCATE;
+	finish(qp, req, cmd, cb, cb_arg);
+	return 0;
+}
+
+/* Bytes a raw command of the NVM command set moves by the specification,
+ * 0 when the driver cannot tell (other opcodes, a namespace it does not
+ * know: the device refuses those itself). */
+static uint64_t raw_xfer_len(const struct vpio_nvme_qpair *qp, const struct vpio_nvme_cmd *cmd)
+{
+	const struct vpio_nvme_ctrlr *c = qp->ctrlr;
+	const struct vpio_nvme_ns *ns;
+
+	switch (cmd->opc) {
+	case VPIO_NVME_OPC_READ:
+	case VPIO_NVME_OPC_WRITE:
+	case VPIO_NVME_OPC_COMPARE:
+		if (c == NULL || c->ns == NULL || cmd->nsid == 0 || cmd->nsid > c->num_ns)
+			return 0;
+		ns = c->ns[cmd->nsid - 1u];
+		if (ns == NULL || !ns->active)
+			return 0;
+		return ((uint64_t)(cmd->cdw12 & 0xffffu) + 1u) * (ns->block_size + (ns->md_extended ? ns->md_size : 0));
+	case VPIO_NVME_OPC_DATASET_MANAGEMENT:
+		return ((uint64_t)(cmd->cdw10 & 0xffu) + 1u) * sizeof(struct vpio_nvme_dsm_range);
+	default:
+		return 0;
+	}
+}
+
+int vpio_nvme_qpair_cmd_raw(struct vpio_nvme_qpair *qp, const struct vpio_nvme_cmd *cmd, void *buf, uint32_t len,
+			    vpio_nvme_cmd_cb cb, void *cb_arg)
+{
+	uint64_t need;
+	struct iovec iov = { buf, len };
+	struct nvme_iov_cur cur = { &iov, 1, 0, 0 };
+	struct vpio_nvme_cmd *sqe;
+	struct nvme_req *req;
+	int64_t got;
+	int rc = nvme_qpair_ready(qp, "raw I/O command");
+
+	if (rc != 0)
+		return rc;
+	if (cmd == NULL || (len > 0 && buf == NULL) || len > qp->max_xfer) {
+		VPIO_ERR(NVME_MOD, "raw I/O command: cmd %p, buf %p, len %u (at most %u bytes)", (const void *)cmd, buf, len,
+			 qp->max_xfer);
+		return -EINVAL;
+	}
+	need = raw_xfer_len(qp, cmd);
+	if (need > len) {
+		VPIO_ERR(NVME_MOD, "raw I/O command 0x%02x (cdw10 0x%x, cdw12 0x%x) moves %llu bytes, but its buffer has %u: the "
+			 "device would go past its end", cmd->opc, cmd->cdw10, cmd->cdw12, (unsigned long long)need, len);
+		return -EINVAL;
+	}
+	rc = claim(qp, &req, &sqe);
+	if (rc != 0)
+		return rc;
+	*sqe = *cmd;
+	if (len > 0) {
+		got = nvme_build_dptr(&qp->dptr, &cur, len, 4, req->list, req->list_iova, sqe);
+		if (got != (int64_t)len) {
+			nvme_req_put(qp, req);
+			if (got >= 0)
+				VPIO_ERR(NVME_MOD, "raw I/O command: buffer too fragmented for one command");
+			return got < 0 ? (int)got : -E2BIG;
+		}
+		sqe->flags = (uint8_t)((cmd->flags & ~VPIO_NVME_PSDT_MASK) | (sqe->flags & VPIO_NVME_PSDT_MASK));
+	} else {
+		sqe->flags &= (uint8_t)~VPIO_NVME_PSDT_MASK;
+		sqe->dptr.prp.prp1 = 0;
+		sqe->dptr.prp.prp2 = 0;
+	}
+	finish(qp, req, sqe, cb, cb_arg);
+	return 0;
+}
+
+/* ======================================================================== */
+/*
+ * Batch I/O: many single-command reads and writes in one call and one
+ * doorbell; their completions come back as an array from poll_batch, with
+ * no callback.  Each command's buffer is one IOVA-contiguous run, so its
+ * PRPs come from one translation (or none: the _iova variant).
+ *
+ * All or nothing per call for bad input: commands are built into the SQ
+ * slots beyond the tail and published only when every entry that fits
+ * has been checked.
+ */
+
+static int bad_entry(uint32_t i, const char *why, int rc)
+{
+	VPIO_ERR(NVME_MOD, "submit_batch: ios[%u] %s", i, why);
+	return rc;
+}
+
+/* The device address of entry i's buffer, or a negative errno (logged). */
+static inline int64_t entry_iova(const struct vpio_nvme_qpair *qp, const struct vpio_nvme_io *io, uint32_t i,
+				 uint64_t len, bool pre)
+{
+	uint64_t run = len, iova;
+
+	if (pre) {
+		iova = io->iova;
+	} else {
+		if (nvme_unlikely(io->buf == NULL))
+			return bad_entry(i, "has a NULL buf", -EINVAL);
+		iova = nvme_xlate(&qp->dptr, io->buf, &run);
+		if (nvme_unlikely(iova == UINT64_MAX || run == 0))
+			return bad_entry(i, "buf is not registered for DMA: allocate it with vpio_dma_malloc() or "
+					    "register it with vpio_mem_register()", -EFAULT);
+		if (nvme_unlikely(run < len))
+			return bad_entry(i, "buf is not one IOVA-contiguous run: use vpio_nvme_ns_cmd_read/write for "
+					    "it", -EINVAL);
+	}
+	if (nvme_unlikely((iova & 3u) != 0 || iova > (UINT64_MAX >> 1)))
+		return bad_entry(i, "buffer address is not 4-byte aligned, as NVMe requires", -EINVAL);
+	return (int64_t)iova;
+}
+
+static int batch_alloc_host_done(struct vpio_nvme_qpair *qp)
+{
+	if (qp->host_done != NULL)
+		return 0;
+	qp->host_done = calloc(qp->num_reqs, sizeof(*qp->host_done));
+	if (qp->host_done != NULL)
+		return 0;
+	VPIO_ERR(NVME_MOD, "submit_batch: out of memory for the batch state of qpair %u", qp->qid);
+	return -ENOMEM;
+}
+
+static int submit_batch(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const struct vpio_nvme_io *ios,
+			uint32_t n, uint32_t io_flags, bool pre)
+{
+	struct nvme_req *chain = NULL, **link = &chain, *req;
+	uint16_t tail;
+	uint32_t i, room;
+	uint64_t len;
+	int64_t iova;
+	int rc = nvme_qpair_ready(qp, "submit_batch");
+
+	if (nvme_unlikely(rc != 0))
+		return rc;
+	if (nvme_unlikely(ios == NULL || n == 0 || (io_flags & ~(VPIO_NVME_IO_FUA | VPIO_NVME_IO_LR)) != 0)) {
+		VPIO_ERR(NVME_MOD, "submit_batch: ios %p, n %u, io_flags 0x%x: need ios, n >= 1 and only FUA/LR flags",
+			 (const void *)ios, n, io_flags);
+		return -EINVAL;
+	}
+	if (nvme_unlikely(qp->host_done == NULL) && (rc = batch_alloc_host_done(qp)) != 0)
+		return rc;
+	room = qp->num_reqs - qp->outstanding;
+	tail = qp->sq_tail;
+	for (i = 0; i < n && i < room && !nvme_sq_full(qp, tail); i++) {
+		const struct vpio_nvme_io *io = &ios[i];
+
+		if (nvme_unlikely(io->opc != VPIO_NVME_OPC_READ && io->opc != VPIO_NVME_OPC_WRITE)) {
+			rc = bad_entry(i, "opc must be VPIO_NVME_OPC_READ or VPIO_NVME_OPC_WRITE", -EINVAL);
+			goto fail;
+		}
+		rc = nvme_ns_io_check(ns, qp, io->lba, io->lba_count, "submit_batch");
+		if (nvme_unlikely(rc != 0))
+			goto fail;
+		len = (uint64_t)io->lba_count << ns->block_shift;
+		if (nvme_unlikely(len > qp->max_xfer)) {
+			rc = bad_entry(i, "is larger than one command (vpio_nvme_ns_get_max_io_xfer_size()): use "
+					  "vpio_nvme_ns_cmd_read/write for it", -EINVAL);
+			goto fail;
+		}
+		iova = entry_iova(qp, io, i, len, pre);
+		if (nvme_unlikely(iova < 0)) {
+			rc = (int)iova;
+			goto fail;
+		}
+		req = nvme_req_get(qp);
+		*link = req;
+		link = &req->next;
+		nvme_prp_contig(&qp->sq[tail], req, qp->dptr.page_shift, (uint64_t)iova, len);
+		nvme_rw_fill(&qp->sq[tail], io->opc, io_flags, ns->id, req->cid, io->lba, io->lba_count);
+		req->cb = NULL;
+		req->cb_arg = io->ctx;
+		req->opc = io->opc;
+		req->batch = 1;
+		tail = nvme_sq_next(qp, tail);
+	}
+	if (i == 0)
+		return -EAGAIN;
+	qp->batch_outstanding += i;
+	nvme_qpair_commit(qp, chain, tail, i);
+	return (int)i;
+fail:
+	nvme_qpair_rollback(qp, chain);
+	return rc;
+}
+
+int vpio_nvme_ns_submit_batch(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const struct vpio_nvme_io *ios,
+			      uint32_t n, uint32_t io_flags)
+{
+	return submit_batch(ns, qp, ios, n, io_flags, false);
+}
+
+int vpio_nvme_ns_submit_batch_iova(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp,
+				   const struct vpio_nvme_io *ios, uint32_t n, uint32_t io_flags)
+{
+	return submit_batch(ns, qp, ios, n, io_flags, true);
 }
