@@ -1,6 +1,6 @@
 # functional tests of lib/blk: emulated controllers and temporary files
 # through io_uring by default, the given targets with -a ADDR (repeatable)
-deps env emu blk
+deps env emu nvme blk
 test func_blk
 src test/func/blk/main.c
 src test/func/blk/common.c

@@ -8,10 +8,11 @@ set -eu
 # statically, which needs libbsd and libnuma), liburing, CUnit.
 BUILD="gcc libc6-dev ninja-build pkg-config libdpdk-dev libbsd-dev libnuma-dev liburing-dev libcunit1-dev"
 # Tests: clang + its runtimes (libFuzzer, sanitizers), strace (no-syscall
-# check), fio (the kernel side of test/bench/vm_kernel_vs_vpio.sh), and
+# check), fio (the kernel side of test/bench/vm_kernel_vs_vpio.sh),
+# valgrind (instructions per I/O: test/bench/driver_instr.sh), and
 # what the VM tier needs (QEMU, a static busybox for the
 # initramfs, cpio/xz/zstd to unpack Debian kernels, kmod, pciutils).
-TEST="clang libclang-rt-14-dev strace fio qemu-system-x86 busybox-static cpio xz-utils zstd kmod pciutils"
+TEST="clang libclang-rt-14-dev strace fio valgrind qemu-system-x86 busybox-static cpio xz-utils zstd kmod pciutils"
 # Tools: scripts/perf-plot.py draws vpio-perf --json reports.
 TOOLS="python3-matplotlib"
 

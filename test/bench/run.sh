@@ -15,6 +15,8 @@
 #      about 8 minutes; VPIO_SKIP_VM=1 skips it, VPIO_BENCH_SECONDS sets
 #      the length of each of its 24 runs (default 3)
 #   4. scaling.py      IOPS as cores grow
+#   5. driver_instr.sh instructions per 4 KiB read of the NVMe driver
+#      alone (nvme_iops -l under callgrind), submit and complete
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 B=${1:-${VPIO_BUILD:-build}}
@@ -34,6 +36,10 @@ for b in driver_cost syscalls scaling; do
 	echo
 	python3 "$HERE/$b.py" "$B" "$OUT" || { echo "bench: $b did not run"; failed=$((failed + 1)); }
 done
+echo
+echo "### 5. Instructions per I/O of the NVMe driver (driver_instr.sh, callgrind)"
+echo
+bash "$HERE/driver_instr.sh" "$B" || { echo "bench: driver_instr did not run"; failed=$((failed + 1)); }
 echo
 echo "### 3. Kernel vs vpio in one VM boot (vm_kernel_vs_vpio.sh)"
 if [[ ${VPIO_SKIP_VM:-0} == 1 ]]; then

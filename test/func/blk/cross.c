@@ -18,6 +18,8 @@
 
 #include <vpio/emu.h>
 
+#include <vpio/nvme.h>
+
 #include "func_blk.h"
 
 #define CROSS_SIZE (16u << 20)
@@ -78,6 +80,35 @@ static void check_all(const char *addr, const uint8_t *shadow)
 }
 
 /* Both open at once: what one writes, the other reads at once. */
+/* The NVMe qpair under an NVMe channel serves the driver's batch calls
+ * (as vpio-perf --io-api nvme-batch uses it); a uring channel has none. */
+static void nvme_under(struct vpio_blk_channel *ce, struct vpio_blk_channel *cu)
+{
+	struct vpio_nvme_ns *ns = NULL;
+	struct vpio_nvme_qpair *qp = NULL;
+	struct vpio_nvme_io io = { .opc = VPIO_NVME_OPC_READ, .lba = 8, .lba_count = 1 };
+	struct vpio_nvme_io_cpl cpl;
+	uint8_t *buf = vpio_blk_buf_alloc(4096);
+	int rc = 0;
+
+	CU_ASSERT_EQUAL_FATAL(vpio_blk_channel_get_nvme(ce, &ns, &qp), 0);
+	CU_ASSERT(ns != NULL && qp != NULL);
+	io.buf = buf;
+	io.ctx = buf;
+	CU_ASSERT_EQUAL(vpio_nvme_ns_submit_batch(ns, qp, &io, 1, 0), 1);
+	for (unsigned i = 0; i < 10000000 && rc == 0; i++)
+		rc = vpio_nvme_qpair_poll_batch(qp, &cpl, 1);
+	CU_ASSERT_EQUAL(rc, 1);
+	CU_ASSERT(cpl.ctx == buf && cpl.status == 0);
+	vpio_test_log_capture();
+	CU_ASSERT_EQUAL(vpio_blk_channel_get_nvme(cu, &ns, &qp), -ENOTSUP);
+	CU_ASSERT(vpio_test_log_has("no NVMe qpair"));
+	CU_ASSERT_EQUAL(vpio_blk_channel_get_nvme(NULL, &ns, &qp), -EINVAL);
+	CU_ASSERT_EQUAL(vpio_blk_channel_get_nvme(ce, NULL, &qp), -EINVAL);
+	vpio_test_log_release();
+	vpio_blk_buf_free(buf);
+}
+
 static void both_open(const char *emu, const char *uring)
 {
 	struct vpio_blk_target *te = fb_open1(emu), *tu = fb_open1(uring);
@@ -87,6 +118,8 @@ static void both_open(const char *emu, const char *uring)
 		CU_ASSERT_EQUAL(vpio_blk_channel_create(te, 2, &ce), 0);
 		CU_ASSERT_EQUAL(vpio_blk_channel_create(tu, 2, &cu), 0);
 	}
+	if (ce != NULL && cu != NULL)
+		nvme_under(ce, cu);
 	for (unsigned i = 0; ce != NULL && cu != NULL && i < 4; i++) {
 		uint64_t off = (uint64_t)(fb_rand() % (CROSS_SIZE / CHUNK)) * CHUNK;
 
