@@ -63,7 +63,7 @@ static inline uint64_t env_map_walk(const uint64_t *const *l1, uint64_t vaddr, u
  * over several pages).  No call: for the fast paths of drivers. */
 static inline uint64_t env_vtophys_try(const void *vaddr, uint64_t len)
 {
-	const uint64_t *const *l1 = env_vtophys_l1;
+	const uint64_t *const *l1 = __atomic_load_n(&env_vtophys_l1, __ATOMIC_ACQUIRE);
 	uint64_t va = (uint64_t)(uintptr_t)vaddr, pg = 0, e;
 
 	if (__builtin_expect(l1 != NULL, 1)) {
