@@ -666,6 +666,8 @@ static inline int64_t entry_iova(const struct vpio_nvme_qpair *qp, const struct 
 	return (int64_t)iova;
 }
 
+/* I/O qpairs get the list at allocation; a qpair laid out by a test gets
+ * it here. */
 static int batch_alloc_host_done(struct vpio_nvme_qpair *qp)
 {
 	if (qp->host_done != NULL)

@@ -342,6 +342,12 @@ int vpio_nvme_ctrlr_alloc_io_qpair(struct vpio_nvme_ctrlr *c, const struct vpio_
 	memset(qp, 0, sizeof(*qp));
 	init_fields(qp, c, &o);
 	rc = nvme_qmem_alloc(qp, o.queue_size, c->page_shift, &nvme_qmem_dma);
+	/* the batch calls' host-ended list, here and not at the first batch:
+	 * the I/O thread allocates nothing */
+	if (rc == 0 && (qp->host_done = calloc(qp->num_reqs, sizeof(*qp->host_done))) == NULL) {
+		VPIO_ERR(NVME_MOD, "%s: no memory for a qpair", c->name);
+		rc = -ENOMEM;
+	}
 	if (rc == 0)
 		rc = add_qpair(c, qp);
 	if (rc != 0) {
