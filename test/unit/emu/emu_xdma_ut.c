@@ -22,6 +22,11 @@
 
 #include "common/vpio_test.h"
 
+/* How long a wait for something that must happen may take: generous, so
+ * that a loaded machine (sanitizers, other jobs) cannot fail a test that
+ * works; the waits end as soon as it happens. */
+#define WAIT_MS 10000u
+
 #define CTRL_START (VPIO_XDMA_CTRL_RUN | VPIO_XDMA_CTRL_POLLMODE_WB | VPIO_XDMA_CTRL_IE_DESC_ERROR | \
 		    VPIO_XDMA_CTRL_IE_READ_ERROR | VPIO_XDMA_CTRL_IE_WRITE_ERROR | VPIO_XDMA_CTRL_IE_MAGIC_STOPPED | \
 		    VPIO_XDMA_CTRL_IE_ALIGN_MISMATCH | VPIO_XDMA_CTRL_IE_INVALID_LENGTH)
@@ -291,7 +296,7 @@ static void test_mm_run(void)
 	desc(&h, 0, iova(h.buf), 0x1000, 4096, VPIO_XDMA_DESC_COMPLETED, 1);
 	desc(&h, 1, iova(h.buf + 4096), 0x2000, 4096, VPIO_XDMA_DESC_COMPLETED | VPIO_XDMA_DESC_STOP, 0);
 	start(&h, false, 0, 0, 1, CTRL_START);
-	w = wait_done(&h, false, 0, 2000);
+	w = wait_done(&h, false, 0, WAIT_MS);
 	CU_ASSERT_EQUAL(w, 2);
 	CU_ASSERT_EQUAL(rd(&h, b + VPIO_XDMA_CH_COMPLETED), 2);
 	CU_ASSERT_EQUAL(rd(&h, b + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY, 0);
@@ -301,7 +306,7 @@ static void test_mm_run(void)
 	memset(h.buf + 16384, 0, 8192);
 	desc(&h, 0, 0x1000, iova(h.buf + 16384), 8192, VPIO_XDMA_DESC_COMPLETED | VPIO_XDMA_DESC_STOP, 0);
 	start(&h, true, 0, 0, 0, CTRL_START);
-	CU_ASSERT_EQUAL(wait_done(&h, true, 0, 2000), 1);
+	CU_ASSERT_EQUAL(wait_done(&h, true, 0, WAIT_MS), 1);
 	CU_ASSERT_EQUAL(memcmp(h.buf + 16384, h.buf, 8192), 0);
 	vpio_emu_xdma_get_stats(h.x, &st);
 	CU_ASSERT_EQUAL(st.runs, 2);
@@ -323,12 +328,12 @@ static void test_corrupt_option(void)
 		h.buf[i] = (uint8_t)(i * 5 + 3);
 	desc(&h, 0, iova(h.buf), 0x1000, 4096, VPIO_XDMA_DESC_COMPLETED | VPIO_XDMA_DESC_STOP, 0);
 	start(&h, false, 0, 0, 0, CTRL_START);
-	CU_ASSERT_EQUAL(wait_done(&h, false, 0, 2000), 1);
+	CU_ASSERT_EQUAL(wait_done(&h, false, 0, WAIT_MS), 1);
 	for (unsigned n = 1; n <= 3; n++) {
 		memset(h.buf + 8192, 0, 4096);
 		desc(&h, 0, 0x1000, iova(h.buf + 8192), 4096, VPIO_XDMA_DESC_COMPLETED | VPIO_XDMA_DESC_STOP, 0);
 		start(&h, true, 0, 0, 0, CTRL_START);
-		CU_ASSERT_EQUAL(wait_done(&h, true, 0, 2000), 1);
+		CU_ASSERT_EQUAL(wait_done(&h, true, 0, WAIT_MS), 1);
 		CU_ASSERT_EQUAL(h.buf[8192], (uint8_t)(n == 1 ? 3 : 3 ^ 0xff)); /* card memory stays flipped */
 		CU_ASSERT_EQUAL(memcmp(h.buf + 8193, h.buf + 1, 4095), 0);
 	}
@@ -345,23 +350,23 @@ static void test_status_clear(void)
 	desc(&h, 0, iova(h.buf), 0, 4096, VPIO_XDMA_DESC_COMPLETED | VPIO_XDMA_DESC_STOP, 0);
 	h.ring[0].control ^= 0x10000; /* bad magic */
 	start(&h, false, 0, 0, 0, CTRL_START);
-	CU_ASSERT_EQUAL(wait_done(&h, false, 0, 2000), VPIO_XDMA_WB_ERR); /* errwb=1 by default */
+	CU_ASSERT_EQUAL(wait_done(&h, false, 0, WAIT_MS), VPIO_XDMA_WB_ERR); /* errwb=1 by default */
 	CU_ASSERT_EQUAL(rd(&h, H2C0 + VPIO_XDMA_CH_STATUS), VPIO_XDMA_ST_MAGIC_STOPPED);
 	CU_ASSERT_EQUAL(rd(&h, H2C0 + VPIO_XDMA_CH_STATUS_RC), VPIO_XDMA_ST_MAGIC_STOPPED);
 	CU_ASSERT_EQUAL(rd(&h, H2C0 + VPIO_XDMA_CH_STATUS_RC), 0);
 	CU_ASSERT_EQUAL(host_errors(&h), 1); /* the bad magic */
 	/* RW1C */
 	start(&h, false, 0, 0, 0, CTRL_START);
-	wait_done(&h, false, 0, 2000);
+	wait_done(&h, false, 0, WAIT_MS);
 	wr(&h, H2C0 + VPIO_XDMA_CH_STATUS, VPIO_XDMA_ST_MAGIC_STOPPED | VPIO_XDMA_ST_BUSY);
 	CU_ASSERT_EQUAL(rd(&h, H2C0 + VPIO_XDMA_CH_STATUS), 0);
 	/* a rising edge clears them */
 	start(&h, false, 0, 0, 0, CTRL_START);
-	wait_done(&h, false, 0, 2000);
+	wait_done(&h, false, 0, WAIT_MS);
 	CU_ASSERT_EQUAL(rd(&h, H2C0 + VPIO_XDMA_CH_STATUS), VPIO_XDMA_ST_MAGIC_STOPPED);
 	h.ring[0].control ^= 0x10000;
 	start(&h, false, 0, 0, 0, CTRL_START);
-	CU_ASSERT_EQUAL(wait_done(&h, false, 0, 2000), 1);
+	CU_ASSERT_EQUAL(wait_done(&h, false, 0, WAIT_MS), 1);
 	CU_ASSERT_EQUAL(rd(&h, H2C0 + VPIO_XDMA_CH_STATUS), 0);
 	xh_close(&h, "emu:xdma4", 3);
 }
@@ -399,7 +404,7 @@ static void test_validation(void)
 		desc(&h, cases[i].first, cases[i].src, cases[i].dst, cases[i].len,
 		     VPIO_XDMA_DESC_COMPLETED | VPIO_XDMA_DESC_STOP, 0);
 		start(&h, cases[i].c2h, 0, cases[i].first, cases[i].adj, CTRL_START);
-		CU_ASSERT_EQUAL(wait_done(&h, cases[i].c2h, 0, 2000), VPIO_XDMA_WB_ERR);
+		CU_ASSERT_EQUAL(wait_done(&h, cases[i].c2h, 0, WAIT_MS), VPIO_XDMA_WB_ERR);
 		CU_ASSERT_EQUAL(rd(&h, b + VPIO_XDMA_CH_STATUS_RC), cases[i].status);
 		CU_ASSERT_EQUAL(host_errors(&h), i + 1);
 		if (rd(&h, b + VPIO_XDMA_CH_STATUS) != 0 || host_errors(&h) != i + 1)
@@ -437,7 +442,7 @@ static void test_iommu(void)
 	/* C2H destination: a posted write, dropped; the descriptor completes */
 	desc(&h, 0, 0, unreg, 4096, VPIO_XDMA_DESC_COMPLETED | VPIO_XDMA_DESC_STOP, 0);
 	start(&h, true, 0, 0, 0, CTRL_START);
-	CU_ASSERT_EQUAL(wait_done(&h, true, 0, 2000), 1);
+	CU_ASSERT_EQUAL(wait_done(&h, true, 0, WAIT_MS), 1);
 	CU_ASSERT_EQUAL(rd(&h, chan_base(true, 0) + VPIO_XDMA_CH_STATUS_RC), 0);
 	vpio_emu_xdma_get_stats(h.x, &st);
 	CU_ASSERT_EQUAL(st.iommu_faults, 3);
@@ -458,7 +463,7 @@ static void test_stuck_and_busy(void)
 	desc(&h, 0, iova(h.buf), 0, 4096, VPIO_XDMA_DESC_COMPLETED | VPIO_XDMA_DESC_STOP, 0);
 	start(&h, false, 0, 0, 0, CTRL_START);
 	t0 = now_ms();
-	while (!(rd(&h, H2C0 + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY) && now_ms() - t0 < 1000)
+	while (!(rd(&h, H2C0 + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY) && now_ms() - t0 < WAIT_MS)
 		sched_yield();
 	CU_ASSERT(rd(&h, H2C0 + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY);
 	usleep(20000);
@@ -467,23 +472,23 @@ static void test_stuck_and_busy(void)
 	/* Run cleared: idle, the fault is spent, the next run works */
 	wr(&h, H2C0 + VPIO_XDMA_CH_CONTROL_W1C, VPIO_XDMA_CTRL_RUN);
 	t0 = now_ms();
-	while ((rd(&h, H2C0 + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY) && now_ms() - t0 < 1000)
+	while ((rd(&h, H2C0 + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY) && now_ms() - t0 < WAIT_MS)
 		sched_yield();
 	CU_ASSERT_EQUAL(rd(&h, H2C0 + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY, 0);
 	CU_ASSERT_EQUAL(host_errors(&h), 0);
 	start(&h, false, 0, 0, 0, CTRL_START);
-	CU_ASSERT_EQUAL(wait_done(&h, false, 0, 2000), 1);
+	CU_ASSERT_EQUAL(wait_done(&h, false, 0, WAIT_MS), 1);
 	/* halted descriptor fetch waits; Run set twice while busy is a host error */
 	wr(&h, 0x6000 + VPIO_XDMA_COMMON_HALT_W1S, 1);
 	start(&h, false, 0, 0, 0, CTRL_START);
 	t0 = now_ms();
-	while (!(rd(&h, H2C0 + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY) && now_ms() - t0 < 1000)
+	while (!(rd(&h, H2C0 + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY) && now_ms() - t0 < WAIT_MS)
 		sched_yield();
 	wr(&h, H2C0 + VPIO_XDMA_CH_CONTROL_W1C, VPIO_XDMA_CTRL_RUN);
 	wr(&h, H2C0 + VPIO_XDMA_CH_CONTROL, CTRL_START);
 	CU_ASSERT(host_errors(&h) >= 1);
 	wr(&h, 0x6000 + VPIO_XDMA_COMMON_HALT_W1C, 1);
-	CU_ASSERT_EQUAL(wait_done(&h, false, 0, 2000), 1);
+	CU_ASSERT_EQUAL(wait_done(&h, false, 0, WAIT_MS), 1);
 	xh_close(&h, "emu:xdma7", 1);
 }
 
@@ -502,27 +507,27 @@ static void test_faults(void)
 	/* CORRUPT_WB: reserved bits, or the given word */
 	CU_ASSERT_EQUAL(vpio_emu_xdma_inject(h.x, true, 0, VPIO_EMU_XDMA_FAULT_CORRUPT_WB, 0), 0);
 	start(&h, true, 0, 0, 0, CTRL_START);
-	CU_ASSERT_EQUAL(wait_done(&h, true, 0, 2000), VPIO_XDMA_WB_RESERVED | 1);
+	CU_ASSERT_EQUAL(wait_done(&h, true, 0, WAIT_MS), VPIO_XDMA_WB_RESERVED | 1);
 	CU_ASSERT_EQUAL(vpio_emu_xdma_inject(h.x, true, 0, VPIO_EMU_XDMA_FAULT_CORRUPT_WB, 0x00ffffff), 0);
 	start(&h, true, 0, 0, 0, CTRL_START);
-	CU_ASSERT_EQUAL(wait_done(&h, true, 0, 2000), 0x00ffffff);
+	CU_ASSERT_EQUAL(wait_done(&h, true, 0, WAIT_MS), 0x00ffffff);
 	/* DMA: C2H read error (slave error) */
 	CU_ASSERT_EQUAL(vpio_emu_xdma_inject(h.x, true, 0, VPIO_EMU_XDMA_FAULT_DMA, 0), 0);
 	start(&h, true, 0, 0, 0, CTRL_START);
-	CU_ASSERT_EQUAL(wait_done(&h, true, 0, 2000), VPIO_XDMA_WB_ERR);
+	CU_ASSERT_EQUAL(wait_done(&h, true, 0, WAIT_MS), VPIO_XDMA_WB_ERR);
 	CU_ASSERT_EQUAL(rd(&h, b + VPIO_XDMA_CH_STATUS_RC), 1u << 10);
 	/* DESC: fetch error (UR + magic stopped); MAGIC */
 	CU_ASSERT_EQUAL(vpio_emu_xdma_inject(h.x, true, 0, VPIO_EMU_XDMA_FAULT_DESC, 0), 0);
 	start(&h, true, 0, 0, 0, CTRL_START);
-	CU_ASSERT_EQUAL(wait_done(&h, true, 0, 2000), VPIO_XDMA_WB_ERR);
+	CU_ASSERT_EQUAL(wait_done(&h, true, 0, WAIT_MS), VPIO_XDMA_WB_ERR);
 	CU_ASSERT_EQUAL(rd(&h, b + VPIO_XDMA_CH_STATUS_RC), DESC_UR | VPIO_XDMA_ST_MAGIC_STOPPED);
 	CU_ASSERT_EQUAL(vpio_emu_xdma_inject(h.x, true, 0, VPIO_EMU_XDMA_FAULT_MAGIC, 0), 0);
 	start(&h, true, 0, 0, 0, CTRL_START);
-	CU_ASSERT_EQUAL(wait_done(&h, true, 0, 2000), VPIO_XDMA_WB_ERR);
+	CU_ASSERT_EQUAL(wait_done(&h, true, 0, WAIT_MS), VPIO_XDMA_WB_ERR);
 	CU_ASSERT_EQUAL(rd(&h, b + VPIO_XDMA_CH_STATUS_RC), VPIO_XDMA_ST_MAGIC_STOPPED);
 	/* spent: the next run is clean; injected faults are no host errors */
 	start(&h, true, 0, 0, 0, CTRL_START);
-	CU_ASSERT_EQUAL(wait_done(&h, true, 0, 2000), 1);
+	CU_ASSERT_EQUAL(wait_done(&h, true, 0, WAIT_MS), 1);
 	CU_ASSERT_EQUAL(host_errors(&h), 0);
 	/* bad injections */
 	vpio_test_log_capture();
@@ -568,11 +573,11 @@ static void test_stream(void)
 	desc(&h, 1, iova(h.buf + 100), 0, 4000, VPIO_XDMA_DESC_COMPLETED, 0);
 	desc(&h, 2, iova(h.buf + 4100), 0, 2000, VPIO_XDMA_DESC_COMPLETED | VPIO_XDMA_DESC_EOP | VPIO_XDMA_DESC_STOP, 0);
 	start(&h, false, 0, 0, 2, CTRL_START);
-	CU_ASSERT_EQUAL(wait_done(&h, false, 0, 2000), 3);
+	CU_ASSERT_EQUAL(wait_done(&h, false, 0, WAIT_MS), 3);
 	{
 		uint64_t t0 = now_ms();
 
-		while (__atomic_load_n(&h.wb[1], __ATOMIC_ACQUIRE) != 3 && now_ms() - t0 < 2000)
+		while (__atomic_load_n(&h.wb[1], __ATOMIC_ACQUIRE) != 3 && now_ms() - t0 < WAIT_MS)
 			sched_yield();
 	}
 	CU_ASSERT_EQUAL(h.wb[1], 3);
