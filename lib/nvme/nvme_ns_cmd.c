@@ -679,10 +679,20 @@ static int batch_alloc_host_done(struct vpio_nvme_qpair *qp)
 	return -ENOMEM;
 }
 
+/* Give back the requests of the commands built in [qp->sq_tail, tail). */
+static void batch_rollback(struct vpio_nvme_qpair *qp, uint16_t tail)
+{
+	uint16_t t;
+
+	for (t = qp->sq_tail; t != tail; t = nvme_sq_next(qp, t))
+		nvme_req_put(qp, &qp->reqs[qp->sq[t].cid & qp->cid_mask]);
+}
+
 static int submit_batch(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const struct vpio_nvme_io *ios,
 			uint32_t n, uint32_t io_flags, bool pre)
 {
-	struct nvme_req *chain = NULL, **link = &chain, *req;
+	const uint32_t check_seq = qp->check_seq;
+	struct nvme_req *req;
 	uint16_t tail;
 	uint32_t i, room;
 	uint64_t len;
@@ -696,10 +706,16 @@ static int submit_batch(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, con
 			 (const void *)ios, n, io_flags);
 		return -EINVAL;
 	}
+	/* the namespace once; each entry's range below */
+	if (nvme_unlikely(ns == NULL || ns->io_ctrlr != qp->ctrlr))
+		return nvme_ns_io_refuse(ns, qp, 0, 1, "submit_batch");
 	if (nvme_unlikely(qp->host_done == NULL) && (rc = batch_alloc_host_done(qp)) != 0)
 		return rc;
 	room = qp->num_reqs - qp->outstanding;
 	tail = qp->sq_tail;
+	/* Built straight into the SQ slots beyond the tail, each request
+	 * marked outstanding as it goes: published below all at once, or
+	 * given back (batch_rollback) on a bad entry. */
 	for (i = 0; i < n && i < room && !nvme_sq_full(qp, tail); i++) {
 		const struct vpio_nvme_io *io = &ios[i];
 
@@ -707,9 +723,11 @@ static int submit_batch(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, con
 			rc = bad_entry(i, "opc must be VPIO_NVME_OPC_READ or VPIO_NVME_OPC_WRITE", -EINVAL);
 			goto fail;
 		}
-		rc = nvme_ns_io_check(ns, qp, io->lba, io->lba_count, "submit_batch");
-		if (nvme_unlikely(rc != 0))
+		if (nvme_unlikely(io->lba_count == 0 || io->lba >= ns->num_blocks ||
+				  io->lba_count > ns->num_blocks - io->lba)) {
+			rc = nvme_ns_io_refuse(ns, qp, io->lba, io->lba_count, "submit_batch");
 			goto fail;
+		}
 		len = (uint64_t)io->lba_count << ns->block_shift;
 		if (nvme_unlikely(len > qp->max_xfer)) {
 			rc = bad_entry(i, "is larger than one command (vpio_nvme_ns_get_max_io_xfer_size()): use "
@@ -722,23 +740,28 @@ static int submit_batch(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, con
 			goto fail;
 		}
 		req = nvme_req_get(qp);
-		*link = req;
-		link = &req->next;
 		nvme_prp_contig(&qp->sq[tail], req, qp->dptr.page_shift, (uint64_t)iova, len);
 		nvme_rw_fill(&qp->sq[tail], io->opc, io_flags, ns->id, req->cid, io->lba, io->lba_count);
 		req->cb = NULL;
 		req->cb_arg = io->ctx;
 		req->opc = io->opc;
 		req->batch = 1;
+		req->state = NVME_REQ_OUTSTANDING;
+		req->stamp = check_seq;
 		tail = nvme_sq_next(qp, tail);
 	}
 	if (i == 0)
 		return -EAGAIN;
+	nvme_cq_ack(qp, i);
+	qp->sq_tail = tail;
+	qp->outstanding += i;
 	qp->batch_outstanding += i;
-	nvme_qpair_commit(qp, chain, tail, i);
+	qp->stats.submitted += i;
+	if (!qp->delay_doorbell)
+		nvme_ring_sq(qp);
 	return (int)i;
 fail:
-	nvme_qpair_rollback(qp, chain);
+	batch_rollback(qp, tail);
 	return rc;
 }
 

@@ -329,7 +329,7 @@ static inline __attribute__((always_inline)) uint32_t cq_drain(struct vpio_nvme_
 {
 	volatile struct vpio_nvme_cpl *const cq = qp->cq; /* fixed during the loop */
 	struct nvme_req *const reqs = qp->reqs;
-	uint32_t consumed = 0, dropped = 0;
+	uint32_t consumed = 0, dropped = 0, nb = 0;
 	uint16_t head = qp->cq_head;
 	uint8_t phase = qp->phase;
 	struct vpio_nvme_cpl c;
@@ -363,20 +363,21 @@ static inline __attribute__((always_inline)) uint32_t cq_drain(struct vpio_nvme_
 			dropped++;
 			continue;
 		}
-		if (out != NULL && req->batch && req->leader == NULL) {
+		if (out != NULL && req->batch) { /* never split */
 			qp->outstanding--;
-			qp->batch_outstanding--;
-			out[*nout].ctx = req->cb_arg;
-			out[*nout].status = (uint16_t)(c.status & ~1u);
-			out[*nout].rsvd = 0;
-			out[*nout].cdw0 = c.cdw0;
-			(*nout)++;
+			out[nb++] = (struct vpio_nvme_io_cpl){ req->cb_arg,
+							       (uint16_t)(c.status & VPIO_NVME_STATUS_NO_PHASE_MASK), 0,
+							       c.cdw0 };
 			nvme_req_put(qp, req);
 			continue;
 		}
 		nvme_req_complete(qp, req, &c);
 	}
 	qp->in_cpl = false;
+	if (out != NULL) {
+		qp->batch_outstanding -= nb;
+		*nout = nb;
+	}
 	qp->stats.completed += consumed - dropped;
 	nvme_cq_ack_drained(qp);
 	return consumed - dropped;
@@ -389,6 +390,5 @@ uint32_t nvme_cq_drain(struct vpio_nvme_qpair *qp, uint32_t max)
 
 uint32_t nvme_cq_drain_batch(struct vpio_nvme_qpair *qp, uint32_t max, struct vpio_nvme_io_cpl *out, uint32_t *nout)
 {
-	*nout = 0;
 	return cq_drain(qp, max, out, nout);
 }

@@ -4,7 +4,9 @@
 # have no hardware counters): nvme_iops -l (a qpair in plain memory, this
 # thread plays the device) at QD 1 and 32, with the instructions of
 # vpio_nvme_ns_cmd_read (submit) and vpio_nvme_qpair_process_completions
-# (complete, including a one-line callback) and nothing else collected.
+# (complete, including a one-line callback) and nothing else collected;
+# then the same through the batch calls (vpio_nvme_ns_submit_batch_iova,
+# vpio_nvme_qpair_poll_batch; nvme_iops -l -B), per I/O.
 # NVME_IOPS overrides the program (to compare two builds in one run).
 set -euo pipefail
 B=${1:-${VPIO_BUILD:-build}}
@@ -14,18 +16,29 @@ PROG=${2:-}
 command -v valgrind >/dev/null || { echo "driver_instr: valgrind not installed (apt-get install valgrind)" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-printf '| QD | I/Os | instructions per I/O | submit | complete |\n|---|---|---|---|---|\n'
-for qd in 1 32; do
-	valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$qd" --collect-atstart=no \
-		--toggle-collect=vpio_nvme_ns_cmd_read --toggle-collect=vpio_nvme_qpair_process_completions \
-		"$PROG" -l -q "$qd" -t 0.025 >"$tmp/out.$qd" 2>"$tmp/err.$qd" ||
-		{ echo "driver_instr: $PROG failed under callgrind:" >&2; tail -5 "$tmp/err.$qd" >&2; exit 1; }
-	ios=$(awk '/loopback/ { n += $(NF - 1) } END { print n }' "$tmp/out.$qd")
-	callgrind_annotate --inclusive=yes "$tmp/cg.$qd" >"$tmp/ann.$qd" 2>/dev/null
-	total=$(awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }' "$tmp/ann.$qd")
-	fn() { awk -v f="$1" '$0 ~ ":" f "( |$)" { gsub(",", "", $1); if ($1 + 0 > s) s = $1 + 0 } END { print s + 0 }' "$tmp/ann.$qd"; }
-	sub=$(fn vpio_nvme_ns_cmd_read)
-	cpl=$(fn vpio_nvme_qpair_process_completions)
-	awk -v q="$qd" -v n="$ios" -v t="$total" -v s="$sub" -v c="$cpl" \
-		'BEGIN { printf "| %d | %d | %.0f | %.0f | %.0f |\n", q, n, t / n, s / n, c / n }'
+printf '| calls | QD | I/Os | instructions per I/O | submit | complete |\n|---|---|---|---|---|---|\n'
+for mode in callback batch; do
+	if [[ $mode == callback ]]; then
+		sub_fn=vpio_nvme_ns_cmd_read cpl_fn=vpio_nvme_qpair_process_completions flag=
+	else
+		sub_fn=vpio_nvme_ns_submit_batch_iova cpl_fn=vpio_nvme_qpair_poll_batch flag=-B
+	fi
+	for qd in 1 32; do
+		out=$tmp/$mode.$qd
+		# shellcheck disable=SC2086 # $flag is empty or one word
+		valgrind --tool=callgrind --callgrind-out-file="$out.cg" --collect-atstart=no \
+			--toggle-collect=$sub_fn --toggle-collect=$cpl_fn \
+			"$PROG" -l -q "$qd" -t 0.025 $flag >"$out.out" 2>"$out.err" ||
+			{ echo "driver_instr: $PROG failed under callgrind:" >&2; tail -5 "$out.err" >&2; exit 1; }
+		ios=$(awk '/loopback/ { n += $(NF - 1) } END { print n }' "$out.out")
+		callgrind_annotate --inclusive=yes "$out.cg" >"$out.ann" 2>/dev/null
+		total=$(awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }' "$out.ann")
+		# a function's inclusive count: its largest line (inlined parts
+		# are listed under the header they came from as well)
+		fn() { awk -v f="$1" '$0 ~ ":" f "( |$)" { gsub(",", "", $1); if ($1 + 0 > s) s = $1 + 0 } END { print s + 0 }' "$out.ann"; }
+		sub=$(fn "$sub_fn")
+		cpl=$(fn "$cpl_fn")
+		awk -v m="$mode" -v q="$qd" -v n="$ios" -v t="$total" -v s="$sub" -v c="$cpl" \
+			'BEGIN { printf "| %s | %d | %d | %.0f | %.0f | %.0f |\n", m, q, n, t / n, s / n, c / n }'
+	done
 done

@@ -3,10 +3,11 @@
  * nvme_iops: measurements behind doc/nvme.md and doc/performance.md (a
  * benchmark, build/bench/nvme_iops; test/bench/run.sh runs it).
  *
- *   nvme_iops [-a ADDR] [-t SECONDS] [-b BYTES] [-l] [-q QD]
+ *   nvme_iops [-a ADDR] [-t SECONDS] [-b BYTES] [-l] [-q QD] [-B]
  *
  *   -l  loopback only (no controller; what test/bench/driver_instr.sh runs
  *       under callgrind)    -q QD  only this queue depth
+ *   -B  loopback through the batch calls (submit_batch_iova, poll_batch)
  *
  * 1. loopback: the driver alone.  A qpair in plain memory whose "device" is
  *    this thread: after each poll it completes every command it finds in
@@ -31,6 +32,7 @@
 static double g_secs = 1.0;
 static uint32_t g_bytes = 4096;
 static bool g_loop_only;
+static bool g_batch;
 static uint32_t g_qd;
 
 struct loop {
@@ -92,6 +94,56 @@ static void loopback(bool delay, uint32_t qd)
 	ut_qpair_free(u);
 }
 
+/* The same through the batch calls: pre-translated IOVAs, one
+ * submit_batch_iova for what the qpair can take, completions as an array. */
+static void loopback_batch(uint32_t qd)
+{
+	struct ut_qpair *u = ut_qpair_new(256, 128u << 10, 9, 1u << 20);
+	uint8_t *buf = vpio_dma_zmalloc((size_t)qd * g_bytes, 4096);
+	struct vpio_nvme_io *ios = calloc(qd, sizeof(*ios));
+	struct vpio_nvme_io_cpl *cpl = calloc(qd, sizeof(*cpl));
+	uint16_t seen = 0, tail = 0;
+	uint8_t phase = 1;
+	uint64_t n = 0, done = 0, t0, cycles, target = (uint64_t)(g_secs * 4e6), len;
+	uint32_t i, want;
+	int rc;
+
+	u->qp.delay_doorbell = true;
+	u->qp.dptr.xlate = nvme_xlate_vtophys;
+	u->qp.fast_prp = true;
+	u->qp.next_check = UINT64_MAX;
+	for (i = 0; i < qd; i++) {
+		len = g_bytes;
+		ios[i].opc = VPIO_NVME_OPC_READ;
+		ios[i].lba_count = g_bytes / 512u;
+		ios[i].iova = vpio_vtophys(buf + (size_t)i * g_bytes, &len);
+		ios[i].ctx = &ios[i];
+	}
+	t0 = __rdtsc();
+	while (n < target) {
+		want = qd - vpio_nvme_qpair_get_outstanding(&u->qp);
+		for (i = 0; i < want; i++)
+			ios[i].lba = (n + i) % 1000u;
+		if (want > 0 && (rc = vpio_nvme_ns_submit_batch_iova(&u->ns, &u->qp, ios, want, 0)) > 0)
+			n += (uint64_t)rc;
+		rc = vpio_nvme_qpair_poll_batch(&u->qp, cpl, qd); /* rings the SQ doorbell first */
+		done += rc > 0 ? (uint64_t)rc : 0;
+		loopback_device(u, &seen, &tail, &phase);
+	}
+	while (vpio_nvme_qpair_get_outstanding(&u->qp) > 0) {
+		rc = vpio_nvme_qpair_poll_batch(&u->qp, cpl, qd);
+		done += rc > 0 ? (uint64_t)rc : 0;
+		loopback_device(u, &seen, &tail, &phase);
+	}
+	cycles = __rdtsc() - t0;
+	printf("  loopback  QD %3u  batch calls (IOVAs)  %6.1f cycles per I/O (submit + complete, %u-byte reads)  %llu I/Os\n",
+	       qd, (double)cycles / (double)done, g_bytes, (unsigned long long)done);
+	free(ios);
+	free(cpl);
+	vpio_dma_free(buf);
+	ut_qpair_free(u);
+}
+
 /* --------------------------------------------------------------- device */
 
 static void device_run(struct vpio_nvme_ctrlr *c, struct vpio_nvme_ns *ns, uint32_t qd, bool delay)
@@ -134,15 +186,16 @@ int main(int argc, char **argv)
 	struct vpio_env_opts eo;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "a:t:b:lq:")) != -1) {
+	while ((opt = getopt(argc, argv, "a:t:b:lq:B")) != -1) {
 		switch (opt) {
 		case 'a': addr = optarg; break;
 		case 't': g_secs = atof(optarg); break;
 		case 'b': g_bytes = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'l': g_loop_only = true; break;
+		case 'B': g_batch = true; break;
 		case 'q': g_qd = (uint32_t)strtoul(optarg, NULL, 10); break;
 		default:
-			fprintf(stderr, "usage: nvme_iops [-a ADDR] [-t SECONDS] [-b BYTES] [-l] [-q QD]\n");
+			fprintf(stderr, "usage: nvme_iops [-a ADDR] [-t SECONDS] [-b BYTES] [-l] [-q QD] [-B]\n");
 			return 2;
 		}
 	}
@@ -158,6 +211,10 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < 3; i++) {
 		if (g_qd != 0 && qds[i] != g_qd)
 			continue;
+		if (g_batch) {
+			loopback_batch(qds[i]);
+			continue;
+		}
 		loopback(false, qds[i]);
 		loopback(true, qds[i]);
 	}
