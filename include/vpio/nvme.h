@@ -385,6 +385,7 @@ struct vpio_nvme_io {
 	void *ctx;		/* returned in the completion */
 };
 _Static_assert(sizeof(struct vpio_nvme_io) == 40, "struct vpio_nvme_io is ABI");
+_Static_assert(__builtin_offsetof(struct vpio_nvme_io, lba_count) == 4, "opc and rsvd are the first 4 bytes");
 
 struct vpio_nvme_io_cpl {
 	void *ctx;		/* struct vpio_nvme_io.ctx */
@@ -401,9 +402,9 @@ _Static_assert(sizeof(struct vpio_nvme_io_cpl) == 16, "struct vpio_nvme_io_cpl i
  * it).  Returns how many were submitted, from the front: fewer than n when
  * the qpair has no room for the rest (submit them after a poll); -EAGAIN
  * (not logged) when none fit now.  A bad entry (opcode, range, buffer not
- * registered or not one contiguous run, larger than the transfer size) is
- * refused with one line and -EINVAL, -ERANGE or -EFAULT, and nothing is
- * submitted.  Thread: the qpair's owner only.
+ * registered or not one contiguous run, larger than the transfer size,
+ * rsvd not zero) is refused with one line and -EINVAL, -ERANGE or -EFAULT,
+ * and nothing is submitted.  Thread: the qpair's owner only.
  */
 int vpio_nvme_ns_submit_batch(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const struct vpio_nvme_io *ios,
 			      uint32_t n, uint32_t io_flags);

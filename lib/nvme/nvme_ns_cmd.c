@@ -719,8 +719,13 @@ static int submit_batch(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, con
 	for (i = 0; i < n && i < room && !nvme_sq_full(qp, tail); i++) {
 		const struct vpio_nvme_io *io = &ios[i];
 
-		if (nvme_unlikely(io->opc != VPIO_NVME_OPC_READ && io->opc != VPIO_NVME_OPC_WRITE)) {
-			rc = bad_entry(i, "opc must be VPIO_NVME_OPC_READ or VPIO_NVME_OPC_WRITE", -EINVAL);
+		uint32_t head4; /* opc and rsvd[3] in one load */
+
+		memcpy(&head4, io, sizeof(head4));
+		if (nvme_unlikely(head4 != VPIO_NVME_OPC_READ && head4 != VPIO_NVME_OPC_WRITE)) {
+			rc = bad_entry(i, io->opc != VPIO_NVME_OPC_READ && io->opc != VPIO_NVME_OPC_WRITE
+					       ? "opc must be VPIO_NVME_OPC_READ or VPIO_NVME_OPC_WRITE"
+					       : "rsvd must be zero", -EINVAL);
 			goto fail;
 		}
 		if (nvme_unlikely(io->lba_count == 0 || io->lba >= ns->num_blocks ||

@@ -640,6 +640,10 @@ static void batch_target(struct fn_ctx *x)
 		vpio_test_log_capture();
 		CU_ASSERT_EQUAL(vpio_nvme_ns_submit_batch(x->ns, x->qp, ios, 8, 0), -EINVAL);
 		ios[3].opc = VPIO_NVME_OPC_READ;
+		ios[3].rsvd[1] = 1;
+		CU_ASSERT_EQUAL(vpio_nvme_ns_submit_batch(x->ns, x->qp, ios, 8, 0), -EINVAL);
+		CU_ASSERT(vpio_test_log_has("rsvd must be zero"));
+		ios[3].rsvd[1] = 0;
 		ios[3].lba = x->nblocks * 1000u;
 		CU_ASSERT_EQUAL(vpio_nvme_ns_submit_batch(x->ns, x->qp, ios, 8, 0), -ERANGE);
 		ios[3].lba = 0;
