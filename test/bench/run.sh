@@ -37,10 +37,6 @@ for b in driver_cost syscalls scaling; do
 	python3 "$HERE/$b.py" "$B" "$OUT" || { echo "bench: $b did not run"; failed=$((failed + 1)); }
 done
 echo
-echo "### 5. Instructions per I/O of the NVMe driver (driver_instr.sh, callgrind)"
-echo
-bash "$HERE/driver_instr.sh" "$B" || { echo "bench: driver_instr did not run"; failed=$((failed + 1)); }
-echo
 echo "### 3. Kernel vs vpio in one VM boot (vm_kernel_vs_vpio.sh)"
 if [[ ${VPIO_SKIP_VM:-0} == 1 ]]; then
 	echo "skipped (VPIO_SKIP_VM=1)"
@@ -48,4 +44,8 @@ else
 	VPIO_BUILD_DIR=$B bash "$HERE/vm_kernel_vs_vpio.sh" -t "${VPIO_BENCH_SECONDS:-3}" \
 		--json "$OUT/vm_kernel_vs_vpio.json" || { echo "bench: vm_kernel_vs_vpio did not run"; failed=$((failed + 1)); }
 fi
+echo
+echo "### 5. Instructions per I/O of the NVMe driver (driver_instr.sh, callgrind)"
+echo
+bash "$HERE/driver_instr.sh" "$B" || { echo "bench: driver_instr did not run"; failed=$((failed + 1)); }
 ((failed == 0))
