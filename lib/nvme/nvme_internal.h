@@ -366,12 +366,14 @@ static inline void nvme_ring_sq(struct vpio_nvme_qpair *qp)
  * the CQ could fill: it holds at most `outstanding` commands, so with
  * cq_unrung entries consumed but not acknowledged the CQ cannot fill while
  * cq_unrung + outstanding (+ more about to be submitted) < num_entries.
- * Rung when that is no longer true, and on every drain with shadow
- * doorbells (a memory write; MMIO only when EventIdx asks).
+ * Rung when that is no longer true: before a submission that would break
+ * it, and after a drain that leaves no room (bogus entries consume slots
+ * too).  The same with shadow doorbells: the shadow head is written then,
+ * and MMIO follows only when the controller's EventIdx asks.  A CQ that
+ * never fills never needs EventIdx to wake the controller.
  */
 static inline void nvme_cq_ack(struct vpio_nvme_qpair *qp, uint32_t more)
 {
-	/* with shadow doorbells cq_unrung is 0 here: every drain rang */
 	if (nvme_unlikely((uint32_t)qp->cq_unrung + qp->outstanding + more > qp->num_reqs))
 		nvme_ring_cq(qp);
 }
@@ -379,7 +381,7 @@ static inline void nvme_cq_ack(struct vpio_nvme_qpair *qp, uint32_t more)
 /* At the end of a drain. */
 static inline void nvme_cq_ack_drained(struct vpio_nvme_qpair *qp)
 {
-	if (qp->cq_unrung != 0 && (qp->cq_shadow != NULL || (uint32_t)qp->cq_unrung + qp->outstanding >= qp->num_reqs))
+	if (qp->cq_unrung != 0 && (uint32_t)qp->cq_unrung + qp->outstanding >= qp->num_reqs)
 		nvme_ring_cq(qp);
 }
 
