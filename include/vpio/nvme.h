@@ -249,7 +249,8 @@ int vpio_nvme_ctrlr_free_io_qpair(struct vpio_nvme_qpair *qp);
 /*
  * Reap up to max completions (0 = up to the queue depth) and run their
  * callbacks; rings the SQ doorbell for delayed submissions first, and the CQ
- * head doorbell once at the end.  Returns the number of requests completed,
+ * head doorbell at the end when the CQ could otherwise fill (coalesced,
+ * doc/nvme.md).  Returns the number of requests completed,
  * -ENXIO when the controller failed (reset it), -ENODEV when it is removed
  * or detached (outstanding requests have then been completed with errors),
  * -EAGAIN (not logged) while a reset of the controller is running, -EBUSY
@@ -258,7 +259,7 @@ int vpio_nvme_ctrlr_free_io_qpair(struct vpio_nvme_qpair *qp);
  * on it.  Never waits for the controller: a reset or stop its health
  * check asks for runs on the controller's recovery thread (see the top of
  * this file); the longest call is a reconnect after a reset (a few admin
- * commands).  The CQ head doorbell is coalesced (doc/nvme.md).
+ * commands).
  */
 int vpio_nvme_qpair_process_completions(struct vpio_nvme_qpair *qp, uint32_t max);
 /* Ring the SQ doorbell now for submissions made with delay_doorbell.

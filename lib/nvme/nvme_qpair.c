@@ -604,9 +604,10 @@ int nvme_qpair_enter(struct vpio_nvme_qpair *qp, const char *what)
 /* ======================================================================== */
 /*
  * The polling entry points of an I/O qpair.  Per call: at most one SQ
- * doorbell before draining (delayed submissions), one CQ head doorbell, one
- * SQ doorbell after (submissions made by callbacks), and, while commands
- * are outstanding, one tick read to see whether a health check is due.
+ * doorbell before draining (delayed submissions), a CQ head doorbell only
+ * when the CQ could otherwise fill, one SQ doorbell after (submissions made
+ * by callbacks), and, while commands are outstanding, one tick read to see
+ * whether a health check is due.
  */
 
 /* Checked before anything else: a second thread is refused (-EPERM), also
