@@ -335,7 +335,9 @@ void *emu_xdma_engine_thread(void *arg)
 		uint32_t seq;
 		bool work = false;
 
-		if (__builtin_expect(!__atomic_load_n(&x->open, __ATOMIC_ACQUIRE), 0)) {
+		/* closed, or the device going away while open (at exit) */
+		if (__builtin_expect(!__atomic_load_n(&x->open, __ATOMIC_ACQUIRE) || __atomic_load_n(&x->stop, __ATOMIC_ACQUIRE),
+				     0)) {
 			if (e->running)
 				go_idle(e);
 			if (!park(e))
