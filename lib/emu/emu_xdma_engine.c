@@ -6,8 +6,10 @@
  * IOMMU, checks each descriptor as hardware does, moves its data
  * (emu_xdma_move.c), counts it, writes the poll-mode writeback word after a
  * descriptor with COMPLETED, and goes idle after one with STOP (Run stays
- * set) or when Run is cleared (after the current descriptor).  Errors set
- * Status bits (those whose ie_ bits are set in Control) and stop it.
+ * set; busy goes to 0 after its writeback, so a driver that read busy = 0
+ * has every word of the run) or when Run is cleared (after the current
+ * descriptor).  Errors set Status bits (those whose ie_ bits are set in
+ * Control) and stop it.
  *
  * Idle engines back off: they spin 5 us after work, then yield the core
  * until 1 ms, then nap (50 us until 20 ms, then 1 ms); while the device
@@ -62,7 +64,9 @@ static void go_idle(struct emu_xdma_engine *e)
 	}
 	e->running = false;
 	e->stream_done = 0;
+	/* busy first: a Run edge that saw finishing = 0 sees busy = 0 */
 	__atomic_fetch_and(status(e), ~VPIO_XDMA_ST_BUSY, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&e->finishing, 0, __ATOMIC_SEQ_CST);
 }
 
 /* The poll-mode writeback word: the completed count, bit 31 when Status
@@ -214,16 +218,20 @@ static bool run_desc(struct emu_xdma_engine *e)
 	if ((d->control & VPIO_XDMA_DESC_COMPLETED) && (c & VPIO_XDMA_CTRL_IE_DESC_COMPLETED))
 		status_set(e, VPIO_XDMA_ST_DESC_COMPLETED);
 	if (d->control & VPIO_XDMA_DESC_STOP) {
-		/* idle before the writeback: a driver that sees the final
-		 * count may restart at once */
 		if (c & VPIO_XDMA_CTRL_IE_DESC_STOPPED)
 			status_set(e, VPIO_XDMA_ST_DESC_STOPPED);
-		go_idle(e);
+		/* a driver that sees the final count may set Run again at
+		 * once: not "Run set while busy" (emu_xdma_regs.c) */
+		__atomic_store_n(&e->finishing, 1, __ATOMIC_SEQ_CST);
 	}
 	if ((d->control & VPIO_XDMA_DESC_COMPLETED) && (c & VPIO_XDMA_CTRL_POLLMODE_WB))
 		writeback(e);
-	if (d->control & VPIO_XDMA_DESC_STOP)
+	if (d->control & VPIO_XDMA_DESC_STOP) {
+		/* idle after the writeback: a driver that cleared Run and
+		 * read busy = 0 takes the word as final and reuses it */
+		go_idle(e);
 		return true;
+	}
 	if (++e->blk_i == e->blk_n) {
 		e->cur = (uint64_t)d->nxt_hi << 32 | d->nxt_lo;
 		e->cur_adj = VPIO_XDMA_DESC_GET_ADJ(d->control);
@@ -327,7 +335,9 @@ void *emu_xdma_engine_thread(void *arg)
 		uint32_t seq;
 		bool work = false;
 
-		if (__builtin_expect(!__atomic_load_n(&x->open, __ATOMIC_ACQUIRE), 0)) {
+		/* closed, or the device going away while open (at exit) */
+		if (__builtin_expect(!__atomic_load_n(&x->open, __ATOMIC_ACQUIRE) || __atomic_load_n(&x->stop, __ATOMIC_ACQUIRE),
+				     0)) {
 			if (e->running)
 				go_idle(e);
 			if (!park(e))

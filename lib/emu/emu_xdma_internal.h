@@ -120,6 +120,8 @@ struct emu_xdma_engine {
 	bool stuck;		/* the STUCK fault holds it */
 	uint32_t in_dma;	/* atomic: inside a descriptor (unmap watch) */
 	uint32_t dma_epoch;	/* atomic: bumped after each descriptor */
+	uint32_t finishing;	/* atomic: past its STOP descriptor, still busy
+				 * until that one's writeback is out */
 
 	/* faults (armed under x->lock) */
 	uint32_t fault_bits;	/* atomic */

@@ -95,7 +95,10 @@ static void run_rise(struct emu_xdma_engine *e)
 	uint32_t sg = e->base + VPIO_XDMA_SGDMA_OFFSET;
 	uint64_t desc = emu_xdma_get(x, sg + VPIO_XDMA_SG_DESC_LO) | (uint64_t)emu_xdma_get(x, sg + VPIO_XDMA_SG_DESC_HI) << 32;
 
-	if (emu_xdma_get(x, e->base + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY)
+	/* finishing first (go_idle() clears busy before it): an engine
+	 * still busy with the final writeback of its run is done */
+	if (!__atomic_load_n(&e->finishing, __ATOMIC_SEQ_CST) &&
+	    (emu_xdma_get(x, e->base + VPIO_XDMA_CH_STATUS) & VPIO_XDMA_ST_BUSY))
 		emu_xdma_host_error(x, "%s %s: Run set while the engine is still busy (clear Run and wait for Status busy = 0 first)",
 				    x->name, e->label);
 	__atomic_store_n(&e->start_desc, desc, __ATOMIC_RELAXED);
