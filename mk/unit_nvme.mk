@@ -36,3 +36,8 @@ src test/unit/nvme/cq_ack_ut.c
 # queue memory: rings and lists in controller pages, contiguity, refusals
 test unit_nvme_qmem
 src test/unit/nvme/qmem_ut.c
+
+# batch calls at their edges: a split request's finished part, host-ended
+# commands between polls, a failed controller, a batch from a callback
+test unit_nvme_batch
+src test/unit/nvme/batch_ut.c

@@ -369,8 +369,12 @@ int vpio_nvme_qpair_cmd_raw(struct vpio_nvme_qpair *qp, const struct vpio_nvme_c
  * through vpio_nvme_ns_cmd_*().  Batch and callback commands can share a
  * qpair, but batch commands complete only through
  * vpio_nvme_qpair_poll_batch(): process_completions() refuses a qpair with
- * batch commands outstanding (-EBUSY).  Thread: the qpair's owner thread,
- * as for every qpair call.
+ * batch commands outstanding (-EBUSY), and keeps for poll_batch the
+ * completion of a batch command one of its callbacks submitted.  The
+ * commands a reset, failure or removal ends are reported by poll_batch
+ * before its error; vpio_nvme_ctrlr_free_io_qpair() ends those not yet
+ * reported without a report (their buffers are free once it returns).
+ * Thread: the qpair's owner thread, as for every qpair call.
  *
  * These two structs are array elements: their size is fixed for the life
  * of the ABI (no opts_size); rsvd must be zero.
@@ -401,7 +405,8 @@ _Static_assert(sizeof(struct vpio_nvme_io_cpl) == 16, "struct vpio_nvme_io_cpl i
  * Submit ios[0..n) in order with io_flags (FUA, LR) and one doorbell (or
  * none with delay_doorbell: process_completions/poll_batch/flush rings
  * it).  Returns how many were submitted, from the front: fewer than n when
- * the qpair has no room for the rest (submit them after a poll); -EAGAIN
+ * the qpair has no room for the rest (submit them after a poll; the
+ * completions poll_batch has not handed back yet take room too); -EAGAIN
  * (not logged) when none fit now.  A bad entry (opcode, range, buffer not
  * registered or not one contiguous run, larger than the transfer size,
  * rsvd not zero) is refused with one line and -EINVAL, -ERANGE or -EFAULT,

@@ -306,8 +306,15 @@ static inline void nvme_req_put(struct vpio_nvme_qpair *qp, struct nvme_req *req
 
 /* A part of a split request completed (nvme_qpair_core.c). */
 void nvme_req_complete_part(struct vpio_nvme_qpair *qp, struct nvme_req *req, const struct vpio_nvme_cpl *cpl);
-/* A batch request ended by the host: kept for the next poll_batch. */
-void nvme_req_host_done_batch(struct vpio_nvme_qpair *qp, struct nvme_req *req, uint16_t status);
+/* A request without a callback completed (outstanding already counted
+ * off): back to the pool, or, a batch command completing while no
+ * poll_batch runs (a callback of process_completions submitted it), kept
+ * for the next poll_batch. */
+void nvme_req_complete_nocb(struct vpio_nvme_qpair *qp, struct nvme_req *req, const struct vpio_nvme_cpl *cpl);
+/* A batch request ended by the host, or completed while no poll_batch
+ * runs: kept with status and cdw0 for the next poll_batch.  There is
+ * room: submit_batch keeps batch_outstanding + host_done_n <= num_reqs. */
+void nvme_req_host_done_batch(struct vpio_nvme_qpair *qp, struct nvme_req *req, uint16_t status, uint32_t cdw0);
 
 /* Complete req with *cpl: runs the callback (for split requests once all
  * parts are done) after returning the request(s) to the pool. */
@@ -322,9 +329,12 @@ static inline void nvme_req_complete(struct vpio_nvme_qpair *qp, struct nvme_req
 		nvme_req_complete_part(qp, req, cpl);
 		return;
 	}
+	if (nvme_unlikely(cb == NULL)) {
+		nvme_req_complete_nocb(qp, req, cpl);
+		return;
+	}
 	nvme_req_put(qp, req); /* first, so that the callback can reuse it */
-	if (cb != NULL)
-		cb(arg, cpl);
+	cb(arg, cpl);
 }
 /* Complete every request the device holds with a host status
  * (VPIO_NVME_SCT_PATH / ABORTED_BY_HOST); returns how many. */

@@ -711,14 +711,17 @@ static int submit_batch(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, con
 		return nvme_ns_io_refuse(ns, qp, 0, 1, "submit_batch");
 	if (nvme_unlikely(qp->host_done == NULL) && (rc = batch_alloc_host_done(qp)) != 0)
 		return rc;
-	room = qp->num_reqs - qp->outstanding;
+	/* what the request pool and the host-ended list can take: a split
+	 * request's finished first part holds a request while not
+	 * outstanding (hence free_reqs below), and every batch command may
+	 * end up in host_done */
+	room = qp->num_reqs - qp->batch_outstanding - qp->host_done_n;
 	tail = qp->sq_tail;
 	/* Built straight into the SQ slots beyond the tail, each request
 	 * marked outstanding as it goes: published below all at once, or
 	 * given back (batch_rollback) on a bad entry. */
-	for (i = 0; i < n && i < room && !nvme_sq_full(qp, tail); i++) {
+	for (i = 0; i < n && i < room && qp->free_reqs != NULL && !nvme_sq_full(qp, tail); i++) {
 		const struct vpio_nvme_io *io = &ios[i];
-
 		uint32_t head4; /* opc and rsvd[3] in one load */
 
 		memcpy(&head4, io, sizeof(head4));

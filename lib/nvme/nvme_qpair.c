@@ -513,6 +513,7 @@ int nvme_qpair_connect(struct vpio_nvme_qpair *qp)
 	nvme_qpair_reset_rings(qp);
 	qp->sq_db = nvme_doorbell(c, qp->qid, false);
 	qp->cq_db = nvme_doorbell(c, qp->qid, true);
+	qp->max_xfer = c->max_xfer; /* MDTS may have changed across a reset */
 	nvme_qpair_setup_shadow(qp);
 	rc = nvme_ctrlr_create_io_queues(c, qp);
 	if (rc != 0)
@@ -659,8 +660,13 @@ static inline __attribute__((always_inline)) int poll(struct vpio_nvme_qpair *qp
 			return rc;
 	}
 	rc = nvme_qpair_ready(qp, what);
-	if (nvme_unlikely(rc != 0))
+	if (nvme_unlikely(rc != 0)) {
+		/* batch commands the host ended (catching up with a reset or
+		 * failure just now) are still reported, first */
+		if (out != NULL && qp->host_done_n != 0)
+			return (int)take_host_done(qp, out, max);
 		return rc;
+	}
 	if (out == NULL && nvme_unlikely(qp->batch_outstanding != 0)) {
 		VPIO_ERR(NVME_MOD, "process_completions: qpair %u has %u batch commands outstanding: poll it with "
 			 "vpio_nvme_qpair_poll_batch()", qp->qid, qp->batch_outstanding);

@@ -102,14 +102,24 @@ void nvme_req_complete_part(struct vpio_nvme_qpair *qp, struct nvme_req *req, co
 		cb(arg, &done);
 }
 
-void nvme_req_host_done_batch(struct vpio_nvme_qpair *qp, struct nvme_req *req, uint16_t status)
+void nvme_req_complete_nocb(struct vpio_nvme_qpair *qp, struct nvme_req *req, const struct vpio_nvme_cpl *cpl)
+{
+	if (req->batch) {
+		qp->outstanding++; /* nvme_req_host_done_batch counts it off */
+		nvme_req_host_done_batch(qp, req, (uint16_t)(cpl->status & VPIO_NVME_STATUS_NO_PHASE_MASK), cpl->cdw0);
+		return;
+	}
+	nvme_req_put(qp, req);
+}
+
+void nvme_req_host_done_batch(struct vpio_nvme_qpair *qp, struct nvme_req *req, uint16_t status, uint32_t cdw0)
 {
 	struct vpio_nvme_io_cpl *d = &qp->host_done[qp->host_done_n++];
 
 	d->ctx = req->cb_arg;
 	d->status = status;
 	d->rsvd = 0;
-	d->cdw0 = 0;
+	d->cdw0 = cdw0;
 	qp->outstanding--;
 	qp->batch_outstanding--;
 	nvme_req_put(qp, req);
@@ -140,7 +150,7 @@ uint32_t nvme_qpair_cancel_all(struct vpio_nvme_qpair *qp)
 		n++;
 		qp->err_stats.host_aborted++;
 		if (qp->reqs[i].batch)
-			nvme_req_host_done_batch(qp, &qp->reqs[i], cpl.status);
+			nvme_req_host_done_batch(qp, &qp->reqs[i], cpl.status, 0);
 		else
 			nvme_req_complete(qp, &qp->reqs[i], &cpl);
 	}
@@ -351,8 +361,11 @@ static inline __attribute__((always_inline)) uint32_t cq_drain(struct vpio_nvme_
 			phase ^= 1u;
 		}
 		/* whatever the next slot holds (a new entry or an old one): a
-		 * prefetch never faults */
-		__builtin_prefetch(&reqs[cq[head].cid & qp->cid_mask], 1);
+		 * prefetch never faults; the address is formed as an integer,
+		 * since a stale index may lie past the pool */
+		__builtin_prefetch((const void *)((uintptr_t)reqs + (uintptr_t)(cq[head].cid & qp->cid_mask) *
+								      sizeof(struct nvme_req)),
+				   1);
 		consumed++;
 		/* callbacks may submit and ring: the ring state is current */
 		qp->cq_head = head;
@@ -371,6 +384,9 @@ static inline __attribute__((always_inline)) uint32_t cq_drain(struct vpio_nvme_
 			nvme_req_put(qp, req);
 			continue;
 		}
+		/* (a batch command here, submitted by a callback of this
+		 * process_completions, is kept for poll_batch: see
+		 * nvme_req_complete_nocb) */
 		nvme_req_complete(qp, req, &c);
 	}
 	qp->in_cpl = false;
