@@ -312,8 +312,9 @@ void nvme_req_complete_part(struct vpio_nvme_qpair *qp, struct nvme_req *req, co
  * for the next poll_batch. */
 void nvme_req_complete_nocb(struct vpio_nvme_qpair *qp, struct nvme_req *req, const struct vpio_nvme_cpl *cpl);
 /* A batch request ended by the host, or completed while no poll_batch
- * runs: kept with status and cdw0 for the next poll_batch.  There is
- * room: submit_batch keeps batch_outstanding + host_done_n <= num_reqs. */
+ * runs (no longer counted in outstanding): kept with status and cdw0 for
+ * the next poll_batch.  There is room: submit_batch keeps
+ * batch_outstanding + host_done_n <= num_reqs. */
 void nvme_req_host_done_batch(struct vpio_nvme_qpair *qp, struct nvme_req *req, uint16_t status, uint32_t cdw0);
 
 /* Complete req with *cpl: runs the callback (for split requests once all
@@ -415,17 +416,22 @@ void nvme_qpair_commit(struct vpio_nvme_qpair *qp, struct nvme_req *chain, uint1
  * them inline (shadow doorbells, a CQ head that must go first); 0. */
 int nvme_qpair_commit_slow(struct vpio_nvme_qpair *qp);
 
-/* The same for one request (req->next is NULL). */
-static inline void nvme_qpair_commit_one(struct vpio_nvme_qpair *qp, struct nvme_req *req, uint16_t new_tail)
+/* The same for one request (req->next is NULL), shaped for the read and
+ * write fast path: the rare doorbell work is a tail call, so the caller
+ * keeps everything in scratch registers.  Returns 0. */
+static inline int nvme_qpair_commit_one(struct vpio_nvme_qpair *qp, struct nvme_req *req, uint16_t new_tail)
 {
 	req->state = NVME_REQ_OUTSTANDING;
 	req->stamp = qp->check_seq;
-	nvme_cq_ack(qp, 1);
 	qp->sq_tail = new_tail;
 	qp->outstanding++;
 	qp->stats.submitted++;
+	/* nvme_cq_ack(qp, 1) counted after the increment */
+	if (nvme_unlikely(qp->sq_shadow != NULL || (uint32_t)qp->cq_unrung + qp->outstanding > qp->num_reqs))
+		return nvme_qpair_commit_slow(qp);
 	if (!qp->delay_doorbell)
 		nvme_ring_sq(qp);
+	return 0;
 }
 /* Give back the requests of a chain that was never committed. */
 void nvme_qpair_rollback(struct vpio_nvme_qpair *qp, struct nvme_req *chain);
@@ -451,11 +457,18 @@ int nvme_qpair_sync_state(struct vpio_nvme_qpair *qp, const char *what);
  * owner is inside a completion callback. */
 int nvme_qpair_check_owner(struct vpio_nvme_qpair *qp, const char *what);
 
+/* The calling thread owns qp, which is connected and in step with its
+ * controller: nothing to catch up with. */
+static inline bool nvme_qpair_current(const struct vpio_nvme_qpair *qp)
+{
+	return qp != NULL && qp->owner == nvme_thread_id() && qp->state == NVME_QP_CONNECTED &&
+	       qp->epoch == atomic_load_explicit(qp->ctrlr_epoch, memory_order_acquire);
+}
+
 /* Also the NULL check of every public qpair entry point (-EINVAL). */
 static inline int nvme_qpair_ready(struct vpio_nvme_qpair *qp, const char *what)
 {
-	if (nvme_likely(qp != NULL && qp->owner == nvme_thread_id() && qp->state == NVME_QP_CONNECTED &&
-			qp->epoch == atomic_load_explicit(qp->ctrlr_epoch, memory_order_acquire)))
+	if (nvme_likely(nvme_qpair_current(qp)))
 		return 0;
 	return nvme_qpair_enter(qp, what);
 }
@@ -493,6 +506,14 @@ struct vpio_nvme_ns {
 
 int nvme_ns_refresh(struct vpio_nvme_ns *ns);
 
+/* The one writer of active and of io_ctrlr, which follows from it (and
+ * from md_size, set before). */
+static inline void nvme_ns_set_active(struct vpio_nvme_ns *ns, bool active)
+{
+	ns->active = active;
+	ns->io_ctrlr = active && ns->md_size == 0 ? ns->ctrlr : NULL;
+}
+
 /* Why ns cannot take commands on qp, logged: -EINVAL (NULL, another
  * controller's) or -ENXIO (inactive). */
 int nvme_ns_refuse(const struct vpio_nvme_ns *ns, const struct vpio_nvme_qpair *qp, const char *what);
@@ -509,11 +530,29 @@ static inline int nvme_ns_usable(const struct vpio_nvme_ns *ns, const struct vpi
 int nvme_ns_io_refuse(const struct vpio_nvme_ns *ns, const struct vpio_nvme_qpair *qp, uint64_t lba, uint64_t nlb,
 		      const char *what);
 
+/* nlb blocks at lba may go to ns on qp: ns active, without metadata, on
+ * qp's controller (io_ctrlr), and the range inside it. */
+static inline bool nvme_ns_range_ok(const struct vpio_nvme_ns *ns, uint64_t lba, uint64_t nlb)
+{
+	return nlb != 0 && lba < ns->num_blocks && nlb <= ns->num_blocks - lba;
+}
+
+static inline bool nvme_ns_io_ok(const struct vpio_nvme_ns *ns, const struct vpio_nvme_qpair *qp, uint64_t lba,
+				 uint64_t nlb)
+{
+	return ns != NULL && ns->io_ctrlr == qp->ctrlr && nvme_ns_range_ok(ns, lba, nlb);
+}
+
+/* io_flags of read, write, compare and write zeroes: FUA and LR only. */
+static inline bool nvme_io_flags_ok(uint32_t io_flags)
+{
+	return (io_flags & ~(VPIO_NVME_IO_FUA | VPIO_NVME_IO_LR)) == 0;
+}
+
 static inline int nvme_ns_io_check(const struct vpio_nvme_ns *ns, const struct vpio_nvme_qpair *qp, uint64_t lba,
 				   uint64_t nlb, const char *what)
 {
-	if (nvme_likely(ns != NULL && ns->ctrlr == qp->ctrlr && ns->active && nlb != 0 && lba < ns->num_blocks &&
-			nlb <= ns->num_blocks - lba && ns->md_size == 0))
+	if (nvme_likely(nvme_ns_io_ok(ns, qp, lba, nlb)))
 		return 0;
 	return nvme_ns_io_refuse(ns, qp, lba, nlb, what);
 }

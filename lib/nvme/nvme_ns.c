@@ -22,8 +22,7 @@ int nvme_ns_refresh(struct vpio_nvme_ns *ns)
 	rc = vpio_nvme_ctrlr_identify(c, VPIO_NVME_CNS_NS, ns->id, &ns->data, sizeof(ns->data));
 	if (rc != 0)
 		return rc;
-	ns->active = false;
-	ns->io_ctrlr = NULL;
+	nvme_ns_set_active(ns, false);
 	if (ns->data.nsze == 0)
 		return 0;
 	f = &ns->data.lbaf[VPIO_NVME_FLBAS_INDEX(ns->data.flbas)];
@@ -36,8 +35,7 @@ int nvme_ns_refresh(struct vpio_nvme_ns *ns)
 	ns->md_size = f->ms;
 	ns->md_extended = (ns->data.flbas & 0x10u) != 0;
 	ns->num_blocks = ns->data.nsze;
-	ns->active = true;
-	ns->io_ctrlr = ns->md_size == 0 ? c : NULL;
+	nvme_ns_set_active(ns, true);
 	return 0;
 }
 
@@ -118,10 +116,8 @@ int nvme_ctrlr_scan_ns(struct vpio_nvme_ctrlr *c)
 	if (rc != 0)
 		return rc;
 	for (i = 0; i < c->num_ns; i++) {
-		if (c->ns[i] != NULL) {
-			c->ns[i]->active = false;
-			c->ns[i]->io_ctrlr = NULL;
-		}
+		if (c->ns[i] != NULL)
+			nvme_ns_set_active(c->ns[i], false);
 	}
 	if (c->vs >= 0x10100u)
 		return scan_list(c);

@@ -149,7 +149,7 @@ int nvme_ns_io_refuse(const struct vpio_nvme_ns *ns, const struct vpio_nvme_qpai
 
 static inline int rw_flags(uint32_t io_flags, const char *what)
 {
-	if (nvme_unlikely((io_flags & ~(VPIO_NVME_IO_FUA | VPIO_NVME_IO_LR)) != 0)) {
+	if (nvme_unlikely(!nvme_io_flags_ok(io_flags))) {
 		VPIO_ERR(NVME_MOD, "%s: unknown io_flags 0x%x (FUA and LR are allowed)", what, io_flags);
 		return -EINVAL;
 	}
@@ -162,39 +162,6 @@ static bool oncs_has(const struct vpio_nvme_ns *ns, uint32_t bit, const char *wh
 		return true;
 	VPIO_ERR(NVME_MOD, "%s: the controller does not support it (ONCS 0x%x)", what, ns->ctrlr->cdata.oncs);
 	return false;
-}
-
-/*
- * The common case, straight: one command whose buffer is one IOVA-
- * contiguous run (one translation, no iovec cursor).  1 when it does not
- * apply (SGLs forced, a run that ends early, an untranslatable or
- * unaligned buffer: the general path handles or reports those), else 0 or
- * -EAGAIN.
- */
-static inline int rw_direct(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, const struct nvme_rw *rw,
-			    const void *buf, uint64_t len)
-{
-	struct vpio_nvme_cmd *cmd;
-	struct nvme_req *req;
-	uint16_t tail = qp->sq_tail;
-	uint64_t run = len, iova;
-
-	if (nvme_unlikely(qp->dptr.sgl_mode == VPIO_NVME_SGL_ALWAYS && qp->dptr.sgl_supported))
-		return 1;
-	iova = nvme_xlate(&qp->dptr, buf, &run);
-	if (nvme_unlikely(iova == UINT64_MAX || run < len || (iova & 3u) != 0))
-		return 1;
-	if (nvme_unlikely(nvme_sq_full(qp, tail) || qp->free_reqs == NULL))
-		return -EAGAIN;
-	req = nvme_req_get(qp);
-	cmd = &qp->sq[tail];
-	nvme_prp_contig(cmd, req, qp->dptr.page_shift, iova, len);
-	nvme_rw_fill(cmd, rw->opc, rw->cdw12, ns->id, req->cid, rw->lba, (uint32_t)rw->nlb);
-	req->cb = rw->cb;
-	req->cb_arg = rw->cb_arg;
-	req->opc = rw->opc;
-	nvme_qpair_commit_one(qp, req, nvme_sq_next(qp, tail));
-	return 0;
 }
 
 static inline int rw_contig(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, struct nvme_rw *rw,
@@ -214,11 +181,6 @@ static inline int rw_contig(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp,
 		return -EINVAL;
 	}
 	len = rw->nlb << ns->block_shift;
-	if (nvme_likely(len <= qp->max_xfer)) {
-		rc = rw_direct(ns, qp, rw, buf, len);
-		if (nvme_likely(rc <= 0))
-			return rc;
-	}
 	iov.iov_base = (void *)(uintptr_t)buf;
 	iov.iov_len = len;
 	rw->iov = &iov;
@@ -322,11 +284,8 @@ static inline __attribute__((always_inline)) int rw_fast(struct vpio_nvme_ns *ns
 	uint64_t len, iova;
 	uint16_t tail, next;
 
-	if (nvme_unlikely(qp == NULL || qp->owner != nvme_thread_id() || qp->state != NVME_QP_CONNECTED ||
-			  qp->epoch != atomic_load_explicit(qp->ctrlr_epoch, memory_order_acquire) || ns == NULL ||
-			  ns->io_ctrlr != qp->ctrlr || nlb == 0 || lba >= ns->num_blocks ||
-			  nlb > ns->num_blocks - lba || buf == NULL ||
-			  (io_flags & ~(VPIO_NVME_IO_FUA | VPIO_NVME_IO_LR)) != 0))
+	if (nvme_unlikely(!nvme_qpair_current(qp) || !nvme_ns_io_ok(ns, qp, lba, nlb) || buf == NULL ||
+			  !nvme_io_flags_ok(io_flags)))
 		goto slow;
 	len = (uint64_t)nlb << ns->block_shift;
 	/* No call on this path, only tail calls: everything stays in scratch
@@ -348,21 +307,7 @@ static inline __attribute__((always_inline)) int rw_fast(struct vpio_nvme_ns *ns
 	req->cb = cb;
 	req->cb_arg = cb_arg;
 	req->opc = opc;
-	req->state = NVME_REQ_OUTSTANDING;
-	req->stamp = qp->check_seq;
-	qp->sq_tail = next;
-	qp->outstanding++;
-	qp->stats.submitted++;
-	if (nvme_unlikely(qp->sq_shadow != NULL || (uint32_t)qp->cq_unrung + qp->outstanding > qp->num_reqs))
-		return nvme_qpair_commit_slow(qp);
-	if (!qp->delay_doorbell) {
-		nvme_wmb(); /* the command before the doorbell */
-		qp->sq_rung = next;
-		*qp->sq_db = next;
-		qp->stats.sq_doorbells++;
-		qp->stats.mmio_doorbells++;
-	}
-	return 0;
+	return nvme_qpair_commit_one(qp, req, next);
 slow:
 	if (opc == VPIO_NVME_OPC_READ)
 		return read_slow(ns, qp, buf, lba, nlb, cb, cb_arg, io_flags);
@@ -666,19 +611,6 @@ static inline int64_t entry_iova(const struct vpio_nvme_qpair *qp, const struct 
 	return (int64_t)iova;
 }
 
-/* I/O qpairs get the list at allocation; a qpair laid out by a test gets
- * it here. */
-static int batch_alloc_host_done(struct vpio_nvme_qpair *qp)
-{
-	if (qp->host_done != NULL)
-		return 0;
-	qp->host_done = calloc(qp->num_reqs, sizeof(*qp->host_done));
-	if (qp->host_done != NULL)
-		return 0;
-	VPIO_ERR(NVME_MOD, "submit_batch: out of memory for the batch state of qpair %u", qp->qid);
-	return -ENOMEM;
-}
-
 /* Give back the requests of the commands built in [qp->sq_tail, tail). */
 static void batch_rollback(struct vpio_nvme_qpair *qp, uint16_t tail)
 {
@@ -701,7 +633,7 @@ static int submit_batch(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, con
 
 	if (nvme_unlikely(rc != 0))
 		return rc;
-	if (nvme_unlikely(ios == NULL || n == 0 || (io_flags & ~(VPIO_NVME_IO_FUA | VPIO_NVME_IO_LR)) != 0)) {
+	if (nvme_unlikely(ios == NULL || n == 0 || !nvme_io_flags_ok(io_flags))) {
 		VPIO_ERR(NVME_MOD, "submit_batch: ios %p, n %u, io_flags 0x%x: need ios, n >= 1 and only FUA/LR flags",
 			 (const void *)ios, n, io_flags);
 		return -EINVAL;
@@ -709,8 +641,6 @@ static int submit_batch(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, con
 	/* the namespace once; each entry's range below */
 	if (nvme_unlikely(ns == NULL || ns->io_ctrlr != qp->ctrlr))
 		return nvme_ns_io_refuse(ns, qp, 0, 1, "submit_batch");
-	if (nvme_unlikely(qp->host_done == NULL) && (rc = batch_alloc_host_done(qp)) != 0)
-		return rc;
 	/* what the request pool and the host-ended list can take: a split
 	 * request's finished first part holds a request while not
 	 * outstanding (hence free_reqs below), and every batch command may
@@ -731,8 +661,7 @@ static int submit_batch(struct vpio_nvme_ns *ns, struct vpio_nvme_qpair *qp, con
 					       : "rsvd must be zero", -EINVAL);
 			goto fail;
 		}
-		if (nvme_unlikely(io->lba_count == 0 || io->lba >= ns->num_blocks ||
-				  io->lba_count > ns->num_blocks - io->lba)) {
+		if (nvme_unlikely(!nvme_ns_range_ok(ns, io->lba, io->lba_count))) {
 			rc = nvme_ns_io_refuse(ns, qp, io->lba, io->lba_count, "submit_batch");
 			goto fail;
 		}

@@ -105,7 +105,6 @@ void nvme_req_complete_part(struct vpio_nvme_qpair *qp, struct nvme_req *req, co
 void nvme_req_complete_nocb(struct vpio_nvme_qpair *qp, struct nvme_req *req, const struct vpio_nvme_cpl *cpl)
 {
 	if (req->batch) {
-		qp->outstanding++; /* nvme_req_host_done_batch counts it off */
 		nvme_req_host_done_batch(qp, req, (uint16_t)(cpl->status & VPIO_NVME_STATUS_NO_PHASE_MASK), cpl->cdw0);
 		return;
 	}
@@ -120,7 +119,6 @@ void nvme_req_host_done_batch(struct vpio_nvme_qpair *qp, struct nvme_req *req, 
 	d->status = status;
 	d->rsvd = 0;
 	d->cdw0 = cdw0;
-	qp->outstanding--;
 	qp->batch_outstanding--;
 	nvme_req_put(qp, req);
 }
@@ -149,9 +147,10 @@ uint32_t nvme_qpair_cancel_all(struct vpio_nvme_qpair *qp)
 		cpl.cid = qp->reqs[i].cid;
 		n++;
 		qp->err_stats.host_aborted++;
-		if (qp->reqs[i].batch)
+		if (qp->reqs[i].batch) {
+			qp->outstanding--;
 			nvme_req_host_done_batch(qp, &qp->reqs[i], cpl.status, 0);
-		else
+		} else
 			nvme_req_complete(qp, &qp->reqs[i], &cpl);
 	}
 	qp->in_cpl = was_in_cpl;

@@ -301,22 +301,24 @@ static void test_bad_input(void)
 	expect_bad(u, vpio_nvme_ns_cmd_read(&other->ns, qp, g_buf, 0, 1, ut_done_cb, &d, 0), -EINVAL,
 		   "another controller");
 	expect_bad(u, vpio_nvme_ns_cmd_read(NULL, qp, g_buf, 0, 1, ut_done_cb, &d, 0), -EINVAL, "NULL");
-	ns->active = false;
+	nvme_ns_set_active(ns, false);
 	expect_bad(u, vpio_nvme_ns_cmd_read(ns, qp, g_buf, 0, 1, ut_done_cb, &d, 0), -ENXIO, "not active");
 	expect_bad(u, vpio_nvme_ns_cmd_writev(ns, qp, v, 1, 0, ut_done_cb, &d, 0), -ENXIO, "not active");
 	expect_bad(u, vpio_nvme_ns_cmd_compare(ns, qp, g_buf, 0, 1, ut_done_cb, &d, 0), -ENXIO, "not active");
 	expect_bad(u, vpio_nvme_ns_cmd_write_zeroes(ns, qp, 0, 1, ut_done_cb, &d, 0), -ENXIO, "not active");
 	expect_bad(u, vpio_nvme_ns_cmd_flush(ns, qp, ut_done_cb, &d), -ENXIO, "not active");
 	expect_bad(u, vpio_nvme_ns_cmd_deallocate(ns, qp, &r, 1, ut_done_cb, &d), -ENXIO, "not active");
-	ns->active = true;
+	nvme_ns_set_active(ns, true);
 	expect_bad(u, vpio_nvme_ns_cmd_flush(&other->ns, qp, ut_done_cb, &d), -EINVAL, "another controller");
 	expect_bad(u, vpio_nvme_ns_cmd_deallocate(&other->ns, qp, &r, 1, ut_done_cb, &d), -EINVAL,
 		   "another controller");
 	expect_bad(u, vpio_nvme_ns_cmd_writev(&other->ns, qp, v, 1, 0, ut_done_cb, &d, 0), -EINVAL,
 		   "another controller");
 	ns->md_size = 8;
+	nvme_ns_set_active(ns, true);
 	expect_bad(u, vpio_nvme_ns_cmd_read(ns, qp, g_buf, 0, 1, ut_done_cb, &d, 0), -ENOTSUP, "metadata");
 	ns->md_size = 0;
+	nvme_ns_set_active(ns, true);
 	u->ctrlr->cdata.oncs = 0;
 	expect_bad(u, vpio_nvme_ns_cmd_compare(ns, qp, g_buf, 0, 1, ut_done_cb, &d, 0), -ENOTSUP, "not support");
 	expect_bad(u, vpio_nvme_ns_cmd_write_zeroes(ns, qp, 0, 1, ut_done_cb, &d, 0), -ENOTSUP, "not support");

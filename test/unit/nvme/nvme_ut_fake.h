@@ -73,6 +73,7 @@ static inline struct ut_qpair *ut_qpair_new(uint16_t n, uint32_t max_xfer, uint3
 	u->sq = calloc(n, sizeof(*u->sq));
 	u->cq = calloc(n, sizeof(*u->cq));
 	u->reqs = aligned_alloc(64, (size_t)(n - 1u) * sizeof(*u->reqs));
+	qp->host_done = calloc(n - 1u, sizeof(*qp->host_done)); /* as every qpair has */
 	u->lists = aligned_alloc(4096, (size_t)(n - 1u) * NVME_LIST_BYTES);
 	u->ctrlr = aligned_alloc(64, (sizeof(*u->ctrlr) + 63u) & ~(size_t)63u);
 	memset(u->ctrlr, 0, sizeof(*u->ctrlr));
@@ -101,8 +102,7 @@ static inline struct ut_qpair *ut_qpair_new(uint16_t n, uint32_t max_xfer, uint3
 	qp->state = NVME_QP_CONNECTED;
 	u->ns.ctrlr = u->ctrlr;
 	u->ns.id = 1;
-	u->ns.active = true;
-	u->ns.io_ctrlr = u->ctrlr;
+	nvme_ns_set_active(&u->ns, true);
 	u->ns.block_shift = block_shift;
 	u->ns.block_size = 1u << block_shift;
 	u->ns.num_blocks = num_blocks;
