@@ -88,25 +88,27 @@ static void nvme_under(struct vpio_blk_channel *ce, struct vpio_blk_channel *cu)
 	struct vpio_nvme_qpair *qp = NULL;
 	struct vpio_nvme_io io = { .opc = VPIO_NVME_OPC_READ, .lba = 8, .lba_count = 1 };
 	struct vpio_nvme_io_cpl cpl;
-	uint8_t *buf = vpio_blk_buf_alloc(4096);
+	struct fb_buf b; /* one block between guards */
 	int rc = 0;
 
 	CU_ASSERT_EQUAL_FATAL(vpio_blk_channel_get_nvme(ce, &ns, &qp), 0);
-	CU_ASSERT(ns != NULL && qp != NULL);
-	io.buf = buf;
-	io.ctx = buf;
+	CU_ASSERT_FATAL(ns != NULL && qp != NULL);
+	CU_ASSERT_EQUAL_FATAL(fb_buf_alloc(&b, vpio_nvme_ns_get_sector_size(ns), false), 0);
+	io.buf = b.data;
+	io.ctx = b.data;
 	CU_ASSERT_EQUAL(vpio_nvme_ns_submit_batch(ns, qp, &io, 1, 0), 1);
 	for (unsigned i = 0; i < 10000000 && rc == 0; i++)
 		rc = vpio_nvme_qpair_poll_batch(qp, &cpl, 1);
 	CU_ASSERT_EQUAL(rc, 1);
-	CU_ASSERT(cpl.ctx == buf && cpl.status == 0);
+	CU_ASSERT(cpl.ctx == b.data && cpl.status == 0);
+	CU_ASSERT(fb_guards_ok(&b));
 	vpio_test_log_capture();
 	CU_ASSERT_EQUAL(vpio_blk_channel_get_nvme(cu, &ns, &qp), -ENOTSUP);
 	CU_ASSERT(vpio_test_log_has("no NVMe qpair"));
 	CU_ASSERT_EQUAL(vpio_blk_channel_get_nvme(NULL, &ns, &qp), -EINVAL);
 	CU_ASSERT_EQUAL(vpio_blk_channel_get_nvme(ce, NULL, &qp), -EINVAL);
 	vpio_test_log_release();
-	vpio_blk_buf_free(buf);
+	fb_buf_free(&b);
 }
 
 static void both_open(const char *emu, const char *uring)
