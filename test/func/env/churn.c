@@ -7,6 +7,9 @@
  * freed or handed to another 2 MiB page while a reader holds it shows up
  * as a wrong translation or as "unmapped" (see doc/env.md, reclamation).
  *
+ * Three readers of the same tables: a user memory map, vpio_vtophys() over
+ * registrations, and the inline walk the NVMe fast path uses.
+ *
  * VPIO_CHURN_SECONDS sets the length of each test (default 2).
  */
 #include <pthread.h>
@@ -17,6 +20,7 @@
 #include <time.h>
 
 #include "common/vpio_test.h"
+#include "env/env_vtophys.h"
 #include <vpio/env.h>
 
 #define K4 0x1000ULL
@@ -244,6 +248,15 @@ static uint64_t vtophys_expect(uint64_t va)
 	return va; /* no IOMMU in this process: IOVA = VA */
 }
 
+/* The NVMe fast path's inline walk (lib/env/env_vtophys.h): the whole
+ * buffer inside one mapped page, else the error (the caller then asks
+ * vpio_vtophys()). */
+static uint64_t inline_lookup(struct churn *c, uint64_t va, uint64_t *len)
+{
+	(void)c;
+	return env_vtophys_try((const void *)(uintptr_t)va, len != NULL ? *len : 1);
+}
+
 static int reg(struct churn *c, uint64_t va, uint64_t len)
 {
 	(void)c;
@@ -256,7 +269,7 @@ static int unreg(struct churn *c, uint64_t va, uint64_t len)
 	return vpio_mem_unregister((void *)(uintptr_t)va, len);
 }
 
-static void test_vtophys_churn(void)
+static void vtophys_churn(uint64_t (*lookup)(struct churn *, uint64_t, uint64_t *), const char *what)
 {
 	size_t len = (REGIONS + 1) * M2;
 	struct churn *c = calloc(1, sizeof(*c));
@@ -266,11 +279,11 @@ static void test_vtophys_churn(void)
 	CU_ASSERT_FATAL(c != NULL && mem != NULL);
 	memset(mem, 0, len);
 	c->base = (uint64_t)(uintptr_t)mem;
-	c->lookup = vtophys_lookup;
+	c->lookup = lookup;
 	c->expect = vtophys_expect;
 	c->map = reg;
 	c->unmap = unreg;
-	run_churn(c, "vpio_vtophys");
+	run_churn(c, what);
 	unmap_all(c);
 	vpio_mem_get_stats(&st);
 	CU_ASSERT_EQUAL(st.regions, 0);
@@ -278,11 +291,22 @@ static void test_vtophys_churn(void)
 	free(c);
 }
 
+static void test_vtophys_churn(void)
+{
+	vtophys_churn(vtophys_lookup, "vpio_vtophys");
+}
+
+static void test_inline_churn(void)
+{
+	vtophys_churn(inline_lookup, "env_vtophys_try (the NVMe fast path's walk)");
+}
+
 static int register_tests(void)
 {
 	VPIO_SUITE("env_churn", NULL, NULL);
 	VPIO_TEST(test_map_churn);
 	VPIO_TEST(test_vtophys_churn);
+	VPIO_TEST(test_inline_churn);
 	return 0;
 }
 
