@@ -62,19 +62,28 @@ static void loopback_device(struct ut_qpair *u, uint16_t *seen, uint16_t *tail, 
 	}
 }
 
-static void loopback(bool delay, uint32_t qd)
+/* A qpair in plain memory set up as a real one: the real translation, the
+ * direct path, ticks read per poll as on a device. */
+static struct ut_qpair *loop_qpair(bool delay)
 {
 	struct ut_qpair *u = ut_qpair_new(256, 128u << 10, 9, 1u << 20);
+
+	u->qp.delay_doorbell = delay;
+	u->qp.dptr.xlate = nvme_xlate_vtophys;
+	u->qp.fast_prp = true;
+	u->qp.next_check = UINT64_MAX;
+	return u;
+}
+
+static void loopback(bool delay, uint32_t qd)
+{
+	struct ut_qpair *u = loop_qpair(delay);
 	struct loop l = { &u->ns, &u->qp, vpio_dma_zmalloc((size_t)qd * g_bytes, 4096), qd, g_bytes / 512u, 0, 0 };
 	uint16_t seen = 0, tail = 0;
 	uint8_t phase = 1;
 	uint64_t n = 0, t0, cycles, target = (uint64_t)(g_secs * 4e6);
 	uint32_t i;
 
-	u->qp.delay_doorbell = delay;
-	u->qp.dptr.xlate = nvme_xlate_vtophys; /* the real translation */
-	u->qp.fast_prp = true;		       /* and the direct path, as a real qpair */
-	u->qp.next_check = UINT64_MAX;	       /* ticks read per poll, as on a device */
 	t0 = __rdtsc();
 	while (n < target) {
 		for (i = 0; vpio_nvme_qpair_get_outstanding(&u->qp) < qd; i++, n++)
@@ -98,7 +107,7 @@ static void loopback(bool delay, uint32_t qd)
  * submit_batch_iova for what the qpair can take, completions as an array. */
 static void loopback_batch(uint32_t qd)
 {
-	struct ut_qpair *u = ut_qpair_new(256, 128u << 10, 9, 1u << 20);
+	struct ut_qpair *u = loop_qpair(true);
 	uint8_t *buf = vpio_dma_zmalloc((size_t)qd * g_bytes, 4096);
 	struct vpio_nvme_io *ios = calloc(qd, sizeof(*ios));
 	struct vpio_nvme_io_cpl *cpl = calloc(qd, sizeof(*cpl));
@@ -108,10 +117,6 @@ static void loopback_batch(uint32_t qd)
 	uint32_t i, want;
 	int rc;
 
-	u->qp.delay_doorbell = true;
-	u->qp.dptr.xlate = nvme_xlate_vtophys;
-	u->qp.fast_prp = true;
-	u->qp.next_check = UINT64_MAX;
 	for (i = 0; i < qd; i++) {
 		len = g_bytes;
 		ios[i].opc = VPIO_NVME_OPC_READ;
